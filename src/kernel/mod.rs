@@ -1,0 +1,235 @@
+//! Fused kernels for the linear model `ŷ = w·x + b` with mean squared error.
+//!
+//! Every kernel works on a mini-batch of `n` samples with `d` features, stored row-major:
+//! `x` has `n·d` elements (sample `i` is `x[i*d..(i+1)*d]`), `y` has `n`, `w` has `d`.
+//! The loss is the seed's mean squared error and its gradient:
+//!
+//! ```text
+//! r_i = (w·x_i + b) − y_i          L = (1/n) Σ r_i²
+//! ∂L/∂w = (2/n) Σ r_i x_i          ∂L/∂b = (2/n) Σ r_i
+//! ```
+//!
+//! [`fused`] computes `L`, `∂L/∂w` and `∂L/∂b` in one pass over `x`.
+//!
+//! # Two paths, one signature
+//!
+//! [`scalar`] is the readable reference: plain loops, sequential sums (loss and `∂L/∂b` in `f64`).
+//! [`simd`] is the fast path, built on `wide::f32x8`. The functions re-exported at this level
+//! ([`forward`], [`loss`], [`gradient`], [`fused`]) are the SIMD ones. Both paths are also
+//! available as values, [`SCALAR`] and [`SIMD`], so that tests and benchmarks can take either.
+//!
+//! # The SIMD path's summation order (the bit-exactness contract)
+//!
+//! The SIMD path gives the **same bits on every target** (SSE2, AVX2, AVX-512, NEON, `wide`'s
+//! portable fallback), with any `RUSTFLAGS`, because its result is defined by the following
+//! order of IEEE-754 single-precision operations, each a separate multiply or add rounded to
+//! nearest (no fused multiply-add; Rust never contracts on its own). All accumulators start at `+0.0`.
+//! `tree8(a) = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))`.
+//!
+//! 1. **Prediction of sample `i`.** If `d < 8` ("tiny" models, samples in lanes):
+//!    `s = +0; for j in 0..d { s = s + x_ij * w_j }; ŷ_i = s + b` — the same as the scalar path.
+//!    If `d ≥ 8` (features in lanes): lanes `a[0..8] = +0`; for each chunk `c` of 8 features,
+//!    `a[k] = a[k] + x_i,8c+k * w_8c+k`, where a last partial chunk is padded with `x = w = 0`;
+//!    `ŷ_i = tree8(a) + b`. Then `r_i = ŷ_i − y_i`.
+//! 2. **Blocks.** Samples are taken in consecutive blocks of [`block_len(d)`](block_len) samples
+//!    (256 for `d < 8`; else `⌊8192/d⌋` rounded down to a multiple of 8, clamped to `8..=256`).
+//!    Within a block, sample `t` (counted from the block's start) belongs to lane `t mod 8`.
+//! 3. **Per block:** `loss_b = tree8(Σ_lane r_t²)` and `rsum_b = tree8(Σ_lane r_t)`, each lane
+//!    summing its samples in increasing `t`. The gradient of feature `j`: if `d < 8`,
+//!    `g_j = tree8(Σ_lane r_t·x_tj)` (lanes as above); if `d ≥ 8`, `g_j = Σ_t r_t·x_tj` summed
+//!    sequentially in increasing `t`.
+//! 4. **Across blocks**, in block order: `loss_acc += loss_b as f64`, `rsum_acc += rsum_b as f64`
+//!    (both `f64`, starting at `+0`), and `grad_w[j] = grad_w[j] + g_j` in `f32`.
+//! 5. **Scaling:** `L = (loss_acc / n) as f32`, `∂L/∂b = (2·rsum_acc / n) as f32`,
+//!    `∂L/∂w_j = grad_w[j] * s` with `s = (2/n as f64) as f32`.
+//!
+//! The two-level (lane, block) summation keeps the error of the sums over `n` samples small for
+//! large `n`: the loss error grows with the block length and the number of blocks in `f64`, not
+//! with `n` in `f32`.
+//!
+//! # Accuracy against exact arithmetic
+//!
+//! For either path, with `u = 2⁻²⁴`, `γ_k = k·u/(1 − k·u)`, `A_i = Σ_j |x_ij w_j| + |b| + |y_i|`
+//! and `e_i = γ_{d+2}·A_i` (the bound on the error of `r_i`), the results satisfy (checked by
+//! the property tests against an `f64` oracle, in `tests/common/mod.rs`):
+//!
+//! ```text
+//! |∂L/∂b − exact| ≤ (2/n)·(Σ e_i + γ_{n+1}·Σ (|r_i| + e_i)) + u·|exact|
+//! |∂L/∂w_j − exact| ≤ (2/n)·(Σ e_i|x_ij| + γ_{n+1}·Σ (|r_i| + e_i)|x_ij|) + 2u·|exact|
+//! |L − exact| ≤ (1/n)·(Σ e_i(2|r_i| + e_i) + γ_{n+2}·Σ (|r_i| + e_i)²) + u·|exact|
+//! ```
+//!
+//! # Errors
+//!
+//! Shapes are checked first (`d = w.len() ≥ 1`, `n ≥ 1`, `x.len() == n·d`, output lengths), then
+//! `w` and `b` must be finite. Non-finite values in `x` or `y` always make the result non-finite;
+//! the kernels detect that after the pass (no extra pass on the fast path) and then report the
+//! first non-finite input as [`Error::NonFinite`]; a non-finite result from finite inputs is
+//! [`Error::Overflow`]. On error the contents of the output slice are unspecified (it is
+//! scratch, never the model).
+
+use crate::Error;
+
+pub mod scalar;
+pub mod simd;
+
+pub use simd::{forward, fused, gradient, loss};
+
+/// Loss and bias gradient returned by the fused kernel (the weight gradient is written into the
+/// caller's `grad_w` slice).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossGrad {
+    /// Mean squared error `L = (1/n) Σ r_i²`.
+    pub loss: f32,
+    /// `∂L/∂b = (2/n) Σ r_i`.
+    pub grad_b: f32,
+}
+
+/// Signature of a `forward` kernel: `(x, w, b, out)`; `n = out.len()`.
+pub type ForwardFn = fn(&[f32], &[f32], f32, &mut [f32]) -> Result<(), Error>;
+/// Signature of a `loss` kernel: `(x, y, w, b) -> L`.
+pub type LossFn = fn(&[f32], &[f32], &[f32], f32) -> Result<f32, Error>;
+/// Signature of a `gradient` kernel: `(x, y, w, b, grad_w) -> ∂L/∂b`.
+pub type GradientFn = fn(&[f32], &[f32], &[f32], f32, &mut [f32]) -> Result<f32, Error>;
+/// Signature of a `fused` kernel: `(x, y, w, b, grad_w) -> LossGrad`.
+pub type FusedFn = fn(&[f32], &[f32], &[f32], f32, &mut [f32]) -> Result<LossGrad, Error>;
+
+/// One implementation path of the kernels, as values.
+#[derive(Debug, Clone, Copy)]
+pub struct Kernels {
+    /// `"scalar"` or `"simd"`.
+    pub name: &'static str,
+    /// Predictions `ŷ_i = w·x_i + b`.
+    pub forward: ForwardFn,
+    /// Mean squared error.
+    pub loss: LossFn,
+    /// Gradient of the mean squared error.
+    pub gradient: GradientFn,
+    /// Loss and gradient in one pass over `x`.
+    pub fused: FusedFn,
+}
+
+/// The scalar reference path.
+pub const SCALAR: Kernels = Kernels {
+    name: "scalar",
+    forward: scalar::forward,
+    loss: scalar::loss,
+    gradient: scalar::gradient,
+    fused: scalar::fused,
+};
+
+/// The SIMD path (the default).
+pub const SIMD: Kernels = Kernels {
+    name: "simd",
+    forward: simd::forward,
+    loss: simd::loss,
+    gradient: simd::gradient,
+    fused: simd::fused,
+};
+
+/// Number of samples per accumulation block of the SIMD path for `d` features (part of the
+/// summation-order contract, see the [module docs](self)).
+pub const fn block_len(d: usize) -> usize {
+    if d < 8 {
+        return 256;
+    }
+    let rows = (8192 / d) / 8 * 8;
+    if rows < 8 {
+        8
+    } else if rows > 256 {
+        256
+    } else {
+        rows
+    }
+}
+
+/// Checks the shapes shared by every kernel and returns `(n, d)`.
+///
+/// `n` is the length of `y` (or of the output for `forward`).
+pub(crate) fn check_shapes(x: &[f32], n: usize, w: &[f32], b: f32) -> Result<(usize, usize), Error> {
+    let d = w.len();
+    if d == 0 {
+        return Err(Error::ZeroFeatures);
+    }
+    if n == 0 {
+        return Err(Error::EmptyBatch);
+    }
+    match n.checked_mul(d) {
+        Some(len) if len == x.len() => {}
+        other => {
+            return Err(Error::LengthMismatch {
+                what: "x",
+                expected: other.unwrap_or(usize::MAX),
+                found: x.len(),
+            });
+        }
+    }
+    check_finite("w", w)?;
+    if !b.is_finite() {
+        return Err(Error::NonFinite { what: "b", index: 0 });
+    }
+    Ok((n, d))
+}
+
+/// Checks that `len` equals `expected` for the argument `what`.
+pub(crate) fn check_len(what: &'static str, len: usize, expected: usize) -> Result<(), Error> {
+    if len == expected {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            what,
+            expected,
+            found: len,
+        })
+    }
+}
+
+/// `Err(NonFinite)` with the index of the first NaN or infinity in `v`.
+pub(crate) fn check_finite(what: &'static str, v: &[f32]) -> Result<(), Error> {
+    match v.iter().position(|e| !e.is_finite()) {
+        Some(index) => Err(Error::NonFinite { what, index }),
+        None => Ok(()),
+    }
+}
+
+/// Called when a result is not finite: blames the first non-finite input, or reports overflow.
+pub(crate) fn diagnose(x: &[f32], y: Option<&[f32]>, what: &'static str) -> Error {
+    if let Err(e) = check_finite("x", x) {
+        return e;
+    }
+    if let Some(y) = y {
+        if let Err(e) = check_finite("y", y) {
+            return e;
+        }
+    }
+    Error::Overflow { what }
+}
+
+/// Final scaling shared by both paths: returns `(L, ∂L/∂b)` and scales `grad_w` in place.
+#[inline]
+pub(crate) fn finish(n: usize, loss_acc: f64, rsum_acc: f64, grad_w: &mut [f32]) -> LossGrad {
+    let nf = n as f64;
+    let s = (2.0 / nf) as f32;
+    for g in grad_w.iter_mut() {
+        *g *= s;
+    }
+    LossGrad {
+        loss: (loss_acc / nf) as f32,
+        grad_b: (2.0 * rsum_acc / nf) as f32,
+    }
+}
+
+/// Checks a fused/gradient result for finiteness and turns a non-finite one into the right error.
+pub(crate) fn check_result(
+    x: &[f32],
+    y: &[f32],
+    out: LossGrad,
+    grad_w: &mut [f32],
+) -> Result<LossGrad, Error> {
+    let grad_ok = grad_w.iter().all(|g| g.is_finite());
+    if out.loss.is_finite() && out.grad_b.is_finite() && grad_ok {
+        return Ok(out);
+    }
+    let what = if !out.loss.is_finite() { "loss" } else { "gradient" };
+    Err(diagnose(x, Some(y), what))
+}

@@ -1,0 +1,488 @@
+//! The SIMD path, on `wide::f32x8`, bit-identical across targets.
+//!
+//! The exact order of operations is the contract stated in the [module docs](super); this file
+//! is organised around it:
+//!
+//! * **tiny models** (`d < 8`): eight samples per vector. Eight overlapping loads of eight
+//!   floats starting at `x_i` (`i = 0..8`) and an 8×8 transpose give one vector per feature with
+//!   the samples in lanes, so each prediction is a sequential sum, like the scalar path, and the
+//!   sums over samples live in lanes.
+//! * **other models** (`d ≥ 8`): features in lanes. Eight rows are reduced together: eight
+//!   accumulators, one transpose, one `tree8` of vectors gives eight dot products at once, in
+//!   exactly the order of a single row's `tree8`. The gradient is then accumulated per feature
+//!   over the block's rows, which are still in L1.
+
+use super::{LossGrad, block_len, check_len, check_result, check_shapes, diagnose, finish};
+use crate::Error;
+use wide::f32x8;
+
+const ZERO: f32x8 = f32x8::ZERO;
+
+/// The fixed reduction tree of the contract.
+#[inline(always)]
+fn tree8(a: [f32; 8]) -> f32 {
+    ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
+}
+
+/// `tree8` applied lane-wise to the transpose of eight accumulators: lane `k` is `tree8` of `t[k]`.
+#[inline(always)]
+fn tree8_rows(t: [f32x8; 8]) -> f32x8 {
+    let t = f32x8::transpose(t);
+    ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]))
+}
+
+#[inline(always)]
+fn load(c: &[f32; 8]) -> f32x8 {
+    f32x8::new(*c)
+}
+
+/// A partial chunk padded with zeros.
+#[inline(always)]
+fn load_padded(c: &[f32]) -> f32x8 {
+    let mut a = [0.0f32; 8];
+    for (dst, src) in a.iter_mut().zip(c) {
+        *dst = *src;
+    }
+    f32x8::new(a)
+}
+
+/// Sequential dot product from `+0.0`, as in the scalar path (used for `d < 8`).
+#[inline(always)]
+fn dot_seq(row: &[f32], w: &[f32]) -> f32 {
+    let mut s = 0.0f32;
+    for (xj, wj) in row.iter().zip(w) {
+        s += xj * wj;
+    }
+    s
+}
+
+/// Which sums a pass computes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Predictions only (`forward`).
+    Pred,
+    /// Loss only.
+    Loss,
+    /// Gradient only.
+    Grad,
+    /// Loss and gradient.
+    Both,
+}
+
+impl Want {
+    #[inline(always)]
+    fn loss(self) -> bool {
+        matches!(self, Want::Loss | Want::Both)
+    }
+    #[inline(always)]
+    fn grad(self) -> bool {
+        matches!(self, Want::Grad | Want::Both)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiny models: d < 8, samples in lanes.
+// ---------------------------------------------------------------------------------------------
+
+/// Eight feature vectors (lane `m` = sample `m`) for the eight samples starting at `xg[0]`.
+/// `xg` holds at least `8·D` floats; the loads read 8 floats from `m·D`, padded past the end.
+#[inline(always)]
+fn tiny_columns<const D: usize>(xg: &[f32]) -> [f32x8; 8] {
+    let mut rows = [ZERO; 8];
+    for (m, r) in rows.iter_mut().enumerate() {
+        let start = m * D;
+        *r = match xg.get(start..start + 8) {
+            Some(s) => match <&[f32; 8]>::try_from(s) {
+                Ok(a) => load(a),
+                Err(_) => load_padded(s),
+            },
+            None => load_padded(xg.get(start..).unwrap_or(&[])),
+        };
+    }
+    f32x8::transpose(rows)
+}
+
+/// One block of a tiny model. Returns the block's `(loss_b, rsum_b)` and adds `g_j` to `grad_w`.
+#[inline(always)]
+fn tiny_block<const D: usize>(
+    xb: &[f32],
+    yb: Option<&[f32]>,
+    w: &[f32; D],
+    b: f32,
+    grad_w: &mut [f32],
+    mut pred_out: Option<&mut [f32]>,
+    want: Want,
+) -> (f32, f32) {
+    let nb = xb.len() / D;
+    let bv = f32x8::splat(b);
+    let mut wv = [ZERO; D];
+    for (v, &wj) in wv.iter_mut().zip(w) {
+        *v = f32x8::splat(wj);
+    }
+    let mut lacc = ZERO;
+    let mut racc = ZERO;
+    let mut gacc = [ZERO; D];
+    let groups = nb / 8;
+    for g in 0..groups {
+        let xg = xb.get(g * 8 * D..).unwrap_or(&[]);
+        // For all but the block's last group the overlapping loads stay inside `xb`; the last
+        // may need padding, which `tiny_columns` handles (the padded lanes are never used).
+        let cols = if D == 1 {
+            let mut c = [ZERO; 8];
+            c[0] = match xg.first_chunk::<8>() {
+                Some(a) => load(a),
+                None => load_padded(xg),
+            };
+            c
+        } else {
+            tiny_columns::<D>(xg)
+        };
+        let mut s = ZERO;
+        for j in 0..D {
+            s += cols[j] * wv[j];
+        }
+        let pred = s + bv;
+        if let Some(out) = pred_out.as_deref_mut() {
+            if let Some(o) = out.get_mut(g * 8..g * 8 + 8) {
+                o.copy_from_slice(pred.as_array());
+            }
+            continue;
+        }
+        let yv = match yb.and_then(|y| y.get(g * 8..)).and_then(|s| s.first_chunk::<8>()) {
+            Some(a) => load(a),
+            None => ZERO,
+        };
+        let r = pred - yv;
+        if want.loss() {
+            lacc += r * r;
+        }
+        racc += r;
+        if want.grad() {
+            for j in 0..D {
+                gacc[j] += r * cols[j];
+            }
+        }
+    }
+    // Samples after the last full group: scalar, into lane t mod 8.
+    let mut la = lacc.to_array();
+    let mut ra = racc.to_array();
+    let mut ga = [[0.0f32; 8]; D];
+    for (j, v) in gacc.iter().enumerate() {
+        ga[j] = v.to_array();
+    }
+    for t in groups * 8..nb {
+        let row = xb.get(t * D..t * D + D).unwrap_or(&[]);
+        let pred = dot_seq(row, w) + b;
+        if let Some(out) = pred_out.as_deref_mut() {
+            if let Some(o) = out.get_mut(t) {
+                *o = pred;
+            }
+            continue;
+        }
+        let r = pred - yb.and_then(|y| y.get(t)).copied().unwrap_or(0.0);
+        let lane = t % 8;
+        la[lane] += r * r;
+        ra[lane] += r;
+        for (gj, xj) in ga.iter_mut().zip(row) {
+            gj[lane] += r * xj;
+        }
+    }
+    if want.grad() {
+        for (g, gj) in grad_w.iter_mut().zip(&ga) {
+            *g += tree8(*gj);
+        }
+    }
+    (tree8(la), tree8(ra))
+}
+
+/// A whole pass for a tiny model.
+fn tiny_pass<const D: usize>(
+    x: &[f32],
+    y: Option<&[f32]>,
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+    pred_out: Option<&mut [f32]>,
+    want: Want,
+) -> (f64, f64) {
+    let Ok(w) = <&[f32; D]>::try_from(w) else {
+        return (f64::NAN, f64::NAN);
+    };
+    let blen = block_len(D);
+    let mut loss = 0.0f64;
+    let mut rsum = 0.0f64;
+    let mut pred_out = pred_out;
+    for (k, xb) in x.chunks(blen * D).enumerate() {
+        let t0 = k * blen;
+        let nb = xb.len() / D;
+        let yb = y.and_then(|y| y.get(t0..t0 + nb));
+        let pb = pred_out.as_deref_mut().and_then(|p| p.get_mut(t0..t0 + nb));
+        let (l, r) = tiny_block::<D>(xb, yb, w, b, grad_w, pb, want);
+        loss += f64::from(l);
+        rsum += f64::from(r);
+    }
+    (loss, rsum)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other models: d >= 8, features in lanes.
+// ---------------------------------------------------------------------------------------------
+
+/// Lane accumulator of one row's products `x_i · w` (before `tree8`).
+#[inline(always)]
+fn row_acc(row: &[f32], w: &[f32]) -> f32x8 {
+    let (xc, xt) = row.as_chunks::<8>();
+    let (wc, wt) = w.as_chunks::<8>();
+    let mut a = ZERO;
+    for (xk, wk) in xc.iter().zip(wc) {
+        a += load(xk) * load(wk);
+    }
+    if !xt.is_empty() {
+        a += load_padded(xt) * load_padded(wt);
+    }
+    a
+}
+
+/// Predictions (or residuals, if `y` is given) of the rows of one block into `r`.
+#[inline(always)]
+fn wide_residuals(xb: &[f32], yb: Option<&[f32]>, w: &[f32], b: f32, d: usize, r: &mut [f32]) {
+    let nb = r.len();
+    let (wc, wt) = w.as_chunks::<8>();
+    let wt = load_padded(wt);
+    let has_tail = d % 8 != 0;
+    let bv = f32x8::splat(b);
+    let groups = nb / 8;
+    for g in 0..groups {
+        let base = g * 8 * d;
+        let mut acc = [ZERO; 8];
+        let mut rows: [&[f32]; 8] = [&[]; 8];
+        for (m, row) in rows.iter_mut().enumerate() {
+            *row = xb.get(base + m * d..base + m * d + d).unwrap_or(&[]);
+        }
+        for (c, wk) in wc.iter().enumerate() {
+            let wv = load(wk);
+            for m in 0..8 {
+                if let Some(xk) = rows[m].get(c * 8..c * 8 + 8).and_then(|s| s.first_chunk::<8>()) {
+                    acc[m] += load(xk) * wv;
+                }
+            }
+        }
+        if has_tail {
+            let t0 = wc.len() * 8;
+            for m in 0..8 {
+                acc[m] += load_padded(rows[m].get(t0..).unwrap_or(&[])) * wt;
+            }
+        }
+        let mut v = tree8_rows(acc) + bv;
+        if let Some(yg) = yb.and_then(|y| y.get(g * 8..g * 8 + 8)) {
+            v -= load_padded(yg);
+        }
+        if let Some(o) = r.get_mut(g * 8..g * 8 + 8) {
+            o.copy_from_slice(v.as_array());
+        }
+    }
+    for t in groups * 8..nb {
+        let row = xb.get(t * d..t * d + d).unwrap_or(&[]);
+        let mut v = tree8(row_acc(row, w).to_array()) + b;
+        if let Some(yt) = yb.and_then(|y| y.get(t)) {
+            v -= *yt;
+        }
+        if let Some(o) = r.get_mut(t) {
+            *o = v;
+        }
+    }
+}
+
+/// `grad_w[j] += Σ_t r_t · x_tj` over the block's rows, sequential in `t` for every feature.
+#[inline(always)]
+fn wide_grad_block(xb: &[f32], r: &[f32], d: usize, grad_w: &mut [f32]) {
+    let mut f0 = 0;
+    // Four vectors (32 features) at a time: the accumulators stay in registers.
+    while f0 + 32 <= d {
+        let mut acc = [ZERO; 4];
+        for (t, &rt) in r.iter().enumerate() {
+            let rv = f32x8::splat(rt);
+            if let Some(seg) = xb.get(t * d + f0..t * d + f0 + 32) {
+                let (c, _) = seg.as_chunks::<8>();
+                for (a, ck) in acc.iter_mut().zip(c) {
+                    *a += rv * load(ck);
+                }
+            }
+        }
+        add_into(grad_w.get_mut(f0..f0 + 32).unwrap_or(&mut []), &acc);
+        f0 += 32;
+    }
+    while f0 + 8 <= d {
+        let mut acc = ZERO;
+        for (t, &rt) in r.iter().enumerate() {
+            if let Some(ck) = xb.get(t * d + f0..t * d + f0 + 8).and_then(|s| s.first_chunk::<8>()) {
+                acc += f32x8::splat(rt) * load(ck);
+            }
+        }
+        add_into(grad_w.get_mut(f0..f0 + 8).unwrap_or(&mut []), &[acc]);
+        f0 += 8;
+    }
+    if f0 < d {
+        let mut acc = [0.0f32; 8];
+        for (t, &rt) in r.iter().enumerate() {
+            let seg = xb.get(t * d + f0..t * d + d).unwrap_or(&[]);
+            for (a, xj) in acc.iter_mut().zip(seg) {
+                *a += rt * xj;
+            }
+        }
+        for (g, a) in grad_w.iter_mut().skip(f0).zip(acc) {
+            *g += a;
+        }
+    }
+}
+
+#[inline(always)]
+fn add_into(dst: &mut [f32], acc: &[f32x8]) {
+    let (dc, _) = dst.as_chunks_mut::<8>();
+    for (dk, a) in dc.iter_mut().zip(acc) {
+        *dk = (load(dk) + *a).to_array();
+    }
+}
+
+/// Lane sums of `v²` (if `squares`) and of `v` over one block's residuals, then `tree8`.
+#[inline(always)]
+fn lane_sums(r: &[f32], squares: bool) -> (f32, f32) {
+    let (rc, rt) = r.as_chunks::<8>();
+    let mut l = ZERO;
+    let mut s = ZERO;
+    for c in rc {
+        let v = load(c);
+        if squares {
+            l += v * v;
+        }
+        s += v;
+    }
+    if !rt.is_empty() {
+        // Padding with +0 adds +0 to lanes that are never −0: the same bits as not adding.
+        let v = load_padded(rt);
+        if squares {
+            l += v * v;
+        }
+        s += v;
+    }
+    (tree8(l.to_array()), tree8(s.to_array()))
+}
+
+/// A whole pass for a model with `d ≥ 8`.
+fn wide_pass(
+    x: &[f32],
+    y: Option<&[f32]>,
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+    mut pred_out: Option<&mut [f32]>,
+    want: Want,
+) -> (f64, f64) {
+    let d = w.len();
+    let blen = block_len(d);
+    let mut rbuf = [0.0f32; 256];
+    let mut loss = 0.0f64;
+    let mut rsum = 0.0f64;
+    for (k, xb) in x.chunks(blen * d).enumerate() {
+        let t0 = k * blen;
+        let nb = xb.len() / d;
+        if let Some(out) = pred_out.as_deref_mut() {
+            if let Some(o) = out.get_mut(t0..t0 + nb) {
+                wide_residuals(xb, None, w, b, d, o);
+            }
+            continue;
+        }
+        let r = rbuf.get_mut(..nb).unwrap_or(&mut []);
+        let yb = y.and_then(|y| y.get(t0..t0 + nb));
+        wide_residuals(xb, yb, w, b, d, r);
+        let (l, s) = lane_sums(r, want.loss());
+        loss += f64::from(l);
+        rsum += f64::from(s);
+        if want.grad() {
+            wide_grad_block(xb, r, d, grad_w);
+        }
+    }
+    (loss, rsum)
+}
+
+/// Dispatch on `d`: the tiny kernels are monomorphised for `d = 1..=7`.
+fn pass(
+    x: &[f32],
+    y: Option<&[f32]>,
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+    pred_out: Option<&mut [f32]>,
+    want: Want,
+) -> (f64, f64) {
+    match w.len() {
+        1 => tiny_pass::<1>(x, y, w, b, grad_w, pred_out, want),
+        2 => tiny_pass::<2>(x, y, w, b, grad_w, pred_out, want),
+        3 => tiny_pass::<3>(x, y, w, b, grad_w, pred_out, want),
+        4 => tiny_pass::<4>(x, y, w, b, grad_w, pred_out, want),
+        5 => tiny_pass::<5>(x, y, w, b, grad_w, pred_out, want),
+        6 => tiny_pass::<6>(x, y, w, b, grad_w, pred_out, want),
+        7 => tiny_pass::<7>(x, y, w, b, grad_w, pred_out, want),
+        _ => wide_pass(x, y, w, b, grad_w, pred_out, want),
+    }
+}
+
+/// Predictions `out[i] = w·x_i + b` for `n = out.len()` samples.
+///
+/// # Errors
+/// Shape errors, non-finite `w`/`b`; [`Error::NonFinite`] for a non-finite `x`,
+/// [`Error::Overflow`] if a prediction overflows.
+pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Error> {
+    check_shapes(x, out.len(), w, b)?;
+    pass(x, None, w, b, &mut [], Some(&mut *out), Want::Pred);
+    if out.iter().all(|p| p.is_finite()) {
+        Ok(())
+    } else {
+        Err(diagnose(x, None, "predictions"))
+    }
+}
+
+/// Mean squared error `(1/n) Σ (w·x_i + b − y_i)²`, `n = y.len()`.
+///
+/// # Errors
+/// As [`fused`].
+pub fn loss(x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
+    let (n, _) = check_shapes(x, y.len(), w, b)?;
+    let (l, _) = pass(x, Some(y), w, b, &mut [], None, Want::Loss);
+    let l = (l / n as f64) as f32;
+    if l.is_finite() {
+        Ok(l)
+    } else {
+        Err(diagnose(x, Some(y), "loss"))
+    }
+}
+
+/// Gradient of the mean squared error: writes `∂L/∂w` into `grad_w` (length `d`) and returns
+/// `∂L/∂b`. Same bits as the gradient of [`fused`].
+///
+/// # Errors
+/// As [`fused`].
+pub fn gradient(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> Result<f32, Error> {
+    let (n, d) = check_shapes(x, y.len(), w, b)?;
+    check_len("grad_w", grad_w.len(), d)?;
+    grad_w.fill(0.0);
+    let (_, rsum) = pass(x, Some(y), w, b, grad_w, None, Want::Grad);
+    let mut out = finish(n, 0.0, rsum, grad_w);
+    out.loss = 0.0;
+    check_result(x, y, out, grad_w).map(|o| o.grad_b)
+}
+
+/// Loss and gradient in one pass over `x`: writes `∂L/∂w` into `grad_w` (length `d`).
+///
+/// # Errors
+/// [`Error::ZeroFeatures`], [`Error::EmptyBatch`], [`Error::LengthMismatch`] for `x` or
+/// `grad_w`, [`Error::NonFinite`] for non-finite `w`, `b`, `x` or `y`, [`Error::Overflow`] if the
+/// loss or gradient overflows `f32` from finite inputs.
+pub fn fused(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> Result<LossGrad, Error> {
+    let (n, d) = check_shapes(x, y.len(), w, b)?;
+    check_len("grad_w", grad_w.len(), d)?;
+    grad_w.fill(0.0);
+    let (l, rsum) = pass(x, Some(y), w, b, grad_w, None, Want::Both);
+    let out = finish(n, l, rsum, grad_w);
+    check_result(x, y, out, grad_w)
+}

@@ -1,0 +1,403 @@
+//! The no_std training loop: epochs of mini-batch gradient descent over borrowed data.
+//!
+//! Each step runs the fused kernel on one mini-batch (a contiguous range of rows) and moves
+//! the parameters by `−η·∇L`. The order of the batches is shuffled each epoch by a seeded
+//! permutation that needs no memory (a keyed Feistel network with cycle walking), so training
+//! is deterministic for a given seed and allocation-free for any number of batches.
+//! Rows are not reordered: shuffle them once beforehand if their order carries structure.
+//!
+//! The learning rate is fixed unless a [`Strategy`] changes it: the strategy sees an
+//! [`EpochReport`] after every epoch and answers with a [`Decision`]. That trait is the seam for
+//! the strategy controller.
+//!
+//! A step whose loss or gradient overflows, or that would make a parameter non-finite, is not
+//! applied: training stops with [`StopReason::Diverged`] and the model keeps its last finite
+//! parameters.
+
+use crate::kernel;
+use crate::{Error, LinearModel};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
+
+/// A validated, borrowed data set: `n` samples of `d` features, row-major.
+#[derive(Debug, Clone, Copy)]
+pub struct Dataset<'a> {
+    x: &'a [f32],
+    y: &'a [f32],
+    d: usize,
+}
+
+impl<'a> Dataset<'a> {
+    /// Checks shapes and values once (one pass over the data), so that training needs no
+    /// further checks.
+    ///
+    /// # Errors
+    /// [`Error::ZeroFeatures`], [`Error::EmptyBatch`], [`Error::LengthMismatch`] if
+    /// `x.len() != y.len()·d`, [`Error::NonFinite`] for a NaN or infinity in `x` or `y`.
+    pub fn new(x: &'a [f32], y: &'a [f32], d: usize) -> Result<Self, Error> {
+        if d == 0 {
+            return Err(Error::ZeroFeatures);
+        }
+        if y.is_empty() {
+            return Err(Error::EmptyBatch);
+        }
+        let expected = y.len().checked_mul(d).unwrap_or(usize::MAX);
+        kernel::check_len("x", x.len(), expected)?;
+        kernel::check_finite("x", x)?;
+        kernel::check_finite("y", y)?;
+        Ok(Self { x, y, d })
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Always `false`: a data set has at least one sample.
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+
+    /// Number of features.
+    pub fn features(&self) -> usize {
+        self.d
+    }
+
+    /// The features, row-major.
+    pub fn x(&self) -> &'a [f32] {
+        self.x
+    }
+
+    /// The targets.
+    pub fn y(&self) -> &'a [f32] {
+        self.y
+    }
+
+    /// Rows `start..start + len` (clamped to the data), as `(x, y)`.
+    pub fn rows(&self, start: usize, len: usize) -> (&'a [f32], &'a [f32]) {
+        let n = self.y.len();
+        let s = start.min(n);
+        let e = s.saturating_add(len).min(n);
+        let x = self.x.get(s * self.d..e * self.d).unwrap_or(&[]);
+        let y = self.y.get(s..e).unwrap_or(&[]);
+        (x, y)
+    }
+}
+
+/// Hyper-parameters of the training loop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainConfig {
+    /// Learning rate `η` (finite, > 0).
+    pub learning_rate: f32,
+    /// Number of epochs (passes over the data).
+    pub epochs: u32,
+    /// Samples per mini-batch (≥ 1; larger than the data means full batch).
+    pub batch_size: usize,
+    /// Shuffle the order of the mini-batches every epoch.
+    pub shuffle: bool,
+    /// Seed of the shuffling generator.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    /// `η = 0.01`, 100 epochs, batches of 32, shuffled, seed 0.
+    fn default() -> Self {
+        Self {
+            learning_rate: 0.01,
+            epochs: 100,
+            batch_size: 32,
+            shuffle: true,
+            seed: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first field out of range.
+    pub fn validate(&self) -> Result<(), Error> {
+        check_rate(self.learning_rate)?;
+        if self.batch_size == 0 {
+            return Err(Error::InvalidParameter {
+                name: "batch_size",
+                reason: "must be >= 1",
+            });
+        }
+        Ok(())
+    }
+}
+
+fn check_rate(lr: f32) -> Result<(), Error> {
+    if lr.is_finite() && lr > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name: "learning_rate",
+            reason: "must be finite and > 0",
+        })
+    }
+}
+
+/// What one epoch did, handed to the [`Strategy`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochReport {
+    /// Epoch number, from 1.
+    pub epoch: u32,
+    /// Mean training loss over the epoch, each batch's loss taken before its step and weighted
+    /// by its size (for a full batch: the loss at the start of the epoch, as in the seed).
+    pub loss: f32,
+    /// Learning rate used in this epoch.
+    pub learning_rate: f32,
+    /// Parameter updates so far.
+    pub steps: u64,
+}
+
+/// A strategy's answer after an epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Decision {
+    /// Go on with the current rate.
+    Continue,
+    /// Go on with a new rate (finite, > 0).
+    SetLearningRate(f32),
+    /// Stop now.
+    Stop,
+}
+
+/// The seam for learning-rate strategies: called after every epoch.
+pub trait Strategy {
+    /// Decide what happens next from the epoch's report.
+    fn on_epoch(&mut self, report: &EpochReport) -> Decision;
+}
+
+/// The fixed learning rate of [`TrainConfig::learning_rate`], all epochs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FixedRate;
+
+impl Strategy for FixedRate {
+    fn on_epoch(&mut self, _report: &EpochReport) -> Decision {
+        Decision::Continue
+    }
+}
+
+/// A fixed-rate strategy that shows every [`EpochReport`] to a closure; made by [`observe`].
+#[derive(Debug, Clone, Copy)]
+pub struct Observe<F>(F);
+
+/// Wraps a closure that watches the epochs (to print or record them) into a fixed-rate
+/// [`Strategy`].
+pub fn observe<F: FnMut(&EpochReport)>(f: F) -> Observe<F> {
+    Observe(f)
+}
+
+impl<F: FnMut(&EpochReport)> Strategy for Observe<F> {
+    fn on_epoch(&mut self, report: &EpochReport) -> Decision {
+        (self.0)(report);
+        Decision::Continue
+    }
+}
+
+impl<S: Strategy + ?Sized> Strategy for &mut S {
+    fn on_epoch(&mut self, report: &EpochReport) -> Decision {
+        (**self).on_epoch(report)
+    }
+}
+
+/// Why training ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// All configured epochs ran.
+    MaxEpochs,
+    /// The strategy answered [`Decision::Stop`].
+    Strategy,
+    /// A step would have produced a non-finite loss, gradient or parameter; it was not applied.
+    Diverged {
+        /// The epoch in which it happened.
+        epoch: u32,
+    },
+}
+
+/// The outcome of [`fit`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainSummary {
+    /// Epochs completed.
+    pub epochs: u32,
+    /// Parameter updates applied.
+    pub steps: u64,
+    /// The last completed epoch's [`EpochReport::loss`] (`NaN` if none completed).
+    pub final_loss: f32,
+    /// Why training ended.
+    pub stop: StopReason,
+}
+
+/// Trains a [`LinearModel`] in place.
+///
+/// # Errors
+/// Invalid configuration, or a data set whose feature count is not `D`. On error the model is
+/// unchanged.
+pub fn fit<const D: usize, S: Strategy>(
+    model: &mut LinearModel<D>,
+    data: &Dataset<'_>,
+    config: &TrainConfig,
+    mut strategy: S,
+) -> Result<TrainSummary, Error> {
+    let backup = *model;
+    let mut grad = [0.0f32; D];
+    let (w, b) = model.params_mut();
+    let out = fit_slices(w, b, &mut grad, data, config, &mut strategy);
+    if out.is_err() {
+        *model = backup;
+    }
+    out
+}
+
+/// The training loop over parameter slices: `w` (length `d`), `b`, and a scratch gradient
+/// buffer of length `d`. [`fit`] and the `std` models call it.
+///
+/// # Errors
+/// [`Error::LengthMismatch`] for `w` or `grad`, [`Error::NonFinite`] for non-finite initial
+/// parameters, [`Error::InvalidParameter`] for an invalid configuration or a strategy's invalid
+/// rate. Every check happens before the first step, except the strategy's rate, which is checked
+/// between epochs (the model then holds the finite parameters reached so far).
+pub fn fit_slices<S: Strategy + ?Sized>(
+    w: &mut [f32],
+    b: &mut f32,
+    grad: &mut [f32],
+    data: &Dataset<'_>,
+    config: &TrainConfig,
+    strategy: &mut S,
+) -> Result<TrainSummary, Error> {
+    config.validate()?;
+    let d = data.features();
+    kernel::check_len("w", w.len(), d)?;
+    kernel::check_len("grad", grad.len(), d)?;
+    kernel::check_finite("w", w)?;
+    if !b.is_finite() {
+        return Err(Error::NonFinite { what: "b", index: 0 });
+    }
+    let n = data.len();
+    let bs = config.batch_size.min(n);
+    let batches = n.div_ceil(bs) as u64;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed);
+    let mut lr = config.learning_rate;
+    let mut summary = TrainSummary {
+        epochs: 0,
+        steps: 0,
+        final_loss: f32::NAN,
+        stop: StopReason::MaxEpochs,
+    };
+    for epoch in 1..=config.epochs {
+        let key = if config.shuffle { rng.next_u64() } else { 0 };
+        let mut epoch_loss = 0.0f64;
+        for k in 0..batches {
+            let bi = if config.shuffle { permute(k, batches, key) } else { k };
+            let (xb, yb) = data.rows(bi as usize * bs, bs);
+            let lg = match kernel::fused(xb, yb, w, *b, grad) {
+                Ok(lg) => lg,
+                Err(Error::Overflow { .. }) => {
+                    summary.stop = StopReason::Diverged { epoch };
+                    return Ok(summary);
+                }
+                Err(e) => return Err(e),
+            };
+            if !step(w, b, grad, lg.grad_b, lr) {
+                summary.stop = StopReason::Diverged { epoch };
+                return Ok(summary);
+            }
+            summary.steps += 1;
+            epoch_loss += f64::from(lg.loss) * yb.len() as f64;
+        }
+        let report = EpochReport {
+            epoch,
+            loss: (epoch_loss / n as f64) as f32,
+            learning_rate: lr,
+            steps: summary.steps,
+        };
+        summary.epochs = epoch;
+        summary.final_loss = report.loss;
+        match strategy.on_epoch(&report) {
+            Decision::Continue => {}
+            Decision::SetLearningRate(r) => {
+                check_rate(r)?;
+                lr = r;
+            }
+            Decision::Stop => {
+                summary.stop = StopReason::Strategy;
+                return Ok(summary);
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// `w -= lr·g`, `b -= lr·g_b`, only if every new value is finite. Returns whether it applied.
+fn step(w: &mut [f32], b: &mut f32, g: &[f32], gb: f32, lr: f32) -> bool {
+    let nb = *b - lr * gb;
+    if !nb.is_finite() || w.iter().zip(g).any(|(wj, gj)| !(wj - lr * gj).is_finite()) {
+        return false;
+    }
+    for (wj, gj) in w.iter_mut().zip(g) {
+        *wj -= lr * gj;
+    }
+    *b = nb;
+    true
+}
+
+/// A seeded permutation of `0..m` without memory: a 4-round Feistel network on the smallest
+/// even number of bits covering `m`, with cycle walking back into range.
+pub(crate) fn permute(i: u64, m: u64, key: u64) -> u64 {
+    if m <= 1 {
+        return 0;
+    }
+    let bits = (64 - (m - 1).leading_zeros()).max(2);
+    let bits = bits + (bits & 1);
+    let half = bits / 2;
+    let mask = (1u64 << half) - 1;
+    let mut v = i % m;
+    loop {
+        let (mut l, mut r) = (v >> half, v & mask);
+        for round in 0..4u32 {
+            let f = mix(r ^ key.rotate_left(round * 16) ^ u64::from(round)) & mask;
+            (l, r) = (r, l ^ f);
+        }
+        v = (l << half) | r;
+        if v < m {
+            return v;
+        }
+    }
+}
+
+/// The SplitMix64 finaliser.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_is_a_bijection() {
+        for m in 1..300u64 {
+            for key in [0u64, 1, 0xdead_beef, u64::MAX] {
+                let mut seen = [false; 300];
+                for i in 0..m {
+                    let p = permute(i, m, key) as usize;
+                    assert!(p < m as usize);
+                    assert!(!seen[p], "m={m} key={key} repeats {p}");
+                    seen[p] = true;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn permute_depends_on_key() {
+        let a: [u64; 16] = core::array::from_fn(|i| permute(i as u64, 16, 1));
+        let b: [u64; 16] = core::array::from_fn(|i| permute(i as u64, 16, 2));
+        assert_ne!(a, b);
+    }
+}
