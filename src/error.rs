@@ -54,10 +54,7 @@ impl fmt::Display for Error {
                 what,
                 expected,
                 found,
-            } => write!(
-                f,
-                "`{what}` has length {found}, expected {expected}"
-            ),
+            } => write!(f, "`{what}` has length {found}, expected {expected}"),
             Error::NonFinite { what, index } => {
                 write!(f, "`{what}[{index}]` is NaN or infinite")
             }

@@ -33,7 +33,10 @@ impl<const D: usize> LinearModel<D> {
 
     /// All weights and the bias zero.
     pub const fn zeros() -> Self {
-        Self { w: [0.0; D], b: 0.0 }
+        Self {
+            w: [0.0; D],
+            b: 0.0,
+        }
     }
 
     /// A model from its weights and bias.
@@ -46,7 +49,10 @@ impl<const D: usize> LinearModel<D> {
         }
         kernel::check_finite("w", &w)?;
         if !b.is_finite() {
-            return Err(Error::NonFinite { what: "b", index: 0 });
+            return Err(Error::NonFinite {
+                what: "b",
+                index: 0,
+            });
         }
         Ok(Self { w, b })
     }

@@ -22,7 +22,10 @@ impl DynLinearModel {
         if d == 0 {
             return Err(Error::ZeroFeatures);
         }
-        Ok(Self { w: vec![0.0; d], b: 0.0 })
+        Ok(Self {
+            w: vec![0.0; d],
+            b: 0.0,
+        })
     }
 
     /// A model from its weights and bias.
@@ -35,7 +38,10 @@ impl DynLinearModel {
         }
         kernel::check_finite("w", &w)?;
         if !b.is_finite() {
-            return Err(Error::NonFinite { what: "b", index: 0 });
+            return Err(Error::NonFinite {
+                what: "b",
+                index: 0,
+            });
         }
         Ok(Self { w, b })
     }
@@ -78,7 +84,14 @@ impl DynLinearModel {
     ) -> Result<TrainSummary, Error> {
         let backup = (self.w.clone(), self.b);
         let mut grad = vec![0.0f32; self.w.len()];
-        let out = fit_slices(&mut self.w, &mut self.b, &mut grad, data, config, &mut strategy);
+        let out = fit_slices(
+            &mut self.w,
+            &mut self.b,
+            &mut grad,
+            data,
+            config,
+            &mut strategy,
+        );
         if out.is_err() {
             (self.w, self.b) = backup;
         }

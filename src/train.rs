@@ -274,7 +274,10 @@ pub fn fit_slices<S: Strategy + ?Sized>(
     kernel::check_len("grad", grad.len(), d)?;
     kernel::check_finite("w", w)?;
     if !b.is_finite() {
-        return Err(Error::NonFinite { what: "b", index: 0 });
+        return Err(Error::NonFinite {
+            what: "b",
+            index: 0,
+        });
     }
     let n = data.len();
     let bs = config.batch_size.min(n);
@@ -291,7 +294,11 @@ pub fn fit_slices<S: Strategy + ?Sized>(
         let key = if config.shuffle { rng.next_u64() } else { 0 };
         let mut epoch_loss = 0.0f64;
         for k in 0..batches {
-            let bi = if config.shuffle { permute(k, batches, key) } else { k };
+            let bi = if config.shuffle {
+                permute(k, batches, key)
+            } else {
+                k
+            };
             let (xb, yb) = data.rows(bi as usize * bs, bs);
             let lg = match kernel::fused(xb, yb, w, *b, grad) {
                 Ok(lg) => lg,

@@ -146,7 +146,12 @@ pub const fn block_len(d: usize) -> usize {
 /// Checks the shapes shared by every kernel and returns `(n, d)`.
 ///
 /// `n` is the length of `y` (or of the output for `forward`).
-pub(crate) fn check_shapes(x: &[f32], n: usize, w: &[f32], b: f32) -> Result<(usize, usize), Error> {
+pub(crate) fn check_shapes(
+    x: &[f32],
+    n: usize,
+    w: &[f32],
+    b: f32,
+) -> Result<(usize, usize), Error> {
     let d = w.len();
     if d == 0 {
         return Err(Error::ZeroFeatures);
@@ -166,7 +171,10 @@ pub(crate) fn check_shapes(x: &[f32], n: usize, w: &[f32], b: f32) -> Result<(us
     }
     check_finite("w", w)?;
     if !b.is_finite() {
-        return Err(Error::NonFinite { what: "b", index: 0 });
+        return Err(Error::NonFinite {
+            what: "b",
+            index: 0,
+        });
     }
     Ok((n, d))
 }
@@ -230,6 +238,10 @@ pub(crate) fn check_result(
     if out.loss.is_finite() && out.grad_b.is_finite() && grad_ok {
         return Ok(out);
     }
-    let what = if !out.loss.is_finite() { "loss" } else { "gradient" };
+    let what = if !out.loss.is_finite() {
+        "loss"
+    } else {
+        "gradient"
+    };
     Err(diagnose(x, Some(y), what))
 }

@@ -38,7 +38,13 @@ pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Erro
 /// The shared loop: returns `(Σ r², Σ r)` in `f64` and, if `GRAD`, accumulates `Σ r·x` into
 /// `grad_w` (which must be zeroed).
 #[inline]
-fn pass<const GRAD: bool>(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> (f64, f64) {
+fn pass<const GRAD: bool>(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+) -> (f64, f64) {
     let d = w.len();
     let mut loss = 0.0f64;
     let mut rsum = 0.0f64;
@@ -91,7 +97,13 @@ pub fn gradient(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> 
 /// [`Error::ZeroFeatures`], [`Error::EmptyBatch`], [`Error::LengthMismatch`] for `x` or
 /// `grad_w`, [`Error::NonFinite`] for non-finite `w`, `b`, `x` or `y`, [`Error::Overflow`] if the
 /// loss or gradient overflows `f32` from finite inputs.
-pub fn fused(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> Result<LossGrad, Error> {
+pub fn fused(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+) -> Result<LossGrad, Error> {
     let (n, d) = check_shapes(x, y.len(), w, b)?;
     check_len("grad_w", grad_w.len(), d)?;
     grad_w.fill(0.0);

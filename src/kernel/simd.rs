@@ -56,28 +56,25 @@ fn dot_seq(row: &[f32], w: &[f32]) -> f32 {
     s
 }
 
-/// Which sums a pass computes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Want {
-    /// Predictions only (`forward`).
-    Pred,
-    /// Loss only.
-    Loss,
-    /// Gradient only.
-    Grad,
-    /// Loss and gradient.
-    Both,
+/// Which sums a pass computes, as a const parameter so that each kernel gets its own loop.
+type Want = u8;
+/// Predictions only (`forward`).
+const PRED: Want = 0;
+/// Loss only.
+const LOSS: Want = 1;
+/// Gradient only.
+const GRAD: Want = 2;
+/// Loss and gradient.
+const BOTH: Want = 3;
+
+#[inline(always)]
+const fn wants_loss(w: Want) -> bool {
+    w == LOSS || w == BOTH
 }
 
-impl Want {
-    #[inline(always)]
-    fn loss(self) -> bool {
-        matches!(self, Want::Loss | Want::Both)
-    }
-    #[inline(always)]
-    fn grad(self) -> bool {
-        matches!(self, Want::Grad | Want::Both)
-    }
+#[inline(always)]
+const fn wants_grad(w: Want) -> bool {
+    w == GRAD || w == BOTH
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,14 +101,13 @@ fn tiny_columns<const D: usize>(xg: &[f32]) -> [f32x8; 8] {
 
 /// One block of a tiny model. Returns the block's `(loss_b, rsum_b)` and adds `g_j` to `grad_w`.
 #[inline(always)]
-fn tiny_block<const D: usize>(
+fn tiny_block<const D: usize, const W: Want>(
     xb: &[f32],
     yb: Option<&[f32]>,
     w: &[f32; D],
     b: f32,
     grad_w: &mut [f32],
     mut pred_out: Option<&mut [f32]>,
-    want: Want,
 ) -> (f32, f32) {
     let nb = xb.len() / D;
     let bv = f32x8::splat(b);
@@ -123,41 +119,51 @@ fn tiny_block<const D: usize>(
     let mut racc = ZERO;
     let mut gacc = [ZERO; D];
     let groups = nb / 8;
+    let (yg_all, _) = match yb {
+        Some(y) => y.as_chunks::<8>(),
+        None => (&[][..], &[][..]),
+    };
     for g in 0..groups {
-        let xg = xb.get(g * 8 * D..).unwrap_or(&[]);
-        // For all but the block's last group the overlapping loads stay inside `xb`; the last
-        // may need padding, which `tiny_columns` handles (the padded lanes are never used).
+        let base = g * 8 * D;
         let cols = if D == 1 {
             let mut c = [ZERO; 8];
-            c[0] = match xg.first_chunk::<8>() {
-                Some(a) => load(a),
-                None => load_padded(xg),
-            };
+            if let Some(a) = xb.get(base..).and_then(|s| s.first_chunk::<8>()) {
+                c[0] = load(a);
+            }
             c
+        } else if let Some(win) = xb.get(base..base + 7 * D + 8) {
+            // Fast path: the eight overlapping loads are inside the block.
+            let mut rows = [ZERO; 8];
+            for (m, v) in rows.iter_mut().enumerate() {
+                if let Some(a) = win.get(m * D..).and_then(|s| s.first_chunk::<8>()) {
+                    *v = load(a);
+                }
+            }
+            f32x8::transpose(rows)
         } else {
-            tiny_columns::<D>(xg)
+            tiny_columns::<D>(xb.get(base..).unwrap_or(&[]))
         };
         let mut s = ZERO;
         for j in 0..D {
             s += cols[j] * wv[j];
         }
         let pred = s + bv;
-        if let Some(out) = pred_out.as_deref_mut() {
-            if let Some(o) = out.get_mut(g * 8..g * 8 + 8) {
-                o.copy_from_slice(pred.as_array());
+        if let Some(out) = pred_out.as_deref_mut().filter(|_| W == PRED) {
+            if let Some(o) = out.get_mut(g * 8..).and_then(|o| o.first_chunk_mut::<8>()) {
+                *o = pred.to_array();
             }
             continue;
         }
-        let yv = match yb.and_then(|y| y.get(g * 8..)).and_then(|s| s.first_chunk::<8>()) {
+        let yv = match yg_all.get(g) {
             Some(a) => load(a),
             None => ZERO,
         };
         let r = pred - yv;
-        if want.loss() {
+        if wants_loss(W) {
             lacc += r * r;
         }
         racc += r;
-        if want.grad() {
+        if wants_grad(W) {
             for j in 0..D {
                 gacc[j] += r * cols[j];
             }
@@ -173,7 +179,7 @@ fn tiny_block<const D: usize>(
     for t in groups * 8..nb {
         let row = xb.get(t * D..t * D + D).unwrap_or(&[]);
         let pred = dot_seq(row, w) + b;
-        if let Some(out) = pred_out.as_deref_mut() {
+        if let Some(out) = pred_out.as_deref_mut().filter(|_| W == PRED) {
             if let Some(o) = out.get_mut(t) {
                 *o = pred;
             }
@@ -187,7 +193,7 @@ fn tiny_block<const D: usize>(
             gj[lane] += r * xj;
         }
     }
-    if want.grad() {
+    if wants_grad(W) {
         for (g, gj) in grad_w.iter_mut().zip(&ga) {
             *g += tree8(*gj);
         }
@@ -196,14 +202,13 @@ fn tiny_block<const D: usize>(
 }
 
 /// A whole pass for a tiny model.
-fn tiny_pass<const D: usize>(
+fn tiny_pass<const D: usize, const W: Want>(
     x: &[f32],
     y: Option<&[f32]>,
     w: &[f32],
     b: f32,
     grad_w: &mut [f32],
     pred_out: Option<&mut [f32]>,
-    want: Want,
 ) -> (f64, f64) {
     let Ok(w) = <&[f32; D]>::try_from(w) else {
         return (f64::NAN, f64::NAN);
@@ -217,7 +222,7 @@ fn tiny_pass<const D: usize>(
         let nb = xb.len() / D;
         let yb = y.and_then(|y| y.get(t0..t0 + nb));
         let pb = pred_out.as_deref_mut().and_then(|p| p.get_mut(t0..t0 + nb));
-        let (l, r) = tiny_block::<D>(xb, yb, w, b, grad_w, pb, want);
+        let (l, r) = tiny_block::<D, W>(xb, yb, w, b, grad_w, pb);
         loss += f64::from(l);
         rsum += f64::from(r);
     }
@@ -243,53 +248,61 @@ fn row_acc(row: &[f32], w: &[f32]) -> f32x8 {
     a
 }
 
+/// Lane accumulators of four rows at once (four independent add chains; on SSE2 the eight
+/// `xmm` accumulators still fit the register file). Each row's order is exactly [`row_acc`]'s.
+#[inline(always)]
+fn row_acc4(rows: [&[f32]; 4], w: &[f32]) -> [f32x8; 4] {
+    let (c0, t0) = rows[0].as_chunks::<8>();
+    let (c1, t1) = rows[1].as_chunks::<8>();
+    let (c2, t2) = rows[2].as_chunks::<8>();
+    let (c3, t3) = rows[3].as_chunks::<8>();
+    let (wc, wt) = w.as_chunks::<8>();
+    let mut a = [ZERO; 4];
+    for ((((x0, x1), x2), x3), wk) in c0.iter().zip(c1).zip(c2).zip(c3).zip(wc) {
+        let wv = load(wk);
+        a[0] += load(x0) * wv;
+        a[1] += load(x1) * wv;
+        a[2] += load(x2) * wv;
+        a[3] += load(x3) * wv;
+    }
+    if !wt.is_empty() {
+        let wv = load_padded(wt);
+        a[0] += load_padded(t0) * wv;
+        a[1] += load_padded(t1) * wv;
+        a[2] += load_padded(t2) * wv;
+        a[3] += load_padded(t3) * wv;
+    }
+    a
+}
+
 /// Predictions (or residuals, if `y` is given) of the rows of one block into `r`.
 #[inline(always)]
 fn wide_residuals(xb: &[f32], yb: Option<&[f32]>, w: &[f32], b: f32, d: usize, r: &mut [f32]) {
-    let nb = r.len();
-    let (wc, wt) = w.as_chunks::<8>();
-    let wt = load_padded(wt);
-    let has_tail = d % 8 != 0;
     let bv = f32x8::splat(b);
-    let groups = nb / 8;
-    for g in 0..groups {
-        let base = g * 8 * d;
-        let mut acc = [ZERO; 8];
-        let mut rows: [&[f32]; 8] = [&[]; 8];
-        for (m, row) in rows.iter_mut().enumerate() {
-            *row = xb.get(base + m * d..base + m * d + d).unwrap_or(&[]);
+    let (rg, rt) = r.as_chunks_mut::<8>();
+    let groups = rg.len();
+    for (g, (xg, out)) in xb.chunks_exact(8 * d).zip(rg.iter_mut()).enumerate() {
+        let row = |m: usize| xg.get(m * d..(m + 1) * d).unwrap_or(&[]);
+        let lo = row_acc4([row(0), row(1), row(2), row(3)], w);
+        let hi = row_acc4([row(4), row(5), row(6), row(7)], w);
+        let mut v = tree8_rows([lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]]) + bv;
+        if let Some(yg) = yb
+            .and_then(|y| y.get(g * 8..))
+            .and_then(|y| y.first_chunk::<8>())
+        {
+            v -= load(yg);
         }
-        for (c, wk) in wc.iter().enumerate() {
-            let wv = load(wk);
-            for m in 0..8 {
-                if let Some(xk) = rows[m].get(c * 8..c * 8 + 8).and_then(|s| s.first_chunk::<8>()) {
-                    acc[m] += load(xk) * wv;
-                }
-            }
-        }
-        if has_tail {
-            let t0 = wc.len() * 8;
-            for m in 0..8 {
-                acc[m] += load_padded(rows[m].get(t0..).unwrap_or(&[])) * wt;
-            }
-        }
-        let mut v = tree8_rows(acc) + bv;
-        if let Some(yg) = yb.and_then(|y| y.get(g * 8..g * 8 + 8)) {
-            v -= load_padded(yg);
-        }
-        if let Some(o) = r.get_mut(g * 8..g * 8 + 8) {
-            o.copy_from_slice(v.as_array());
-        }
+        *out = v.to_array();
     }
-    for t in groups * 8..nb {
+    let t0 = groups * 8;
+    for (k, o) in rt.iter_mut().enumerate() {
+        let t = t0 + k;
         let row = xb.get(t * d..t * d + d).unwrap_or(&[]);
         let mut v = tree8(row_acc(row, w).to_array()) + b;
         if let Some(yt) = yb.and_then(|y| y.get(t)) {
             v -= *yt;
         }
-        if let Some(o) = r.get_mut(t) {
-            *o = v;
-        }
+        *o = v;
     }
 }
 
@@ -300,9 +313,9 @@ fn wide_grad_block(xb: &[f32], r: &[f32], d: usize, grad_w: &mut [f32]) {
     // Four vectors (32 features) at a time: the accumulators stay in registers.
     while f0 + 32 <= d {
         let mut acc = [ZERO; 4];
-        for (t, &rt) in r.iter().enumerate() {
+        for (row, &rt) in xb.chunks_exact(d).zip(r) {
             let rv = f32x8::splat(rt);
-            if let Some(seg) = xb.get(t * d + f0..t * d + f0 + 32) {
+            if let Some(seg) = row.get(f0..).and_then(|s| s.first_chunk::<32>()) {
                 let (c, _) = seg.as_chunks::<8>();
                 for (a, ck) in acc.iter_mut().zip(c) {
                     *a += rv * load(ck);
@@ -314,8 +327,8 @@ fn wide_grad_block(xb: &[f32], r: &[f32], d: usize, grad_w: &mut [f32]) {
     }
     while f0 + 8 <= d {
         let mut acc = ZERO;
-        for (t, &rt) in r.iter().enumerate() {
-            if let Some(ck) = xb.get(t * d + f0..t * d + f0 + 8).and_then(|s| s.first_chunk::<8>()) {
+        for (row, &rt) in xb.chunks_exact(d).zip(r) {
+            if let Some(ck) = row.get(f0..).and_then(|s| s.first_chunk::<8>()) {
                 acc += f32x8::splat(rt) * load(ck);
             }
         }
@@ -324,8 +337,8 @@ fn wide_grad_block(xb: &[f32], r: &[f32], d: usize, grad_w: &mut [f32]) {
     }
     if f0 < d {
         let mut acc = [0.0f32; 8];
-        for (t, &rt) in r.iter().enumerate() {
-            let seg = xb.get(t * d + f0..t * d + d).unwrap_or(&[]);
+        for (row, &rt) in xb.chunks_exact(d).zip(r) {
+            let seg = row.get(f0..).unwrap_or(&[]);
             for (a, xj) in acc.iter_mut().zip(seg) {
                 *a += rt * xj;
             }
@@ -369,14 +382,13 @@ fn lane_sums(r: &[f32], squares: bool) -> (f32, f32) {
 }
 
 /// A whole pass for a model with `d ≥ 8`.
-fn wide_pass(
+fn wide_pass<const W: Want>(
     x: &[f32],
     y: Option<&[f32]>,
     w: &[f32],
     b: f32,
     grad_w: &mut [f32],
     mut pred_out: Option<&mut [f32]>,
-    want: Want,
 ) -> (f64, f64) {
     let d = w.len();
     let blen = block_len(d);
@@ -386,7 +398,7 @@ fn wide_pass(
     for (k, xb) in x.chunks(blen * d).enumerate() {
         let t0 = k * blen;
         let nb = xb.len() / d;
-        if let Some(out) = pred_out.as_deref_mut() {
+        if let Some(out) = pred_out.as_deref_mut().filter(|_| W == PRED) {
             if let Some(o) = out.get_mut(t0..t0 + nb) {
                 wide_residuals(xb, None, w, b, d, o);
             }
@@ -395,10 +407,10 @@ fn wide_pass(
         let r = rbuf.get_mut(..nb).unwrap_or(&mut []);
         let yb = y.and_then(|y| y.get(t0..t0 + nb));
         wide_residuals(xb, yb, w, b, d, r);
-        let (l, s) = lane_sums(r, want.loss());
+        let (l, s) = lane_sums(r, wants_loss(W));
         loss += f64::from(l);
         rsum += f64::from(s);
-        if want.grad() {
+        if wants_grad(W) {
             wide_grad_block(xb, r, d, grad_w);
         }
     }
@@ -406,24 +418,23 @@ fn wide_pass(
 }
 
 /// Dispatch on `d`: the tiny kernels are monomorphised for `d = 1..=7`.
-fn pass(
+fn pass<const W: Want>(
     x: &[f32],
     y: Option<&[f32]>,
     w: &[f32],
     b: f32,
     grad_w: &mut [f32],
     pred_out: Option<&mut [f32]>,
-    want: Want,
 ) -> (f64, f64) {
     match w.len() {
-        1 => tiny_pass::<1>(x, y, w, b, grad_w, pred_out, want),
-        2 => tiny_pass::<2>(x, y, w, b, grad_w, pred_out, want),
-        3 => tiny_pass::<3>(x, y, w, b, grad_w, pred_out, want),
-        4 => tiny_pass::<4>(x, y, w, b, grad_w, pred_out, want),
-        5 => tiny_pass::<5>(x, y, w, b, grad_w, pred_out, want),
-        6 => tiny_pass::<6>(x, y, w, b, grad_w, pred_out, want),
-        7 => tiny_pass::<7>(x, y, w, b, grad_w, pred_out, want),
-        _ => wide_pass(x, y, w, b, grad_w, pred_out, want),
+        1 => tiny_pass::<1, W>(x, y, w, b, grad_w, pred_out),
+        2 => tiny_pass::<2, W>(x, y, w, b, grad_w, pred_out),
+        3 => tiny_pass::<3, W>(x, y, w, b, grad_w, pred_out),
+        4 => tiny_pass::<4, W>(x, y, w, b, grad_w, pred_out),
+        5 => tiny_pass::<5, W>(x, y, w, b, grad_w, pred_out),
+        6 => tiny_pass::<6, W>(x, y, w, b, grad_w, pred_out),
+        7 => tiny_pass::<7, W>(x, y, w, b, grad_w, pred_out),
+        _ => wide_pass::<W>(x, y, w, b, grad_w, pred_out),
     }
 }
 
@@ -434,7 +445,7 @@ fn pass(
 /// [`Error::Overflow`] if a prediction overflows.
 pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Error> {
     check_shapes(x, out.len(), w, b)?;
-    pass(x, None, w, b, &mut [], Some(&mut *out), Want::Pred);
+    pass::<PRED>(x, None, w, b, &mut [], Some(&mut *out));
     if out.iter().all(|p| p.is_finite()) {
         Ok(())
     } else {
@@ -448,7 +459,7 @@ pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Erro
 /// As [`fused`].
 pub fn loss(x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
     let (n, _) = check_shapes(x, y.len(), w, b)?;
-    let (l, _) = pass(x, Some(y), w, b, &mut [], None, Want::Loss);
+    let (l, _) = pass::<LOSS>(x, Some(y), w, b, &mut [], None);
     let l = (l / n as f64) as f32;
     if l.is_finite() {
         Ok(l)
@@ -466,7 +477,7 @@ pub fn gradient(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> 
     let (n, d) = check_shapes(x, y.len(), w, b)?;
     check_len("grad_w", grad_w.len(), d)?;
     grad_w.fill(0.0);
-    let (_, rsum) = pass(x, Some(y), w, b, grad_w, None, Want::Grad);
+    let (_, rsum) = pass::<GRAD>(x, Some(y), w, b, grad_w, None);
     let mut out = finish(n, 0.0, rsum, grad_w);
     out.loss = 0.0;
     check_result(x, y, out, grad_w).map(|o| o.grad_b)
@@ -478,11 +489,17 @@ pub fn gradient(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> 
 /// [`Error::ZeroFeatures`], [`Error::EmptyBatch`], [`Error::LengthMismatch`] for `x` or
 /// `grad_w`, [`Error::NonFinite`] for non-finite `w`, `b`, `x` or `y`, [`Error::Overflow`] if the
 /// loss or gradient overflows `f32` from finite inputs.
-pub fn fused(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> Result<LossGrad, Error> {
+pub fn fused(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+) -> Result<LossGrad, Error> {
     let (n, d) = check_shapes(x, y.len(), w, b)?;
     check_len("grad_w", grad_w.len(), d)?;
     grad_w.fill(0.0);
-    let (l, rsum) = pass(x, Some(y), w, b, grad_w, None, Want::Both);
+    let (l, rsum) = pass::<BOTH>(x, Some(y), w, b, grad_w, None);
     let out = finish(n, l, rsum, grad_w);
     check_result(x, y, out, grad_w)
 }
