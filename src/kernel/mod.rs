@@ -28,8 +28,11 @@
 //!
 //! 1. **Prediction of sample `i`.** If `d < 8` ("tiny" models, samples in lanes):
 //!    `s = +0; for j in 0..d { s = s + x_ij * w_j }; ŷ_i = s + b` — the same as the scalar path.
-//!    If `d ≥ 8` (features in lanes): lanes `a[0..8] = +0`; for each chunk `c` of 8 features,
-//!    `a[k] = a[k] + x_i,8c+k * w_8c+k`, where a last partial chunk is padded with `x = w = 0`;
+//!    If `d ≥ 8` (features in lanes): lanes `a[0..8] = +0`; for each full chunk `c` of 8
+//!    features, `a[k] = a[k] + x_i,8c+k * w_8c+k`; then, if `t = d mod 8 ≠ 0`, the last `t`
+//!    features go to the *last* `t` lanes: `a[8−t+k] = a[8−t+k] + x_i,d−t+k * w_d−t+k` for
+//!    `k < t` (the kernel loads the row's last eight features and zeroes the other lanes'
+//!    weights; lanes are never −0, so adding those `±0` products changes nothing);
 //!    `ŷ_i = tree8(a) + b`. Then `r_i = ŷ_i − y_i`.
 //! 2. **Blocks.** Samples are taken in consecutive blocks of [`block_len(d)`](block_len) samples
 //!    (256 for `d < 8`; else `⌊8192/d⌋` rounded down to a multiple of 8, clamped to `8..=256`).

@@ -233,17 +233,47 @@ fn tiny_pass<const D: usize, const W: Want>(
 // Other models: d >= 8, features in lanes.
 // ---------------------------------------------------------------------------------------------
 
+/// The last eight features of a row (`d ≥ 8`).
+#[inline(always)]
+fn row_end(row: &[f32]) -> f32x8 {
+    match row.last_chunk::<8>() {
+        Some(a) => load(a),
+        None => ZERO,
+    }
+}
+
+/// The weights for the row's last partial chunk: the last eight weights with the first
+/// `8 − d mod 8` lanes zeroed, so that lane `8 − t + k` gets feature `d − t + k` and the lanes
+/// that overlap the previous chunk add `±0` (which leaves a lane unchanged: lanes are never −0).
+/// `None` when `d` is a multiple of 8.
+#[inline(always)]
+fn tail_weights(w: &[f32]) -> Option<f32x8> {
+    let t = w.len() % 8;
+    if t == 0 {
+        return None;
+    }
+    let mut a = [0.0f32; 8];
+    if let Some(last) = w.last_chunk::<8>() {
+        for (k, (dst, src)) in a.iter_mut().zip(last).enumerate() {
+            if k >= 8 - t {
+                *dst = *src;
+            }
+        }
+    }
+    Some(f32x8::new(a))
+}
+
 /// Lane accumulator of one row's products `x_i · w` (before `tree8`).
 #[inline(always)]
-fn row_acc(row: &[f32], w: &[f32]) -> f32x8 {
-    let (xc, xt) = row.as_chunks::<8>();
-    let (wc, wt) = w.as_chunks::<8>();
+fn row_acc(row: &[f32], w: &[f32], wt: Option<f32x8>) -> f32x8 {
+    let (xc, _) = row.as_chunks::<8>();
+    let (wc, _) = w.as_chunks::<8>();
     let mut a = ZERO;
     for (xk, wk) in xc.iter().zip(wc) {
         a += load(xk) * load(wk);
     }
-    if !xt.is_empty() {
-        a += load_padded(xt) * load_padded(wt);
+    if let Some(wt) = wt {
+        a += row_end(row) * wt;
     }
     a
 }
@@ -251,12 +281,12 @@ fn row_acc(row: &[f32], w: &[f32]) -> f32x8 {
 /// Lane accumulators of four rows at once (four independent add chains; on SSE2 the eight
 /// `xmm` accumulators still fit the register file). Each row's order is exactly [`row_acc`]'s.
 #[inline(always)]
-fn row_acc4(rows: [&[f32]; 4], w: &[f32]) -> [f32x8; 4] {
-    let (c0, t0) = rows[0].as_chunks::<8>();
-    let (c1, t1) = rows[1].as_chunks::<8>();
-    let (c2, t2) = rows[2].as_chunks::<8>();
-    let (c3, t3) = rows[3].as_chunks::<8>();
-    let (wc, wt) = w.as_chunks::<8>();
+fn row_acc4(rows: [&[f32]; 4], w: &[f32], wt: Option<f32x8>) -> [f32x8; 4] {
+    let (c0, _) = rows[0].as_chunks::<8>();
+    let (c1, _) = rows[1].as_chunks::<8>();
+    let (c2, _) = rows[2].as_chunks::<8>();
+    let (c3, _) = rows[3].as_chunks::<8>();
+    let (wc, _) = w.as_chunks::<8>();
     let mut a = [ZERO; 4];
     for ((((x0, x1), x2), x3), wk) in c0.iter().zip(c1).zip(c2).zip(c3).zip(wc) {
         let wv = load(wk);
@@ -265,12 +295,11 @@ fn row_acc4(rows: [&[f32]; 4], w: &[f32]) -> [f32x8; 4] {
         a[2] += load(x2) * wv;
         a[3] += load(x3) * wv;
     }
-    if !wt.is_empty() {
-        let wv = load_padded(wt);
-        a[0] += load_padded(t0) * wv;
-        a[1] += load_padded(t1) * wv;
-        a[2] += load_padded(t2) * wv;
-        a[3] += load_padded(t3) * wv;
+    if let Some(wv) = wt {
+        a[0] += row_end(rows[0]) * wv;
+        a[1] += row_end(rows[1]) * wv;
+        a[2] += row_end(rows[2]) * wv;
+        a[3] += row_end(rows[3]) * wv;
     }
     a
 }
@@ -279,12 +308,13 @@ fn row_acc4(rows: [&[f32]; 4], w: &[f32]) -> [f32x8; 4] {
 #[inline(always)]
 fn wide_residuals(xb: &[f32], yb: Option<&[f32]>, w: &[f32], b: f32, d: usize, r: &mut [f32]) {
     let bv = f32x8::splat(b);
+    let wt = tail_weights(w);
     let (rg, rt) = r.as_chunks_mut::<8>();
     let groups = rg.len();
     for (g, (xg, out)) in xb.chunks_exact(8 * d).zip(rg.iter_mut()).enumerate() {
         let row = |m: usize| xg.get(m * d..(m + 1) * d).unwrap_or(&[]);
-        let lo = row_acc4([row(0), row(1), row(2), row(3)], w);
-        let hi = row_acc4([row(4), row(5), row(6), row(7)], w);
+        let lo = row_acc4([row(0), row(1), row(2), row(3)], w, wt);
+        let hi = row_acc4([row(4), row(5), row(6), row(7)], w, wt);
         let mut v = tree8_rows([lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]]) + bv;
         if let Some(yg) = yb
             .and_then(|y| y.get(g * 8..))
@@ -298,7 +328,7 @@ fn wide_residuals(xb: &[f32], yb: Option<&[f32]>, w: &[f32], b: f32, d: usize, r
     for (k, o) in rt.iter_mut().enumerate() {
         let t = t0 + k;
         let row = xb.get(t * d..t * d + d).unwrap_or(&[]);
-        let mut v = tree8(row_acc(row, w).to_array()) + b;
+        let mut v = tree8(row_acc(row, w, wt).to_array()) + b;
         if let Some(yt) = yb.and_then(|y| y.get(t)) {
             v -= *yt;
         }
@@ -310,12 +340,12 @@ fn wide_residuals(xb: &[f32], yb: Option<&[f32]>, w: &[f32], b: f32, d: usize, r
 #[inline(always)]
 fn wide_grad_block(xb: &[f32], r: &[f32], d: usize, grad_w: &mut [f32]) {
     let mut f0 = 0;
-    // Four vectors (32 features) at a time: the accumulators stay in registers.
+    // 32 features at a time: the four accumulators stay in registers.
     while f0 + 32 <= d {
         let mut acc = [ZERO; 4];
-        for (row, &rt) in xb.chunks_exact(d).zip(r) {
+        for (t, &rt) in r.iter().enumerate() {
             let rv = f32x8::splat(rt);
-            if let Some(seg) = row.get(f0..).and_then(|s| s.first_chunk::<32>()) {
+            if let Some(seg) = xb.get(t * d + f0..).and_then(|s| s.first_chunk::<32>()) {
                 let (c, _) = seg.as_chunks::<8>();
                 for (a, ck) in acc.iter_mut().zip(c) {
                     *a += rv * load(ck);
@@ -327,8 +357,8 @@ fn wide_grad_block(xb: &[f32], r: &[f32], d: usize, grad_w: &mut [f32]) {
     }
     while f0 + 8 <= d {
         let mut acc = ZERO;
-        for (row, &rt) in xb.chunks_exact(d).zip(r) {
-            if let Some(ck) = row.get(f0..).and_then(|s| s.first_chunk::<8>()) {
+        for (t, &rt) in r.iter().enumerate() {
+            if let Some(ck) = xb.get(t * d + f0..).and_then(|s| s.first_chunk::<8>()) {
                 acc += f32x8::splat(rt) * load(ck);
             }
         }
@@ -336,15 +366,19 @@ fn wide_grad_block(xb: &[f32], r: &[f32], d: usize, grad_w: &mut [f32]) {
         f0 += 8;
     }
     if f0 < d {
-        let mut acc = [0.0f32; 8];
-        for (row, &rt) in xb.chunks_exact(d).zip(r) {
-            let seg = row.get(f0..).unwrap_or(&[]);
-            for (a, xj) in acc.iter_mut().zip(seg) {
-                *a += rt * xj;
-            }
+        // The last `d − f0` features through the row's last eight: lanes `8 − (d − f0)..8`
+        // are the wanted sums, each still sequential in `t`.
+        let mut acc = ZERO;
+        for (t, &rt) in r.iter().enumerate() {
+            acc += f32x8::splat(rt) * row_end(xb.get(t * d..t * d + d).unwrap_or(&[]));
         }
-        for (g, a) in grad_w.iter_mut().skip(f0).zip(acc) {
-            *g += a;
+        let skip = 8 - (d - f0);
+        for (g, a) in grad_w
+            .iter_mut()
+            .skip(f0)
+            .zip(acc.to_array().iter().skip(skip))
+        {
+            *g += *a;
         }
     }
 }
@@ -381,8 +415,37 @@ fn lane_sums(r: &[f32], squares: bool) -> (f32, f32) {
     (tree8(l.to_array()), tree8(s.to_array()))
 }
 
-/// A whole pass for a model with `d ≥ 8`.
+/// A whole pass for a model with `d ≥ 8`, its size known only at run time.
 fn wide_pass<const W: Want>(
+    x: &[f32],
+    y: Option<&[f32]>,
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+    pred_out: Option<&mut [f32]>,
+) -> (f64, f64) {
+    wide_body::<W>(x, y, w, b, grad_w, pred_out)
+}
+
+/// The same pass compiled for one size `DD`: with the length known, the loops over a row unroll
+/// and their set-up disappears (the results are the same bits as [`wide_pass`]).
+fn wide_fixed<const W: Want, const DD: usize>(
+    x: &[f32],
+    y: Option<&[f32]>,
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+    pred_out: Option<&mut [f32]>,
+) -> (f64, f64) {
+    match <&[f32; DD]>::try_from(w) {
+        Ok(wa) => wide_body::<W>(x, y, wa.as_slice(), b, grad_w, pred_out),
+        Err(_) => (f64::NAN, f64::NAN),
+    }
+}
+
+/// The body of a pass for `d ≥ 8`.
+#[inline(always)]
+fn wide_body<const W: Want>(
     x: &[f32],
     y: Option<&[f32]>,
     w: &[f32],
@@ -434,6 +497,10 @@ fn pass<const W: Want>(
         5 => tiny_pass::<5, W>(x, y, w, b, grad_w, pred_out),
         6 => tiny_pass::<6, W>(x, y, w, b, grad_w, pred_out),
         7 => tiny_pass::<7, W>(x, y, w, b, grad_w, pred_out),
+        8 => wide_fixed::<W, 8>(x, y, w, b, grad_w, pred_out),
+        16 => wide_fixed::<W, 16>(x, y, w, b, grad_w, pred_out),
+        32 => wide_fixed::<W, 32>(x, y, w, b, grad_w, pred_out),
+        64 => wide_fixed::<W, 64>(x, y, w, b, grad_w, pred_out),
         _ => wide_pass::<W>(x, y, w, b, grad_w, pred_out),
     }
 }
