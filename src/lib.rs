@@ -51,3 +51,8 @@ pub use kernel::LossGrad;
 pub use model::LinearModel;
 #[cfg(feature = "std")]
 pub use std_ext::DynLinearModel;
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -41,7 +41,7 @@ impl<'a> Dataset<'a> {
         if y.is_empty() {
             return Err(Error::EmptyBatch);
         }
-        let expected = y.len().checked_mul(d).unwrap_or(usize::MAX);
+        let expected = y.len().saturating_mul(d);
         kernel::check_len("x", x.len(), expected)?;
         kernel::check_finite("x", x)?;
         kernel::check_finite("y", y)?;

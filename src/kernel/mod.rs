@@ -146,14 +146,17 @@ pub const fn block_len(d: usize) -> usize {
     }
 }
 
-/// Checks the shapes shared by every kernel and returns `(n, d)`.
+/// Checks the shapes shared by every kernel, then the finiteness of `w` and `b`; returns
+/// `(n, d)`.
 ///
-/// `n` is the length of `y` (or of the output for `forward`).
+/// `n` is the length of `y` (or of the output for `forward`); `grad_len` is the length of the
+/// gradient output, if the kernel has one.
 pub(crate) fn check_shapes(
     x: &[f32],
     n: usize,
     w: &[f32],
     b: f32,
+    grad_len: Option<usize>,
 ) -> Result<(usize, usize), Error> {
     let d = w.len();
     if d == 0 {
@@ -171,6 +174,9 @@ pub(crate) fn check_shapes(
                 found: x.len(),
             });
         }
+    }
+    if let Some(len) = grad_len {
+        check_len("grad_w", len, d)?;
     }
     check_finite("w", w)?;
     if !b.is_finite() {
@@ -208,10 +214,8 @@ pub(crate) fn diagnose(x: &[f32], y: Option<&[f32]>, what: &'static str) -> Erro
     if let Err(e) = check_finite("x", x) {
         return e;
     }
-    if let Some(y) = y {
-        if let Err(e) = check_finite("y", y) {
-            return e;
-        }
+    if let Some(Err(e)) = y.map(|y| check_finite("y", y)) {
+        return e;
     }
     Error::Overflow { what }
 }

@@ -5,7 +5,7 @@
 //! is summed sequentially in `f32`. See the [module docs](super) for the error bound it
 //! meets and the SIMD path's exact order.
 
-use super::{LossGrad, check_len, check_result, check_shapes, diagnose, finish};
+use super::{LossGrad, check_result, check_shapes, diagnose, finish};
 use crate::Error;
 
 /// `w · row + b`, summed left to right from `+0.0`.
@@ -24,7 +24,7 @@ fn predict_row(row: &[f32], w: &[f32], b: f32) -> f32 {
 /// Shape errors, non-finite `w`/`b`; [`Error::NonFinite`] for a non-finite `x`,
 /// [`Error::Overflow`] if a prediction overflows.
 pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Error> {
-    let (_, d) = check_shapes(x, out.len(), w, b)?;
+    let (_, d) = check_shapes(x, out.len(), w, b, None)?;
     for (row, o) in x.chunks_exact(d).zip(out.iter_mut()) {
         *o = predict_row(row, w, b);
     }
@@ -66,7 +66,7 @@ fn pass<const GRAD: bool>(
 /// # Errors
 /// As [`fused`].
 pub fn loss(x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
-    let (n, _) = check_shapes(x, y.len(), w, b)?;
+    let (n, _) = check_shapes(x, y.len(), w, b, None)?;
     let (l, _) = pass::<false>(x, y, w, b, &mut []);
     let l = (l / n as f64) as f32;
     if l.is_finite() {
@@ -82,8 +82,7 @@ pub fn loss(x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
 /// # Errors
 /// As [`fused`].
 pub fn gradient(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> Result<f32, Error> {
-    let (n, d) = check_shapes(x, y.len(), w, b)?;
-    check_len("grad_w", grad_w.len(), d)?;
+    let (n, _) = check_shapes(x, y.len(), w, b, Some(grad_w.len()))?;
     grad_w.fill(0.0);
     let (_, rsum) = pass::<true>(x, y, w, b, grad_w);
     let mut out = finish(n, 0.0, rsum, grad_w);
@@ -104,8 +103,7 @@ pub fn fused(
     b: f32,
     grad_w: &mut [f32],
 ) -> Result<LossGrad, Error> {
-    let (n, d) = check_shapes(x, y.len(), w, b)?;
-    check_len("grad_w", grad_w.len(), d)?;
+    let (n, _) = check_shapes(x, y.len(), w, b, Some(grad_w.len()))?;
     grad_w.fill(0.0);
     let (l, rsum) = pass::<true>(x, y, w, b, grad_w);
     let out = finish(n, l, rsum, grad_w);

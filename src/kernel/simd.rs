@@ -12,7 +12,7 @@
 //!   exactly the order of a single row's `tree8`. The gradient is then accumulated per feature
 //!   over the block's rows, which are still in L1.
 
-use super::{LossGrad, block_len, check_len, check_result, check_shapes, diagnose, finish};
+use super::{LossGrad, block_len, check_result, check_shapes, diagnose, finish};
 use crate::Error;
 use wide::f32x8;
 
@@ -511,7 +511,7 @@ fn pass<const W: Want>(
 /// Shape errors, non-finite `w`/`b`; [`Error::NonFinite`] for a non-finite `x`,
 /// [`Error::Overflow`] if a prediction overflows.
 pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Error> {
-    check_shapes(x, out.len(), w, b)?;
+    check_shapes(x, out.len(), w, b, None)?;
     pass::<PRED>(x, None, w, b, &mut [], Some(&mut *out));
     if out.iter().all(|p| p.is_finite()) {
         Ok(())
@@ -525,7 +525,7 @@ pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Erro
 /// # Errors
 /// As [`fused`].
 pub fn loss(x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
-    let (n, _) = check_shapes(x, y.len(), w, b)?;
+    let (n, _) = check_shapes(x, y.len(), w, b, None)?;
     let (l, _) = pass::<LOSS>(x, Some(y), w, b, &mut [], None);
     let l = (l / n as f64) as f32;
     if l.is_finite() {
@@ -541,8 +541,7 @@ pub fn loss(x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
 /// # Errors
 /// As [`fused`].
 pub fn gradient(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> Result<f32, Error> {
-    let (n, d) = check_shapes(x, y.len(), w, b)?;
-    check_len("grad_w", grad_w.len(), d)?;
+    let (n, _) = check_shapes(x, y.len(), w, b, Some(grad_w.len()))?;
     grad_w.fill(0.0);
     let (_, rsum) = pass::<GRAD>(x, Some(y), w, b, grad_w, None);
     let mut out = finish(n, 0.0, rsum, grad_w);
@@ -563,8 +562,7 @@ pub fn fused(
     b: f32,
     grad_w: &mut [f32],
 ) -> Result<LossGrad, Error> {
-    let (n, d) = check_shapes(x, y.len(), w, b)?;
-    check_len("grad_w", grad_w.len(), d)?;
+    let (n, _) = check_shapes(x, y.len(), w, b, Some(grad_w.len()))?;
     grad_w.fill(0.0);
     let (l, rsum) = pass::<BOTH>(x, Some(y), w, b, grad_w, None);
     let out = finish(n, l, rsum, grad_w);

@@ -1,0 +1,209 @@
+//! Known-answer tests: the exact bits of the SIMD path on fixed, seeded inputs.
+//!
+//! The inputs come from the local SplitMix64 generator of `tests/common` (no dependence on a
+//! crate version or a platform). The constants below were produced once by the SIMD kernels and
+//! are **also** reproduced by the canonical-order emulator `common::emu` (a scalar reading of the
+//! documented contract), so they are the contract's answers, not just "what the code printed".
+//!
+//! The same constants must hold with default flags (SSE2 on x86-64) and with
+//! `RUSTFLAGS="-C target-cpu=native"` (AVX2 / AVX-512), on NEON and on `wide`'s portable
+//! fallback: that is the cross-target bit-identity promise.
+//!
+//! To regenerate after an intentional change of the contract:
+//! `cargo test --test known_answers -- --ignored --nocapture print_known_answers`.
+
+mod common;
+
+use common::{Case, emu, fnv1a};
+use npoa::kernel;
+
+/// Expected bits for one `(d, n)` case.
+struct Known {
+    d: usize,
+    n: usize,
+    /// `L`.
+    loss: u32,
+    /// `∂L/∂b`.
+    grad_b: u32,
+    /// FNV-1a of the bits of every `∂L/∂w_j`.
+    grad_w_fnv: u64,
+    /// Bits of the first (up to) three `∂L/∂w_j`.
+    grad_w_head: &'static [u32],
+    /// FNV-1a of the bits of every prediction of `forward`.
+    forward_fnv: u64,
+}
+
+/// Seed of the inputs of case `(d, n)`; odd `d` gets targets close to the predictions (small
+/// residuals), even `d` unrelated targets.
+fn inputs(d: usize, n: usize) -> Case {
+    Case::random(
+        d,
+        n,
+        0x5eed_0000 + (d as u64) * 10_007 + n as u64,
+        d % 2 == 1,
+    )
+}
+
+/// What the SIMD kernels give, as `(loss, grad_b, grad_w, forward)`.
+fn simd_bits(c: &Case) -> (f32, f32, Vec<f32>, Vec<f32>) {
+    let mut gw = vec![0.0f32; c.d()];
+    let lg = kernel::fused(&c.x, &c.y, &c.w, c.b, &mut gw).unwrap();
+    // The separate kernels give the same bits as the fused one.
+    let l = kernel::loss(&c.x, &c.y, &c.w, c.b).unwrap();
+    assert_eq!(l.to_bits(), lg.loss.to_bits(), "loss()");
+    let mut gw2 = vec![0.0f32; c.d()];
+    let gb = kernel::gradient(&c.x, &c.y, &c.w, c.b, &mut gw2).unwrap();
+    assert_eq!(gb.to_bits(), lg.grad_b.to_bits(), "gradient() grad_b");
+    assert_eq!(fnv1a(&gw2), fnv1a(&gw), "gradient() grad_w");
+    let mut out = vec![0.0f32; c.n()];
+    kernel::forward(&c.x, &c.w, c.b, &mut out).unwrap();
+    (lg.loss, lg.grad_b, gw, out)
+}
+
+fn check(k: &Known, what: &str, loss: f32, grad_b: f32, grad_w: &[f32], pred: &[f32]) {
+    let ctx = format!("{what}, d = {}, n = {}", k.d, k.n);
+    assert_eq!(loss.to_bits(), k.loss, "loss ({loss:e}), {ctx}");
+    assert_eq!(grad_b.to_bits(), k.grad_b, "grad_b ({grad_b:e}), {ctx}");
+    assert_eq!(fnv1a(grad_w), k.grad_w_fnv, "grad_w checksum, {ctx}");
+    let head: Vec<u32> = grad_w.iter().take(3).map(|g| g.to_bits()).collect();
+    assert_eq!(head, k.grad_w_head, "grad_w[..3], {ctx}");
+    assert_eq!(fnv1a(pred), k.forward_fnv, "forward checksum, {ctx}");
+}
+
+/// Both regimes (`d < 8`, `d ≥ 8`), partial groups of 8, partial feature chunks, one and many
+/// blocks (`block_len` is 256 for `d ≤ 32`, 80 for `d = 100`, 8 for `d = 1024`).
+#[rustfmt::skip]
+const KNOWN: &[Known] = &[
+    Known { d: 1, n: 1000, loss: 0x3805d11a, grad_b: 0xb73b26a8, grad_w_fnv: 0x86d62fd94171fdc4, grad_w_head: &[0xb9bbb415], forward_fnv: 0xbbcc815792ac7548 },
+    Known { d: 3, n: 77, loss: 0x38186be8, grad_b: 0x3b0ac1b1, grad_w_fnv: 0xbb84115b573d0e8e, grad_w_head: &[0xb9c6602f, 0x3a80e4f8, 0xbb897d38], forward_fnv: 0x14f3eb190d0dad33 },
+    Known { d: 4, n: 513, loss: 0x41fc317d, grad_b: 0xc00de1f8, grad_w_fnv: 0xf350fef4b6ef5925, grad_w_head: &[0xbfb29a01, 0x40d31496, 0x40b9a4e6], forward_fnv: 0x8da8ccb6916fd770 },
+    Known { d: 7, n: 300, loss: 0x3801b2f0, grad_b: 0x3a0e5cdb, grad_w_fnv: 0xa7ca26560b0d22cd, grad_w_head: &[0xb7949cb2, 0xbae74535, 0xba57acab], forward_fnv: 0x6a081e88b05daa3d },
+    Known { d: 8, n: 300, loss: 0x42880960, grad_b: 0xc01ded5c, grad_w_fnv: 0xa4954ec6bdda3562, grad_w_head: &[0xc18244e9, 0x3f1153de, 0xc0c5afcd], forward_fnv: 0x1a2723c0f5414aef },
+    Known { d: 9, n: 257, loss: 0x38106894, grad_b: 0x39ec053c, grad_w_fnv: 0x9ffe1c0e6a55195b, grad_w_head: &[0xbaceb7c0, 0xba498ec4, 0xbb25b541], forward_fnv: 0x1e4ebee3c0aaa28f },
+    Known { d: 17, n: 129, loss: 0x3801e8b4, grad_b: 0xbaa6ef9b, grad_w_fnv: 0x5efff305a3ad8132, grad_w_head: &[0x3b01c9ec, 0xba77e622, 0xb9ce7e2d], forward_fnv: 0xc59425301cf47a0d },
+    Known { d: 32, n: 1000, loss: 0x43a34282, grad_b: 0x3f63214e, grad_w_fnv: 0x4cd1a1b27d8c8d37, grad_w_head: &[0x415412c1, 0x4182d139, 0xc01eeb8e], forward_fnv: 0xc338c171b61a2c6b },
+    Known { d: 100, n: 200, loss: 0x43d68928, grad_b: 0x3fb8e6a1, grad_w_fnv: 0x8b8cd478402dc538, grad_w_head: &[0xbebb47a1, 0xc00be9c6, 0x406315dc], forward_fnv: 0x3287465d5023a6ce },
+    Known { d: 1024, n: 20, loss: 0x45ad999e, grad_b: 0xc24eb29a, grad_w_fnv: 0x023f62ae273a9c90, grad_w_head: &[0x3f235833, 0xc231ba8a, 0xc30e3ebe], forward_fnv: 0x03993527b0c9ac38 },
+];
+
+#[test]
+fn cases_cover_both_regimes_and_many_blocks() {
+    assert!(
+        KNOWN
+            .iter()
+            .any(|k| k.d < 8 && k.n > kernel::block_len(k.d))
+    );
+    assert!(
+        KNOWN
+            .iter()
+            .any(|k| k.d >= 8 && k.n > 3 * kernel::block_len(k.d))
+    );
+    assert!(KNOWN.iter().any(|k| k.d >= 8 && k.d % 8 != 0));
+    assert!(KNOWN.iter().any(|k| k.n % 8 != 0));
+}
+
+#[test]
+fn simd_kernels_give_the_known_bits() {
+    for k in KNOWN {
+        let c = inputs(k.d, k.n);
+        let (loss, grad_b, grad_w, pred) = simd_bits(&c);
+        check(k, "simd", loss, grad_b, &grad_w, &pred);
+    }
+}
+
+#[test]
+fn emulator_gives_the_known_bits() {
+    for k in KNOWN {
+        let c = inputs(k.d, k.n);
+        let e = emu::fused(&c.x, &c.y, &c.w, c.b);
+        check(
+            k,
+            "emulator",
+            e.loss,
+            e.grad_b,
+            &e.grad_w,
+            &emu::forward(&c.x, &c.w, c.b),
+        );
+    }
+}
+
+/// The known answers are also correct answers: within the documented bounds of the `f64` oracle.
+#[test]
+fn known_answers_are_within_the_bounds() {
+    for k in KNOWN {
+        let c = inputs(k.d, k.n);
+        let (loss, grad_b, grad_w, pred) = simd_bits(&c);
+        common::check_fused_bound(&c.x, &c.y, &c.w, c.b, loss, grad_b, &grad_w).unwrap();
+        common::check_forward_bound(&c.x, &c.w, c.b, &pred).unwrap();
+    }
+}
+
+/// The input generator itself is pinned, so that a change in it cannot masquerade as a kernel
+/// change.
+#[test]
+fn input_generator_is_pinned() {
+    let mut g = common::SplitMix64::new(0);
+    assert_eq!(g.next_u64(), 0xe220_a839_7b1d_cdaf);
+    assert_eq!(g.next_u64(), 0x6e78_9e6a_a1b9_65f4);
+    let c = inputs(3, 77);
+    assert_eq!(fnv1a(&c.x), INPUT_FNV_3_77.0);
+    assert_eq!(fnv1a(&c.y), INPUT_FNV_3_77.1);
+    assert_eq!(fnv1a(&c.w), INPUT_FNV_3_77.2);
+    assert_eq!(c.b.to_bits(), INPUT_FNV_3_77.3);
+}
+
+/// `(fnv(x), fnv(y), fnv(w), b bits)` of `inputs(3, 77)`.
+const INPUT_FNV_3_77: (u64, u64, u64, u32) = (
+    0x8038e5857e5ab548,
+    0x56c7dc3cb8556e78,
+    0x07970a0a4f9034c1,
+    0xbe5941e8,
+);
+
+/// Prints the table above from the SIMD kernels (after checking the emulator agrees).
+#[test]
+#[ignore = "generator of the constants, run by hand"]
+fn print_known_answers() {
+    let cases = [
+        (1usize, 1000usize),
+        (3, 77),
+        (4, 513),
+        (7, 300),
+        (8, 300),
+        (9, 257),
+        (17, 129),
+        (32, 1000),
+        (100, 200),
+        (1024, 20),
+    ];
+    for (d, n) in cases {
+        let c = inputs(d, n);
+        let (loss, grad_b, grad_w, pred) = simd_bits(&c);
+        let e = emu::fused(&c.x, &c.y, &c.w, c.b);
+        assert_eq!(e.loss.to_bits(), loss.to_bits());
+        assert_eq!(e.grad_b.to_bits(), grad_b.to_bits());
+        assert_eq!(fnv1a(&e.grad_w), fnv1a(&grad_w));
+        assert_eq!(fnv1a(&emu::forward(&c.x, &c.w, c.b)), fnv1a(&pred));
+        let head: Vec<String> = grad_w
+            .iter()
+            .take(3)
+            .map(|g| format!("{:#010x}", g.to_bits()))
+            .collect();
+        println!(
+            "    Known {{ d: {d}, n: {n}, loss: {:#010x}, grad_b: {:#010x}, grad_w_fnv: {:#018x}, grad_w_head: &[{}], forward_fnv: {:#018x} }},",
+            loss.to_bits(),
+            grad_b.to_bits(),
+            fnv1a(&grad_w),
+            head.join(", "),
+            fnv1a(&pred)
+        );
+    }
+    let c = inputs(3, 77);
+    println!(
+        "const INPUT_FNV_3_77: (u64, u64, u64, u32) = ({:#018x}, {:#018x}, {:#018x}, {:#010x});",
+        fnv1a(&c.x),
+        fnv1a(&c.y),
+        fnv1a(&c.w),
+        c.b.to_bits()
+    );
+}
