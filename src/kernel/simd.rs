@@ -14,7 +14,7 @@
 
 use super::{LossGrad, block_len, check_result, check_shapes, diagnose, finish};
 use crate::Error;
-use wide::f32x8;
+use wide::{f32x4, f32x8};
 
 const ZERO: f32x8 = f32x8::ZERO;
 
@@ -81,22 +81,95 @@ const fn wants_grad(w: Want) -> bool {
 // Tiny models: d < 8, samples in lanes.
 // ---------------------------------------------------------------------------------------------
 
-/// Eight feature vectors (lane `m` = sample `m`) for the eight samples starting at `xg[0]`.
-/// `xg` holds at least `8·D` floats; the loads read 8 floats from `m·D`, padded past the end.
+#[inline(always)]
+fn halves(v: f32x8) -> (f32x4, f32x4) {
+    let a = v.to_array();
+    (
+        f32x4::new([a[0], a[1], a[2], a[3]]),
+        f32x4::new([a[4], a[5], a[6], a[7]]),
+    )
+}
+
+#[inline(always)]
+fn join(lo: f32x4, hi: f32x4) -> f32x8 {
+    let (l, h) = (lo.to_array(), hi.to_array());
+    f32x8::new([l[0], l[1], l[2], l[3], h[0], h[1], h[2], h[3]])
+}
+
+/// 8×8 transpose. `wide` accelerates `f32x8::transpose` only with AVX; elsewhere four 4×4
+/// transposes of `f32x4` (SSE, NEON) do it. Moving data is exact: the choice changes no bit.
+#[inline(always)]
+fn transpose8(rows: [f32x8; 8]) -> [f32x8; 8] {
+    if cfg!(target_feature = "avx") {
+        return f32x8::transpose(rows);
+    }
+    let h = rows.map(halves);
+    let a = f32x4::transpose([h[0].0, h[1].0, h[2].0, h[3].0]);
+    let b = f32x4::transpose([h[0].1, h[1].1, h[2].1, h[3].1]);
+    let c = f32x4::transpose([h[4].0, h[5].0, h[6].0, h[7].0]);
+    let e = f32x4::transpose([h[4].1, h[5].1, h[6].1, h[7].1]);
+    [
+        join(a[0], c[0]),
+        join(a[1], c[1]),
+        join(a[2], c[2]),
+        join(a[3], c[3]),
+        join(b[0], e[0]),
+        join(b[1], e[1]),
+        join(b[2], e[2]),
+        join(b[3], e[3]),
+    ]
+}
+
+/// One sample's `D ≤ 4` features in the low lanes of an `f32x4` (exact-length load).
+#[inline(always)]
+fn row4(r: &[f32]) -> f32x4 {
+    let mut a = [0.0f32; 4];
+    for (dst, src) in a.iter_mut().zip(r) {
+        *dst = *src;
+    }
+    f32x4::new(a)
+}
+
+/// One sample's `D < 8` features in the low lanes of an `f32x8` (exact-length load).
+#[inline(always)]
+fn row8(r: &[f32]) -> f32x8 {
+    let mut a = [0.0f32; 8];
+    for (dst, src) in a.iter_mut().zip(r) {
+        *dst = *src;
+    }
+    f32x8::new(a)
+}
+
+/// Feature vectors (lane `m` = sample `m`, vector `j` = feature `j < D`) of the eight samples
+/// in `xg` (`8·D` floats): one load per sample, then a transpose (two 4×4 for `D ≤ 4`).
 #[inline(always)]
 fn tiny_columns<const D: usize>(xg: &[f32]) -> [f32x8; 8] {
-    let mut rows = [ZERO; 8];
-    for (m, r) in rows.iter_mut().enumerate() {
-        let start = m * D;
-        *r = match xg.get(start..start + 8) {
-            Some(s) => match <&[f32; 8]>::try_from(s) {
-                Ok(a) => load(a),
-                Err(_) => load_padded(s),
-            },
-            None => load_padded(xg.get(start..).unwrap_or(&[])),
-        };
+    let mut c = [ZERO; 8];
+    if D == 1 {
+        if let Some(a) = xg.first_chunk::<8>() {
+            c[0] = load(a);
+        }
+    } else if D <= 4 {
+        let row = |m: usize| row4(xg.get(m * D..m * D + D).unwrap_or(&[]));
+        let a = f32x4::transpose([row(0), row(1), row(2), row(3)]);
+        let b = f32x4::transpose([row(4), row(5), row(6), row(7)]);
+        for (k, v) in c.iter_mut().take(4).enumerate() {
+            *v = join(a[k], b[k]);
+        }
+    } else {
+        let row = |m: usize| row8(xg.get(m * D..m * D + D).unwrap_or(&[]));
+        c = transpose8([
+            row(0),
+            row(1),
+            row(2),
+            row(3),
+            row(4),
+            row(5),
+            row(6),
+            row(7),
+        ]);
     }
-    f32x8::transpose(rows)
+    c
 }
 
 /// One block of a tiny model. Returns the block's `(loss_b, rsum_b)` and adds `g_j` to `grad_w`.
@@ -123,33 +196,19 @@ fn tiny_block<const D: usize, const W: Want>(
         Some(y) => y.as_chunks::<8>(),
         None => (&[][..], &[][..]),
     };
-    for g in 0..groups {
-        let base = g * 8 * D;
-        let cols = if D == 1 {
-            let mut c = [ZERO; 8];
-            if let Some(a) = xb.get(base..).and_then(|s| s.first_chunk::<8>()) {
-                c[0] = load(a);
-            }
-            c
-        } else if let Some(win) = xb.get(base..base + 7 * D + 8) {
-            // Fast path: the eight overlapping loads are inside the block.
-            let mut rows = [ZERO; 8];
-            for (m, v) in rows.iter_mut().enumerate() {
-                if let Some(a) = win.get(m * D..).and_then(|s| s.first_chunk::<8>()) {
-                    *v = load(a);
-                }
-            }
-            f32x8::transpose(rows)
-        } else {
-            tiny_columns::<D>(xb.get(base..).unwrap_or(&[]))
-        };
+    let outs: &mut [[f32; 8]] = match pred_out.as_deref_mut() {
+        Some(o) if W == PRED => o.as_chunks_mut::<8>().0,
+        _ => &mut [],
+    };
+    for (g, xg) in xb.chunks_exact(8 * D).enumerate() {
+        let cols = tiny_columns::<D>(xg);
         let mut s = ZERO;
         for j in 0..D {
             s += cols[j] * wv[j];
         }
         let pred = s + bv;
-        if let Some(out) = pred_out.as_deref_mut().filter(|_| W == PRED) {
-            if let Some(o) = out.get_mut(g * 8..).and_then(|o| o.first_chunk_mut::<8>()) {
+        if W == PRED {
+            if let Some(o) = outs.get_mut(g) {
                 *o = pred.to_array();
             }
             continue;
@@ -505,6 +564,21 @@ fn pass<const W: Want>(
     }
 }
 
+/// Whether every element is finite, eight lanes at a time: `v·0` is `0` for a finite `v` and
+/// NaN otherwise, and NaN survives the sums.
+fn all_finite(v: &[f32]) -> bool {
+    let (c, t) = v.as_chunks::<32>();
+    let mut acc = [ZERO; 4];
+    for k in c {
+        let (q, _) = k.as_chunks::<8>();
+        for (a, e) in acc.iter_mut().zip(q) {
+            *a += load(e) * ZERO;
+        }
+    }
+    let s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    s.to_array().iter().all(|e| *e == 0.0) && t.iter().all(|e| e.is_finite())
+}
+
 /// Predictions `out[i] = w·x_i + b` for `n = out.len()` samples.
 ///
 /// # Errors
@@ -513,7 +587,7 @@ fn pass<const W: Want>(
 pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Error> {
     check_shapes(x, out.len(), w, b, None)?;
     pass::<PRED>(x, None, w, b, &mut [], Some(&mut *out));
-    if out.iter().all(|p| p.is_finite()) {
+    if all_finite(out) {
         Ok(())
     } else {
         Err(diagnose(x, None, "predictions"))
