@@ -78,12 +78,12 @@ const KNOWN: &[Known] = &[
     Known { d: 3, n: 77, loss: 0x38186be8, grad_b: 0x3b0ac1b1, grad_w_fnv: 0xbb84115b573d0e8e, grad_w_head: &[0xb9c6602f, 0x3a80e4f8, 0xbb897d38], forward_fnv: 0x14f3eb190d0dad33 },
     Known { d: 4, n: 513, loss: 0x41fc317d, grad_b: 0xc00de1f8, grad_w_fnv: 0xf350fef4b6ef5925, grad_w_head: &[0xbfb29a01, 0x40d31496, 0x40b9a4e6], forward_fnv: 0x8da8ccb6916fd770 },
     Known { d: 7, n: 300, loss: 0x3801b2f0, grad_b: 0x3a0e5cdb, grad_w_fnv: 0xa7ca26560b0d22cd, grad_w_head: &[0xb7949cb2, 0xbae74535, 0xba57acab], forward_fnv: 0x6a081e88b05daa3d },
-    Known { d: 8, n: 300, loss: 0x42880960, grad_b: 0xc01ded5c, grad_w_fnv: 0xa4954ec6bdda3562, grad_w_head: &[0xc18244e9, 0x3f1153de, 0xc0c5afcd], forward_fnv: 0x1a2723c0f5414aef },
-    Known { d: 9, n: 257, loss: 0x38106894, grad_b: 0x39ec053c, grad_w_fnv: 0x9ffe1c0e6a55195b, grad_w_head: &[0xbaceb7c0, 0xba498ec4, 0xbb25b541], forward_fnv: 0x1e4ebee3c0aaa28f },
-    Known { d: 17, n: 129, loss: 0x3801e8b4, grad_b: 0xbaa6ef9b, grad_w_fnv: 0x5efff305a3ad8132, grad_w_head: &[0x3b01c9ec, 0xba77e622, 0xb9ce7e2d], forward_fnv: 0xc59425301cf47a0d },
-    Known { d: 32, n: 1000, loss: 0x43a34282, grad_b: 0x3f63214e, grad_w_fnv: 0x4cd1a1b27d8c8d37, grad_w_head: &[0x415412c1, 0x4182d139, 0xc01eeb8e], forward_fnv: 0xc338c171b61a2c6b },
-    Known { d: 100, n: 200, loss: 0x43d68928, grad_b: 0x3fb8e6a1, grad_w_fnv: 0x8b8cd478402dc538, grad_w_head: &[0xbebb47a1, 0xc00be9c6, 0x406315dc], forward_fnv: 0x3287465d5023a6ce },
-    Known { d: 1024, n: 20, loss: 0x45ad999e, grad_b: 0xc24eb29a, grad_w_fnv: 0x023f62ae273a9c90, grad_w_head: &[0x3f235833, 0xc231ba8a, 0xc30e3ebe], forward_fnv: 0x03993527b0c9ac38 },
+    Known { d: 8, n: 300, loss: 0x42880960, grad_b: 0xc01ded5c, grad_w_fnv: 0x1719186c43536a84, grad_w_head: &[0xc18244e8, 0x3f1153d9, 0xc0c5afcd], forward_fnv: 0x1a2723c0f5414aef },
+    Known { d: 9, n: 257, loss: 0x38106894, grad_b: 0x39ec053c, grad_w_fnv: 0x058b8815b6560216, grad_w_head: &[0xbaceb7c0, 0xba498ec1, 0xbb25b53c], forward_fnv: 0x1e4ebee3c0aaa28f },
+    Known { d: 17, n: 129, loss: 0x3801e8b4, grad_b: 0xbaa6ef9b, grad_w_fnv: 0x84494ee6984b29db, grad_w_head: &[0x3b01c9ed, 0xba77e620, 0xb9ce7e13], forward_fnv: 0xc59425301cf47a0d },
+    Known { d: 32, n: 1000, loss: 0x43a34282, grad_b: 0x3f63214e, grad_w_fnv: 0x1d8d74ca711eff3f, grad_w_head: &[0x415412c1, 0x4182d139, 0xc01eeb8c], forward_fnv: 0xc338c171b61a2c6b },
+    Known { d: 100, n: 200, loss: 0x43d68928, grad_b: 0x3fb8e6a1, grad_w_fnv: 0x33df1e4a72370b55, grad_w_head: &[0xbebb47ae, 0xc00be9c7, 0x406315dc], forward_fnv: 0x3287465d5023a6ce },
+    Known { d: 1024, n: 20, loss: 0x45ad999e, grad_b: 0xc24eb29a, grad_w_fnv: 0x8d56ee17274da360, grad_w_head: &[0x3f235800, 0xc231ba88, 0xc30e3ebe], forward_fnv: 0x03993527b0c9ac38 },
 ];
 
 #[test]

@@ -39,8 +39,11 @@
 //!    Within a block, sample `t` (counted from the block's start) belongs to lane `t mod 8`.
 //! 3. **Per block:** `loss_b = tree8(Σ_lane r_t²)` and `rsum_b = tree8(Σ_lane r_t)`, each lane
 //!    summing its samples in increasing `t`. The gradient of feature `j`: if `d < 8`,
-//!    `g_j = tree8(Σ_lane r_t·x_tj)` (lanes as above); if `d ≥ 8`, `g_j = Σ_t r_t·x_tj` summed
-//!    sequentially in increasing `t`.
+//!    `g_j = tree8(Σ_lane r_t·x_tj)` (lanes as above); if `d ≥ 8`, `g_j = +0`, then for each
+//!    quad of rows `t = 4q..4q+4` in order,
+//!    `g_j = g_j + ((r_4q·x_4q,j + r_4q+1·x_4q+1,j) + (r_4q+2·x_4q+2,j + r_4q+3·x_4q+3,j))`, then the
+//!    rows left over (fewer than four, only in a last partial block) one at a time,
+//!    `g_j = g_j + r_t·x_tj`.
 //! 4. **Across blocks**, in block order: `loss_acc += loss_b as f64`, `rsum_acc += rsum_b as f64`
 //!    (both `f64`, starting at `+0`), and `grad_w[j] = grad_w[j] + g_j` in `f32`.
 //! 5. **Scaling:** `L = (loss_acc / n) as f32`, `∂L/∂b = (2·rsum_acc / n) as f32`,

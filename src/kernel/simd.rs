@@ -395,51 +395,78 @@ fn wide_residuals(xb: &[f32], yb: Option<&[f32]>, w: &[f32], b: f32, d: usize, r
     }
 }
 
-/// `grad_w[j] += Σ_t r_t · x_tj` over the block's rows, sequential in `t` for every feature.
+/// `grad_w[j] += g_j` for the block's rows, with `g_j` summed over quads of rows as the
+/// contract says: `g_j = g_j + ((r_a x_aj + r_b x_bj) + (r_c x_cj + r_d x_dj))` per quad, then any
+/// rows left over one at a time.
+///
+/// Features go in stripes of at most 256 (a 1 KiB accumulator on the stack, in registers when
+/// `d` is a compile-time constant); for each quad the inner loop runs along the four rows'
+/// stripes with no bounds checks. One add per quad carries over between iterations.
 #[inline(always)]
 fn wide_grad_block(xb: &[f32], r: &[f32], d: usize, grad_w: &mut [f32]) {
-    let mut f0 = 0;
-    // 32 features at a time: the four accumulators stay in registers.
-    while f0 + 32 <= d {
-        let mut acc = [ZERO; 4];
-        for (t, &rt) in r.iter().enumerate() {
+    const STRIPE: usize = 256;
+    let full = d / 8 * 8;
+    let t = d - full;
+    let (rq, rrest) = r.as_chunks::<4>();
+    let rest_rows = xb.get(rq.len() * 4 * d..).unwrap_or(&[]);
+    let mut s0 = 0;
+    while s0 < full {
+        let sw = (full - s0).min(STRIPE);
+        let mut buf = [ZERO; STRIPE / 8];
+        let acc = buf.get_mut(..sw / 8).unwrap_or(&mut []);
+        for (xq, rr) in xb.chunks_exact(4 * d).zip(rq) {
+            let (x0, rest) = xq.split_at(d);
+            let (x1, rest) = rest.split_at(d);
+            let (x2, x3) = rest.split_at(d);
+            let rv = rr.map(f32x8::splat);
+            for ((((a, c0), c1), c2), c3) in acc
+                .iter_mut()
+                .zip(stripe(x0, s0, sw))
+                .zip(stripe(x1, s0, sw))
+                .zip(stripe(x2, s0, sw))
+                .zip(stripe(x3, s0, sw))
+            {
+                *a += (rv[0] * load(c0) + rv[1] * load(c1)) + (rv[2] * load(c2) + rv[3] * load(c3));
+            }
+        }
+        for (row, &rt) in rest_rows.chunks_exact(d).zip(rrest) {
             let rv = f32x8::splat(rt);
-            if let Some(seg) = xb.get(t * d + f0..).and_then(|s| s.first_chunk::<32>()) {
-                let (c, _) = seg.as_chunks::<8>();
-                for (a, ck) in acc.iter_mut().zip(c) {
-                    *a += rv * load(ck);
-                }
+            for (a, c) in acc.iter_mut().zip(stripe(row, s0, sw)) {
+                *a += rv * load(c);
             }
         }
-        add_into(grad_w.get_mut(f0..f0 + 32).unwrap_or(&mut []), &acc);
-        f0 += 32;
+        add_into(grad_w.get_mut(s0..s0 + sw).unwrap_or(&mut []), acc);
+        s0 += sw;
     }
-    while f0 + 8 <= d {
+    if t != 0 {
+        // The last `t` features through each row's last eight: lanes `8 − t..8` are the wanted
+        // sums, in the same order.
         let mut acc = ZERO;
-        for (t, &rt) in r.iter().enumerate() {
-            if let Some(ck) = xb.get(t * d + f0..).and_then(|s| s.first_chunk::<8>()) {
-                acc += f32x8::splat(rt) * load(ck);
-            }
+        for (xq, rr) in xb.chunks_exact(4 * d).zip(rq) {
+            let (x0, rest) = xq.split_at(d);
+            let (x1, rest) = rest.split_at(d);
+            let (x2, x3) = rest.split_at(d);
+            let rv = rr.map(f32x8::splat);
+            acc += (rv[0] * row_end(x0) + rv[1] * row_end(x1))
+                + (rv[2] * row_end(x2) + rv[3] * row_end(x3));
         }
-        add_into(grad_w.get_mut(f0..f0 + 8).unwrap_or(&mut []), &[acc]);
-        f0 += 8;
-    }
-    if f0 < d {
-        // The last `d − f0` features through the row's last eight: lanes `8 − (d − f0)..8`
-        // are the wanted sums, each still sequential in `t`.
-        let mut acc = ZERO;
-        for (t, &rt) in r.iter().enumerate() {
-            acc += f32x8::splat(rt) * row_end(xb.get(t * d..t * d + d).unwrap_or(&[]));
+        for (row, &rt) in rest_rows.chunks_exact(d).zip(rrest) {
+            acc += f32x8::splat(rt) * row_end(row);
         }
-        let skip = 8 - (d - f0);
         for (g, a) in grad_w
             .iter_mut()
-            .skip(f0)
-            .zip(acc.to_array().iter().skip(skip))
+            .skip(full)
+            .zip(acc.to_array().iter().skip(8 - t))
         {
             *g += *a;
         }
     }
+}
+
+/// Features `s0..s0 + sw` of a row as chunks of eight.
+#[inline(always)]
+fn stripe(row: &[f32], s0: usize, sw: usize) -> &[[f32; 8]] {
+    row.get(s0..s0 + sw).unwrap_or(&[]).as_chunks::<8>().0
 }
 
 #[inline(always)]

@@ -370,11 +370,11 @@ pub fn fnv1a(v: &[f32]) -> u64 {
 // ---------------------------------------------------------------------------------------------
 
 /// A scalar re-implementation of "The SIMD path's summation order (the bit-exactness contract)"
-/// in `src/kernel/mod.rs`, written from that text alone (the revision of commit `df96a7e`, where
-/// the last `d mod 8` features of a row go to the *last* lanes). Every `+` and `*` below is one
+/// in `src/kernel/mod.rs`, written from that text alone (the last `d mod 8` features of a row go to
+/// the *last* lanes; the gradient for `d ≥ 8` sums quads of rows as a tree). Every `+` and `*` below is one
 /// IEEE-754 single-precision operation rounded to nearest; Rust never contracts them into an FMA.
 // `x = x + y` is spelled as in the documentation on purpose.
-#[allow(clippy::assign_op_pattern)]
+#[allow(clippy::assign_op_pattern, clippy::needless_range_loop)]
 pub mod emu {
     /// `tree8(a) = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))`.
     pub fn tree8(a: [f32; 8]) -> f32 {
@@ -451,6 +451,7 @@ pub mod emu {
             let mut s = [0.0f32; 8];
             let mut gl = vec![[0.0f32; 8]; if d < 8 { d } else { 0 }];
             let mut gs = vec![0.0f32; if d < 8 { 0 } else { d }];
+            let mut rows_r: Vec<f32> = Vec::new();
             for t in 0..end - start {
                 let i = start + t;
                 let row = &x[i * d..(i + 1) * d];
@@ -463,8 +464,25 @@ pub mod emu {
                         gl[j][lane] = gl[j][lane] + r * row[j];
                     }
                 } else {
+                    rows_r.push(r);
+                }
+            }
+            if d >= 8 {
+                // Step 3, d ≥ 8: quads of rows, each summed as a tree, then the rest one by one.
+                let xr = |t: usize, j: usize| x[(start + t) * d + j];
+                let quads = rows_r.len() / 4;
+                for q in 0..quads {
+                    let t = 4 * q;
+                    let rr = &rows_r[t..t + 4];
                     for j in 0..d {
-                        gs[j] = gs[j] + r * row[j];
+                        gs[j] = gs[j]
+                            + ((rr[0] * xr(t, j) + rr[1] * xr(t + 1, j))
+                                + (rr[2] * xr(t + 2, j) + rr[3] * xr(t + 3, j)));
+                    }
+                }
+                for t in 4 * quads..rows_r.len() {
+                    for j in 0..d {
+                        gs[j] = gs[j] + rows_r[t] * xr(t, j);
                     }
                 }
             }
