@@ -24,6 +24,10 @@
 //! portable fallback), with any `RUSTFLAGS`, because its result is defined by the following
 //! order of IEEE-754 single-precision operations, each a separate multiply or add rounded to
 //! nearest (no fused multiply-add; Rust never contracts on its own). All accumulators start at `+0.0`.
+//! This holds wherever `f32` arithmetic is IEEE binary32 with subnormals: every 64-bit target
+//! and Cortex-M FPUs in their default mode; not x87 (`i586` without SSE), which rounds through
+//! extended precision, nor an FPU set to flush subnormals to zero. Data movement (loads,
+//! transposes) is exact, so `wide`'s choice of instructions never changes a bit.
 //! `tree8(a) = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))`.
 //!
 //! 1. **Prediction of sample `i`.** If `d < 8` ("tiny" models, samples in lanes):
@@ -204,8 +208,27 @@ pub(crate) fn check_len(what: &'static str, len: usize, expected: usize) -> Resu
     }
 }
 
+/// Whether every element is finite, 32 at a time: `v·0` is `0` for a finite `v` and NaN
+/// otherwise, and a NaN survives the sums.
+pub(crate) fn all_finite(v: &[f32]) -> bool {
+    use wide::f32x8;
+    let (c, t) = v.as_chunks::<32>();
+    let mut acc = [f32x8::ZERO; 4];
+    for k in c {
+        let (q, _) = k.as_chunks::<8>();
+        for (a, e) in acc.iter_mut().zip(q) {
+            *a += f32x8::new(*e) * f32x8::ZERO;
+        }
+    }
+    let s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    s.to_array().iter().all(|e| *e == 0.0) && t.iter().all(|e| e.is_finite())
+}
+
 /// `Err(NonFinite)` with the index of the first NaN or infinity in `v`.
 pub(crate) fn check_finite(what: &'static str, v: &[f32]) -> Result<(), Error> {
+    if all_finite(v) {
+        return Ok(());
+    }
     match v.iter().position(|e| !e.is_finite()) {
         Some(index) => Err(Error::NonFinite { what, index }),
         None => Ok(()),
@@ -244,7 +267,7 @@ pub(crate) fn check_result(
     out: LossGrad,
     grad_w: &mut [f32],
 ) -> Result<LossGrad, Error> {
-    let grad_ok = grad_w.iter().all(|g| g.is_finite());
+    let grad_ok = all_finite(grad_w);
     if out.loss.is_finite() && out.grad_b.is_finite() && grad_ok {
         return Ok(out);
     }
@@ -254,4 +277,37 @@ pub(crate) fn check_result(
         "gradient"
     };
     Err(diagnose(x, Some(y), what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{all_finite, check_finite};
+    use crate::Error;
+
+    #[test]
+    fn all_finite_finds_every_position() {
+        for len in 0..70 {
+            let mut v = [0.0f32; 70];
+            for (i, e) in v.iter_mut().enumerate() {
+                *e = if i % 3 == 0 { f32::MAX } else { -1e-40 };
+            }
+            let v = &mut v[..len];
+            assert!(all_finite(v));
+            for pos in 0..len {
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    let keep = v[pos];
+                    v[pos] = bad;
+                    assert!(!all_finite(v), "len {len} pos {pos}");
+                    assert_eq!(
+                        check_finite("v", v),
+                        Err(Error::NonFinite {
+                            what: "v",
+                            index: pos
+                        })
+                    );
+                    v[pos] = keep;
+                }
+            }
+        }
+    }
 }

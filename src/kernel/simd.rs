@@ -12,7 +12,7 @@
 //!   exactly the order of a single row's `tree8`. The gradient is then accumulated per feature
 //!   over the block's rows, which are still in L1.
 
-use super::{LossGrad, block_len, check_result, check_shapes, diagnose, finish};
+use super::{LossGrad, all_finite, block_len, check_result, check_shapes, diagnose, finish};
 use crate::Error;
 use wide::{f32x4, f32x8};
 
@@ -589,21 +589,6 @@ fn pass<const W: Want>(
         64 => wide_fixed::<W, 64>(x, y, w, b, grad_w, pred_out),
         _ => wide_pass::<W>(x, y, w, b, grad_w, pred_out),
     }
-}
-
-/// Whether every element is finite, eight lanes at a time: `v·0` is `0` for a finite `v` and
-/// NaN otherwise, and NaN survives the sums.
-fn all_finite(v: &[f32]) -> bool {
-    let (c, t) = v.as_chunks::<32>();
-    let mut acc = [ZERO; 4];
-    for k in c {
-        let (q, _) = k.as_chunks::<8>();
-        for (a, e) in acc.iter_mut().zip(q) {
-            *a += load(e) * ZERO;
-        }
-    }
-    let s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    s.to_array().iter().all(|e| *e == 0.0) && t.iter().all(|e| e.is_finite())
 }
 
 /// Predictions `out[i] = w·x_i + b` for `n = out.len()` samples.
