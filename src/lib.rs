@@ -24,7 +24,8 @@
 //! ```
 //!
 //! ## Features
-//! * `std` (default): [`DynLinearModel`] and a `Vec`-owning trainer, on the same kernels.
+//! * `std` (default): `DynLinearModel` (a model of run-time size, `Vec`-backed) on the same
+//!   kernels and training loop.
 //!   Without it the crate is `no_std` and allocation-free.
 //!
 //! ## SIMD and determinism

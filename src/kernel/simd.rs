@@ -276,7 +276,7 @@ fn tiny_pass<const D: usize, const W: Want>(
     let mut loss = 0.0f64;
     let mut rsum = 0.0f64;
     let mut pred_out = pred_out;
-    for (k, xb) in x.chunks(blen * D).enumerate() {
+    for (k, xb) in x.chunks(blen.saturating_mul(D)).enumerate() {
         let t0 = k * blen;
         let nb = xb.len() / D;
         let yb = y.and_then(|y| y.get(t0..t0 + nb));
@@ -544,7 +544,7 @@ fn wide_body<const W: Want>(
     let mut rbuf = [0.0f32; 256];
     let mut loss = 0.0f64;
     let mut rsum = 0.0f64;
-    for (k, xb) in x.chunks(blen * d).enumerate() {
+    for (k, xb) in x.chunks(blen.saturating_mul(d)).enumerate() {
         let t0 = k * blen;
         let nb = xb.len() / d;
         if let Some(out) = pred_out.as_deref_mut().filter(|_| W == PRED) {
