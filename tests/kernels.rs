@@ -89,8 +89,9 @@ fn block_len_is_the_documented_one() {
     assert_eq!(block_len(8), 256);
     assert_eq!(block_len(33), 248);
     assert_eq!(block_len(100), 80);
-    assert_eq!(block_len(1024), 8);
-    assert_eq!(block_len(5000), 8);
+    assert_eq!(block_len(256), 32);
+    assert_eq!(block_len(1024), 32);
+    assert_eq!(block_len(5000), 32);
 }
 
 #[test]

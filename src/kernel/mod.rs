@@ -39,7 +39,9 @@
 //!    weights; lanes are never −0, so adding those `±0` products changes nothing);
 //!    `ŷ_i = tree8(a) + b`. Then `r_i = ŷ_i − y_i`.
 //! 2. **Blocks.** Samples are taken in consecutive blocks of [`block_len(d)`](block_len) samples
-//!    (256 for `d < 8`; else `⌊8192/d⌋` rounded down to a multiple of 8, clamped to `8..=256`).
+//!    (256 for `d < 8`; else `⌊8192/d⌋` rounded down to a multiple of 8, clamped to `32..=256`:
+//!    about 32 KiB of `x`, still in L1 when the gradient reads it again, up to `d = 256`; for
+//!    larger `d` at least 32 rows, so that the per-block work is amortised, with the block in L2).
 //!    Within a block, sample `t` (counted from the block's start) belongs to lane `t mod 8`.
 //! 3. **Per block:** `loss_b = tree8(Σ_lane r_t²)` and `rsum_b = tree8(Σ_lane r_t)`, each lane
 //!    summing its samples in increasing `t`. The gradient of feature `j`: if `d < 8`,
@@ -144,8 +146,8 @@ pub const fn block_len(d: usize) -> usize {
         return 256;
     }
     let rows = (8192 / d) / 8 * 8;
-    if rows < 8 {
-        8
+    if rows < 32 {
+        32
     } else if rows > 256 {
         256
     } else {

@@ -382,12 +382,12 @@ pub mod emu {
     }
 
     /// Step 2: 256 for `d < 8`; else `⌊8192/d⌋` rounded down to a multiple of 8, clamped to
-    /// `8..=256`.
+    /// `32..=256`.
     pub fn block_len(d: usize) -> usize {
         if d < 8 {
             256
         } else {
-            ((8192 / d) / 8 * 8).clamp(8, 256)
+            ((8192 / d) / 8 * 8).clamp(32, 256)
         }
     }
 
