@@ -44,16 +44,7 @@ impl<const D: usize> LinearModel<D> {
     /// # Errors
     /// [`Error::ZeroFeatures`] if `D == 0`, [`Error::NonFinite`] for a non-finite weight or bias.
     pub fn new(w: [f32; D], b: f32) -> Result<Self, Error> {
-        if D == 0 {
-            return Err(Error::ZeroFeatures);
-        }
-        kernel::check_finite("w", &w)?;
-        if !b.is_finite() {
-            return Err(Error::NonFinite {
-                what: "b",
-                index: 0,
-            });
-        }
+        kernel::check_params(&w, b)?;
         Ok(Self { w, b })
     }
 

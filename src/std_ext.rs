@@ -33,16 +33,7 @@ impl DynLinearModel {
     /// # Errors
     /// [`Error::ZeroFeatures`] for empty weights, [`Error::NonFinite`] for non-finite values.
     pub fn new(w: Vec<f32>, b: f32) -> Result<Self, Error> {
-        if w.is_empty() {
-            return Err(Error::ZeroFeatures);
-        }
-        kernel::check_finite("w", &w)?;
-        if !b.is_finite() {
-            return Err(Error::NonFinite {
-                what: "b",
-                index: 0,
-            });
-        }
+        kernel::check_params(&w, b)?;
         Ok(Self { w, b })
     }
 

@@ -272,13 +272,7 @@ pub fn fit_slices<S: Strategy + ?Sized>(
     let d = data.features();
     kernel::check_len("w", w.len(), d)?;
     kernel::check_len("grad", grad.len(), d)?;
-    kernel::check_finite("w", w)?;
-    if !b.is_finite() {
-        return Err(Error::NonFinite {
-            what: "b",
-            index: 0,
-        });
-    }
+    kernel::check_params(w, *b)?;
     let n = data.len();
     let bs = config.batch_size.min(n);
     let batches = n.div_ceil(bs) as u64;

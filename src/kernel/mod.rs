@@ -187,6 +187,15 @@ pub(crate) fn check_shapes(
     if let Some(len) = grad_len {
         check_len("grad_w", len, d)?;
     }
+    check_params(w, b)?;
+    Ok((n, d))
+}
+
+/// Checks model parameters: at least one weight, every weight and the bias finite.
+pub(crate) fn check_params(w: &[f32], b: f32) -> Result<(), Error> {
+    if w.is_empty() {
+        return Err(Error::ZeroFeatures);
+    }
     check_finite("w", w)?;
     if !b.is_finite() {
         return Err(Error::NonFinite {
@@ -194,7 +203,7 @@ pub(crate) fn check_shapes(
             index: 0,
         });
     }
-    Ok((n, d))
+    Ok(())
 }
 
 /// Checks that `len` equals `expected` for the argument `what`.
@@ -250,7 +259,7 @@ pub(crate) fn diagnose(x: &[f32], y: Option<&[f32]>, what: &'static str) -> Erro
 
 /// Final scaling shared by both paths: returns `(L, ∂L/∂b)` and scales `grad_w` in place.
 #[inline]
-pub(crate) fn finish(n: usize, loss_acc: f64, rsum_acc: f64, grad_w: &mut [f32]) -> LossGrad {
+fn finish(n: usize, loss_acc: f64, rsum_acc: f64, grad_w: &mut [f32]) -> LossGrad {
     let nf = n as f64;
     let s = (2.0 / nf) as f32;
     for g in grad_w.iter_mut() {
@@ -262,21 +271,66 @@ pub(crate) fn finish(n: usize, loss_acc: f64, rsum_acc: f64, grad_w: &mut [f32])
     }
 }
 
-/// Checks a fused/gradient result for finiteness and turns a non-finite one into the right error.
-pub(crate) fn check_result(
+/// The shared entry of `forward` on both paths: checks, runs `pass` (which writes the
+/// predictions into `out`), checks the output.
+#[inline(always)]
+pub(crate) fn entry_forward(
+    x: &[f32],
+    w: &[f32],
+    b: f32,
+    out: &mut [f32],
+    pass: impl FnOnce(&mut [f32]),
+) -> Result<(), Error> {
+    check_shapes(x, out.len(), w, b, None)?;
+    pass(out);
+    if all_finite(out) {
+        Ok(())
+    } else {
+        Err(diagnose(x, None, "predictions"))
+    }
+}
+
+/// The shared entry of `loss` on both paths: `pass` returns `Σ r²` in `f64`.
+#[inline(always)]
+pub(crate) fn entry_loss(
     x: &[f32],
     y: &[f32],
-    out: LossGrad,
+    w: &[f32],
+    b: f32,
+    pass: impl FnOnce() -> f64,
+) -> Result<f32, Error> {
+    let (n, _) = check_shapes(x, y.len(), w, b, None)?;
+    let l = (pass() / n as f64) as f32;
+    if l.is_finite() {
+        Ok(l)
+    } else {
+        Err(diagnose(x, Some(y), "loss"))
+    }
+}
+
+/// The shared entry of `gradient` and `fused` on both paths: checks, zeroes `grad_w`, runs
+/// `pass` (which adds `Σ r·x` into it and returns `(Σ r², Σ r)`, the first `0` when the loss is
+/// not wanted), scales, and turns a non-finite result into the right error.
+#[inline(always)]
+pub(crate) fn entry_grad(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
     grad_w: &mut [f32],
+    pass: impl FnOnce(&mut [f32]) -> (f64, f64),
 ) -> Result<LossGrad, Error> {
-    let grad_ok = all_finite(grad_w);
-    if out.loss.is_finite() && out.grad_b.is_finite() && grad_ok {
+    let (n, _) = check_shapes(x, y.len(), w, b, Some(grad_w.len()))?;
+    grad_w.fill(0.0);
+    let (l, rsum) = pass(grad_w);
+    let out = finish(n, l, rsum, grad_w);
+    if out.loss.is_finite() && out.grad_b.is_finite() && all_finite(grad_w) {
         return Ok(out);
     }
-    let what = if !out.loss.is_finite() {
-        "loss"
-    } else {
+    let what = if out.loss.is_finite() {
         "gradient"
+    } else {
+        "loss"
     };
     Err(diagnose(x, Some(y), what))
 }

@@ -5,7 +5,7 @@
 //! is summed sequentially in `f32`. See the [module docs](super) for the error bound it
 //! meets and the SIMD path's exact order.
 
-use super::{LossGrad, check_result, check_shapes, diagnose, finish};
+use super::{LossGrad, entry_forward, entry_grad, entry_loss};
 use crate::Error;
 
 /// `w · row + b`, summed left to right from `+0.0`.
@@ -24,15 +24,12 @@ fn predict_row(row: &[f32], w: &[f32], b: f32) -> f32 {
 /// Shape errors, non-finite `w`/`b`; [`Error::NonFinite`] for a non-finite `x`,
 /// [`Error::Overflow`] if a prediction overflows.
 pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Error> {
-    let (_, d) = check_shapes(x, out.len(), w, b, None)?;
-    for (row, o) in x.chunks_exact(d).zip(out.iter_mut()) {
-        *o = predict_row(row, w, b);
-    }
-    if out.iter().all(|p| p.is_finite()) {
-        Ok(())
-    } else {
-        Err(diagnose(x, None, "predictions"))
-    }
+    entry_forward(x, w, b, out, |out| {
+        // `d ≥ 1` once the entry's checks pass; `max(1)` only spares `chunks_exact` its panic.
+        for (row, o) in x.chunks_exact(w.len().max(1)).zip(out.iter_mut()) {
+            *o = predict_row(row, w, b);
+        }
+    })
 }
 
 /// The shared loop: returns `(Σ r², Σ r)` in `f64` and, if `GRAD`, accumulates `Σ r·x` into
@@ -45,7 +42,7 @@ fn pass<const GRAD: bool>(
     b: f32,
     grad_w: &mut [f32],
 ) -> (f64, f64) {
-    let d = w.len();
+    let d = w.len().max(1);
     let mut loss = 0.0f64;
     let mut rsum = 0.0f64;
     for (row, &yi) in x.chunks_exact(d).zip(y) {
@@ -66,14 +63,7 @@ fn pass<const GRAD: bool>(
 /// # Errors
 /// As [`fused`].
 pub fn loss(x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
-    let (n, _) = check_shapes(x, y.len(), w, b, None)?;
-    let (l, _) = pass::<false>(x, y, w, b, &mut []);
-    let l = (l / n as f64) as f32;
-    if l.is_finite() {
-        Ok(l)
-    } else {
-        Err(diagnose(x, Some(y), "loss"))
-    }
+    entry_loss(x, y, w, b, || pass::<false>(x, y, w, b, &mut []).0)
 }
 
 /// Gradient of the mean squared error: writes `∂L/∂w` into `grad_w` (length `d`) and returns
@@ -82,12 +72,7 @@ pub fn loss(x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
 /// # Errors
 /// As [`fused`].
 pub fn gradient(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> Result<f32, Error> {
-    let (n, _) = check_shapes(x, y.len(), w, b, Some(grad_w.len()))?;
-    grad_w.fill(0.0);
-    let (_, rsum) = pass::<true>(x, y, w, b, grad_w);
-    let mut out = finish(n, 0.0, rsum, grad_w);
-    out.loss = 0.0;
-    check_result(x, y, out, grad_w).map(|o| o.grad_b)
+    entry_grad(x, y, w, b, grad_w, |g| (0.0, pass::<true>(x, y, w, b, g).1)).map(|o| o.grad_b)
 }
 
 /// Loss and gradient in one pass over `x`: writes `∂L/∂w` into `grad_w` (length `d`).
@@ -103,9 +88,5 @@ pub fn fused(
     b: f32,
     grad_w: &mut [f32],
 ) -> Result<LossGrad, Error> {
-    let (n, _) = check_shapes(x, y.len(), w, b, Some(grad_w.len()))?;
-    grad_w.fill(0.0);
-    let (l, rsum) = pass::<true>(x, y, w, b, grad_w);
-    let out = finish(n, l, rsum, grad_w);
-    check_result(x, y, out, grad_w)
+    entry_grad(x, y, w, b, grad_w, |g| pass::<true>(x, y, w, b, g))
 }

@@ -12,7 +12,7 @@
 //!   exactly the order of a single row's `tree8`. The gradient is then accumulated per feature
 //!   over the block's rows, which are still in L1.
 
-use super::{LossGrad, all_finite, block_len, check_result, check_shapes, diagnose, finish};
+use super::{LossGrad, block_len, entry_forward, entry_grad, entry_loss};
 use crate::Error;
 use wide::{f32x4, f32x8};
 
@@ -130,16 +130,6 @@ fn row4(r: &[f32]) -> f32x4 {
     f32x4::new(a)
 }
 
-/// One sample's `D < 8` features in the low lanes of an `f32x8` (exact-length load).
-#[inline(always)]
-fn row8(r: &[f32]) -> f32x8 {
-    let mut a = [0.0f32; 8];
-    for (dst, src) in a.iter_mut().zip(r) {
-        *dst = *src;
-    }
-    f32x8::new(a)
-}
-
 /// Feature vectors (lane `m` = sample `m`, vector `j` = feature `j < D`) of the eight samples
 /// in `xg` (`8·D` floats): one load per sample, then a transpose (two 4×4 for `D ≤ 4`).
 #[inline(always)]
@@ -157,7 +147,7 @@ fn tiny_columns<const D: usize>(xg: &[f32]) -> [f32x8; 8] {
             *v = join(a[k], b[k]);
         }
     } else {
-        let row = |m: usize| row8(xg.get(m * D..m * D + D).unwrap_or(&[]));
+        let row = |m: usize| load_padded(xg.get(m * D..m * D + D).unwrap_or(&[]));
         c = transpose8([
             row(0),
             row(1),
@@ -623,13 +613,9 @@ fn pass<const W: Want>(
 /// Shape errors, non-finite `w`/`b`; [`Error::NonFinite`] for a non-finite `x`,
 /// [`Error::Overflow`] if a prediction overflows.
 pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Error> {
-    check_shapes(x, out.len(), w, b, None)?;
-    pass::<PRED>(x, None, w, b, &mut [], Some(&mut *out));
-    if all_finite(out) {
-        Ok(())
-    } else {
-        Err(diagnose(x, None, "predictions"))
-    }
+    entry_forward(x, w, b, out, |out| {
+        pass::<PRED>(x, None, w, b, &mut [], Some(out));
+    })
 }
 
 /// Mean squared error `(1/n) Σ (w·x_i + b − y_i)²`, `n = y.len()`.
@@ -637,14 +623,9 @@ pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Erro
 /// # Errors
 /// As [`fused`].
 pub fn loss(x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
-    let (n, _) = check_shapes(x, y.len(), w, b, None)?;
-    let (l, _) = pass::<LOSS>(x, Some(y), w, b, &mut [], None);
-    let l = (l / n as f64) as f32;
-    if l.is_finite() {
-        Ok(l)
-    } else {
-        Err(diagnose(x, Some(y), "loss"))
-    }
+    entry_loss(x, y, w, b, || {
+        pass::<LOSS>(x, Some(y), w, b, &mut [], None).0
+    })
 }
 
 /// Gradient of the mean squared error: writes `∂L/∂w` into `grad_w` (length `d`) and returns
@@ -653,12 +634,10 @@ pub fn loss(x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
 /// # Errors
 /// As [`fused`].
 pub fn gradient(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> Result<f32, Error> {
-    let (n, _) = check_shapes(x, y.len(), w, b, Some(grad_w.len()))?;
-    grad_w.fill(0.0);
-    let (_, rsum) = pass::<GRAD>(x, Some(y), w, b, grad_w, None);
-    let mut out = finish(n, 0.0, rsum, grad_w);
-    out.loss = 0.0;
-    check_result(x, y, out, grad_w).map(|o| o.grad_b)
+    entry_grad(x, y, w, b, grad_w, |g| {
+        (0.0, pass::<GRAD>(x, Some(y), w, b, g, None).1)
+    })
+    .map(|o| o.grad_b)
 }
 
 /// Loss and gradient in one pass over `x`: writes `∂L/∂w` into `grad_w` (length `d`).
@@ -674,11 +653,9 @@ pub fn fused(
     b: f32,
     grad_w: &mut [f32],
 ) -> Result<LossGrad, Error> {
-    let (n, _) = check_shapes(x, y.len(), w, b, Some(grad_w.len()))?;
-    grad_w.fill(0.0);
-    let (l, rsum) = pass::<BOTH>(x, Some(y), w, b, grad_w, None);
-    let out = finish(n, l, rsum, grad_w);
-    check_result(x, y, out, grad_w)
+    entry_grad(x, y, w, b, grad_w, |g| {
+        pass::<BOTH>(x, Some(y), w, b, g, None)
+    })
 }
 
 #[cfg(test)]
