@@ -42,6 +42,7 @@ extern crate std;
 mod error;
 pub mod kernel;
 pub mod model;
+pub mod schedule;
 pub mod train;
 
 #[cfg(feature = "std")]
