@@ -39,6 +39,7 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod adapt;
 pub mod clip;
 mod error;
 pub mod kernel;
