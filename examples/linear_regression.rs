@@ -8,7 +8,8 @@
 //! With exactly the seed's settings (η = 0.01, 1000 epochs, full batch, w = b = 0) plain
 //! gradient descent ends near w = 1.990, b = 0.030: the slow direction of this problem decays
 //! as 0.997 per epoch. That is the truth of fixed-rate gradient descent on this data; the
-//! strategy controller is what must do better on it.
+//! strategy controller is what must do better on it; the last line shows the rate npoa derives
+//! from the data's curvature (`autolr`) on the same budget.
 //!
 //! Run: `cargo run --release --example linear_regression`
 
@@ -51,5 +52,24 @@ fn main() -> Result<(), npoa::Error> {
         final_loss
     );
     println!("truth: w = 2, b = 0; the remaining error decays as 0.997 per epoch at this rate");
+
+    // The same data and budget with a rate taken from the data's curvature (0.9 / λ_max).
+    let lr = npoa::autolr::stable_rate_for::<1>(&data)?;
+    let mut auto = LinearModel::<1>::zeros();
+    fit(
+        &mut auto,
+        &data,
+        &TrainConfig {
+            learning_rate: lr,
+            ..config
+        },
+        npoa::train::FixedRate,
+    )?;
+    println!(
+        "auto LR {lr:.4}: w = {:.6}, b = {:.6}, loss = {:.3e}",
+        auto.weights()[0],
+        auto.bias(),
+        auto.loss(&x, &y)?
+    );
     Ok(())
 }

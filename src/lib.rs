@@ -40,6 +40,7 @@
 extern crate std;
 
 pub mod adapt;
+pub mod autolr;
 pub mod clip;
 mod error;
 pub mod kernel;
