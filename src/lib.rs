@@ -42,6 +42,7 @@ extern crate std;
 pub mod adapt;
 pub mod autolr;
 pub mod clip;
+pub mod controller;
 mod error;
 pub mod kernel;
 pub mod model;

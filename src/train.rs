@@ -14,6 +14,7 @@
 //! applied: training stops with [`StopReason::Diverged`] and the model keeps its last finite
 //! parameters.
 
+use crate::controller::{Controller, Event, StopCause};
 use crate::kernel;
 use crate::{Error, LinearModel};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -285,33 +286,23 @@ pub fn fit_slices<S: Strategy + ?Sized>(
         stop: StopReason::MaxEpochs,
     };
     for epoch in 1..=config.epochs {
-        let key = if config.shuffle { rng.next_u64() } else { 0 };
-        let mut epoch_loss = 0.0f64;
-        for k in 0..batches {
-            let bi = if config.shuffle {
-                permute(k, batches, key)
+        let pass = Pass {
+            data,
+            batch: bs,
+            batches,
+            key: if config.shuffle {
+                Some(rng.next_u64())
             } else {
-                k
-            };
-            let (xb, yb) = data.rows(bi as usize * bs, bs);
-            let lg = match kernel::fused(xb, yb, w, *b, grad) {
-                Ok(lg) => lg,
-                Err(Error::Overflow { .. }) => {
-                    summary.stop = StopReason::Diverged { epoch };
-                    return Ok(summary);
-                }
-                Err(e) => return Err(e),
-            };
-            if !step(w, b, grad, lg.grad_b, lr) {
-                summary.stop = StopReason::Diverged { epoch };
-                return Ok(summary);
-            }
-            summary.steps += 1;
-            epoch_loss += f64::from(lg.loss) * yb.len() as f64;
-        }
+                None
+            },
+        };
+        let Some(epoch_loss) = pass.run(w, b, grad, lr, &mut summary.steps)? else {
+            summary.stop = StopReason::Diverged { epoch };
+            return Ok(summary);
+        };
         let report = EpochReport {
             epoch,
-            loss: (epoch_loss / n as f64) as f32,
+            loss: epoch_loss,
             learning_rate: lr,
             steps: summary.steps,
         };
@@ -330,6 +321,174 @@ pub fn fit_slices<S: Strategy + ?Sized>(
         }
     }
     Ok(summary)
+}
+
+/// One epoch of a controlled run, for the per-epoch record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochRecord {
+    /// Epoch, from 1.
+    pub epoch: u32,
+    /// Mean training loss of the epoch (each batch before its step).
+    pub train_loss: f32,
+    /// The metric the controller saw, measured after the epoch's steps: the loss on the
+    /// validation set if there is one, else on the training set.
+    pub metric: f32,
+    /// The rate used in this epoch.
+    pub learning_rate: f32,
+}
+
+/// The outcome of [`fit_controlled`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ControlledSummary {
+    /// Epochs run (including rolled-back ones).
+    pub epochs: u32,
+    /// Parameter updates applied (including those later rolled back).
+    pub steps: u64,
+    /// The best metric seen (`+∞` if no epoch produced a finite one).
+    pub best_metric: f32,
+    /// Why the run stopped early, if it did (else all epochs ran).
+    pub stop: Option<StopCause>,
+    /// Rollbacks to the best copy.
+    pub rollbacks: u32,
+}
+
+/// Trains a [`LinearModel`] under a strategy [`Controller`]: the controller sets each epoch's
+/// rate, and after each epoch it may keep a copy of the weights as the best, roll the model
+/// back to that copy (divergence, spike) or stop. The model returned is **the best seen**, and
+/// always finite: the initial model if no epoch improved on it.
+///
+/// The metric is the loss after each epoch's steps (one extra loss pass), on `validation` when
+/// given, else on the training data, so that it describes exactly the weights a "keep the
+/// best" copies. `config.learning_rate` is not used (the controller's schedule has the rate).
+///
+/// # Errors
+/// As [`fit`], plus [`Error::LengthMismatch`] if the validation set does not have `D`
+/// features. On error the model is unchanged.
+pub fn fit_controlled<const D: usize>(
+    model: &mut LinearModel<D>,
+    data: &Dataset<'_>,
+    validation: Option<&Dataset<'_>>,
+    config: &TrainConfig,
+    controller: &mut Controller,
+    on_event: &mut dyn FnMut(&Event),
+    on_epoch: &mut dyn FnMut(&EpochRecord),
+) -> Result<ControlledSummary, Error> {
+    config.validate()?;
+    kernel::check_len("w", D, data.features())?;
+    if let Some(v) = validation {
+        kernel::check_len("validation features", v.features(), D)?;
+    }
+    kernel::check_params(model.weights(), model.bias())?;
+    let n = data.len();
+    let bs = config.batch_size.min(n);
+    let batches = n.div_ceil(bs) as u64;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed);
+    let backup = *model;
+    let mut best = *model;
+    let mut grad = [0.0f32; D];
+    let mut out = ControlledSummary {
+        epochs: 0,
+        steps: 0,
+        best_metric: f32::INFINITY,
+        stop: None,
+        rollbacks: 0,
+    };
+    let eval = validation.unwrap_or(data);
+    controller.start(model.loss(eval.x(), eval.y()).unwrap_or(f32::NAN), on_event);
+    for epoch in 1..=config.epochs {
+        let lr = controller.rate(u64::from(epoch - 1));
+        let pass = Pass {
+            data,
+            batch: bs,
+            batches,
+            key: if config.shuffle {
+                Some(rng.next_u64())
+            } else {
+                None
+            },
+        };
+        let (w, b) = model.params_mut();
+        let ran = match pass.run(w, b, &mut grad, lr, &mut out.steps) {
+            Ok(r) => r,
+            Err(e) => {
+                *model = backup;
+                return Err(e);
+            }
+        };
+        let verdict = match ran {
+            None => controller.on_divergence(epoch, on_event),
+            Some(train_loss) => {
+                // The metric describes the weights as they are now, the ones a `save_best`
+                // would copy: one loss pass after the epoch's steps.
+                let metric = model.loss(eval.x(), eval.y()).unwrap_or(f32::NAN);
+                on_epoch(&EpochRecord {
+                    epoch,
+                    train_loss,
+                    metric,
+                    learning_rate: lr,
+                });
+                controller.on_epoch(epoch, metric, on_event)
+            }
+        };
+        out.epochs = epoch;
+        if verdict.roll_back {
+            *model = best;
+        }
+        if verdict.save_best {
+            best = *model;
+        }
+        if verdict.stop.is_some() {
+            out.stop = verdict.stop;
+            break;
+        }
+    }
+    *model = best;
+    out.best_metric = controller.best();
+    out.rollbacks = controller.retries();
+    Ok(out)
+}
+
+/// One epoch of mini-batch steps over a data set, in a given batch order.
+struct Pass<'d, 'a> {
+    data: &'d Dataset<'a>,
+    batch: usize,
+    batches: u64,
+    /// Shuffling key of this epoch's batch order (`None`: in order).
+    key: Option<u64>,
+}
+
+impl Pass<'_, '_> {
+    /// Runs the epoch at rate `lr`. Returns the mean loss over the epoch (each batch's loss
+    /// before its step, weighted by its size), or `None` if a step would have made the loss,
+    /// the gradient or a parameter non-finite — that step is not applied.
+    fn run(
+        &self,
+        w: &mut [f32],
+        b: &mut f32,
+        grad: &mut [f32],
+        lr: f32,
+        steps: &mut u64,
+    ) -> Result<Option<f32>, Error> {
+        let mut total = 0.0f64;
+        for k in 0..self.batches {
+            let bi = match self.key {
+                Some(key) => permute(k, self.batches, key),
+                None => k,
+            };
+            let (xb, yb) = self.data.rows(bi as usize * self.batch, self.batch);
+            let lg = match kernel::fused(xb, yb, w, *b, grad) {
+                Ok(lg) => lg,
+                Err(Error::Overflow { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            if !step(w, b, grad, lg.grad_b, lr) {
+                return Ok(None);
+            }
+            *steps += 1;
+            total += f64::from(lg.loss) * yb.len() as f64;
+        }
+        Ok(Some((total / self.data.len() as f64) as f32))
+    }
 }
 
 /// `w -= lr·g`, `b -= lr·g_b`, only if every new value is finite. Returns whether it applied.

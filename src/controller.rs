@@ -1,0 +1,355 @@
+//! The strategy controller: a pure state machine that turns each epoch's metric into the next
+//! rate and into decisions — keep a copy of the best weights, roll back to it, stop — with a
+//! reason for each, delivered as [`Event`]s.
+//!
+//! The rate of epoch `t` (from 0) is `clamp(schedule(t) · scale, min_lr, max_lr)`: the
+//! [`LrSchedule`] gives the shape, and `scale` (starting at 1) is what plateaus, the adaptive
+//! rule and rollbacks multiply, so a plateau reduction composes with warm-up and any schedule.
+//!
+//! [`crate::train::fit_controlled`] runs it inside the training loop; it can also be driven by
+//! hand (`on_epoch`, `on_divergence`), with no data at all.
+
+use crate::Error;
+use crate::adapt::{
+    Adaptive, AdaptiveStep, EarlyStep, EarlyStop, EarlyStopping, Plateau, ReduceOnPlateau,
+};
+use crate::schedule::LrSchedule;
+
+/// The divergence guard: what counts as divergence and how it is answered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Guard {
+    /// An epoch metric above `spike_factor × best` is a spike (finite, > 1; default 10).
+    pub spike_factor: f32,
+    /// Factor applied to the rate after a rollback (in `(0, 1)`; default 0.1).
+    pub cut: f32,
+    /// Rollbacks allowed in a run before it stops as diverged (default 8).
+    pub max_retries: u32,
+}
+
+impl Default for Guard {
+    fn default() -> Self {
+        Self {
+            spike_factor: 10.0,
+            cut: 0.1,
+            max_retries: 8,
+        }
+    }
+}
+
+/// Everything the controller decides with. The metric is a loss (smaller is better).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ControllerConfig {
+    /// The rate's shape over epochs (its base is the initial rate).
+    pub schedule: LrSchedule,
+    /// Lowest rate (finite, ≥ 0).
+    pub min_lr: f32,
+    /// Highest rate (finite, ≥ `min_lr`, > 0).
+    pub max_lr: f32,
+    /// Reduce the rate on a plateau of the metric.
+    pub plateau: Option<Plateau>,
+    /// scikit-learn's adaptive rule `(tol, n_iter_no_change)`.
+    pub adaptive: Option<(f32, u32)>,
+    /// Stop when the metric stops improving, and return the best weights.
+    pub early_stop: Option<EarlyStop>,
+    /// Stop as soon as the metric is at or below this.
+    pub target: Option<f32>,
+    /// The divergence guard (on by default).
+    pub guard: Option<Guard>,
+}
+
+impl ControllerConfig {
+    /// A constant-rate configuration with the default guard and no other rule.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if `learning_rate` is not finite and > 0.
+    pub fn constant(learning_rate: f32) -> Result<Self, Error> {
+        Ok(Self {
+            schedule: LrSchedule::new(learning_rate, crate::schedule::Schedule::Constant)?,
+            min_lr: 0.0,
+            max_lr: f32::MAX,
+            plateau: None,
+            adaptive: None,
+            early_stop: None,
+            target: None,
+            guard: Some(Guard::default()),
+        })
+    }
+}
+
+/// Why the rate changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateCause {
+    /// The metric plateaued.
+    Plateau,
+    /// scikit-learn's adaptive rule fired.
+    Adaptive,
+    /// A rollback cut it.
+    Rollback,
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopCause {
+    /// Early stopping: no improvement within the patience.
+    EarlyStop,
+    /// The target metric was reached.
+    Target,
+    /// The adaptive rule found no improvement at the smallest rate.
+    Converged,
+    /// Divergence persisted beyond the retry budget.
+    Diverged,
+}
+
+/// Why the model was rolled back to its best copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollbackCause {
+    /// A non-finite loss, gradient or parameter.
+    NonFinite,
+    /// The metric rose above `spike_factor × best`.
+    Spike,
+}
+
+/// What happened, for the log.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EventKind {
+    /// The metric is the best so far; the weights were copied.
+    Improved {
+        /// The metric.
+        metric: f32,
+    },
+    /// The rate scale changed.
+    RateChanged {
+        /// Rate before.
+        from: f32,
+        /// Rate after (for the next epoch).
+        to: f32,
+        /// Why.
+        cause: RateCause,
+    },
+    /// The model went back to its best copy.
+    RolledBack {
+        /// Why.
+        cause: RollbackCause,
+        /// Rollbacks so far in this run.
+        retry: u32,
+    },
+    /// The run stopped.
+    Stopped(StopCause),
+}
+
+/// One event, tagged with its epoch (from 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Event {
+    /// The epoch.
+    pub epoch: u32,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What the training loop must do after an epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Verdict {
+    /// Copy the current weights as the best.
+    pub save_best: bool,
+    /// Restore the best copy (before anything else).
+    pub roll_back: bool,
+    /// Stop, for this reason (the loop then returns the best copy).
+    pub stop: Option<StopCause>,
+}
+
+/// The controller's state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Controller {
+    cfg: ControllerConfig,
+    plateau: Option<ReduceOnPlateau>,
+    adaptive: Option<Adaptive>,
+    early: Option<EarlyStopping>,
+    scale: f32,
+    best: f32,
+    retries: u32,
+}
+
+impl Controller {
+    /// A fresh controller.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first setting out of range.
+    pub fn new(cfg: ControllerConfig) -> Result<Self, Error> {
+        let inv = |name, reason| Error::InvalidParameter { name, reason };
+        if !(cfg.min_lr.is_finite() && cfg.min_lr >= 0.0) {
+            return Err(inv("min_lr", "must be finite and >= 0"));
+        }
+        if !(cfg.max_lr.is_finite() && cfg.max_lr > 0.0 && cfg.max_lr >= cfg.min_lr) {
+            return Err(inv("max_lr", "must be finite, > 0 and >= min_lr"));
+        }
+        if cfg.target.is_some_and(f32::is_nan) {
+            return Err(inv("target", "must not be NaN"));
+        }
+        if let Some(g) = cfg.guard {
+            if !(g.spike_factor.is_finite() && g.spike_factor > 1.0) {
+                return Err(inv("guard.spike_factor", "must be finite and > 1"));
+            }
+            if !(g.cut.is_finite() && g.cut > 0.0 && g.cut < 1.0) {
+                return Err(inv("guard.cut", "must be in (0, 1)"));
+            }
+        }
+        let plateau = cfg.plateau.map(ReduceOnPlateau::new).transpose()?;
+        let adaptive = cfg
+            .adaptive
+            .map(|(tol, n)| Adaptive::new(tol, n))
+            .transpose()?;
+        let early = cfg.early_stop.map(EarlyStopping::new).transpose()?;
+        Ok(Self {
+            cfg,
+            plateau,
+            adaptive,
+            early,
+            scale: 1.0,
+            best: f32::INFINITY,
+            retries: 0,
+        })
+    }
+
+    /// The rate for epoch `t` (from 0): `clamp(schedule(t) · scale, min_lr, max_lr)`, always
+    /// finite and within the bounds.
+    pub fn rate(&self, t: u64) -> f32 {
+        let r = f64::from(self.cfg.schedule.rate(t)) * f64::from(self.scale);
+        let r = if r.is_nan() { 0.0 } else { r };
+        r.clamp(f64::from(self.cfg.min_lr), f64::from(self.cfg.max_lr)) as f32
+    }
+
+    /// The best metric so far (`+∞` before the first finite one).
+    pub fn best(&self) -> f32 {
+        self.best
+    }
+
+    /// Rollbacks so far.
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    fn rescale(&mut self, epoch: u32, factor: f32, cause: RateCause, ev: &mut dyn FnMut(&Event)) {
+        let from = self.rate(u64::from(epoch.saturating_sub(1)));
+        // Keep the scale positive and finite whatever the factors.
+        self.scale = (self.scale * factor).max(f32::MIN_POSITIVE);
+        let to = self.rate(u64::from(epoch));
+        ev(&Event {
+            epoch,
+            kind: EventKind::RateChanged { from, to, cause },
+        });
+    }
+
+    fn roll_back(
+        &mut self,
+        epoch: u32,
+        cause: RollbackCause,
+        ev: &mut dyn FnMut(&Event),
+    ) -> Verdict {
+        let mut v = Verdict {
+            roll_back: true,
+            ..Verdict::default()
+        };
+        self.retries = self.retries.saturating_add(1);
+        ev(&Event {
+            epoch,
+            kind: EventKind::RolledBack {
+                cause,
+                retry: self.retries,
+            },
+        });
+        let budget = self.cfg.guard.map_or(0, |g| g.max_retries);
+        if self.retries > budget {
+            v.stop = Some(StopCause::Diverged);
+            ev(&Event {
+                epoch,
+                kind: EventKind::Stopped(StopCause::Diverged),
+            });
+            return v;
+        }
+        let cut = self.cfg.guard.map_or(0.1, |g| g.cut);
+        self.rescale(epoch, cut, RateCause::Rollback, ev);
+        v
+    }
+
+    /// The metric of the initial weights, before any step (epoch 0): they are the first best
+    /// copy, so that a first epoch that makes things worse rolls back to them.
+    pub fn start(&mut self, metric: f32, ev: &mut dyn FnMut(&Event)) {
+        if metric.is_finite() && metric < self.best {
+            self.best = metric;
+            ev(&Event {
+                epoch: 0,
+                kind: EventKind::Improved { metric },
+            });
+        }
+    }
+
+    /// A step of `epoch` produced a non-finite loss, gradient or parameter (and was not
+    /// applied): roll back and cut the rate, or stop if the budget is spent or there is no
+    /// guard.
+    pub fn on_divergence(&mut self, epoch: u32, ev: &mut dyn FnMut(&Event)) -> Verdict {
+        self.roll_back(epoch, RollbackCause::NonFinite, ev)
+    }
+
+    /// The metric of `epoch` (from 1; a loss, smaller is better, NaN allowed).
+    pub fn on_epoch(&mut self, epoch: u32, metric: f32, ev: &mut dyn FnMut(&Event)) -> Verdict {
+        if !metric.is_finite() {
+            return self.roll_back(epoch, RollbackCause::NonFinite, ev);
+        }
+        if let Some(g) = self.cfg.guard
+            && self.best.is_finite()
+            && f64::from(metric) > f64::from(g.spike_factor) * f64::from(self.best)
+        {
+            return self.roll_back(epoch, RollbackCause::Spike, ev);
+        }
+        let mut v = Verdict::default();
+        if metric < self.best {
+            self.best = metric;
+            v.save_best = true;
+            ev(&Event {
+                epoch,
+                kind: EventKind::Improved { metric },
+            });
+        }
+        if let Some(t) = self.cfg.target
+            && metric <= t
+        {
+            v.stop = Some(StopCause::Target);
+            ev(&Event {
+                epoch,
+                kind: EventKind::Stopped(StopCause::Target),
+            });
+            return v;
+        }
+        let rate = self.rate(u64::from(epoch.saturating_sub(1)));
+        if let Some(p) = self.plateau.as_mut()
+            && let Some(new) = p.step(metric, rate)
+        {
+            let f = if rate > 0.0 { new / rate } else { 1.0 };
+            self.rescale(epoch, f, RateCause::Plateau, ev);
+        }
+        if let Some(a) = self.adaptive.as_mut() {
+            match a.step(metric, rate) {
+                AdaptiveStep::Keep => {}
+                AdaptiveStep::Reduce(_) => self.rescale(epoch, 0.2, RateCause::Adaptive, ev),
+                AdaptiveStep::Stop => {
+                    v.stop = Some(StopCause::Converged);
+                    ev(&Event {
+                        epoch,
+                        kind: EventKind::Stopped(StopCause::Converged),
+                    });
+                    return v;
+                }
+            }
+        }
+        if let Some(e) = self.early.as_mut()
+            && e.step(epoch, metric) == EarlyStep::Stop
+        {
+            v.stop = Some(StopCause::EarlyStop);
+            ev(&Event {
+                epoch,
+                kind: EventKind::Stopped(StopCause::EarlyStop),
+            });
+        }
+        v
+    }
+}
