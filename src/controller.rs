@@ -55,6 +55,29 @@ pub struct ControllerConfig {
     pub target: Option<f32>,
     /// The divergence guard (on by default).
     pub guard: Option<Guard>,
+    /// Truncation of each step's gradient (none by default).
+    pub clip: Clip,
+}
+
+/// Truncation applied to every step's gradient, in this order: by value, by global norm, then
+/// the step length capped by a trust region (see [`crate::clip`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Clip {
+    /// Clamp every gradient value to `[-v, v]`.
+    pub value: Option<f32>,
+    /// Scale the gradient to a global L2 norm of at most this (PyTorch `clip_grad_norm_`).
+    pub norm: Option<f32>,
+    /// Cap the parameter change `η·‖g‖` of a step to this length.
+    pub trust_radius: Option<f32>,
+}
+
+impl Clip {
+    /// No truncation.
+    pub const NONE: Clip = Clip {
+        value: None,
+        norm: None,
+        trust_radius: None,
+    };
 }
 
 impl ControllerConfig {
@@ -72,7 +95,17 @@ impl ControllerConfig {
             early_stop: None,
             target: None,
             guard: Some(Guard::default()),
+            clip: Clip::NONE,
         })
+    }
+
+    /// [`constant`](Self::constant) at the stable rate of the data ([`crate::autolr`]): the
+    /// default choice when nothing is known about the problem.
+    ///
+    /// # Errors
+    /// As [`crate::autolr::stable_rate_for`].
+    pub fn auto<const D: usize>(data: &crate::train::Dataset<'_>) -> Result<Self, Error> {
+        Self::constant(crate::autolr::stable_rate_for::<D>(data)?)
     }
 }
 
@@ -193,6 +226,15 @@ impl Controller {
                 return Err(inv("guard.cut", "must be in (0, 1)"));
             }
         }
+        for (name, v) in [
+            ("clip.value", cfg.clip.value),
+            ("clip.norm", cfg.clip.norm),
+            ("clip.trust_radius", cfg.clip.trust_radius),
+        ] {
+            if v.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
+                return Err(inv(name, "must be finite and > 0"));
+            }
+        }
         let plateau = cfg.plateau.map(ReduceOnPlateau::new).transpose()?;
         let adaptive = cfg
             .adaptive
@@ -221,6 +263,11 @@ impl Controller {
     /// The best metric so far (`+∞` before the first finite one).
     pub fn best(&self) -> f32 {
         self.best
+    }
+
+    /// The truncation to apply to each step.
+    pub fn clip(&self) -> Clip {
+        self.cfg.clip
     }
 
     /// Rollbacks so far.

@@ -14,7 +14,8 @@
 //! applied: training stops with [`StopReason::Diverged`] and the model keeps its last finite
 //! parameters.
 
-use crate::controller::{Controller, Event, StopCause};
+use crate::clip;
+use crate::controller::{Clip, Controller, Event, StopCause};
 use crate::kernel;
 use crate::{Error, LinearModel};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -296,7 +297,7 @@ pub fn fit_slices<S: Strategy + ?Sized>(
                 None
             },
         };
-        let Some(epoch_loss) = pass.run(w, b, grad, lr, &mut summary.steps)? else {
+        let Some(epoch_loss) = pass.run(w, b, grad, lr, Clip::NONE, &mut summary.steps)? else {
             summary.stop = StopReason::Diverged { epoch };
             return Ok(summary);
         };
@@ -408,7 +409,7 @@ pub fn fit_controlled<const D: usize>(
             },
         };
         let (w, b) = model.params_mut();
-        let ran = match pass.run(w, b, &mut grad, lr, &mut out.steps) {
+        let ran = match pass.run(w, b, &mut grad, lr, controller.clip(), &mut out.steps) {
             Ok(r) => r,
             Err(e) => {
                 *model = backup;
@@ -467,6 +468,7 @@ impl Pass<'_, '_> {
         b: &mut f32,
         grad: &mut [f32],
         lr: f32,
+        clip: Clip,
         steps: &mut u64,
     ) -> Result<Option<f32>, Error> {
         let mut total = 0.0f64;
@@ -481,7 +483,18 @@ impl Pass<'_, '_> {
                 Err(Error::Overflow { .. }) => return Ok(None),
                 Err(e) => return Err(e),
             };
-            if !step(w, b, grad, lg.grad_b, lr) {
+            let mut gb = lg.grad_b;
+            let mut rate = lr;
+            if let Some(v) = clip.value {
+                clip::clip_grad_value(grad, &mut gb, v)?;
+            }
+            if let Some(n) = clip.norm {
+                clip::clip_grad_norm(grad, &mut gb, n)?;
+            }
+            if let Some(r) = clip.trust_radius {
+                rate *= clip::trust_region_factor(grad, gb, lr, r)?;
+            }
+            if !step(w, b, grad, gb, rate) {
                 return Ok(None);
             }
             *steps += 1;

@@ -4,7 +4,8 @@
 
 use npoa::adapt::{EarlyStop, Plateau};
 use npoa::controller::{
-    Controller, ControllerConfig, Event, EventKind, Guard, RateCause, RollbackCause, StopCause,
+    Clip, Controller, ControllerConfig, Event, EventKind, Guard, RateCause, RollbackCause,
+    StopCause,
 };
 use npoa::schedule::{LrSchedule, Schedule};
 use npoa::train::{Dataset, TrainConfig, fit_controlled};
@@ -370,5 +371,61 @@ proptest! {
             let v = c.on_epoch(i as u32 + 1, m, &mut |_| {});
             if v.stop.is_some() { break; }
         }
+    }
+}
+
+#[test]
+fn truncation_in_the_loop() {
+    let (x, y) = seed_data();
+    let data = Dataset::new(&x, &y, 1).unwrap();
+    let tc = TrainConfig {
+        epochs: 200,
+        batch_size: 4,
+        shuffle: false,
+        ..TrainConfig::default()
+    };
+    // A trust region of 0.05 per step keeps even a rate of 10 from diverging: no rollback.
+    let cfg = ControllerConfig {
+        clip: Clip {
+            trust_radius: Some(0.05),
+            ..Clip::NONE
+        },
+        ..ControllerConfig::constant(10.0).unwrap()
+    };
+    let mut c = Controller::new(cfg).unwrap();
+    let mut m = LinearModel::<1>::zeros();
+    let s = fit_controlled(&mut m, &data, None, &tc, &mut c, &mut |_| {}, &mut |_| {}).unwrap();
+    assert_eq!(s.rollbacks, 0);
+    assert!(m.loss(&x, &y).unwrap() < 0.1, "{}", m.loss(&x, &y).unwrap());
+    // Clipping by norm at the stable rate changes nothing once gradients are small, and the
+    // run still converges.
+    let cfg = ControllerConfig {
+        clip: Clip {
+            norm: Some(1.0),
+            value: Some(10.0),
+            ..Clip::NONE
+        },
+        ..ControllerConfig::auto::<1>(&data).unwrap()
+    };
+    let mut c = Controller::new(cfg).unwrap();
+    let mut m = LinearModel::<1>::zeros();
+    let tc = TrainConfig { epochs: 2000, ..tc };
+    fit_controlled(&mut m, &data, None, &tc, &mut c, &mut |_| {}, &mut |_| {}).unwrap();
+    assert!(m.loss(&x, &y).unwrap() < 1e-8);
+    for bad in [0.0f32, -1.0, f32::NAN, f32::INFINITY] {
+        let cfg = ControllerConfig {
+            clip: Clip {
+                norm: Some(bad),
+                ..Clip::NONE
+            },
+            ..ControllerConfig::constant(0.1).unwrap()
+        };
+        assert!(matches!(
+            Controller::new(cfg),
+            Err(Error::InvalidParameter {
+                name: "clip.norm",
+                ..
+            })
+        ));
     }
 }
