@@ -48,6 +48,7 @@ pub mod kernel;
 pub mod metrics;
 pub mod model;
 pub mod schedule;
+pub mod search;
 pub mod train;
 
 #[cfg(feature = "std")]
