@@ -1,7 +1,6 @@
 //! Strategies side by side on the seed's data and on a harder problem (d = 8, features on
 //! scales from 0.1 to 10: ill-conditioned), each with the same epoch budget:
-//! a fixed rate, a cosine schedule with warm-up, auto LR, and reduce-on-plateau from a rate
-//! that is too high. Prints the final loss, the epoch the loss first fell below 1e-6, the
+//! a fixed rate, a cosine schedule with warm-up, auto LR, and auto LR with reduce-on-plateau. Prints the final loss, the epoch the loss first fell below 1e-6, the
 //! rollbacks, and the event log of the plateau run.
 //!
 //! Run: `cargo run --release --example strategies`
@@ -90,7 +89,7 @@ fn compare<const D: usize>(
             ControllerConfig::auto::<D>(data)?,
         ),
         (
-            format!("plateau from 3x auto ({:.4})", 3.0 * auto),
+            format!("plateau (x0.5 after 3) from auto {auto:.4}"),
             ControllerConfig {
                 plateau: Some(Plateau {
                     patience: 3,
@@ -98,7 +97,7 @@ fn compare<const D: usize>(
                     ..Plateau::default()
                 }),
                 guard: Some(Guard::default()),
-                ..ControllerConfig::constant(3.0 * auto)?
+                ..ControllerConfig::constant(auto)?
             },
         ),
     ];
@@ -113,7 +112,7 @@ fn compare<const D: usize>(
             .first_below
             .map_or("never".to_string(), |e| format!("epoch {e}"));
         println!(
-            "  {label:38} final loss {:9.3e}  < 1e-6 at {below:11}  rollbacks {}",
+            "  {label:40} final loss {:9.3e}  < 1e-6 at {below:11}  rollbacks {}",
             o.loss, o.rollbacks
         );
         if label.starts_with("plateau") {
