@@ -275,10 +275,7 @@ pub fn fit_slices<S: Strategy + ?Sized>(
     kernel::check_len("w", w.len(), d)?;
     kernel::check_len("grad", grad.len(), d)?;
     kernel::check_params(w, *b)?;
-    let n = data.len();
-    let bs = config.batch_size.min(n);
-    let batches = n.div_ceil(bs) as u64;
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed);
+    let mut epochs = Epochs::new(data, config);
     let mut lr = config.learning_rate;
     let mut summary = TrainSummary {
         epochs: 0,
@@ -287,16 +284,7 @@ pub fn fit_slices<S: Strategy + ?Sized>(
         stop: StopReason::MaxEpochs,
     };
     for epoch in 1..=config.epochs {
-        let pass = Pass {
-            data,
-            batch: bs,
-            batches,
-            key: if config.shuffle {
-                Some(rng.next_u64())
-            } else {
-                None
-            },
-        };
+        let pass = epochs.next_pass();
         let Some(epoch_loss) = pass.run(w, b, grad, lr, Clip::NONE, &mut summary.steps)? else {
             summary.stop = StopReason::Diverged { epoch };
             return Ok(summary);
@@ -380,10 +368,7 @@ pub fn fit_controlled<const D: usize>(
         kernel::check_len("validation features", v.features(), D)?;
     }
     kernel::check_params(model.weights(), model.bias())?;
-    let n = data.len();
-    let bs = config.batch_size.min(n);
-    let batches = n.div_ceil(bs) as u64;
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed);
+    let mut epochs = Epochs::new(data, config);
     let backup = *model;
     let mut best = *model;
     let mut grad = [0.0f32; D];
@@ -398,16 +383,7 @@ pub fn fit_controlled<const D: usize>(
     controller.start(model.loss(eval.x(), eval.y()).unwrap_or(f32::NAN), on_event);
     for epoch in 1..=config.epochs {
         let lr = controller.rate(u64::from(epoch - 1));
-        let pass = Pass {
-            data,
-            batch: bs,
-            batches,
-            key: if config.shuffle {
-                Some(rng.next_u64())
-            } else {
-                None
-            },
-        };
+        let pass = epochs.next_pass();
         let (w, b) = model.params_mut();
         let ran = match pass.run(w, b, &mut grad, lr, controller.clip(), &mut out.steps) {
             Ok(r) => r,
@@ -447,6 +423,40 @@ pub fn fit_controlled<const D: usize>(
     out.best_metric = controller.best();
     out.rollbacks = controller.retries();
     Ok(out)
+}
+
+/// The batching of a run: batch size, number of batches, and the seeded generator of each
+/// epoch's batch order.
+struct Epochs<'d, 'a> {
+    data: &'d Dataset<'a>,
+    batch: usize,
+    batches: u64,
+    shuffle: bool,
+    rng: Xoshiro256PlusPlus,
+}
+
+impl<'d, 'a> Epochs<'d, 'a> {
+    fn new(data: &'d Dataset<'a>, config: &TrainConfig) -> Self {
+        let n = data.len();
+        let batch = config.batch_size.clamp(1, n.max(1));
+        Self {
+            data,
+            batch,
+            batches: n.div_ceil(batch) as u64,
+            shuffle: config.shuffle,
+            rng: Xoshiro256PlusPlus::seed_from_u64(config.seed),
+        }
+    }
+
+    /// The next epoch, with its own shuffled batch order.
+    fn next_pass(&mut self) -> Pass<'d, 'a> {
+        Pass {
+            data: self.data,
+            batch: self.batch,
+            batches: self.batches,
+            key: self.shuffle.then(|| self.rng.next_u64()),
+        }
+    }
 }
 
 /// One epoch of mini-batch steps over a data set, in a given batch order.
