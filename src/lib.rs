@@ -45,6 +45,7 @@ pub mod clip;
 pub mod controller;
 mod error;
 pub mod kernel;
+pub mod loss;
 pub mod metrics;
 pub mod model;
 pub mod schedule;

@@ -1,0 +1,176 @@
+//! Losses: derivatives against central finite differences in f64, extreme logits, the Huber
+//! and absolute kinks, softmax against logistic for K = 2, and errors.
+
+use npoa::Error;
+use npoa::loss::{Loss, softmax_xent};
+
+/// The loss formulas again, in plain f64 with std (the naive forms, fine away from extremes).
+fn naive(loss: Loss, z: f64, y: f64) -> f64 {
+    let r = z - y;
+    match loss {
+        Loss::Squared => r * r,
+        Loss::Huber { delta } => {
+            let d = f64::from(delta);
+            if r.abs() <= d {
+                0.5 * r * r
+            } else {
+                d * (r.abs() - 0.5 * d)
+            }
+        }
+        Loss::Absolute => r.abs(),
+        Loss::Logistic => {
+            let p = 1.0 / (1.0 + (-z).exp());
+            -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())
+        }
+    }
+}
+
+const LOSSES: [Loss; 4] = [
+    Loss::Squared,
+    Loss::Huber { delta: 0.7 },
+    Loss::Absolute,
+    Loss::Logistic,
+];
+
+#[test]
+fn derivatives_match_central_differences() {
+    for loss in LOSSES {
+        for &z in &[-6.0f64, -2.5, -0.9, -0.3, 0.2, 0.8, 1.7, 4.0, 7.5] {
+            for &y in &[0.0f64, 0.25, 1.0, -1.5, 2.0] {
+                if matches!(loss, Loss::Logistic) && !(0.0..=1.0).contains(&y) {
+                    continue;
+                }
+                let r = z - y;
+                // Stay away from the kinks, where there is no derivative to compare.
+                if matches!(loss, Loss::Absolute) && r.abs() < 1e-3 {
+                    continue;
+                }
+                if let Loss::Huber { delta } = loss
+                    && (r.abs() - f64::from(delta)).abs() < 1e-3
+                {
+                    continue;
+                }
+                let h = 1e-6;
+                let fd = (naive(loss, z + h, y) - naive(loss, z - h, y)) / (2.0 * h);
+                let got = f64::from(loss.derivative(z as f32, y as f32));
+                assert!(
+                    (got - fd).abs() <= 1e-6 * fd.abs().max(1.0),
+                    "{loss:?} z={z} y={y}: {got} vs {fd}"
+                );
+                let v = f64::from(loss.value(z as f32, y as f32));
+                let want = naive(loss, f64::from(z as f32), f64::from(y as f32));
+                assert!(
+                    (v - want).abs() <= 1e-6 * want.abs().max(1e-6),
+                    "{loss:?} value z={z} y={y}: {v} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn extreme_logits_are_finite() {
+    for z in [1e30f32, -1e30, 88.0, -88.0, 0.0, f32::MAX, -f32::MAX, 1e-40] {
+        for y in [0.0f32, 1.0, 0.5] {
+            let v = Loss::Logistic.value(z, y);
+            let g = Loss::Logistic.derivative(z, y);
+            assert!(
+                v.is_finite() && v >= 0.0 && g.is_finite() && (-1.0..=1.0).contains(&g),
+                "z={z} y={y}: {v} {g}"
+            );
+        }
+    }
+    assert_eq!(Loss::Logistic.value(1e30, 1.0), 0.0);
+    assert_eq!(Loss::Logistic.value(-1e30, 1.0), 1e30);
+    assert_eq!(Loss::Logistic.derivative(1e30, 0.0), 1.0);
+    let mut g = [0.0f32; 3];
+    let l = softmax_xent(&[1e30, -1e30, 0.0], 1, &mut g).unwrap();
+    assert!(l.is_finite() && g.iter().all(|v| v.is_finite()));
+    assert_eq!(l, 2e30);
+}
+
+#[test]
+fn kinks_use_subgradients() {
+    assert_eq!(Loss::Absolute.derivative(1.0, 1.0), 0.0);
+    assert_eq!(Loss::Absolute.derivative(2.0, 1.0), 1.0);
+    let h = Loss::Huber { delta: 1.0 };
+    assert_eq!((h.value(2.0, 1.0), h.derivative(2.0, 1.0)), (0.5, 1.0));
+    assert_eq!((h.value(-5.0, 0.0), h.derivative(-5.0, 0.0)), (4.5, -1.0));
+    assert_eq!(Loss::Logistic.curvature_bound(), 0.25);
+}
+
+#[test]
+fn softmax_with_two_classes_is_logistic() {
+    for (z0, z1) in [
+        (0.0f32, 0.0f32),
+        (1.0, -2.0),
+        (-3.5, 4.25),
+        (10.0, 9.0),
+        (-60.0, 60.0),
+    ] {
+        let mut g = [0.0f32; 2];
+        for label in [0usize, 1] {
+            let l = softmax_xent(&[z0, z1], label, &mut g).unwrap();
+            let logit = z1 - z0;
+            let y = label as f32;
+            let want = Loss::Logistic.value(logit, y);
+            let dwant = Loss::Logistic.derivative(logit, y);
+            assert!(
+                (l - want).abs() <= 1e-6 * want.max(1.0),
+                "{z0} {z1} {label}: {l} vs {want}"
+            );
+            // ∂/∂z1 of the softmax loss is the logistic derivative; ∂/∂z0 is its negative.
+            assert!((g[1] - dwant).abs() <= 1e-6 && (g[0] + dwant).abs() <= 1e-6);
+        }
+    }
+}
+
+#[test]
+fn softmax_gradient_matches_finite_differences() {
+    let z = [0.3f32, -1.2, 2.0, 0.7];
+    let mut g = [0.0f32; 4];
+    softmax_xent(&z, 2, &mut g).unwrap();
+    let f = |zz: &[f64]| {
+        let m = zz.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        m + zz.iter().map(|v| (v - m).exp()).sum::<f64>().ln() - zz[2]
+    };
+    for k in 0..4 {
+        let mut a: Vec<f64> = z.iter().map(|&v| f64::from(v)).collect();
+        let mut b = a.clone();
+        a[k] += 1e-6;
+        b[k] -= 1e-6;
+        let fd = (f(&a) - f(&b)) / 2e-6;
+        assert!(
+            (f64::from(g[k]) - fd).abs() < 1e-6,
+            "k={k}: {} vs {fd}",
+            g[k]
+        );
+    }
+    assert!((g.iter().map(|&v| f64::from(v)).sum::<f64>()).abs() < 1e-6);
+}
+
+#[test]
+fn errors() {
+    let mut g = [0.0f32; 2];
+    assert_eq!(softmax_xent(&[], 0, &mut []), Err(Error::EmptyBatch));
+    assert!(matches!(
+        softmax_xent(&[1.0, 2.0], 2, &mut g),
+        Err(Error::InvalidParameter { name: "label", .. })
+    ));
+    assert!(matches!(
+        softmax_xent(&[1.0, 2.0], 0, &mut [0.0; 3]),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert_eq!(
+        softmax_xent(&[1.0, f32::NAN], 0, &mut g),
+        Err(Error::NonFinite {
+            what: "z",
+            index: 1
+        })
+    );
+    assert_eq!(g, [0.0, 0.0]);
+    for d in [0.0f32, -1.0, f32::NAN] {
+        assert!(Loss::Huber { delta: d }.validate().is_err());
+    }
+    assert!(Loss::Huber { delta: 1.0 }.validate().is_ok());
+}
