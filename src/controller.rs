@@ -11,7 +11,7 @@
 
 use crate::Error;
 use crate::adapt::{
-    Adaptive, AdaptiveStep, EarlyStep, EarlyStop, EarlyStopping, Plateau, ReduceOnPlateau,
+    Adaptive, AdaptiveStep, EarlyStep, EarlyStop, EarlyStopping, Mode, Plateau, ReduceOnPlateau,
 };
 use crate::schedule::LrSchedule;
 
@@ -234,6 +234,19 @@ impl Controller {
             if v.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
                 return Err(inv(name, "must be finite and > 0"));
             }
+        }
+        // The controller's metric is a loss: a rule watching for a larger metric would invert.
+        if cfg.plateau.is_some_and(|p| p.mode != Mode::Min) {
+            return Err(inv(
+                "plateau.mode",
+                "must be Min: the controller's metric is a loss",
+            ));
+        }
+        if cfg.early_stop.is_some_and(|e| e.mode != Mode::Min) {
+            return Err(inv(
+                "early_stop.mode",
+                "must be Min: the controller's metric is a loss",
+            ));
         }
         let plateau = cfg.plateau.map(ReduceOnPlateau::new).transpose()?;
         let adaptive = cfg

@@ -2,7 +2,7 @@
 //! rescues a rate 100× too large, a divergence leaves the best finite weights, early stopping
 //! and target stops, plateau reductions composed with a schedule, rates always in bounds.
 
-use npoa::adapt::{EarlyStop, Plateau};
+use npoa::adapt::{EarlyStop, Mode, Plateau};
 use npoa::controller::{
     Clip, Controller, ControllerConfig, Event, EventKind, Guard, RateCause, RollbackCause,
     StopCause,
@@ -207,6 +207,26 @@ fn rates_stay_within_bounds_and_settings_are_checked() {
                 ..base
             },
             "factor",
+        ),
+        (
+            ControllerConfig {
+                plateau: Some(Plateau {
+                    mode: Mode::Max,
+                    ..Plateau::default()
+                }),
+                ..base
+            },
+            "plateau.mode",
+        ),
+        (
+            ControllerConfig {
+                early_stop: Some(EarlyStop {
+                    mode: Mode::Max,
+                    ..EarlyStop::default()
+                }),
+                ..base
+            },
+            "early_stop.mode",
         ),
     ] {
         assert!(
