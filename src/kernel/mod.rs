@@ -71,6 +71,45 @@
 //! |L − exact| ≤ (1/n)·(Σ e_i(2|r_i| + e_i) + γ_{n+2}·Σ (|r_i| + e_i)²) + u·|exact|
 //! ```
 //!
+//! # Other losses
+//!
+//! [`fused_with`] / [`loss_with`] take any [`Loss`]: [`Loss::Squared`] is the kernels above (same
+//! bits); for the Huber, absolute and logistic losses `L = (1/n) Σ ℓ(z_i, y_i)`,
+//! `∂L/∂b = (1/n) Σ g_i`, `∂L/∂w = (1/n) Σ g_i x_i` with `z_i = w·x_i + b` and `g_i = ℓ'(z_i, y_i)`.
+//! [`softmax_fused`] / [`softmax_loss`] are the cross-entropy of `K = b.len()` classes
+//! (`K ≤` [`MAX_CLASSES`]), with `w` holding the `K` weight rows one after the other and `y` the
+//! class of each sample as a float. The scalar path evaluates `ℓ` and `g` in `f64` with `libm`
+//! ([`Loss::value`], [`Loss::derivative`], [`crate::loss::softmax_xent`]).
+//!
+//! The SIMD path's order, the same bits everywhere:
+//! 1. Blocks of [`block_len(d)`](block_len) samples ([`softmax_block_len`] for softmax: fewer
+//!    when the `K` logit rows of a block would exceed 2048 floats). Per block, the predictions
+//!    `z` exactly as [`forward`] computes them.
+//! 2. Per sample, in lanes (sample `t` of the block in lane `t mod 8`), with the lane
+//!    functions of [`vmath`]:
+//!    * Huber: `r = z − y`, `a = |r|`; `ℓ = a ≤ δ ? (r·r)·0.5 : δ·(a − δ/2)`;
+//!      `g = r > δ ? δ : (r < −δ ? −δ : r)`.
+//!    * absolute: `r = z − y`; `ℓ = |r|`; `g = r > 0 ? 1 : (r < 0 ? −1 : 0)`.
+//!    * logistic: `e = exp(−|z|)`; `ℓ = (max(z, 0) − z·y) + log1p(e)`;
+//!      `g = (z ≥ 0 ? 1/(1 + e) : e/(1 + e)) − y`.
+//!    * softmax: `m` = the running maximum over classes in class order
+//!      (`m = z_c > m ? z_c : m` from `m = z_0`); `e_c = exp(z_c − m)`; `s = Σ_c e_c` from `+0` in
+//!      class order; `ℓ = (m + ln s) − z_y`; `g_c = e_c / s − [c = y]`.
+//! 3. Per block: `loss_b = tree8(Σ_lane ℓ_t)` and `gsum_b = tree8(Σ_lane g_t)` (per class for
+//!    softmax), lanes summing in increasing `t`, lanes past the end of a block set to `+0`; the
+//!    weight gradient of the block in the order of step 3 of the squared error with `g_t` for
+//!    `r_t`.
+//! 4. Across blocks, `loss_b` and `gsum_b` summed in `f64`, `grad_w` in `f32`; then
+//!    `L = loss/n`, `∂L/∂b = gsum/n` (both from `f64`), `∂L/∂w_j = grad_w[j]·(1/n as f32)`.
+//!
+//! Accuracy (either path; checked against an `f64` oracle in `tests/loss_kernels.rs`): with
+//! `e_i = γ_{d+2}·(Σ_j |x_ij w_j| + |b|) + u·|z_i − y_i|` the error of a prediction, each
+//! per-sample `ℓ_i` is within `Lip(ℓ)·e_i` plus a few roundings (`exp`, `ln`, `log1p` are within
+//! 1 ulp, see [`vmath`]) and each `g_i` within `Lip(ℓ')·e_i` plus a few roundings (`Lip(ℓ)`: δ, 1, 1;
+//! `Lip(ℓ')`: 1, —, ¼; the absolute loss's `g_i` is exact unless `|z_i − y_i| ≤ e_i`); the
+//! sums then obey the same `γ_{n+2}` bounds as the squared error. For softmax, the logits' error
+//! `E_i = max_c e_ic` moves `ℓ_i` by at most `2E_i` and `p_ic` by `2p_ic·E_i`.
+//!
 //! # Errors
 //!
 //! Shapes are checked first (`d = w.len() ≥ 1`, `n ≥ 1`, `x.len() == n·d`, output lengths), then
@@ -81,11 +120,15 @@
 //! scratch, never the model).
 
 use crate::Error;
+use crate::loss::Loss;
 
 pub mod scalar;
 pub mod simd;
+pub mod vmath;
 
-pub use simd::{forward, fused, gradient, loss};
+pub use simd::{
+    forward, fused, fused_with, gradient, loss, loss_with, softmax_fused, softmax_loss,
+};
 
 /// Loss and bias gradient returned by the fused kernel (the weight gradient is written into the
 /// caller's `grad_w` slice).
@@ -105,6 +148,15 @@ pub type LossFn = fn(&[f32], &[f32], &[f32], f32) -> Result<f32, Error>;
 pub type GradientFn = fn(&[f32], &[f32], &[f32], f32, &mut [f32]) -> Result<f32, Error>;
 /// Signature of a `fused` kernel: `(x, y, w, b, grad_w) -> LossGrad`.
 pub type FusedFn = fn(&[f32], &[f32], &[f32], f32, &mut [f32]) -> Result<LossGrad, Error>;
+/// Signature of a `fused_with` kernel: `(loss, x, y, w, b, grad_w) -> LossGrad`.
+pub type FusedWithFn = fn(Loss, &[f32], &[f32], &[f32], f32, &mut [f32]) -> Result<LossGrad, Error>;
+/// Signature of a `loss_with` kernel: `(loss, x, y, w, b) -> L`.
+pub type LossWithFn = fn(Loss, &[f32], &[f32], &[f32], f32) -> Result<f32, Error>;
+/// Signature of a `softmax_fused` kernel: `(x, y, w, b, grad_w, grad_b) -> L`.
+pub type SoftmaxFusedFn =
+    fn(&[f32], &[f32], &[f32], &[f32], &mut [f32], &mut [f32]) -> Result<f32, Error>;
+/// Signature of a `softmax_loss` kernel: `(x, y, w, b) -> L`.
+pub type SoftmaxLossFn = fn(&[f32], &[f32], &[f32], &[f32]) -> Result<f32, Error>;
 
 /// One implementation path of the kernels, as values.
 #[derive(Debug, Clone, Copy)]
@@ -119,6 +171,14 @@ pub struct Kernels {
     pub gradient: GradientFn,
     /// Loss and gradient in one pass over `x`.
     pub fused: FusedFn,
+    /// Loss and gradient of any [`Loss`] in one pass over `x`.
+    pub fused_with: FusedWithFn,
+    /// Mean loss of any [`Loss`].
+    pub loss_with: LossWithFn,
+    /// Softmax cross-entropy and its gradient in one pass over `x`.
+    pub softmax_fused: SoftmaxFusedFn,
+    /// Softmax cross-entropy.
+    pub softmax_loss: SoftmaxLossFn,
 }
 
 /// The scalar reference path.
@@ -128,6 +188,10 @@ pub const SCALAR: Kernels = Kernels {
     loss: scalar::loss,
     gradient: scalar::gradient,
     fused: scalar::fused,
+    fused_with: scalar::fused_with,
+    loss_with: scalar::loss_with,
+    softmax_fused: scalar::softmax_fused,
+    softmax_loss: scalar::softmax_loss,
 };
 
 /// The SIMD path (the default).
@@ -137,6 +201,10 @@ pub const SIMD: Kernels = Kernels {
     loss: simd::loss,
     gradient: simd::gradient,
     fused: simd::fused,
+    fused_with: simd::fused_with,
+    loss_with: simd::loss_with,
+    softmax_fused: simd::softmax_fused,
+    softmax_loss: simd::softmax_loss,
 };
 
 /// Number of samples per accumulation block of the SIMD path for `d` features (part of the
@@ -333,6 +401,180 @@ pub(crate) fn entry_grad(
         "loss"
     };
     Err(diagnose(x, Some(y), what))
+}
+
+/// Most classes a softmax kernel takes (its per-block logits live in an 8 KiB stack buffer).
+pub const MAX_CLASSES: usize = 256;
+
+/// Floats of the softmax kernels' per-block logit buffer.
+pub(crate) const SOFTMAX_BUF: usize = 2048;
+
+/// Samples per block of the softmax kernels for `d` features and `k` classes: [`block_len`]`(d)`,
+/// or fewer so that the `k` logit rows of a block fit 2048 floats (a multiple of 8, ≥ 8).
+pub const fn softmax_block_len(d: usize, k: usize) -> usize {
+    let fit = match SOFTMAX_BUF.checked_div(k) {
+        Some(q) => q / 8 * 8,
+        None => 256,
+    };
+    let fit = if fit < 8 { 8 } else { fit };
+    let b = block_len(d);
+    if fit < b { fit } else { b }
+}
+
+/// Checks the targets of a loss other than the squared error: finite, and for the logistic
+/// loss in `[0, 1]`.
+pub(crate) fn check_targets(loss: Loss, y: &[f32]) -> Result<(), Error> {
+    loss.validate()?;
+    check_finite("y", y)?;
+    if loss == Loss::Logistic && !y.iter().all(|v| (0.0..=1.0).contains(v)) {
+        return Err(Error::InvalidParameter {
+            name: "y",
+            reason: "logistic targets must be in [0, 1]",
+        });
+    }
+    Ok(())
+}
+
+/// Checks class labels: finite integers in `0..k`.
+pub(crate) fn check_labels(y: &[f32], k: usize) -> Result<(), Error> {
+    check_finite("y", y)?;
+    let kf = k as f32;
+    if y.iter()
+        .all(|&v| v >= 0.0 && v < kf && v == libm::truncf(v))
+    {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name: "y",
+            reason: "class labels must be integers in 0..K",
+        })
+    }
+}
+
+/// Final scaling of the losses other than the squared error: `L = Σℓ/n`, `∂L/∂b = Σg/n`,
+/// `∂L/∂w_j = grad_w[j]·s` with `s = (1/n as f64) as f32`.
+#[inline]
+fn finish_mean(n: usize, loss_acc: f64, gsum: f64, grad_w: &mut [f32]) -> LossGrad {
+    let nf = n as f64;
+    let s = (1.0 / nf) as f32;
+    for g in grad_w.iter_mut() {
+        *g *= s;
+    }
+    LossGrad {
+        loss: (loss_acc / nf) as f32,
+        grad_b: (gsum / nf) as f32,
+    }
+}
+
+/// The shared entry of `fused_with` / `loss_with` for the losses other than the squared error:
+/// checks, zeroes `grad_w`, runs `pass` (which returns `(Σℓ, Σg)` and adds `Σ g·x` into
+/// `grad_w`), scales and checks the result.
+#[inline(always)]
+pub(crate) fn entry_glm(
+    loss: Loss,
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    mut grad_w: Option<&mut [f32]>,
+    pass: impl FnOnce(Option<&mut [f32]>) -> (f64, f64),
+) -> Result<LossGrad, Error> {
+    let (n, _) = check_shapes(x, y.len(), w, b, grad_w.as_deref().map(<[f32]>::len))?;
+    check_targets(loss, y)?;
+    if let Some(g) = grad_w.as_deref_mut() {
+        g.fill(0.0);
+    }
+    let (l, gsum) = pass(grad_w.as_deref_mut());
+    let mut empty: [f32; 0] = [];
+    let g = grad_w.unwrap_or(&mut empty);
+    let out = finish_mean(n, l, gsum, g);
+    if out.loss.is_finite() && out.grad_b.is_finite() && all_finite(g) {
+        return Ok(out);
+    }
+    let what = if out.loss.is_finite() {
+        "gradient"
+    } else {
+        "loss"
+    };
+    Err(diagnose(x, Some(y), what))
+}
+
+/// Shapes of a softmax kernel: `k = b.len()` classes (`1..=MAX_CLASSES`), `w` of `k·d`
+/// (class-major: class `c`'s weights are `w[c·d..(c+1)·d]`), `x` of `n·d`, `n = y.len()`.
+/// Then `w`, `b` finite and the labels valid. Returns `(n, d, k)`.
+pub(crate) fn check_softmax(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: &[f32],
+    grads: Option<(usize, usize)>,
+) -> Result<(usize, usize, usize), Error> {
+    let k = b.len();
+    if k == 0 || k > MAX_CLASSES {
+        return Err(Error::InvalidParameter {
+            name: "classes",
+            reason: "must be in 1..=256",
+        });
+    }
+    let d = w.len() / k;
+    if d == 0 {
+        return Err(Error::ZeroFeatures);
+    }
+    check_len("w", w.len(), k * d)?;
+    let (n, _) = check_shapes(x, y.len(), w.get(..d).unwrap_or(&[]), 0.0, None)?;
+    if let Some((gw, gb)) = grads {
+        check_len("grad_w", gw, k * d)?;
+        check_len("grad_b", gb, k)?;
+    }
+    check_finite("w", w)?;
+    if let Err(Error::NonFinite { index, .. }) = check_finite("b", b) {
+        return Err(Error::NonFinite { what: "b", index });
+    }
+    check_labels(y, k)?;
+    Ok((n, d, k))
+}
+
+/// The shared entry of the softmax kernels: checks, zeroes the gradients, runs `pass` (which
+/// returns `Σℓ`, adds `Σ g·x` into `grad_w` and writes `grad_b = (Σ g)/n`), scales `grad_w`,
+/// checks.
+#[inline(always)]
+pub(crate) fn entry_softmax(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: &[f32],
+    mut grads: Option<(&mut [f32], &mut [f32])>,
+    pass: impl FnOnce(usize, usize, Option<(&mut [f32], &mut [f32])>) -> f64,
+) -> Result<f32, Error> {
+    let lens = grads.as_ref().map(|(gw, gb)| (gw.len(), gb.len()));
+    let (n, d, k) = check_softmax(x, y, w, b, lens)?;
+    if let Some((gw, gb)) = grads.as_mut() {
+        gw.fill(0.0);
+        gb.fill(0.0);
+    }
+    let l = pass(d, k, grads.as_mut().map(|(gw, gb)| (&mut **gw, &mut **gb)));
+    let loss = (l / n as f64) as f32;
+    let mut ok = loss.is_finite();
+    if let Some((gw, gb)) = grads {
+        let s = (1.0 / n as f64) as f32;
+        for g in gw.iter_mut() {
+            *g *= s;
+        }
+        // `grad_b` is final already: the pass divides its `f64` sums by `n`.
+        ok = ok && all_finite(gw) && all_finite(gb);
+        if !ok {
+            return Err(diagnose(
+                x,
+                Some(y),
+                if loss.is_finite() { "gradient" } else { "loss" },
+            ));
+        }
+    }
+    if ok {
+        Ok(loss)
+    } else {
+        Err(diagnose(x, Some(y), "loss"))
+    }
 }
 
 #[cfg(test)]

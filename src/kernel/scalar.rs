@@ -5,8 +5,9 @@
 //! is summed sequentially in `f32`. See the [module docs](super) for the error bound it
 //! meets and the SIMD path's exact order.
 
-use super::{LossGrad, entry_forward, entry_grad, entry_loss};
+use super::{LossGrad, entry_forward, entry_glm, entry_grad, entry_loss, entry_softmax};
 use crate::Error;
+use crate::loss::Loss;
 
 /// `w · row + b`, summed left to right from `+0.0`.
 #[inline]
@@ -89,4 +90,134 @@ pub fn fused(
     grad_w: &mut [f32],
 ) -> Result<LossGrad, Error> {
     entry_grad(x, y, w, b, grad_w, |g| pass::<true>(x, y, w, b, g))
+}
+
+/// The shared loop of the other losses: `ℓ` and `ℓ'` per sample from [`Loss::value`] and
+/// [`Loss::derivative`] (`f64` `libm`, rounded to `f32`); `(Σℓ, Σℓ')` in `f64`; `Σ ℓ'·x` in
+/// `f32` into `grad_w` if given.
+fn glm_pass(
+    loss: Loss,
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    mut grad_w: Option<&mut [f32]>,
+) -> (f64, f64) {
+    let d = w.len().max(1);
+    let mut lsum = 0.0f64;
+    let mut gsum = 0.0f64;
+    for (row, &yi) in x.chunks_exact(d).zip(y) {
+        let z = predict_row(row, w, b);
+        let g = loss.derivative(z, yi);
+        lsum += f64::from(loss.value(z, yi));
+        gsum += f64::from(g);
+        if let Some(gw) = grad_w.as_deref_mut() {
+            for (gj, xj) in gw.iter_mut().zip(row) {
+                *gj += g * xj;
+            }
+        }
+    }
+    (lsum, gsum)
+}
+
+/// Loss and gradient of any [`Loss`] in one pass over `x` (see [`super::simd::fused_with`]).
+///
+/// # Errors
+/// As [`super::simd::fused_with`].
+pub fn fused_with(
+    loss: Loss,
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+) -> Result<LossGrad, Error> {
+    if loss == Loss::Squared {
+        return fused(x, y, w, b, grad_w);
+    }
+    entry_glm(loss, x, y, w, b, Some(grad_w), |g| {
+        glm_pass(loss, x, y, w, b, g)
+    })
+}
+
+/// The mean loss of any [`Loss`] (see [`super::simd::loss_with`]).
+///
+/// # Errors
+/// As [`super::simd::fused_with`].
+pub fn loss_with(loss: Loss, x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
+    if loss == Loss::Squared {
+        return self::loss(x, y, w, b);
+    }
+    entry_glm(loss, x, y, w, b, None, |_| glm_pass(loss, x, y, w, b, None)).map(|o| o.loss)
+}
+
+/// The softmax loop: per sample, `K` sequential logits, then [`crate::loss::softmax_xent`]'s
+/// `f64` formulas (the `K ≤ 256` gradients of one sample on the stack).
+fn softmax_pass(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: &[f32],
+    d: usize,
+    mut grads: Option<(&mut [f32], &mut [f32])>,
+) -> f64 {
+    let k = b.len();
+    let mut lsum = 0.0f64;
+    let mut gb_acc = [0.0f64; super::MAX_CLASSES];
+    let mut z = [0.0f32; super::MAX_CLASSES];
+    let mut g = [0.0f32; super::MAX_CLASSES];
+    let (z, g) = (
+        &mut z[..k.min(super::MAX_CLASSES)],
+        &mut g[..k.min(super::MAX_CLASSES)],
+    );
+    for (row, &yi) in x.chunks_exact(d.max(1)).zip(y) {
+        for ((zc, wc), &bc) in z.iter_mut().zip(w.chunks_exact(d.max(1))).zip(b) {
+            *zc = predict_row(row, wc, bc);
+        }
+        let Ok(l) = crate::loss::softmax_xent(z, yi as usize, g) else {
+            return f64::NAN;
+        };
+        lsum += f64::from(l);
+        if let Some((gw, _)) = grads.as_mut() {
+            for ((gwc, &gc), acc) in gw.chunks_exact_mut(d.max(1)).zip(g.iter()).zip(&mut gb_acc) {
+                *acc += f64::from(gc);
+                for (gj, xj) in gwc.iter_mut().zip(row) {
+                    *gj += gc * xj;
+                }
+            }
+        }
+    }
+    if let Some((_, gb)) = grads {
+        for (o, a) in gb.iter_mut().zip(gb_acc) {
+            *o = (a / y.len() as f64) as f32;
+        }
+    }
+    lsum
+}
+
+/// Softmax cross-entropy and its gradient (see [`super::simd::softmax_fused`]).
+///
+/// # Errors
+/// As [`super::simd::softmax_fused`].
+pub fn softmax_fused(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: &[f32],
+    grad_w: &mut [f32],
+    grad_b: &mut [f32],
+) -> Result<f32, Error> {
+    entry_softmax(x, y, w, b, Some((grad_w, grad_b)), |d, _, g| {
+        softmax_pass(x, y, w, b, d, g)
+    })
+}
+
+/// Softmax cross-entropy alone (see [`super::simd::softmax_loss`]).
+///
+/// # Errors
+/// As [`super::simd::softmax_fused`].
+pub fn softmax_loss(x: &[f32], y: &[f32], w: &[f32], b: &[f32]) -> Result<f32, Error> {
+    entry_softmax(x, y, w, b, None, |d, _, _| {
+        softmax_pass(x, y, w, b, d, None)
+    })
 }

@@ -12,8 +12,12 @@
 //!   exactly the order of a single row's `tree8`. The gradient is then accumulated per feature
 //!   over the block's rows, which are still in L1.
 
-use super::{LossGrad, block_len, entry_forward, entry_grad, entry_loss};
+use super::{
+    LossGrad, MAX_CLASSES, SOFTMAX_BUF, block_len, entry_forward, entry_glm, entry_grad,
+    entry_loss, entry_softmax, softmax_block_len, vmath,
+};
 use crate::Error;
+use crate::loss::Loss;
 use wide::{f32x4, f32x8};
 
 const ZERO: f32x8 = f32x8::ZERO;
@@ -656,6 +660,435 @@ pub fn fused(
     entry_grad(x, y, w, b, grad_w, |g| {
         pass::<BOTH>(x, Some(y), w, b, g, None)
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other losses: Huber, absolute, logistic (one output) and softmax cross-entropy (K outputs).
+// ---------------------------------------------------------------------------------------------
+
+/// A per-sample loss on eight lanes: `(ℓ, ∂ℓ/∂z)` for predictions `z` and targets `y`, in the
+/// operation order the [module docs](super) state.
+trait Link: Copy {
+    fn eval(self, z: f32x8, y: f32x8) -> (f32x8, f32x8);
+}
+
+#[derive(Clone, Copy)]
+struct HuberLink {
+    delta: f32x8,
+    half_delta: f32x8,
+}
+
+impl Link for HuberLink {
+    #[inline(always)]
+    fn eval(self, z: f32x8, y: f32x8) -> (f32x8, f32x8) {
+        let r = z - y;
+        let a = r.abs();
+        let quad = (r * r) * f32x8::splat(0.5);
+        let lin = self.delta * (a - self.half_delta);
+        let l = a.simd_le(self.delta).select(quad, lin);
+        let g = r
+            .simd_gt(self.delta)
+            .select(self.delta, r.simd_lt(-self.delta).select(-self.delta, r));
+        (l, g)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct AbsoluteLink;
+
+impl Link for AbsoluteLink {
+    #[inline(always)]
+    fn eval(self, z: f32x8, y: f32x8) -> (f32x8, f32x8) {
+        let r = z - y;
+        let one = f32x8::splat(1.0);
+        let g = r
+            .simd_gt(ZERO)
+            .select(one, r.simd_lt(ZERO).select(-one, ZERO));
+        (r.abs(), g)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct LogisticLink;
+
+impl Link for LogisticLink {
+    #[inline(always)]
+    fn eval(self, z: f32x8, y: f32x8) -> (f32x8, f32x8) {
+        let one = f32x8::splat(1.0);
+        let e = vmath::exp(-z.abs());
+        let relu = z.simd_gt(ZERO).select(z, ZERO);
+        let l = (relu - z * y) + vmath::log1p_unit(e);
+        let q = one + e;
+        let sigma = z.simd_ge(ZERO).select(one / q, e / q);
+        (l, sigma - y)
+    }
+}
+
+/// Lane index mask `lane < m`.
+#[inline(always)]
+fn first_lanes(m: usize) -> f32x8 {
+    let idx = f32x8::new([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+    idx.simd_lt(f32x8::splat(m as f32))
+}
+
+/// Stores the first `dst.len() ≤ 8` lanes of `v`.
+#[inline(always)]
+fn store_partial(dst: &mut [f32], v: f32x8) {
+    for (d, s) in dst.iter_mut().zip(v.to_array()) {
+        *d = s;
+    }
+}
+
+/// Replaces the block's predictions `zb` by `g_t = ∂ℓ/∂z` and returns the block's
+/// `(tree8(Σ_lane ℓ_t), tree8(Σ_lane g_t))`. The lanes past the end of a partial last chunk are
+/// set to `+0` before they are added.
+#[inline(always)]
+fn apply_link<L: Link>(link: L, zb: &mut [f32], yb: &[f32]) -> (f32, f32) {
+    let mut lacc = ZERO;
+    let mut gacc = ZERO;
+    let (zc, zt) = zb.as_chunks_mut::<8>();
+    let (yc, yt) = yb.as_chunks::<8>();
+    for (z, y) in zc.iter_mut().zip(yc) {
+        let (l, g) = link.eval(load(z), load(y));
+        lacc += l;
+        gacc += g;
+        *z = g.to_array();
+    }
+    if !zt.is_empty() {
+        let valid = first_lanes(zt.len());
+        let (l, g) = link.eval(load_padded(zt), load_padded(yt));
+        let (l, g) = (valid.select(l, ZERO), valid.select(g, ZERO));
+        lacc += l;
+        gacc += g;
+        store_partial(zt, g);
+    }
+    (tree8(lacc.to_array()), tree8(gacc.to_array()))
+}
+
+/// `grad_w[j] += tree8(Σ_lane g_t·x_tj)` for one block of a tiny model (samples in lanes, in
+/// the order of [`tiny_block`]'s gradient).
+#[inline(always)]
+fn tiny_grad_block<const D: usize>(xb: &[f32], g: &[f32], grad_w: &mut [f32]) {
+    let mut gacc = [ZERO; D];
+    let (gc, _) = g.as_chunks::<8>();
+    for (xg, gk) in xb.chunks_exact(8 * D).zip(gc) {
+        let cols = tiny_columns::<D>(xg);
+        let gv = load(gk);
+        for j in 0..D {
+            gacc[j] += gv * cols[j];
+        }
+    }
+    let mut ga = [[0.0f32; 8]; D];
+    for (j, v) in gacc.iter().enumerate() {
+        ga[j] = v.to_array();
+    }
+    for (t, gt) in g.iter().enumerate().skip(gc.len() * 8) {
+        let row = xb.get(t * D..t * D + D).unwrap_or(&[]);
+        let lane = t % 8;
+        for (gj, xj) in ga.iter_mut().zip(row) {
+            gj[lane] += gt * xj;
+        }
+    }
+    for (gw, gj) in grad_w.iter_mut().zip(&ga) {
+        *gw += tree8(*gj);
+    }
+}
+
+/// Predictions of one block (the same bits as [`forward`]) and the gradient accumulation of one
+/// block, for one model size.
+trait Shape: Copy {
+    fn predict(self, xb: &[f32], w: &[f32], b: f32, out: &mut [f32], streaming: bool);
+    fn grad(self, xb: &[f32], g: &[f32], grad_w: &mut [f32]);
+    fn d(self) -> usize;
+}
+
+#[derive(Clone, Copy)]
+struct Tiny<const D: usize>;
+
+impl<const D: usize> Shape for Tiny<D> {
+    #[inline(always)]
+    fn predict(self, xb: &[f32], w: &[f32], b: f32, out: &mut [f32], _: bool) {
+        if let Ok(w) = <&[f32; D]>::try_from(w) {
+            tiny_block::<D, PRED>(xb, None, w, b, &mut [], Some(out));
+        }
+    }
+    #[inline(always)]
+    fn grad(self, xb: &[f32], g: &[f32], grad_w: &mut [f32]) {
+        tiny_grad_block::<D>(xb, g, grad_w);
+    }
+    #[inline(always)]
+    fn d(self) -> usize {
+        D
+    }
+}
+
+/// `d ≥ 8`; `FIXED != 0` compiles the loops for that size.
+#[derive(Clone, Copy)]
+struct Wide<const FIXED: usize>(usize);
+
+impl<const FIXED: usize> Shape for Wide<FIXED> {
+    #[inline(always)]
+    fn predict(self, xb: &[f32], w: &[f32], b: f32, out: &mut [f32], streaming: bool) {
+        if FIXED != 0 {
+            if let Ok(wa) = <&[f32; FIXED]>::try_from(w) {
+                wide_residuals(xb, None, wa.as_slice(), b, FIXED, out, streaming);
+            }
+        } else {
+            wide_residuals(xb, None, w, b, self.0, out, streaming);
+        }
+    }
+    #[inline(always)]
+    fn grad(self, xb: &[f32], g: &[f32], grad_w: &mut [f32]) {
+        wide_grad_block(xb, g, self.d(), grad_w);
+    }
+    #[inline(always)]
+    fn d(self) -> usize {
+        if FIXED != 0 { FIXED } else { self.0 }
+    }
+}
+
+/// Calls `$f` with the [`Shape`] for `$d` (monomorphised for `d < 8` and `d ∈ {8, 16, 32, 64}`).
+macro_rules! with_shape {
+    ($d:expr, $f:ident ( $($arg:expr),* )) => {
+        match $d {
+            1 => $f(Tiny::<1>, $($arg),*),
+            2 => $f(Tiny::<2>, $($arg),*),
+            3 => $f(Tiny::<3>, $($arg),*),
+            4 => $f(Tiny::<4>, $($arg),*),
+            5 => $f(Tiny::<5>, $($arg),*),
+            6 => $f(Tiny::<6>, $($arg),*),
+            7 => $f(Tiny::<7>, $($arg),*),
+            8 => $f(Wide::<8>(8), $($arg),*),
+            16 => $f(Wide::<16>(16), $($arg),*),
+            32 => $f(Wide::<32>(32), $($arg),*),
+            64 => $f(Wide::<64>(64), $($arg),*),
+            d => $f(Wide::<0>(d), $($arg),*),
+        }
+    };
+}
+
+/// A whole pass of a one-output loss: per block, predictions, then `(ℓ, g)` per sample, then
+/// (if `grad_w` is given) `Σ g·x`. Returns `(Σ_blocks loss_b, Σ_blocks gsum_b)` in `f64`.
+#[inline(always)]
+fn glm_pass<S: Shape, L: Link>(
+    shape: S,
+    link: L,
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    mut grad_w: Option<&mut [f32]>,
+) -> (f64, f64) {
+    let d = shape.d();
+    let blen = block_len(d);
+    let streaming = x.len() >= STREAMING_FLOATS;
+    let mut zbuf = [0.0f32; 256];
+    let mut loss = 0.0f64;
+    let mut gsum = 0.0f64;
+    for (k, xb) in x.chunks(blen.saturating_mul(d)).enumerate() {
+        let t0 = k * blen;
+        let nb = xb.len() / d;
+        let zb = zbuf.get_mut(..nb).unwrap_or(&mut []);
+        shape.predict(xb, w, b, zb, streaming);
+        let (l, g) = apply_link(link, zb, y.get(t0..t0 + nb).unwrap_or(&[]));
+        loss += f64::from(l);
+        gsum += f64::from(g);
+        if let Some(gw) = grad_w.as_deref_mut() {
+            shape.grad(xb, zb, gw);
+        }
+    }
+    (loss, gsum)
+}
+
+#[inline(always)]
+fn glm_dispatch<S: Shape>(
+    shape: S,
+    loss: Loss,
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    grad_w: Option<&mut [f32]>,
+) -> (f64, f64) {
+    match loss {
+        Loss::Huber { delta } => {
+            let link = HuberLink {
+                delta: f32x8::splat(delta),
+                half_delta: f32x8::splat(0.5 * delta),
+            };
+            glm_pass(shape, link, x, y, w, b, grad_w)
+        }
+        Loss::Absolute => glm_pass(shape, AbsoluteLink, x, y, w, b, grad_w),
+        Loss::Logistic => glm_pass(shape, LogisticLink, x, y, w, b, grad_w),
+        // Not reached: the squared error has its own kernels.
+        Loss::Squared => (f64::NAN, f64::NAN),
+    }
+}
+
+fn glm(
+    loss: Loss,
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    grad_w: Option<&mut [f32]>,
+) -> (f64, f64) {
+    with_shape!(w.len(), glm_dispatch(loss, x, y, w, b, grad_w))
+}
+
+/// Loss and gradient of any [`Loss`] in one pass over `x`: writes `∂L/∂w` into `grad_w`. For
+/// [`Loss::Squared`] this is [`fused`] (the same bits); for the others `L = (1/n) Σ ℓ(z_i, y_i)`
+/// with `z_i = w·x_i + b`, `∂L/∂b = (1/n) Σ ℓ'(z_i, y_i)` and `∂L/∂w = (1/n) Σ ℓ'(z_i, y_i)·x_i`.
+///
+/// # Errors
+/// As [`fused`], plus [`Error::InvalidParameter`] for an invalid loss parameter or a logistic
+/// target outside `[0, 1]`.
+pub fn fused_with(
+    loss: Loss,
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+) -> Result<LossGrad, Error> {
+    if loss == Loss::Squared {
+        return fused(x, y, w, b, grad_w);
+    }
+    entry_glm(loss, x, y, w, b, Some(grad_w), |g| glm(loss, x, y, w, b, g))
+}
+
+/// The mean loss `(1/n) Σ ℓ(w·x_i + b, y_i)` of any [`Loss`]; the same bits as the loss of
+/// [`fused_with`].
+///
+/// # Errors
+/// As [`fused_with`].
+pub fn loss_with(loss: Loss, x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
+    if loss == Loss::Squared {
+        return self::loss(x, y, w, b);
+    }
+    entry_glm(loss, x, y, w, b, None, |_| glm(loss, x, y, w, b, None)).map(|o| o.loss)
+}
+
+/// One softmax pass over `x`: `K` logit rows per block, the cross-entropy per sample on
+/// lanes, then (if `grads`) `K` gradient accumulations over the block.
+#[inline(always)]
+fn softmax_pass<S: Shape>(
+    shape: S,
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: &[f32],
+    k: usize,
+    mut grads: Option<(&mut [f32], &mut [f32])>,
+) -> f64 {
+    let d = shape.d();
+    let n = y.len();
+    let blen = softmax_block_len(d, k);
+    let streaming = x.len() >= STREAMING_FLOATS;
+    let mut buf = [0.0f32; SOFTMAX_BUF];
+    let mut gb_acc = [0.0f64; MAX_CLASSES];
+    let mut loss = 0.0f64;
+    let one = f32x8::splat(1.0);
+    for (blk, xb) in x.chunks(blen.saturating_mul(d)).enumerate() {
+        let t0 = blk * blen;
+        let nb = xb.len() / d;
+        let yb = y.get(t0..t0 + nb).unwrap_or(&[]);
+        for (c, (wc, &bc)) in w.chunks_exact(d).zip(b).enumerate() {
+            let zb = buf.get_mut(c * blen..c * blen + nb).unwrap_or(&mut []);
+            shape.predict(xb, wc, bc, zb, streaming);
+        }
+        let mut lacc = ZERO;
+        let mut t = 0;
+        while t < nb {
+            let m = (nb - t).min(8);
+            let valid = first_lanes(m);
+            let yv = load_padded(yb.get(t..t + m).unwrap_or(&[]));
+            let at = |c: usize| c * blen + t..c * blen + t + m;
+            let get = |buf: &[f32], c: usize| load_padded(buf.get(at(c)).unwrap_or(&[]));
+            let mut mx = get(&buf, 0);
+            for c in 1..k {
+                let z = get(&buf, c);
+                mx = z.simd_gt(mx).select(z, mx);
+            }
+            let mut sum = ZERO;
+            let mut zy = ZERO;
+            for c in 0..k {
+                let z = get(&buf, c);
+                zy = yv.simd_eq(f32x8::splat(c as f32)).select(z, zy);
+                let e = vmath::exp(z - mx);
+                sum += e;
+                store_partial(buf.get_mut(at(c)).unwrap_or(&mut []), e);
+            }
+            let l = (mx + vmath::ln(sum)) - zy;
+            lacc += valid.select(l, ZERO);
+            for c in 0..k {
+                let p = get(&buf, c) / sum;
+                let onehot = yv.simd_eq(f32x8::splat(c as f32)).select(one, ZERO);
+                let g = valid.select(p - onehot, ZERO);
+                store_partial(buf.get_mut(at(c)).unwrap_or(&mut []), g);
+            }
+            t += m;
+        }
+        loss += f64::from(tree8(lacc.to_array()));
+        if let Some((gw, _)) = grads.as_mut() {
+            for (c, gwc) in gw.chunks_exact_mut(d).enumerate().take(k) {
+                let gb = buf.get(c * blen..c * blen + nb).unwrap_or(&[]);
+                let (_, s) = lane_sums(gb, false);
+                if let Some(a) = gb_acc.get_mut(c) {
+                    *a += f64::from(s);
+                }
+                shape.grad(xb, gb, gwc);
+            }
+        }
+    }
+    if let Some((_, gb)) = grads {
+        for (g, a) in gb.iter_mut().zip(gb_acc) {
+            *g = (a / n as f64) as f32;
+        }
+    }
+    loss
+}
+
+fn softmax(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: &[f32],
+    d: usize,
+    k: usize,
+    grads: Option<(&mut [f32], &mut [f32])>,
+) -> f64 {
+    with_shape!(d, softmax_pass(x, y, w, b, k, grads))
+}
+
+/// Softmax cross-entropy and its gradient in one pass over `x`, for `K = b.len()` classes.
+///
+/// `w` holds the `K` weight rows one after the other (`w[c·d..(c+1)·d]` for class `c`), `y` the
+/// class of each sample as a float (`0.0, 1.0, …`). Returns `L = (1/n) Σ (log Σ_c e^{z_ic} −
+/// z_{i,y_i})`; writes `∂L/∂w` into `grad_w` (`K·d`) and `∂L/∂b` into `grad_b` (`K`).
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for `K` outside `1..=`[`MAX_CLASSES`] or a label that is not an
+/// integer in `0..K`; otherwise as [`fused`].
+pub fn softmax_fused(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: &[f32],
+    grad_w: &mut [f32],
+    grad_b: &mut [f32],
+) -> Result<f32, Error> {
+    entry_softmax(x, y, w, b, Some((grad_w, grad_b)), |d, k, g| {
+        softmax(x, y, w, b, d, k, g)
+    })
+}
+
+/// Softmax cross-entropy alone; the same bits as the loss of [`softmax_fused`].
+///
+/// # Errors
+/// As [`softmax_fused`].
+pub fn softmax_loss(x: &[f32], y: &[f32], w: &[f32], b: &[f32]) -> Result<f32, Error> {
+    entry_softmax(x, y, w, b, None, |d, k, _| softmax(x, y, w, b, d, k, None))
 }
 
 #[cfg(test)]
