@@ -23,6 +23,7 @@
 
 use crate::Error;
 use crate::kernel;
+use crate::loss::Objective;
 use crate::train::Dataset;
 
 /// Safety factor of [`stable_rate`]: the rate is `DEFAULT_SAFETY / λ_max`.
@@ -125,6 +126,44 @@ pub fn stable_rate(
             what: "learning rate",
         })
     }
+}
+
+/// `safety·2/(c·λ_max(E[x̃ x̃ᵀ]))` with `c` = [`Objective::curvature_bound`]: the stable rate
+/// for a model trained on `objective` (the Hessian is at most `c·E[x̃ x̃ᵀ]` per output). For the
+/// squared error (`c = 2`) this is [`stable_rate`]; the logistic loss (`c = ¼`) allows 8× that,
+/// softmax (`c = ½`) 4×.
+///
+/// # Errors
+/// As [`stable_rate`].
+pub fn stable_rate_with(
+    data: &Dataset<'_>,
+    objective: Objective,
+    safety: f32,
+    v: &mut [f32],
+    g: &mut [f32],
+    g0: &mut [f32],
+) -> Result<f32, Error> {
+    let base = stable_rate(data, safety, v, g, g0)?;
+    let lr = f64::from(base) * 2.0 / f64::from(objective.curvature_bound());
+    if lr.is_finite() && lr > 0.0 && lr <= f64::from(f32::MAX) {
+        Ok(lr as f32)
+    } else {
+        Err(Error::Overflow {
+            what: "learning rate",
+        })
+    }
+}
+
+/// [`stable_rate_with`] with [`DEFAULT_SAFETY`] and scratch on the stack, for `D` features.
+///
+/// # Errors
+/// As [`stable_rate_for`].
+pub fn stable_rate_for_objective<const D: usize>(
+    data: &Dataset<'_>,
+    objective: Objective,
+) -> Result<f32, Error> {
+    let (mut v, mut g, mut g0) = ([0.0f32; D], [0.0f32; D], [0.0f32; D]);
+    stable_rate_with(data, objective, DEFAULT_SAFETY, &mut v, &mut g, &mut g0)
 }
 
 /// [`stable_rate`] with [`DEFAULT_SAFETY`] and scratch on the stack, for `D` features.

@@ -40,18 +40,88 @@ fn check_limit(name: &'static str, v: f32) -> Result<(), Error> {
     }
 }
 
-fn non_finite_grad(g: &[f32], gb: f32) -> Error {
-    match g.iter().position(|e| !e.is_finite()) {
-        Some(index) => Error::NonFinite {
+fn non_finite_grad(g: &[f32], gb: &[f32]) -> Error {
+    if let Some(index) = g.iter().position(|e| !e.is_finite()) {
+        return Error::NonFinite {
             what: "grad_w",
             index,
-        },
-        None if !gb.is_finite() => Error::NonFinite {
+        };
+    }
+    match gb.iter().position(|e| !e.is_finite()) {
+        Some(index) => Error::NonFinite {
             what: "grad_b",
-            index: 0,
+            index,
         },
         None => Error::Overflow { what: "gradient" },
     }
+}
+
+/// Norm of the two parts of a gradient (weights, biases), in `f64`.
+/// The biases' squares come first, so that with one bias this is [`global_norm`]'s order.
+fn norm_parts(gw: &[f32], gb: &[f32]) -> Option<f64> {
+    let mut s = 0.0f64;
+    for &e in gb.iter().chain(gw) {
+        let e = f64::from(e);
+        s += e * e;
+    }
+    let n = libm::sqrt(s);
+    n.is_finite().then_some(n)
+}
+
+/// [`clip_grad_norm`] for a gradient in two parts (weights, and one bias per output).
+pub(crate) fn clip_norm_parts(gw: &mut [f32], gb: &mut [f32], max_norm: f32) -> Result<f64, Error> {
+    check_limit("max_norm", max_norm)?;
+    let Some(norm) = norm_parts(gw, gb) else {
+        return Err(non_finite_grad(gw, gb));
+    };
+    let coef = f64::from(max_norm) / (norm + 1e-6);
+    if coef < 1.0 {
+        let c = coef as f32;
+        for g in gw.iter_mut().chain(gb.iter_mut()) {
+            *g *= c;
+        }
+    }
+    Ok(norm)
+}
+
+/// [`clip_grad_value`] for a gradient in two parts.
+pub(crate) fn clip_value_parts(
+    gw: &mut [f32],
+    gb: &mut [f32],
+    clip_value: f32,
+) -> Result<usize, Error> {
+    check_limit("clip_value", clip_value)?;
+    if !(crate::kernel::all_finite(gw) && crate::kernel::all_finite(gb)) {
+        return Err(non_finite_grad(gw, gb));
+    }
+    let mut clamped = 0;
+    for g in gw.iter_mut().chain(gb.iter_mut()) {
+        let c = g.clamp(-clip_value, clip_value);
+        clamped += usize::from(c != *g);
+        *g = c;
+    }
+    Ok(clamped)
+}
+
+/// [`trust_region_factor`] for a gradient in two parts.
+pub(crate) fn trust_factor_parts(
+    gw: &[f32],
+    gb: &[f32],
+    learning_rate: f32,
+    radius: f32,
+) -> Result<f32, Error> {
+    check_limit("learning_rate", learning_rate)?;
+    check_limit("radius", radius)?;
+    let Some(norm) = norm_parts(gw, gb) else {
+        return Err(non_finite_grad(gw, gb));
+    };
+    let step = f64::from(learning_rate) * norm;
+    if step <= f64::from(radius) {
+        return Ok(1.0);
+    }
+    // `radius / step` is in (0, 1); as f32 it may round to 0 only for absurd ratios, where a
+    // zero step is the honest answer.
+    Ok((f64::from(radius) / step) as f32)
 }
 
 /// Scales `(grad_w, grad_b)` so that their global L2 norm is at most `max_norm`, with PyTorch's
@@ -64,19 +134,7 @@ fn non_finite_grad(g: &[f32], gb: f32) -> Error {
 /// gradient value is NaN or infinite (PyTorch's `error_if_nonfinite=True`). On error the
 /// gradient is unchanged.
 pub fn clip_grad_norm(grad_w: &mut [f32], grad_b: &mut f32, max_norm: f32) -> Result<f64, Error> {
-    check_limit("max_norm", max_norm)?;
-    let Some(norm) = global_norm(grad_w, *grad_b) else {
-        return Err(non_finite_grad(grad_w, *grad_b));
-    };
-    let coef = f64::from(max_norm) / (norm + 1e-6);
-    if coef < 1.0 {
-        let c = coef as f32;
-        for g in grad_w.iter_mut() {
-            *g *= c;
-        }
-        *grad_b *= c;
-    }
-    Ok(norm)
+    clip_norm_parts(grad_w, core::slice::from_mut(grad_b), max_norm)
 }
 
 /// Clamps every gradient value to `[-clip_value, clip_value]` (PyTorch `clip_grad_value_`).
@@ -90,17 +148,7 @@ pub fn clip_grad_value(
     grad_b: &mut f32,
     clip_value: f32,
 ) -> Result<usize, Error> {
-    check_limit("clip_value", clip_value)?;
-    if !grad_b.is_finite() || grad_w.iter().any(|g| !g.is_finite()) {
-        return Err(non_finite_grad(grad_w, *grad_b));
-    }
-    let mut clamped = 0;
-    for g in grad_w.iter_mut().chain(core::iter::once(grad_b)) {
-        let c = g.clamp(-clip_value, clip_value);
-        clamped += usize::from(c != *g);
-        *g = c;
-    }
-    Ok(clamped)
+    clip_value_parts(grad_w, core::slice::from_mut(grad_b), clip_value)
 }
 
 /// The factor in `[0, 1]` that caps a gradient step `−η·g` to an L2 length of at most `radius`
@@ -115,16 +163,5 @@ pub fn trust_region_factor(
     learning_rate: f32,
     radius: f32,
 ) -> Result<f32, Error> {
-    check_limit("learning_rate", learning_rate)?;
-    check_limit("radius", radius)?;
-    let Some(norm) = global_norm(grad_w, grad_b) else {
-        return Err(non_finite_grad(grad_w, grad_b));
-    };
-    let step = f64::from(learning_rate) * norm;
-    if step <= f64::from(radius) {
-        return Ok(1.0);
-    }
-    // `radius / step` is in (0, 1); as f32 it may round to 0 only for absurd ratios, where a
-    // zero step is the honest answer.
-    Ok((f64::from(radius) / step) as f32)
+    trust_factor_parts(grad_w, &[grad_b], learning_rate, radius)
 }

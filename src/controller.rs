@@ -107,6 +107,21 @@ impl ControllerConfig {
     pub fn auto<const D: usize>(data: &crate::train::Dataset<'_>) -> Result<Self, Error> {
         Self::constant(crate::autolr::stable_rate_for::<D>(data)?)
     }
+
+    /// [`auto`](Self::auto) for a model trained on any objective (the stable rate uses that
+    /// objective's curvature bound, [`crate::autolr::stable_rate_for_objective`]); pass
+    /// `model.objective()` ([`crate::train::Trainable`]).
+    ///
+    /// # Errors
+    /// As [`crate::autolr::stable_rate_for_objective`].
+    pub fn auto_for<const D: usize>(
+        data: &crate::train::Dataset<'_>,
+        objective: crate::loss::Objective,
+    ) -> Result<Self, Error> {
+        Self::constant(crate::autolr::stable_rate_for_objective::<D>(
+            data, objective,
+        )?)
+    }
 }
 
 /// Why the rate changed.

@@ -41,6 +41,7 @@ extern crate std;
 
 pub mod adapt;
 pub mod autolr;
+pub mod classifier;
 pub mod clip;
 pub mod controller;
 mod error;
@@ -55,11 +56,12 @@ pub mod train;
 #[cfg(feature = "std")]
 mod std_ext;
 
+pub use classifier::LinearClassifier;
 pub use error::Error;
 pub use kernel::LossGrad;
 pub use model::LinearModel;
 #[cfg(feature = "std")]
-pub use std_ext::DynLinearModel;
+pub use std_ext::{DynClassifier, DynLinearModel};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -42,8 +42,13 @@ pub enum Loss {
     Logistic,
 }
 
+/// Logistic sigmoid `1/(1 + e^{−z})` in `f64`, rounded once to `f32`.
+pub fn sigmoid(z: f32) -> f32 {
+    sigmoid64(f64::from(z)) as f32
+}
+
 /// Logistic sigmoid, stable for every finite `z`.
-fn sigmoid(z: f64) -> f64 {
+fn sigmoid64(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + libm::exp(-z))
     } else {
@@ -75,9 +80,13 @@ impl Loss {
 
     /// `ℓ(z, y)`.
     pub fn value(&self, z: f32, y: f32) -> f32 {
-        let (z, y) = (f64::from(z), f64::from(y));
+        round(self.value64(f64::from(z), f64::from(y)))
+    }
+
+    /// `ℓ(z, y)` in `f64` (not rounded to `f32`).
+    pub fn value64(&self, z: f64, y: f64) -> f64 {
         let r = z - y;
-        round(match *self {
+        match *self {
             Loss::Squared => r * r,
             Loss::Huber { delta } => {
                 let d = f64::from(delta);
@@ -89,7 +98,7 @@ impl Loss {
             }
             Loss::Absolute => r.abs(),
             Loss::Logistic => z.max(0.0) - z * y + libm::log1p(libm::exp(-z.abs())),
-        })
+        }
     }
 
     /// `∂ℓ/∂z` (a subgradient where `ℓ` has a kink).
@@ -108,7 +117,7 @@ impl Loss {
                     0.0
                 }
             }
-            Loss::Logistic => sigmoid(z) - y,
+            Loss::Logistic => sigmoid64(z) - y,
         })
     }
 
@@ -153,4 +162,61 @@ pub fn softmax_xent(z: &[f32], label: usize, grad: &mut [f32]) -> Result<f32, Er
     }
     let zl = z.get(label).copied().map_or(0.0, f64::from);
     Ok(round(lse - zl))
+}
+
+/// What a model is trained to minimise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Objective {
+    /// A per-sample loss on the one output of a [`crate::LinearModel`].
+    Single(Loss),
+    /// Softmax cross-entropy over the `K` outputs of a [`crate::LinearClassifier`].
+    Softmax,
+}
+
+impl Objective {
+    /// The bound on the loss's second derivative with respect to the model's outputs that
+    /// [`crate::autolr`] turns into a stable rate, `η < 2/(c·λ_max(E[x̃x̃ᵀ]))`:
+    /// squared error 2, Huber 1, logistic ¼, softmax ½ (the largest eigenvalue of
+    /// `diag(p) − ppᵀ`). The absolute loss has no curvature; it gets Huber's 1, the rate of the
+    /// Huber loss it approaches (a subgradient method then needs a decaying schedule).
+    pub fn curvature_bound(&self) -> f32 {
+        match self {
+            Objective::Single(Loss::Absolute) => 1.0,
+            Objective::Single(l) => l.curvature_bound(),
+            Objective::Softmax => 0.5,
+        }
+    }
+
+    /// The mean loss of a model with weights `w` (one row per output) and biases `b` (one per
+    /// output) on `(x, y)`, by the SIMD kernels.
+    pub(crate) fn loss(&self, x: &[f32], y: &[f32], w: &[f32], b: &[f32]) -> Result<f32, Error> {
+        match self {
+            Objective::Single(l) => {
+                crate::kernel::loss_with(*l, x, y, w, b.first().copied().unwrap_or(f32::NAN))
+            }
+            Objective::Softmax => crate::kernel::softmax_loss(x, y, w, b),
+        }
+    }
+
+    /// Loss and gradient (`gw` like `w`, `gb` like `b`) by the fused SIMD kernels.
+    pub(crate) fn fused(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        (w, b): (&[f32], &[f32]),
+        gw: &mut [f32],
+        gb: &mut [f32],
+    ) -> Result<f32, Error> {
+        match self {
+            Objective::Single(l) => {
+                let b0 = b.first().copied().unwrap_or(f32::NAN);
+                let lg = crate::kernel::fused_with(*l, x, y, w, b0, gw)?;
+                if let Some(g) = gb.first_mut() {
+                    *g = lg.grad_b;
+                }
+                Ok(lg.loss)
+            }
+            Objective::Softmax => crate::kernel::softmax_fused(x, y, w, b, gw, gb),
+        }
+    }
 }

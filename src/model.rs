@@ -1,5 +1,7 @@
 //! The linear model `ŷ = w·x + b` with fixed-size, const-generic storage.
 
+use crate::loss::{Loss, Objective};
+use crate::train::Trainable;
 use crate::{Error, kernel};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
@@ -19,6 +21,7 @@ use rand_xoshiro::rand_core::{Rng, SeedableRng};
 pub struct LinearModel<const D: usize> {
     w: [f32; D],
     b: f32,
+    loss: Loss,
 }
 
 impl<const D: usize> Default for LinearModel<D> {
@@ -36,6 +39,7 @@ impl<const D: usize> LinearModel<D> {
         Self {
             w: [0.0; D],
             b: 0.0,
+            loss: Loss::Squared,
         }
     }
 
@@ -45,7 +49,11 @@ impl<const D: usize> LinearModel<D> {
     /// [`Error::ZeroFeatures`] if `D == 0`, [`Error::NonFinite`] for a non-finite weight or bias.
     pub fn new(w: [f32; D], b: f32) -> Result<Self, Error> {
         kernel::check_params(&w, b)?;
-        Ok(Self { w, b })
+        Ok(Self {
+            w,
+            b,
+            loss: Loss::Squared,
+        })
     }
 
     /// Weights drawn uniformly from `[-scale, scale]` by a `Xoshiro256PlusPlus` generator
@@ -65,7 +73,11 @@ impl<const D: usize> LinearModel<D> {
         for v in &mut w {
             *v = scale * uniform_signed(&mut rng);
         }
-        Ok(Self { w, b: 0.0 })
+        Ok(Self {
+            w,
+            b: 0.0,
+            loss: Loss::Squared,
+        })
     }
 
     /// The weights.
@@ -97,17 +109,62 @@ impl<const D: usize> LinearModel<D> {
         kernel::forward(x, &self.w, self.b, out)
     }
 
-    /// Mean squared error on a data set.
+    /// The model trained for another loss (the default is [`Loss::Squared`]). With
+    /// [`Loss::Logistic`] the output is a logit: see [`predict_proba`](Self::predict_proba).
     ///
     /// # Errors
-    /// As [`kernel::loss`].
-    pub fn loss(&self, x: &[f32], y: &[f32]) -> Result<f32, Error> {
-        kernel::loss(x, y, &self.w, self.b)
+    /// As [`Loss::validate`].
+    pub fn with_loss(mut self, loss: Loss) -> Result<Self, Error> {
+        loss.validate()?;
+        self.loss = loss;
+        Ok(self)
     }
 
-    /// Mutable parameters for the training loop (which keeps them finite).
-    pub(crate) fn params_mut(&mut self) -> (&mut [f32], &mut f32) {
-        (&mut self.w, &mut self.b)
+    /// The loss this model is trained for.
+    pub const fn loss_kind(&self) -> Loss {
+        self.loss
+    }
+
+    /// Mean loss (of [`loss_kind`](Self::loss_kind)) on a data set.
+    ///
+    /// # Errors
+    /// As [`kernel::loss_with`].
+    pub fn loss(&self, x: &[f32], y: &[f32]) -> Result<f32, Error> {
+        kernel::loss_with(self.loss, x, y, &self.w, self.b)
+    }
+
+    /// `P(y = 1 | x) = σ(w·x + b)` for one sample, reading the output as a logit (a model
+    /// trained with [`Loss::Logistic`]). `σ` is evaluated in `f64` with `libm`, so it saturates
+    /// to exactly 0 or 1 only for logits beyond about ±104.
+    ///
+    /// # Errors
+    /// As [`kernel::forward`].
+    pub fn predict_proba(&self, x: &[f32]) -> Result<f32, Error> {
+        Ok(crate::loss::sigmoid(self.predict(x)?))
+    }
+
+    /// The class `1` if the logit is `≥ 0` (`P ≥ ½`), else `0`.
+    ///
+    /// # Errors
+    /// As [`kernel::forward`].
+    pub fn predict_class(&self, x: &[f32]) -> Result<usize, Error> {
+        Ok(usize::from(self.predict(x)? >= 0.0))
+    }
+}
+
+impl<const D: usize> Trainable for LinearModel<D> {
+    type Grad = ([f32; D], [f32; 1]);
+    fn zero_grad() -> Self::Grad {
+        ([0.0; D], [0.0])
+    }
+    fn grad_parts(g: &mut Self::Grad) -> (&mut [f32], &mut [f32]) {
+        (&mut g.0, &mut g.1)
+    }
+    fn params(&mut self) -> (&mut [f32], &mut [f32]) {
+        (&mut self.w, core::slice::from_mut(&mut self.b))
+    }
+    fn objective(&self) -> Objective {
+        Objective::Single(self.loss)
     }
 }
 

@@ -14,10 +14,13 @@
 //! applied: training stops with [`StopReason::Diverged`] and the model keeps its last finite
 //! parameters.
 
+use crate::Error;
+#[cfg(doc)]
+use crate::LinearModel;
 use crate::clip;
 use crate::controller::{Clip, Controller, Event, StopCause};
 use crate::kernel;
-use crate::{Error, LinearModel};
+use crate::loss::{Loss, Objective};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
@@ -238,16 +241,18 @@ pub struct TrainSummary {
 /// # Errors
 /// Invalid configuration, or a data set whose feature count is not `D`. On error the model is
 /// unchanged.
-pub fn fit<const D: usize, S: Strategy>(
-    model: &mut LinearModel<D>,
+pub fn fit<M: Trainable, S: Strategy>(
+    model: &mut M,
     data: &Dataset<'_>,
     config: &TrainConfig,
     mut strategy: S,
 ) -> Result<TrainSummary, Error> {
     let backup = *model;
-    let mut grad = [0.0f32; D];
-    let (w, b) = model.params_mut();
-    let out = fit_slices(w, b, &mut grad, data, config, &mut strategy);
+    let mut grad = M::zero_grad();
+    let obj = model.objective();
+    let (gw, gb) = M::grad_parts(&mut grad);
+    let (w, b) = model.params();
+    let out = fit_parts(obj, w, b, gw, gb, data, config, &mut strategy);
     if out.is_err() {
         *model = backup;
     }
@@ -270,11 +275,34 @@ pub fn fit_slices<S: Strategy + ?Sized>(
     config: &TrainConfig,
     strategy: &mut S,
 ) -> Result<TrainSummary, Error> {
+    let mut gb = [0.0f32];
+    fit_parts(
+        Objective::Single(Loss::Squared),
+        w,
+        core::slice::from_mut(b),
+        grad,
+        &mut gb,
+        data,
+        config,
+        strategy,
+    )
+}
+
+/// The training loop over parameter slices for any objective: weights `w` (one row of `d` per
+/// output), biases `b` (one per output), gradient scratch `gw`, `gb` of the same lengths.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_parts<S: Strategy + ?Sized>(
+    obj: Objective,
+    w: &mut [f32],
+    b: &mut [f32],
+    gw: &mut [f32],
+    gb: &mut [f32],
+    data: &Dataset<'_>,
+    config: &TrainConfig,
+    strategy: &mut S,
+) -> Result<TrainSummary, Error> {
     config.validate()?;
-    let d = data.features();
-    kernel::check_len("w", w.len(), d)?;
-    kernel::check_len("grad", grad.len(), d)?;
-    kernel::check_params(w, *b)?;
+    check_model(obj, w, b, gw, gb, data.features())?;
     let mut epochs = Epochs::new(data, config);
     let mut lr = config.learning_rate;
     let mut summary = TrainSummary {
@@ -285,7 +313,9 @@ pub fn fit_slices<S: Strategy + ?Sized>(
     };
     for epoch in 1..=config.epochs {
         let pass = epochs.next_pass();
-        let Some(epoch_loss) = pass.run(w, b, grad, lr, Clip::NONE, &mut summary.steps)? else {
+        let Some(epoch_loss) =
+            pass.run(obj, (w, b), (gw, gb), lr, Clip::NONE, &mut summary.steps)?
+        else {
             summary.stop = StopReason::Diverged { epoch };
             return Ok(summary);
         };
@@ -310,6 +340,52 @@ pub fn fit_slices<S: Strategy + ?Sized>(
         }
     }
     Ok(summary)
+}
+
+/// Shapes and finiteness of a model's parameter slices for `d` features.
+fn check_model(
+    obj: Objective,
+    w: &[f32],
+    b: &[f32],
+    gw: &[f32],
+    gb: &[f32],
+    d: usize,
+) -> Result<(), Error> {
+    if d == 0 || w.is_empty() {
+        return Err(Error::ZeroFeatures);
+    }
+    let outputs = match obj {
+        Objective::Single(l) => {
+            l.validate()?;
+            1
+        }
+        Objective::Softmax => b.len(),
+    };
+    kernel::check_len("b", b.len(), outputs)?;
+    kernel::check_len("w", w.len(), outputs.saturating_mul(d))?;
+    kernel::check_len("grad", gw.len(), w.len())?;
+    kernel::check_len("grad_b", gb.len(), b.len())?;
+    kernel::check_finite("w", w)?;
+    if let Err(Error::NonFinite { index, .. }) = kernel::check_finite("b", b) {
+        return Err(Error::NonFinite { what: "b", index });
+    }
+    Ok(())
+}
+
+/// A model the training loops drive: its parameters as two flat slices (weights, one row of
+/// `d` per output; one bias per output) and its [`Objective`]. Implemented by
+/// [`LinearModel`] and [`crate::LinearClassifier`].
+pub trait Trainable: Copy {
+    /// Gradient scratch of the model's shape (on the stack).
+    type Grad;
+    /// A zero gradient.
+    fn zero_grad() -> Self::Grad;
+    /// The gradient's weight and bias parts.
+    fn grad_parts(g: &mut Self::Grad) -> (&mut [f32], &mut [f32]);
+    /// The weights and biases, for the training loop (which keeps them finite).
+    fn params(&mut self) -> (&mut [f32], &mut [f32]);
+    /// What training minimises.
+    fn objective(&self) -> Objective;
 }
 
 /// One epoch of a controlled run, for the per-epoch record.
@@ -353,8 +429,8 @@ pub struct ControlledSummary {
 /// # Errors
 /// As [`fit`], plus [`Error::LengthMismatch`] if the validation set does not have `D`
 /// features. On error the model is unchanged.
-pub fn fit_controlled<const D: usize>(
-    model: &mut LinearModel<D>,
+pub fn fit_controlled<M: Trainable>(
+    model: &mut M,
     data: &Dataset<'_>,
     validation: Option<&Dataset<'_>>,
     config: &TrainConfig,
@@ -363,15 +439,19 @@ pub fn fit_controlled<const D: usize>(
     on_epoch: &mut dyn FnMut(&EpochRecord),
 ) -> Result<ControlledSummary, Error> {
     config.validate()?;
-    kernel::check_len("w", D, data.features())?;
-    if let Some(v) = validation {
-        kernel::check_len("validation features", v.features(), D)?;
+    let obj = model.objective();
+    let mut grad = M::zero_grad();
+    {
+        let (gw, gb) = M::grad_parts(&mut grad);
+        let (w, b) = model.params();
+        check_model(obj, w, b, gw, gb, data.features())?;
     }
-    kernel::check_params(model.weights(), model.bias())?;
+    if let Some(v) = validation {
+        kernel::check_len("validation features", v.features(), data.features())?;
+    }
     let mut epochs = Epochs::new(data, config);
     let backup = *model;
     let mut best = *model;
-    let mut grad = [0.0f32; D];
     let mut out = ControlledSummary {
         epochs: 0,
         steps: 0,
@@ -380,12 +460,17 @@ pub fn fit_controlled<const D: usize>(
         rollbacks: 0,
     };
     let eval = validation.unwrap_or(data);
-    controller.start(model.loss(eval.x(), eval.y()).unwrap_or(f32::NAN), on_event);
+    let metric_of = |m: &mut M| {
+        let (w, b) = m.params();
+        obj.loss(eval.x(), eval.y(), w, b).unwrap_or(f32::NAN)
+    };
+    controller.start(metric_of(model), on_event);
     for epoch in 1..=config.epochs {
         let lr = controller.rate(u64::from(epoch - 1));
         let pass = epochs.next_pass();
-        let (w, b) = model.params_mut();
-        let ran = match pass.run(w, b, &mut grad, lr, controller.clip(), &mut out.steps) {
+        let (gw, gb) = M::grad_parts(&mut grad);
+        let (w, b) = model.params();
+        let ran = match pass.run(obj, (w, b), (gw, gb), lr, controller.clip(), &mut out.steps) {
             Ok(r) => r,
             Err(e) => {
                 *model = backup;
@@ -397,7 +482,7 @@ pub fn fit_controlled<const D: usize>(
             Some(train_loss) => {
                 // The metric describes the weights as they are now, the ones a `save_best`
                 // would copy: one loss pass after the epoch's steps.
-                let metric = model.loss(eval.x(), eval.y()).unwrap_or(f32::NAN);
+                let metric = metric_of(model);
                 on_epoch(&EpochRecord {
                     epoch,
                     train_loss,
@@ -474,9 +559,9 @@ impl Pass<'_, '_> {
     /// the gradient or a parameter non-finite — that step is not applied.
     fn run(
         &self,
-        w: &mut [f32],
-        b: &mut f32,
-        grad: &mut [f32],
+        obj: Objective,
+        (w, b): (&mut [f32], &mut [f32]),
+        (gw, gb): (&mut [f32], &mut [f32]),
         lr: f32,
         clip: Clip,
         steps: &mut u64,
@@ -488,42 +573,40 @@ impl Pass<'_, '_> {
                 None => k,
             };
             let (xb, yb) = self.data.rows(bi as usize * self.batch, self.batch);
-            let lg = match kernel::fused(xb, yb, w, *b, grad) {
-                Ok(lg) => lg,
+            let loss = match obj.fused(xb, yb, (w, b), gw, gb) {
+                Ok(l) => l,
                 Err(Error::Overflow { .. }) => return Ok(None),
                 Err(e) => return Err(e),
             };
-            let mut gb = lg.grad_b;
             let mut rate = lr;
             if let Some(v) = clip.value {
-                clip::clip_grad_value(grad, &mut gb, v)?;
+                clip::clip_value_parts(gw, gb, v)?;
             }
             if let Some(n) = clip.norm {
-                clip::clip_grad_norm(grad, &mut gb, n)?;
+                clip::clip_norm_parts(gw, gb, n)?;
             }
             if let Some(r) = clip.trust_radius {
-                rate *= clip::trust_region_factor(grad, gb, lr, r)?;
+                rate *= clip::trust_factor_parts(gw, gb, lr, r)?;
             }
-            if !step(w, b, grad, gb, rate) {
+            if !step(w, b, gw, gb, rate) {
                 return Ok(None);
             }
             *steps += 1;
-            total += f64::from(lg.loss) * yb.len() as f64;
+            total += f64::from(loss) * yb.len() as f64;
         }
         Ok(Some((total / self.data.len() as f64) as f32))
     }
 }
 
 /// `w -= lr·g`, `b -= lr·g_b`, only if every new value is finite. Returns whether it applied.
-fn step(w: &mut [f32], b: &mut f32, g: &[f32], gb: f32, lr: f32) -> bool {
-    let nb = *b - lr * gb;
-    if !nb.is_finite() || w.iter().zip(g).any(|(wj, gj)| !(wj - lr * gj).is_finite()) {
+fn step(w: &mut [f32], b: &mut [f32], gw: &[f32], gb: &[f32], lr: f32) -> bool {
+    let ok = |p: &[f32], g: &[f32]| p.iter().zip(g).all(|(v, d)| (v - lr * d).is_finite());
+    if !(ok(b, gb) && ok(w, gw)) {
         return false;
     }
-    for (wj, gj) in w.iter_mut().zip(g) {
-        *wj -= lr * gj;
+    for (v, d) in w.iter_mut().zip(gw).chain(b.iter_mut().zip(gb)) {
+        *v -= lr * d;
     }
-    *b = nb;
     true
 }
 

@@ -1,0 +1,188 @@
+//! The softmax classifier: `K` linear outputs (logits) over `D` features with const-generic,
+//! fixed-size storage, trained by softmax cross-entropy ([`crate::kernel::softmax_fused`]).
+
+use crate::loss::Objective;
+use crate::model::uniform_signed;
+use crate::train::Trainable;
+use crate::{Error, kernel};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::SeedableRng;
+
+/// A linear classifier with `D` features and `K` classes: weights `[[f32; D]; K]` (one row per
+/// class) and biases `[f32; K]`, no heap. Labels are class indices stored as floats
+/// (`0.0, 1.0, …`), so that the same [`crate::train::Dataset`] carries them.
+///
+/// ```
+/// use npoa::LinearClassifier;
+/// let m = LinearClassifier::new([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]], [0.0; 3])?;
+/// assert_eq!(m.predict_class(&[2.0, 0.5])?, 0);
+/// let p = m.predict_proba(&[0.0, 3.0])?;
+/// assert!(p[1] > 0.9 && (p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+/// # Ok::<(), npoa::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinearClassifier<const D: usize, const K: usize> {
+    w: [[f32; D]; K],
+    b: [f32; K],
+}
+
+impl<const D: usize, const K: usize> Default for LinearClassifier<D, K> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
+impl<const D: usize, const K: usize> LinearClassifier<D, K> {
+    /// All weights and biases zero (every class equally likely).
+    pub const fn zeros() -> Self {
+        Self {
+            w: [[0.0; D]; K],
+            b: [0.0; K],
+        }
+    }
+
+    /// A classifier from its weights and biases.
+    ///
+    /// # Errors
+    /// [`Error::ZeroFeatures`] if `D == 0`, [`Error::InvalidParameter`] if `K` is not in
+    /// `1..=`[`kernel::MAX_CLASSES`], [`Error::NonFinite`] for a non-finite value.
+    pub fn new(w: [[f32; D]; K], b: [f32; K]) -> Result<Self, Error> {
+        let m = Self { w, b };
+        m.check()?;
+        Ok(m)
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if D == 0 {
+            return Err(Error::ZeroFeatures);
+        }
+        if K == 0 || K > kernel::MAX_CLASSES {
+            return Err(Error::InvalidParameter {
+                name: "classes",
+                reason: "must be in 1..=256",
+            });
+        }
+        kernel::check_finite("w", self.w.as_flattened())?;
+        if let Err(Error::NonFinite { index, .. }) = kernel::check_finite("b", &self.b) {
+            return Err(Error::NonFinite { what: "b", index });
+        }
+        Ok(())
+    }
+
+    /// Weights drawn uniformly from `[-scale, scale]` by a seeded `Xoshiro256PlusPlus`, row
+    /// by row; biases zero.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if `scale` is negative or not finite; as [`new`](Self::new).
+    pub fn random(seed: u64, scale: f32) -> Result<Self, Error> {
+        if !(scale.is_finite() && scale >= 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "scale",
+                reason: "must be finite and >= 0",
+            });
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut m = Self::zeros();
+        for v in m.w.as_flattened_mut() {
+            *v = scale * uniform_signed(&mut rng);
+        }
+        m.check()?;
+        Ok(m)
+    }
+
+    /// The weights, one row per class.
+    pub const fn weights(&self) -> &[[f32; D]; K] {
+        &self.w
+    }
+
+    /// The biases.
+    pub const fn biases(&self) -> &[f32; K] {
+        &self.b
+    }
+
+    /// The `K` logits `z_c = w_c·x + b_c` of one sample (`x.len() == D`), by the SIMD
+    /// [`kernel::forward`] (the same bits the training kernels use).
+    ///
+    /// # Errors
+    /// As [`kernel::forward`].
+    pub fn logits(&self, x: &[f32]) -> Result<[f32; K], Error> {
+        let mut z = [0.0f32; K];
+        for ((o, wc), &bc) in z.iter_mut().zip(&self.w).zip(&self.b) {
+            let mut one = [0.0f32];
+            kernel::forward(x, wc, bc, &mut one)?;
+            *o = one[0];
+        }
+        Ok(z)
+    }
+
+    /// Class probabilities `softmax(z)` of one sample (in `f64` with the maximum subtracted,
+    /// rounded once).
+    ///
+    /// # Errors
+    /// As [`logits`](Self::logits).
+    pub fn predict_proba(&self, x: &[f32]) -> Result<[f32; K], Error> {
+        let z = self.logits(x)?;
+        Ok(softmax(&z))
+    }
+
+    /// The most likely class of one sample (the first of equal logits).
+    ///
+    /// # Errors
+    /// As [`logits`](Self::logits).
+    pub fn predict_class(&self, x: &[f32]) -> Result<usize, Error> {
+        Ok(argmax(&self.logits(x)?))
+    }
+
+    /// Mean cross-entropy on a data set.
+    ///
+    /// # Errors
+    /// As [`kernel::softmax_loss`].
+    pub fn loss(&self, x: &[f32], y: &[f32]) -> Result<f32, Error> {
+        kernel::softmax_loss(x, y, self.w.as_flattened(), &self.b)
+    }
+}
+
+impl<const D: usize, const K: usize> Trainable for LinearClassifier<D, K> {
+    type Grad = ([[f32; D]; K], [f32; K]);
+    fn zero_grad() -> Self::Grad {
+        ([[0.0; D]; K], [0.0; K])
+    }
+    fn grad_parts(g: &mut Self::Grad) -> (&mut [f32], &mut [f32]) {
+        (g.0.as_flattened_mut(), &mut g.1)
+    }
+    fn params(&mut self) -> (&mut [f32], &mut [f32]) {
+        (self.w.as_flattened_mut(), &mut self.b)
+    }
+    fn objective(&self) -> Objective {
+        Objective::Softmax
+    }
+}
+
+/// Index of the largest value (the first of equals; 0 for an empty slice).
+pub(crate) fn argmax(z: &[f32]) -> usize {
+    let mut best = (0, f32::NEG_INFINITY);
+    for (i, &v) in z.iter().enumerate() {
+        if v > best.1 || i == 0 {
+            best = (i, v);
+        }
+    }
+    best.0
+}
+
+/// `softmax(z)` in `f64`, rounded once per class.
+fn softmax<const K: usize>(z: &[f32; K]) -> [f32; K] {
+    let m = z
+        .iter()
+        .fold(f64::NEG_INFINITY, |a, &v| a.max(f64::from(v)));
+    let mut e = [0.0f64; K];
+    let mut s = 0.0f64;
+    for (ei, &zi) in e.iter_mut().zip(z) {
+        *ei = libm::exp(f64::from(zi) - m);
+        s += *ei;
+    }
+    let mut p = [0.0f32; K];
+    for (pi, ei) in p.iter_mut().zip(e) {
+        *pi = (ei / s) as f32;
+    }
+    p
+}
