@@ -4,9 +4,10 @@
 # Extra arguments go to `cargo bench`, e.g.:
 #   scripts/bench-native.sh -- --quick 'fused/d32/'
 #   scripts/bench-native.sh -- --save-baseline native
+#   BENCH=losses scripts/bench-native.sh      # the other losses' benchmarks
 # The SIMD path gives the same bits with any flags; only its speed changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C target-cpu=native"
 export CARGO_TARGET_DIR=target-native
-exec cargo bench --bench kernels "$@"
+exec cargo bench --bench "${BENCH:-kernels}" "$@"

@@ -850,3 +850,266 @@ fn softmax_evaluation_is_accurate_when_logits_are_exact() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The documented order, emulated in plain scalar code
+// ---------------------------------------------------------------------------------------------
+
+/// A scalar re-implementation of "Other losses" in `src/kernel/mod.rs`, steps 1–4, from that
+/// text: predictions by `common::emu::predict`, the lane formulas of step 2 one sample at a
+/// time (with `kernel::vmath`'s `exp`/`ln`/`log1p` as the documented primitives, applied to one
+/// lane), the lane/block sums of step 3 and the scaling of step 4. Matching the SIMD path bit for
+/// bit shows that the documented order is the order, so the result depends on no target.
+#[allow(clippy::assign_op_pattern)]
+mod emu_losses {
+    use super::common::emu::{block_len, predict, tree8};
+    use npoa::kernel::vmath;
+    use npoa::loss::Loss;
+    use wide::f32x8;
+
+    fn lane(f: fn(f32x8) -> f32x8, v: f32) -> f32 {
+        f(f32x8::splat(v)).to_array()[0]
+    }
+
+    /// Step 2 for one sample.
+    pub fn link(loss: Loss, z: f32, y: f32) -> (f32, f32) {
+        match loss {
+            Loss::Huber { delta } => {
+                let r = z - y;
+                let a = r.abs();
+                let l = if a <= delta {
+                    (r * r) * 0.5
+                } else {
+                    delta * (a - 0.5 * delta)
+                };
+                let g = if r > delta {
+                    delta
+                } else if r < -delta {
+                    -delta
+                } else {
+                    r
+                };
+                (l, g)
+            }
+            Loss::Absolute => {
+                let r = z - y;
+                let g = if r > 0.0 {
+                    1.0
+                } else if r < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                };
+                (r.abs(), g)
+            }
+            Loss::Logistic => {
+                let e = lane(vmath::exp, -z.abs());
+                let relu = if z > 0.0 { z } else { 0.0 };
+                let l = (relu - z * y) + lane(vmath::log1p_unit, e);
+                let q = 1.0 + e;
+                let s = if z >= 0.0 { 1.0 / q } else { e / q };
+                (l, s - y)
+            }
+            Loss::Squared => unreachable!(),
+        }
+    }
+
+    /// Step 3's weight gradient of one block (`g` per row of the block starting at `start`),
+    /// added into `grad_w` — the squared error's order with `g_t` for `r_t`.
+    pub fn block_grad(x: &[f32], start: usize, g: &[f32], d: usize, grad_w: &mut [f32]) {
+        let xr = |t: usize, j: usize| x[(start + t) * d + j];
+        if d < 8 {
+            for j in 0..d {
+                let mut lanes = [0.0f32; 8];
+                for (t, gt) in g.iter().enumerate() {
+                    lanes[t % 8] = lanes[t % 8] + gt * xr(t, j);
+                }
+                grad_w[j] = grad_w[j] + tree8(lanes);
+            }
+        } else {
+            let mut gs = vec![0.0f32; d];
+            let quads = g.len() / 4;
+            for q in 0..quads {
+                let t = 4 * q;
+                for j in 0..d {
+                    gs[j] = gs[j]
+                        + ((g[t] * xr(t, j) + g[t + 1] * xr(t + 1, j))
+                            + (g[t + 2] * xr(t + 2, j) + g[t + 3] * xr(t + 3, j)));
+                }
+            }
+            for t in 4 * quads..g.len() {
+                for j in 0..d {
+                    gs[j] = gs[j] + g[t] * xr(t, j);
+                }
+            }
+            for j in 0..d {
+                grad_w[j] = grad_w[j] + gs[j];
+            }
+        }
+    }
+
+    /// `(loss, grad_b, grad_w)` of `fused_with`.
+    pub fn glm(loss: Loss, x: &[f32], y: &[f32], w: &[f32], b: f32) -> (f32, f32, Vec<f32>) {
+        let (d, n) = (w.len(), y.len());
+        let blen = block_len(d);
+        let (mut lacc, mut gacc) = (0.0f64, 0.0f64);
+        let mut grad_w = vec![0.0f32; d];
+        let mut start = 0;
+        while start < n {
+            let end = (start + blen).min(n);
+            let (mut ll, mut gl) = ([0.0f32; 8], [0.0f32; 8]);
+            let mut g = Vec::new();
+            for i in start..end {
+                let z = predict(&x[i * d..(i + 1) * d], w, b);
+                let (l, gi) = link(loss, z, y[i]);
+                let t = i - start;
+                ll[t % 8] = ll[t % 8] + l;
+                gl[t % 8] = gl[t % 8] + gi;
+                g.push(gi);
+            }
+            lacc += f64::from(tree8(ll));
+            gacc += f64::from(tree8(gl));
+            block_grad(x, start, &g, d, &mut grad_w);
+            start = end;
+        }
+        let nf = n as f64;
+        let s = (1.0 / nf) as f32;
+        for g in &mut grad_w {
+            *g = *g * s;
+        }
+        ((lacc / nf) as f32, (gacc / nf) as f32, grad_w)
+    }
+
+    /// `(loss, grad_b, grad_w)` of `softmax_fused`.
+    pub fn softmax(
+        x: &[f32],
+        y: &[f32],
+        w: &[f32],
+        b: &[f32],
+        d: usize,
+    ) -> (f32, Vec<f32>, Vec<f32>) {
+        let (k, n) = (b.len(), y.len());
+        let blen = npoa::kernel::softmax_block_len(d, k);
+        let mut lacc = 0.0f64;
+        let mut gb = vec![0.0f64; k];
+        let mut grad_w = vec![0.0f32; k * d];
+        let mut start = 0;
+        while start < n {
+            let end = (start + blen).min(n);
+            let mut ll = [0.0f32; 8];
+            let mut g = vec![Vec::new(); k];
+            for i in start..end {
+                let row = &x[i * d..(i + 1) * d];
+                let z: Vec<f32> = (0..k)
+                    .map(|c| predict(row, &w[c * d..(c + 1) * d], b[c]))
+                    .collect();
+                let mut m = z[0];
+                for &zc in &z[1..] {
+                    m = if zc > m { zc } else { m };
+                }
+                let e: Vec<f32> = z.iter().map(|&zc| lane(vmath::exp, zc - m)).collect();
+                let mut s = 0.0f32;
+                for &ec in &e {
+                    s = s + ec;
+                }
+                let label = y[i] as usize;
+                let l = (m + lane(vmath::ln, s)) - z[label];
+                let t = i - start;
+                ll[t % 8] = ll[t % 8] + l;
+                for c in 0..k {
+                    let onehot = if c == label { 1.0 } else { 0.0 };
+                    g[c].push(e[c] / s - onehot);
+                }
+            }
+            lacc += f64::from(tree8(ll));
+            for c in 0..k {
+                let mut gl = [0.0f32; 8];
+                for (t, gt) in g[c].iter().enumerate() {
+                    gl[t % 8] = gl[t % 8] + gt;
+                }
+                gb[c] += f64::from(tree8(gl));
+                block_grad(x, start, &g[c], d, &mut grad_w[c * d..(c + 1) * d]);
+            }
+            start = end;
+        }
+        let nf = n as f64;
+        let s = (1.0 / nf) as f32;
+        for g in &mut grad_w {
+            *g = *g * s;
+        }
+        (
+            (lacc / nf) as f32,
+            gb.iter().map(|v| (v / nf) as f32).collect(),
+            grad_w,
+        )
+    }
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|e| e.to_bits()).collect()
+}
+
+fn check_emulated_glm(loss: Loss, c: &Case) -> Result<(), String> {
+    let (l, gb, gw) = emu_losses::glm(loss, &c.x, &c.y, &c.w, c.b);
+    let mut g = vec![0.0f32; c.d()];
+    let lg =
+        npoa::kernel::fused_with(loss, &c.x, &c.y, &c.w, c.b, &mut g).map_err(|e| e.to_string())?;
+    if bits(&[lg.loss, lg.grad_b]) != bits(&[l, gb]) || bits(&g) != bits(&gw) {
+        return Err(format!(
+            "simd ({}, {}) vs emulated ({l}, {gb})",
+            lg.loss, lg.grad_b
+        ));
+    }
+    Ok(())
+}
+
+fn check_emulated_softmax(c: &SoftCase) -> Result<(), String> {
+    let (l, gb, gw) = emu_losses::softmax(&c.x, &c.y, &c.w, &c.b, c.d);
+    let k = c.b.len();
+    let (mut ow, mut ob) = (vec![0.0f32; k * c.d], vec![0.0f32; k]);
+    let got = npoa::kernel::softmax_fused(&c.x, &c.y, &c.w, &c.b, &mut ow, &mut ob)
+        .map_err(|e| e.to_string())?;
+    if got.to_bits() != l.to_bits() || bits(&ob) != bits(&gb) || bits(&ow) != bits(&gw) {
+        return Err(format!("simd {got} vs emulated {l}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn simd_follows_the_documented_order_bit_for_bit() {
+    for loss in LOSSES {
+        for &d in &DS {
+            for &n in &NS {
+                let c = case_for(loss, d, n, (d * 7919 + n) as u64);
+                if let Err(e) = check_emulated_glm(loss, &c) {
+                    panic!("{loss:?} d={d} n={n}: {e}");
+                }
+            }
+        }
+    }
+    for k in [1usize, 2, 3, 10, 40] {
+        for &d in &[1usize, 3, 8, 9, 33] {
+            for &n in &[1usize, 7, 9, 17, 300] {
+                let c = soft_case(d, k, n, (k * 31 + d * 7 + n) as u64, 2.0);
+                if let Err(e) = check_emulated_softmax(&c) {
+                    panic!("softmax k={k} d={d} n={n}: {e}");
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn prop_simd_follows_the_documented_order(
+        li in 0usize..4, d in 1usize..40, n in 1usize..600, k in 1usize..12, seed: u64
+    ) {
+        let loss = LOSSES[li];
+        let r = check_emulated_glm(loss, &case_for(loss, d, n, seed));
+        prop_assert!(r.is_ok(), "{:?}: {:?}", loss, r);
+        let r = check_emulated_softmax(&soft_case(d, k, n, seed, 3.0));
+        prop_assert!(r.is_ok(), "softmax: {:?}", r);
+    }
+}
