@@ -439,8 +439,10 @@ pub(crate) fn check_targets(loss: Loss, y: &[f32]) -> Result<(), Error> {
 pub(crate) fn check_labels(y: &[f32], k: usize) -> Result<(), Error> {
     check_finite("y", y)?;
     let kf = k as f32;
+    // `v as u16` truncates (and saturates); in `[0, k)` with `k ≤ 256` it round-trips only for
+    // integers.
     if y.iter()
-        .all(|&v| v >= 0.0 && v < kf && v == libm::truncf(v))
+        .all(|&v| v >= 0.0 && v < kf && f32::from(v as u16) == v)
     {
         Ok(())
     } else {

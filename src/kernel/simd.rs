@@ -1004,7 +1004,21 @@ fn softmax_pass<S: Shape>(
             let valid = first_lanes(m);
             let yv = load_padded(yb.get(t..t + m).unwrap_or(&[]));
             let at = |c: usize| c * blen + t..c * blen + t + m;
-            let get = |buf: &[f32], c: usize| load_padded(buf.get(at(c)).unwrap_or(&[]));
+            // Full chunks (all but a block's last) load and store whole vectors.
+            let get = |buf: &[f32], c: usize| {
+                let s = buf.get(at(c)).unwrap_or(&[]);
+                match s.first_chunk::<8>() {
+                    Some(a) => load(a),
+                    None => load_padded(s),
+                }
+            };
+            let put = |buf: &mut [f32], c: usize, v: f32x8| {
+                let s = buf.get_mut(at(c)).unwrap_or(&mut []);
+                match s.first_chunk_mut::<8>() {
+                    Some(a) => *a = v.to_array(),
+                    None => store_partial(s, v),
+                }
+            };
             let mut mx = get(&buf, 0);
             for c in 1..k {
                 let z = get(&buf, c);
@@ -1017,7 +1031,7 @@ fn softmax_pass<S: Shape>(
                 zy = yv.simd_eq(f32x8::splat(c as f32)).select(z, zy);
                 let e = vmath::exp(z - mx);
                 sum += e;
-                store_partial(buf.get_mut(at(c)).unwrap_or(&mut []), e);
+                put(&mut buf, c, e);
             }
             let l = (mx + vmath::ln(sum)) - zy;
             lacc += valid.select(l, ZERO);
@@ -1025,7 +1039,7 @@ fn softmax_pass<S: Shape>(
                 let p = get(&buf, c) / sum;
                 let onehot = yv.simd_eq(f32x8::splat(c as f32)).select(one, ZERO);
                 let g = valid.select(p - onehot, ZERO);
-                store_partial(buf.get_mut(at(c)).unwrap_or(&mut []), g);
+                put(&mut buf, c, g);
             }
             t += m;
         }
