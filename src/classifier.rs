@@ -3,7 +3,7 @@
 
 use crate::loss::Objective;
 use crate::model::uniform_signed;
-use crate::train::Trainable;
+use crate::train::{ObjectiveKernels, Trainable};
 use crate::{Error, kernel};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
@@ -109,7 +109,7 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
         let mut z = [0.0f32; K];
         for ((o, wc), &bc) in z.iter_mut().zip(&self.w).zip(&self.b) {
             let mut one = [0.0f32];
-            kernel::forward(x, wc, bc, &mut one)?;
+            kernel::simd::forward_fixed::<D>(x, wc, bc, &mut one)?;
             *o = one[0];
         }
         Ok(z)
@@ -138,7 +138,7 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
     /// # Errors
     /// As [`kernel::softmax_loss`].
     pub fn loss(&self, x: &[f32], y: &[f32]) -> Result<f32, Error> {
-        kernel::softmax_loss(x, y, self.w.as_flattened(), &self.b)
+        kernel::simd::softmax_loss_fixed::<D>(x, y, self.w.as_flattened(), &self.b)
     }
 }
 
@@ -155,6 +155,9 @@ impl<const D: usize, const K: usize> Trainable for LinearClassifier<D, K> {
     }
     fn objective(&self) -> Objective {
         Objective::Softmax
+    }
+    fn kernels() -> ObjectiveKernels {
+        ObjectiveKernels::softmax::<D>()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The linear model `ŷ = w·x + b` with fixed-size, const-generic storage.
 
 use crate::loss::{Loss, Objective};
-use crate::train::Trainable;
+use crate::train::{ObjectiveKernels, Trainable};
 use crate::{Error, kernel};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
@@ -97,7 +97,7 @@ impl<const D: usize> LinearModel<D> {
     /// As [`kernel::forward`].
     pub fn predict(&self, x: &[f32]) -> Result<f32, Error> {
         let mut out = [0.0f32];
-        kernel::forward(x, &self.w, self.b, &mut out)?;
+        kernel::simd::forward_fixed::<D>(x, &self.w, self.b, &mut out)?;
         Ok(out[0])
     }
 
@@ -106,7 +106,7 @@ impl<const D: usize> LinearModel<D> {
     /// # Errors
     /// As [`kernel::forward`].
     pub fn predict_batch(&self, x: &[f32], out: &mut [f32]) -> Result<(), Error> {
-        kernel::forward(x, &self.w, self.b, out)
+        kernel::simd::forward_fixed::<D>(x, &self.w, self.b, out)
     }
 
     /// The model trained for another loss (the default is [`Loss::Squared`]). With
@@ -130,7 +130,7 @@ impl<const D: usize> LinearModel<D> {
     /// # Errors
     /// As [`kernel::loss_with`].
     pub fn loss(&self, x: &[f32], y: &[f32]) -> Result<f32, Error> {
-        kernel::loss_with(self.loss, x, y, &self.w, self.b)
+        kernel::simd::loss_with_fixed::<D>(self.loss, x, y, &self.w, self.b)
     }
 
     /// `P(y = 1 | x) = σ(w·x + b)` for one sample, reading the output as a logit (a model
@@ -165,6 +165,9 @@ impl<const D: usize> Trainable for LinearModel<D> {
     }
     fn objective(&self) -> Objective {
         Objective::Single(self.loss)
+    }
+    fn kernels() -> ObjectiveKernels {
+        ObjectiveKernels::linear::<D>()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The `std` layer: models whose size is known only at run time, on the same kernels.
 
 use crate::loss::{Loss, Objective};
-use crate::train::{Dataset, Strategy, TrainConfig, TrainSummary, fit_parts};
+use crate::train::{Dataset, ObjectiveKernels, Strategy, TrainConfig, TrainSummary, fit_parts};
 use crate::{Error, kernel};
 use std::vec;
 use std::vec::Vec;
@@ -95,7 +95,7 @@ impl DynLinearModel {
         let mut gw = vec![0.0f32; self.w.len()];
         let mut gb = [0.0f32];
         let out = fit_parts(
-            Objective::Single(self.loss),
+            (Objective::Single(self.loss), ObjectiveKernels::RUNTIME),
             &mut self.w,
             core::slice::from_mut(&mut self.b),
             &mut gw,
@@ -203,7 +203,7 @@ impl DynClassifier {
         let mut gw = vec![0.0f32; self.w.len()];
         let mut gb = vec![0.0f32; self.b.len()];
         let out = fit_parts(
-            Objective::Softmax,
+            (Objective::Softmax, ObjectiveKernels::RUNTIME),
             &mut self.w,
             &mut self.b,
             &mut gw,

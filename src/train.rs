@@ -252,7 +252,16 @@ pub fn fit<M: Trainable, S: Strategy>(
     let obj = model.objective();
     let (gw, gb) = M::grad_parts(&mut grad);
     let (w, b) = model.params();
-    let out = fit_parts(obj, w, b, gw, gb, data, config, &mut strategy);
+    let out = fit_parts(
+        (obj, M::kernels()),
+        w,
+        b,
+        gw,
+        gb,
+        data,
+        config,
+        &mut strategy,
+    );
     if out.is_err() {
         *model = backup;
     }
@@ -277,7 +286,7 @@ pub fn fit_slices<S: Strategy + ?Sized>(
 ) -> Result<TrainSummary, Error> {
     let mut gb = [0.0f32];
     fit_parts(
-        Objective::Single(Loss::Squared),
+        (Objective::Single(Loss::Squared), ObjectiveKernels::RUNTIME),
         w,
         core::slice::from_mut(b),
         grad,
@@ -292,7 +301,7 @@ pub fn fit_slices<S: Strategy + ?Sized>(
 /// output), biases `b` (one per output), gradient scratch `gw`, `gb` of the same lengths.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_parts<S: Strategy + ?Sized>(
-    obj: Objective,
+    (obj, kern): (Objective, ObjectiveKernels),
     w: &mut [f32],
     b: &mut [f32],
     gw: &mut [f32],
@@ -313,8 +322,14 @@ pub(crate) fn fit_parts<S: Strategy + ?Sized>(
     };
     for epoch in 1..=config.epochs {
         let pass = epochs.next_pass();
-        let Some(epoch_loss) =
-            pass.run(obj, (w, b), (gw, gb), lr, Clip::NONE, &mut summary.steps)?
+        let Some(epoch_loss) = pass.run(
+            (obj, kern),
+            (w, b),
+            (gw, gb),
+            lr,
+            Clip::NONE,
+            &mut summary.steps,
+        )?
         else {
             summary.stop = StopReason::Diverged { epoch };
             return Ok(summary);
@@ -372,12 +387,84 @@ fn check_model(
     Ok(())
 }
 
+/// `(x, y, (w, b), grad_w, grad_b) -> L` for one objective.
+type FusedParts =
+    fn(Objective, &[f32], &[f32], (&[f32], &[f32]), &mut [f32], &mut [f32]) -> Result<f32, Error>;
+/// `(x, y, (w, b)) -> L` for one objective.
+type LossParts = fn(Objective, &[f32], &[f32], (&[f32], &[f32])) -> Result<f32, Error>;
+
+/// The kernels a training loop calls for a model type. The fixed-size models return kernels
+/// compiled for their size only, so that a firmware image links one kernel shape; any other
+/// [`Trainable`] gets [`ObjectiveKernels::RUNTIME`] (every shape, chosen at run time).
+#[derive(Clone, Copy)]
+pub struct ObjectiveKernels {
+    fused: FusedParts,
+    loss: LossParts,
+}
+
+impl core::fmt::Debug for ObjectiveKernels {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ObjectiveKernels")
+    }
+}
+
+impl ObjectiveKernels {
+    /// Kernels that dispatch on the size at run time.
+    pub const RUNTIME: Self = Self {
+        fused: |o, x, y, p, gw, gb| o.fused(x, y, p, gw, gb),
+        loss: |o, x, y, (w, b)| o.loss(x, y, w, b),
+    };
+
+    /// One-output models of `D` features.
+    pub(crate) const fn linear<const D: usize>() -> Self {
+        Self {
+            fused: |o, x, y, (w, b), gw, gb| match o {
+                Objective::Single(l) => {
+                    let b0 = b.first().copied().unwrap_or(f32::NAN);
+                    let lg = kernel::simd::fused_with_fixed::<D>(l, x, y, w, b0, gw)?;
+                    if let Some(g) = gb.first_mut() {
+                        *g = lg.grad_b;
+                    }
+                    Ok(lg.loss)
+                }
+                Objective::Softmax => Err(WRONG_OBJECTIVE),
+            },
+            loss: |o, x, y, (w, b)| match o {
+                Objective::Single(l) => {
+                    let b0 = b.first().copied().unwrap_or(f32::NAN);
+                    kernel::simd::loss_with_fixed::<D>(l, x, y, w, b0)
+                }
+                Objective::Softmax => Err(WRONG_OBJECTIVE),
+            },
+        }
+    }
+
+    /// Softmax classifiers of `D` features.
+    pub(crate) const fn softmax<const D: usize>() -> Self {
+        Self {
+            fused: |o, x, y, (w, b), gw, gb| match o {
+                Objective::Softmax => kernel::simd::softmax_fused_fixed::<D>(x, y, w, b, gw, gb),
+                Objective::Single(_) => Err(WRONG_OBJECTIVE),
+            },
+            loss: |o, x, y, (w, b)| match o {
+                Objective::Softmax => kernel::simd::softmax_loss_fixed::<D>(x, y, w, b),
+                Objective::Single(_) => Err(WRONG_OBJECTIVE),
+            },
+        }
+    }
+}
+
+const WRONG_OBJECTIVE: Error = Error::InvalidParameter {
+    name: "objective",
+    reason: "does not match the model",
+};
+
 /// A model the training loops drive: its parameters as two flat slices (weights, one row of
 /// `d` per output; one bias per output) and its [`Objective`]. Implemented by
 /// [`LinearModel`] and [`crate::LinearClassifier`].
 pub trait Trainable: Copy {
     /// Gradient scratch of the model's shape (on the stack).
-    type Grad;
+    type Grad: Copy;
     /// A zero gradient.
     fn zero_grad() -> Self::Grad;
     /// The gradient's weight and bias parts.
@@ -386,6 +473,10 @@ pub trait Trainable: Copy {
     fn params(&mut self) -> (&mut [f32], &mut [f32]);
     /// What training minimises.
     fn objective(&self) -> Objective;
+    /// The kernels the loops call for this model type (default: [`ObjectiveKernels::RUNTIME`]).
+    fn kernels() -> ObjectiveKernels {
+        ObjectiveKernels::RUNTIME
+    }
 }
 
 /// One epoch of a controlled run, for the per-epoch record.
@@ -440,6 +531,7 @@ pub fn fit_controlled<M: Trainable>(
 ) -> Result<ControlledSummary, Error> {
     config.validate()?;
     let obj = model.objective();
+    let kern = M::kernels();
     let mut grad = M::zero_grad();
     {
         let (gw, gb) = M::grad_parts(&mut grad);
@@ -462,7 +554,7 @@ pub fn fit_controlled<M: Trainable>(
     let eval = validation.unwrap_or(data);
     let metric_of = |m: &mut M| {
         let (w, b) = m.params();
-        obj.loss(eval.x(), eval.y(), w, b).unwrap_or(f32::NAN)
+        (kern.loss)(obj, eval.x(), eval.y(), (w, b)).unwrap_or(f32::NAN)
     };
     controller.start(metric_of(model), on_event);
     for epoch in 1..=config.epochs {
@@ -470,7 +562,14 @@ pub fn fit_controlled<M: Trainable>(
         let pass = epochs.next_pass();
         let (gw, gb) = M::grad_parts(&mut grad);
         let (w, b) = model.params();
-        let ran = match pass.run(obj, (w, b), (gw, gb), lr, controller.clip(), &mut out.steps) {
+        let ran = match pass.run(
+            (obj, kern),
+            (w, b),
+            (gw, gb),
+            lr,
+            controller.clip(),
+            &mut out.steps,
+        ) {
             Ok(r) => r,
             Err(e) => {
                 *model = backup;
@@ -559,7 +658,7 @@ impl Pass<'_, '_> {
     /// the gradient or a parameter non-finite — that step is not applied.
     fn run(
         &self,
-        obj: Objective,
+        (obj, kern): (Objective, ObjectiveKernels),
         (w, b): (&mut [f32], &mut [f32]),
         (gw, gb): (&mut [f32], &mut [f32]),
         lr: f32,
@@ -573,7 +672,7 @@ impl Pass<'_, '_> {
                 None => k,
             };
             let (xb, yb) = self.data.rows(bi as usize * self.batch, self.batch);
-            let loss = match obj.fused(xb, yb, (w, b), gw, gb) {
+            let loss = match (kern.fused)(obj, xb, yb, (w, b), gw, gb) {
                 Ok(l) => l,
                 Err(Error::Overflow { .. }) => return Ok(None),
                 Err(e) => return Err(e),

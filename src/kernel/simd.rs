@@ -611,6 +611,33 @@ fn pass<const W: Want>(
     }
 }
 
+/// [`pass`] for a size known at compile time: in a caller monomorphised for one `D`, only that
+/// arm is compiled (rustc drops `match` arms on a constant before code generation), so a
+/// firmware image that trains one model size links one kernel shape, not twelve.
+fn pass_fixed<const W: Want, const D: usize>(
+    x: &[f32],
+    y: Option<&[f32]>,
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+    pred_out: Option<&mut [f32]>,
+) -> (f64, f64) {
+    match D {
+        1 => tiny_pass::<1, W>(x, y, w, b, grad_w, pred_out),
+        2 => tiny_pass::<2, W>(x, y, w, b, grad_w, pred_out),
+        3 => tiny_pass::<3, W>(x, y, w, b, grad_w, pred_out),
+        4 => tiny_pass::<4, W>(x, y, w, b, grad_w, pred_out),
+        5 => tiny_pass::<5, W>(x, y, w, b, grad_w, pred_out),
+        6 => tiny_pass::<6, W>(x, y, w, b, grad_w, pred_out),
+        7 => tiny_pass::<7, W>(x, y, w, b, grad_w, pred_out),
+        8 => wide_fixed::<W, 8>(x, y, w, b, grad_w, pred_out),
+        16 => wide_fixed::<W, 16>(x, y, w, b, grad_w, pred_out),
+        32 => wide_fixed::<W, 32>(x, y, w, b, grad_w, pred_out),
+        64 => wide_fixed::<W, 64>(x, y, w, b, grad_w, pred_out),
+        _ => wide_pass::<W>(x, y, w, b, grad_w, pred_out),
+    }
+}
+
 /// Predictions `out[i] = w·x_i + b` for `n = out.len()` samples.
 ///
 /// # Errors
@@ -969,6 +996,103 @@ pub fn loss_with(loss: Loss, x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<
     entry_glm(loss, x, y, w, b, None, |_| glm(loss, x, y, w, b, None)).map(|o| o.loss)
 }
 
+/// [`forward`] compiled for `D` features only (the same bits).
+pub(crate) fn forward_fixed<const D: usize>(
+    x: &[f32],
+    w: &[f32],
+    b: f32,
+    out: &mut [f32],
+) -> Result<(), Error> {
+    entry_forward(x, w, b, out, |out| {
+        pass_fixed::<PRED, D>(x, None, w, b, &mut [], Some(out));
+    })
+}
+
+/// [`with_shape!`] for a compile-time `D`: only the matching arm is compiled.
+macro_rules! with_const_shape {
+    ($d:ident, $f:ident ( $($arg:expr),* )) => {
+        match $d {
+            1 => $f(Tiny::<1>, $($arg),*),
+            2 => $f(Tiny::<2>, $($arg),*),
+            3 => $f(Tiny::<3>, $($arg),*),
+            4 => $f(Tiny::<4>, $($arg),*),
+            5 => $f(Tiny::<5>, $($arg),*),
+            6 => $f(Tiny::<6>, $($arg),*),
+            7 => $f(Tiny::<7>, $($arg),*),
+            8 => $f(Wide::<8>(8), $($arg),*),
+            16 => $f(Wide::<16>(16), $($arg),*),
+            32 => $f(Wide::<32>(32), $($arg),*),
+            64 => $f(Wide::<64>(64), $($arg),*),
+            _ => $f(Wide::<0>($d), $($arg),*),
+        }
+    };
+}
+
+/// [`fused_with`] compiled for `D` features only (the same bits); used by the fixed-size
+/// models so that training links one kernel shape.
+pub(crate) fn fused_with_fixed<const D: usize>(
+    loss: Loss,
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+) -> Result<LossGrad, Error> {
+    if loss == Loss::Squared {
+        return entry_grad(x, y, w, b, grad_w, |g| {
+            pass_fixed::<BOTH, D>(x, Some(y), w, b, g, None)
+        });
+    }
+    entry_glm(loss, x, y, w, b, Some(grad_w), |g| {
+        with_const_shape!(D, glm_dispatch(loss, x, y, w, b, g))
+    })
+}
+
+/// [`loss_with`] compiled for `D` features only (the same bits).
+pub(crate) fn loss_with_fixed<const D: usize>(
+    loss: Loss,
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+) -> Result<f32, Error> {
+    if loss == Loss::Squared {
+        return entry_loss(x, y, w, b, || {
+            pass_fixed::<LOSS, D>(x, Some(y), w, b, &mut [], None).0
+        });
+    }
+    entry_glm(loss, x, y, w, b, None, |_| {
+        with_const_shape!(D, glm_dispatch(loss, x, y, w, b, None))
+    })
+    .map(|o| o.loss)
+}
+
+/// [`softmax_fused`] compiled for `D` features only (the same bits).
+pub(crate) fn softmax_fused_fixed<const D: usize>(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: &[f32],
+    grad_w: &mut [f32],
+    grad_b: &mut [f32],
+) -> Result<f32, Error> {
+    entry_softmax(x, y, w, b, Some((grad_w, grad_b)), |_, k, g| {
+        with_const_shape!(D, softmax_pass(x, y, w, b, k, g))
+    })
+}
+
+/// [`softmax_loss`] compiled for `D` features only (the same bits).
+pub(crate) fn softmax_loss_fixed<const D: usize>(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: &[f32],
+) -> Result<f32, Error> {
+    entry_softmax(x, y, w, b, None, |_, k, _| {
+        with_const_shape!(D, softmax_pass(x, y, w, b, k, None))
+    })
+}
+
 /// One softmax pass over `x`: `K` logit rows per block, the cross-entropy per sample on
 /// lanes, then (if `grads`) `K` gradient accumulations over the block.
 #[inline(always)]
@@ -1108,6 +1232,60 @@ pub fn softmax_loss(x: &[f32], y: &[f32], w: &[f32], b: &[f32]) -> Result<f32, E
 #[cfg(test)]
 mod tests {
     use super::wide_residuals;
+
+    /// The size-specialised entries give the runtime-dispatched kernels' bits.
+    #[test]
+    fn fixed_size_kernels_match_runtime_dispatch() {
+        use super::{
+            forward, forward_fixed, fused_with, fused_with_fixed, loss_with, loss_with_fixed,
+            softmax_fused, softmax_fused_fixed,
+        };
+        use crate::loss::Loss;
+        fn check<const D: usize>() {
+            let n = 37;
+            let v = |i: usize| ((i * 2_654_435_761) % 1000) as f32 / 500.0 - 1.0;
+            let x: std::vec::Vec<f32> = (0..n * D).map(v).collect();
+            let y: std::vec::Vec<f32> = (0..n).map(|i| (i % 2) as f32).collect();
+            let w: std::vec::Vec<f32> = (0..2 * D).map(|i| v(i + 7)).collect();
+            let w1 = &w[..D];
+            for loss in [
+                Loss::Squared,
+                Loss::Huber { delta: 0.5 },
+                Loss::Absolute,
+                Loss::Logistic,
+            ] {
+                let (mut g1, mut g2) = (std::vec![0.0f32; D], std::vec![0.0f32; D]);
+                let a = fused_with(loss, &x, &y, w1, 0.25, &mut g1);
+                let b = fused_with_fixed::<D>(loss, &x, &y, w1, 0.25, &mut g2);
+                assert_eq!(a, b, "D={D} {loss:?}");
+                assert_eq!(g1, g2);
+                assert_eq!(
+                    loss_with(loss, &x, &y, w1, 0.25),
+                    loss_with_fixed::<D>(loss, &x, &y, w1, 0.25)
+                );
+            }
+            let (mut p1, mut p2) = (std::vec![0.0f32; n], std::vec![0.0f32; n]);
+            forward(&x, w1, 0.5, &mut p1).unwrap();
+            forward_fixed::<D>(&x, w1, 0.5, &mut p2).unwrap();
+            assert_eq!(p1, p2);
+            let (mut a1, mut b1) = (std::vec![0.0f32; 2 * D], [0.0f32; 2]);
+            let (mut a2, mut b2) = (std::vec![0.0f32; 2 * D], [0.0f32; 2]);
+            let l1 = softmax_fused(&x, &y, &w, &[0.1, -0.1], &mut a1, &mut b1);
+            let l2 = softmax_fused_fixed::<D>(&x, &y, &w, &[0.1, -0.1], &mut a2, &mut b2);
+            assert_eq!(l1, l2);
+            assert_eq!((a1, b1), (a2, b2));
+        }
+        check::<1>();
+        check::<3>();
+        check::<4>();
+        check::<7>();
+        check::<8>();
+        check::<9>();
+        check::<16>();
+        check::<32>();
+        check::<33>();
+        check::<64>();
+    }
 
     /// The two loop shapes of `wide_residuals` give the same bits (the kernels switch between
     /// them on the size of `x`, which the integration tests cannot reach cheaply).
