@@ -26,7 +26,7 @@ fn main() -> Result<(), npoa::Error> {
         epochs: 1000,
         batch_size: 4, // full batch, as in the seed
         shuffle: false,
-        seed: 0,
+        ..TrainConfig::default() // seed 0, plain SGD, no penalty
     };
     let summary = fit(
         &mut model,

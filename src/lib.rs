@@ -49,6 +49,7 @@ pub mod kernel;
 pub mod loss;
 pub mod metrics;
 pub mod model;
+pub mod optim;
 pub mod schedule;
 pub mod search;
 pub mod train;

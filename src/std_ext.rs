@@ -1,7 +1,10 @@
 //! The `std` layer: models whose size is known only at run time, on the same kernels.
 
 use crate::loss::{Loss, Objective};
-use crate::train::{Dataset, ObjectiveKernels, Strategy, TrainConfig, TrainSummary, fit_parts};
+use crate::optim::StateParts;
+use crate::train::{
+    Dataset, ObjectiveKernels, Strategy, TrainConfig, TrainSummary, finish_average, fit_parts,
+};
 use crate::{Error, kernel};
 use std::vec;
 use std::vec::Vec;
@@ -92,14 +95,9 @@ impl DynLinearModel {
         mut strategy: S,
     ) -> Result<TrainSummary, Error> {
         let backup = (self.w.clone(), self.b);
-        let mut gw = vec![0.0f32; self.w.len()];
-        let mut gb = [0.0f32];
-        let out = fit_parts(
-            (Objective::Single(self.loss), ObjectiveKernels::RUNTIME),
-            &mut self.w,
-            core::slice::from_mut(&mut self.b),
-            &mut gw,
-            &mut gb,
+        let out = fit_dyn(
+            Objective::Single(self.loss),
+            (&mut self.w, core::slice::from_mut(&mut self.b)),
             data,
             config,
             &mut strategy,
@@ -200,14 +198,9 @@ impl DynClassifier {
         mut strategy: S,
     ) -> Result<TrainSummary, Error> {
         let backup = (self.w.clone(), self.b.clone());
-        let mut gw = vec![0.0f32; self.w.len()];
-        let mut gb = vec![0.0f32; self.b.len()];
-        let out = fit_parts(
-            (Objective::Softmax, ObjectiveKernels::RUNTIME),
-            &mut self.w,
-            &mut self.b,
-            &mut gw,
-            &mut gb,
+        let out = fit_dyn(
+            Objective::Softmax,
+            (&mut self.w, &mut self.b),
             data,
             config,
             &mut strategy,
@@ -217,4 +210,45 @@ impl DynClassifier {
         }
         out
     }
+}
+
+/// The training loop for run-time sized parameters, with gradient scratch and the optimizer's
+/// state in `Vec`s (fresh for each call); the model becomes the average for
+/// [`Rule::Averaged`](crate::optim::Rule::Averaged).
+fn fit_dyn<S: Strategy + ?Sized>(
+    obj: Objective,
+    (w, b): (&mut [f32], &mut [f32]),
+    data: &Dataset<'_>,
+    config: &TrainConfig,
+    strategy: &mut S,
+) -> Result<TrainSummary, Error> {
+    let (n, nb) = (w.len(), b.len());
+    let bufs = config.optimizer.buffers();
+    let sized = |k: usize| {
+        if bufs > k {
+            (vec![0.0f32; n], vec![0.0f32; nb])
+        } else {
+            (vec![], vec![])
+        }
+    };
+    let (mut aw, mut ab) = sized(0);
+    let (mut bw, mut bb) = sized(1);
+    let (mut gw, mut gb) = (vec![0.0f32; n], vec![0.0f32; nb]);
+    let mut t = 0u64;
+    let mut st = StateParts {
+        a: (&mut aw, &mut ab),
+        b: (&mut bw, &mut bb),
+        t: &mut t,
+    };
+    let out = fit_parts(
+        (obj, ObjectiveKernels::RUNTIME),
+        (&mut *w, &mut *b),
+        (&mut gw, &mut gb),
+        &mut st,
+        data,
+        config,
+        strategy,
+    )?;
+    finish_average(config.optimizer, (w, b), &st);
+    Ok(out)
 }

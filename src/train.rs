@@ -21,6 +21,7 @@ use crate::clip;
 use crate::controller::{Clip, Controller, Event, StopCause};
 use crate::kernel;
 use crate::loss::{Loss, Objective};
+use crate::optim::{self, OptimState, Regularization, Rule, StateParts};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
@@ -102,10 +103,14 @@ pub struct TrainConfig {
     pub shuffle: bool,
     /// Seed of the shuffling generator.
     pub seed: u64,
+    /// The update rule ([`optim`]); its state lives in an [`OptimState`].
+    pub optimizer: Rule,
+    /// The penalty and bounds applied by proximal steps ([`optim`]).
+    pub regularization: Regularization,
 }
 
 impl Default for TrainConfig {
-    /// `η = 0.01`, 100 epochs, batches of 32, shuffled, seed 0.
+    /// `η = 0.01`, 100 epochs, batches of 32, shuffled, seed 0, plain SGD, no penalty.
     fn default() -> Self {
         Self {
             learning_rate: 0.01,
@@ -113,6 +118,8 @@ impl Default for TrainConfig {
             batch_size: 32,
             shuffle: true,
             seed: 0,
+            optimizer: Rule::Sgd,
+            regularization: Regularization::NONE,
         }
     }
 }
@@ -128,6 +135,16 @@ impl TrainConfig {
             return Err(Error::InvalidParameter {
                 name: "batch_size",
                 reason: "must be >= 1",
+            });
+        }
+        self.optimizer.validate()?;
+        self.regularization.validate()?;
+        if matches!(self.optimizer, Rule::Ftrl { .. })
+            && (self.regularization.l1 != 0.0 || self.regularization.l2 != 0.0)
+        {
+            return Err(Error::InvalidParameter {
+                name: "regularization",
+                reason: "FTRL takes its own l1 and l2 (Rule::Ftrl); set the penalty to zero",
             });
         }
         Ok(())
@@ -157,6 +174,9 @@ pub struct EpochReport {
     pub learning_rate: f32,
     /// Parameter updates so far.
     pub steps: u64,
+    /// Weights exactly zero after the epoch (biases not counted): the sparsity of an L1 penalty
+    /// or FTRL.
+    pub zeros: usize,
 }
 
 /// A strategy's answer after an epoch.
@@ -236,36 +256,82 @@ pub struct TrainSummary {
     pub stop: StopReason,
 }
 
-/// Trains a [`LinearModel`] in place.
+/// Trains a model in place ([`LinearModel`], [`crate::LinearClassifier`]) with the update rule
+/// of `config`, its state fresh on the stack (see [`fit_with`] to keep it between calls).
 ///
 /// # Errors
-/// Invalid configuration, or a data set whose feature count is not `D`. On error the model is
-/// unchanged.
+/// Invalid configuration, or a data set whose feature count does not match the model. On error
+/// the model is unchanged.
 pub fn fit<M: Trainable, S: Strategy>(
     model: &mut M,
     data: &Dataset<'_>,
     config: &TrainConfig,
+    strategy: S,
+) -> Result<TrainSummary, Error> {
+    let mut state = OptimState::<M, 2>::new();
+    fit_with(model, &mut state, data, config, strategy)
+}
+
+/// [`fit`] with caller-owned optimizer state (momentum, Adam moments, FTRL `z`/`n`, the
+/// average), which training continues from. With [`Rule::Averaged`] the model ends as the
+/// average once the averaging has started.
+///
+/// # Errors
+/// As [`fit`], plus [`Error::InvalidParameter`] if `BUFS` is below the rule's
+/// [`Rule::buffers`]. On error the model and the state are unchanged.
+pub fn fit_with<M: Trainable, S: Strategy, const BUFS: usize>(
+    model: &mut M,
+    state: &mut OptimState<M, BUFS>,
+    data: &Dataset<'_>,
+    config: &TrainConfig,
     mut strategy: S,
 ) -> Result<TrainSummary, Error> {
-    let backup = *model;
+    check_buffers(config.optimizer, BUFS)?;
+    let (backup, state_backup) = (*model, *state);
     let mut grad = M::zero_grad();
     let obj = model.objective();
     let (gw, gb) = M::grad_parts(&mut grad);
     let (w, b) = model.params();
+    let mut st = state.parts();
     let out = fit_parts(
         (obj, M::kernels()),
-        w,
-        b,
-        gw,
-        gb,
+        (w, b),
+        (gw, gb),
+        &mut st,
         data,
         config,
         &mut strategy,
     );
     if out.is_err() {
         *model = backup;
+        *state = state_backup;
+    } else {
+        let (w, b) = model.params();
+        finish_average(config.optimizer, (w, b), &state.parts());
     }
     out
+}
+
+/// `BUFS` state buffers are enough for `rule`.
+fn check_buffers(rule: Rule, bufs: usize) -> Result<(), Error> {
+    if bufs >= rule.buffers() {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name: "optimizer",
+            reason: "needs more state buffers than given (see Rule::buffers)",
+        })
+    }
+}
+
+/// With [`Rule::Averaged`], once the average has started, the model becomes the average.
+pub(crate) fn finish_average(rule: Rule, (w, b): (&mut [f32], &mut [f32]), st: &StateParts<'_>) {
+    if let Rule::Averaged { start } = rule
+        && *st.t >= start
+    {
+        w.copy_from_slice(st.a.0);
+        b.copy_from_slice(st.a.1);
+    }
 }
 
 /// The training loop over parameter slices: `w` (length `d`), `b`, and a scratch gradient
@@ -284,13 +350,24 @@ pub fn fit_slices<S: Strategy + ?Sized>(
     config: &TrainConfig,
     strategy: &mut S,
 ) -> Result<TrainSummary, Error> {
+    if config.optimizer.buffers() > 0 {
+        return Err(Error::InvalidParameter {
+            name: "optimizer",
+            reason: "fit_slices has no state: use Rule::Sgd, or a model type with fit_with",
+        });
+    }
     let mut gb = [0.0f32];
+    let mut t = 0u64;
+    let mut st = StateParts {
+        a: (&mut [], &mut []),
+        b: (&mut [], &mut []),
+        t: &mut t,
+    };
     fit_parts(
         (Objective::Single(Loss::Squared), ObjectiveKernels::RUNTIME),
-        w,
-        core::slice::from_mut(b),
-        grad,
-        &mut gb,
+        (w, core::slice::from_mut(b)),
+        (grad, &mut gb),
+        &mut st,
         data,
         config,
         strategy,
@@ -298,14 +375,13 @@ pub fn fit_slices<S: Strategy + ?Sized>(
 }
 
 /// The training loop over parameter slices for any objective: weights `w` (one row of `d` per
-/// output), biases `b` (one per output), gradient scratch `gw`, `gb` of the same lengths.
-#[allow(clippy::too_many_arguments)]
+/// output), biases `b` (one per output), gradient scratch `gw`, `gb` of the same lengths, and
+/// the optimizer state.
 pub(crate) fn fit_parts<S: Strategy + ?Sized>(
     (obj, kern): (Objective, ObjectiveKernels),
-    w: &mut [f32],
-    b: &mut [f32],
-    gw: &mut [f32],
-    gb: &mut [f32],
+    (w, b): (&mut [f32], &mut [f32]),
+    (gw, gb): (&mut [f32], &mut [f32]),
+    st: &mut StateParts<'_>,
     data: &Dataset<'_>,
     config: &TrainConfig,
     strategy: &mut S,
@@ -326,8 +402,12 @@ pub(crate) fn fit_parts<S: Strategy + ?Sized>(
             (obj, kern),
             (w, b),
             (gw, gb),
-            lr,
-            Clip::NONE,
+            Stepping {
+                config,
+                lr,
+                clip: Clip::NONE,
+                state: st,
+            },
             &mut summary.steps,
         )?
         else {
@@ -339,6 +419,7 @@ pub(crate) fn fit_parts<S: Strategy + ?Sized>(
             loss: epoch_loss,
             learning_rate: lr,
             steps: summary.steps,
+            zeros: optim::zeros(w),
         };
         summary.epochs = epoch;
         summary.final_loss = report.loss;
@@ -491,6 +572,8 @@ pub struct EpochRecord {
     pub metric: f32,
     /// The rate used in this epoch.
     pub learning_rate: f32,
+    /// Weights exactly zero after the epoch (biases not counted).
+    pub zeros: usize,
 }
 
 /// The outcome of [`fit_controlled`].
@@ -529,7 +612,32 @@ pub fn fit_controlled<M: Trainable>(
     on_event: &mut dyn FnMut(&Event),
     on_epoch: &mut dyn FnMut(&EpochRecord),
 ) -> Result<ControlledSummary, Error> {
+    let mut state = OptimState::<M, 2>::new();
+    fit_controlled_with(
+        model, &mut state, data, validation, config, controller, on_event, on_epoch,
+    )
+}
+
+/// [`fit_controlled`] with caller-owned optimizer state. The best copy and every rollback
+/// cover the state too (moments, FTRL `z`/`n`, the average, the step count), so that a
+/// rollback resumes from a consistent state; the state returned is the one that goes with the
+/// best weights.
+///
+/// # Errors
+/// As [`fit_controlled`] and [`fit_with`]. On error the model and the state are unchanged.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_controlled_with<M: Trainable, const BUFS: usize>(
+    model: &mut M,
+    state: &mut OptimState<M, BUFS>,
+    data: &Dataset<'_>,
+    validation: Option<&Dataset<'_>>,
+    config: &TrainConfig,
+    controller: &mut Controller,
+    on_event: &mut dyn FnMut(&Event),
+    on_epoch: &mut dyn FnMut(&EpochRecord),
+) -> Result<ControlledSummary, Error> {
     config.validate()?;
+    check_buffers(config.optimizer, BUFS)?;
     let obj = model.objective();
     let kern = M::kernels();
     let mut grad = M::zero_grad();
@@ -542,8 +650,8 @@ pub fn fit_controlled<M: Trainable>(
         kernel::check_len("validation features", v.features(), data.features())?;
     }
     let mut epochs = Epochs::new(data, config);
-    let backup = *model;
-    let mut best = *model;
+    let backup = (*model, *state);
+    let mut best = (*model, *state);
     let mut out = ControlledSummary {
         epochs: 0,
         steps: 0,
@@ -562,17 +670,16 @@ pub fn fit_controlled<M: Trainable>(
         let pass = epochs.next_pass();
         let (gw, gb) = M::grad_parts(&mut grad);
         let (w, b) = model.params();
-        let ran = match pass.run(
-            (obj, kern),
-            (w, b),
-            (gw, gb),
+        let stepping = Stepping {
+            config,
             lr,
-            controller.clip(),
-            &mut out.steps,
-        ) {
+            clip: controller.clip(),
+            state: &mut state.parts(),
+        };
+        let ran = match pass.run((obj, kern), (w, b), (gw, gb), stepping, &mut out.steps) {
             Ok(r) => r,
             Err(e) => {
-                *model = backup;
+                (*model, *state) = backup;
                 return Err(e);
             }
         };
@@ -582,28 +689,32 @@ pub fn fit_controlled<M: Trainable>(
                 // The metric describes the weights as they are now, the ones a `save_best`
                 // would copy: one loss pass after the epoch's steps.
                 let metric = metric_of(model);
+                let zeros = optim::zeros(model.params().0);
                 on_epoch(&EpochRecord {
                     epoch,
                     train_loss,
                     metric,
                     learning_rate: lr,
+                    zeros,
                 });
                 controller.on_epoch(epoch, metric, on_event)
             }
         };
         out.epochs = epoch;
         if verdict.roll_back {
-            *model = best;
+            (*model, *state) = best;
         }
         if verdict.save_best {
-            best = *model;
+            best = (*model, *state);
         }
         if verdict.stop.is_some() {
             out.stop = verdict.stop;
             break;
         }
     }
-    *model = best;
+    (*model, *state) = best;
+    let (w, b) = model.params();
+    finish_average(config.optimizer, (w, b), &state.parts());
     out.best_metric = controller.best();
     out.rollbacks = controller.retries();
     Ok(out)
@@ -661,8 +772,12 @@ impl Pass<'_, '_> {
         (obj, kern): (Objective, ObjectiveKernels),
         (w, b): (&mut [f32], &mut [f32]),
         (gw, gb): (&mut [f32], &mut [f32]),
-        lr: f32,
-        clip: Clip,
+        Stepping {
+            config,
+            lr,
+            clip,
+            state,
+        }: Stepping<'_, '_, '_>,
         steps: &mut u64,
     ) -> Result<Option<f32>, Error> {
         let mut total = 0.0f64;
@@ -687,7 +802,8 @@ impl Pass<'_, '_> {
             if let Some(r) = clip.trust_radius {
                 rate *= clip::trust_factor_parts(gw, gb, lr, r)?;
             }
-            if !step(w, b, gw, gb, rate) {
+            let rule = config.optimizer;
+            if !optim::step_parts(rule, &config.regularization, rate, (w, b), (gw, gb), state)? {
                 return Ok(None);
             }
             *steps += 1;
@@ -697,16 +813,13 @@ impl Pass<'_, '_> {
     }
 }
 
-/// `w -= lr·g`, `b -= lr·g_b`, only if every new value is finite. Returns whether it applied.
-fn step(w: &mut [f32], b: &mut [f32], gw: &[f32], gb: &[f32], lr: f32) -> bool {
-    let ok = |p: &[f32], g: &[f32]| p.iter().zip(g).all(|(v, d)| (v - lr * d).is_finite());
-    if !(ok(b, gb) && ok(w, gw)) {
-        return false;
-    }
-    for (v, d) in w.iter_mut().zip(gw).chain(b.iter_mut().zip(gb)) {
-        *v -= lr * d;
-    }
-    true
+/// How a pass steps: the configuration (rule, penalty), this epoch's rate, the clipping, the
+/// optimizer state.
+struct Stepping<'c, 's, 'p> {
+    config: &'c TrainConfig,
+    lr: f32,
+    clip: Clip,
+    state: &'s mut StateParts<'p>,
 }
 
 /// A seeded permutation of `0..m` without memory: a 4-round Feistel network on the smallest

@@ -81,6 +81,7 @@ fn seed_data_auto_lr_reaches_1e_8() {
         batch_size: 4,
         shuffle: false,
         seed: 0,
+        ..TrainConfig::default()
     };
     let s = fit(&mut m, &data, &cfg, FixedRate).unwrap();
     assert_eq!(s.stop, StopReason::MaxEpochs);
@@ -109,6 +110,7 @@ fn auto_lr_trains_without_diverging() {
             batch_size: n,
             shuffle: false,
             seed: 0,
+            ..TrainConfig::default()
         };
         let mut losses = vec![];
         let s = npoa::train::fit_slices(

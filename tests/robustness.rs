@@ -43,7 +43,9 @@ proptest! {
     ) {
         let n = y.len();
         let x = &x[..x.len().min(n * 3)];
-        let cfg = TrainConfig { learning_rate: lr, epochs, batch_size: batch, shuffle, seed };
+        let cfg = TrainConfig { learning_rate: lr, epochs, batch_size: batch, shuffle, seed,
+    ..TrainConfig::default()
+};
         if let Ok(data) = Dataset::new(x, &y, 3) {
             let mut m = LinearModel::<3>::zeros();
             if fit(&mut m, &data, &cfg, FixedRate).is_ok() {

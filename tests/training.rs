@@ -108,6 +108,8 @@ const OLS_CONFIG: TrainConfig = TrainConfig {
     batch_size: 32,
     shuffle: true,
     seed: 7,
+    optimizer: npoa::optim::Rule::Sgd,
+    regularization: npoa::optim::Regularization::NONE,
 };
 
 /// Trains `LinearModel<D>` and `DynLinearModel` on the same data and checks both against OLS:
@@ -251,6 +253,7 @@ fn train_bits(seed: u64, shuffle: bool) -> ([u32; 3], u32) {
         batch_size: 16,
         shuffle,
         seed,
+        ..TrainConfig::default()
     };
     fit(&mut model, &data, &config, FixedRate).unwrap();
     bits(&model)
@@ -678,6 +681,7 @@ fn training_is_the_documented_update() {
         batch_size: 16,
         shuffle: false,
         seed: 0,
+        ..TrainConfig::default()
     };
     let mut losses = Vec::new();
     let mut model = LinearModel::<D>::random(11, 0.3).unwrap();
