@@ -17,10 +17,18 @@
 //! # Steps
 //!
 //! Every rule turns the gradient `g` of `L` into a candidate `u` at rate `η`; then the penalty's
-//! proximal operator with step `η` gives the new weight:
-//! `w ← clamp(soft(u, η·λ1) / (1 + η·λ2), lo, hi)`, with `soft(u, τ) = sign(u)·max(|u| − τ, 0)`
+//! proximal operator with step `h` gives the new weight:
+//! `w ← clamp(soft(u, h·λ1) / (1 + h·λ2), lo, hi)`, with `soft(u, τ) = sign(u)·max(|u| − τ, 0)`
 //! (which makes exact zeros) and the clamp only with [`Regularization::bounds`] (a projection:
-//! non-negativity is `bounds = Some((0.0, f32::MAX))`). Two rules differ, as published:
+//! non-negativity is `bounds = Some((0.0, f32::MAX))`).
+//!
+//! `h` is the step the rule takes along `g` once settled, so that the fixed points are the
+//! minimisers of `F`: `h = η` for SGD and averaged SGD (proximal gradient descent, exact), and
+//! `h = η·(1 − τ)/(1 − μ)` for momentum and Nesterov (whose buffer settles at that multiple of
+//! `g`: with `h = η` they would solve the problem with `λ` scaled by `(1 − μ)/(1 − τ)`). For
+//! Adam the step is per coordinate and has no such scalar: the prox uses `h = η`, a heuristic
+//! whose fixed points are not exactly `F`'s (prefer AdamW's decoupled decay for L2). Two rules
+//! differ, as published:
 //! AdamW decays the weights by `(1 − η·λ2)` before its step (decoupled weight decay) instead of
 //! the L2 prox, and FTRL-Proximal computes its weights in closed form with its own `λ1`, `λ2`
 //! (McMahan's, on the cumulative loss over steps: [`Rule::Ftrl`]).
@@ -523,12 +531,28 @@ impl StepScalars {
             _ => 0.0,
         };
         let adamw = matches!(rule, Rule::AdamW { .. });
+        // The prox's step: momentum moves by `η·(1 − τ)/(1 − μ)·g` once its buffer has settled,
+        // so that is the step whose prox has the minimisers of F as fixed points.
+        let prox_step = match rule {
+            Rule::Momentum {
+                momentum,
+                dampening,
+                ..
+            } => {
+                (f64::from(lr) * (1.0 - f64::from(dampening)) / (1.0 - f64::from(momentum))) as f32
+            }
+            _ => lr,
+        };
         Self {
             rule,
             lr,
             t,
-            thresh: if ftrl { 0.0 } else { lr * l1 },
-            shrink: if adamw || ftrl { 1.0 } else { 1.0 + lr * l2 },
+            thresh: if ftrl { 0.0 } else { prox_step * l1 },
+            shrink: if adamw || ftrl {
+                1.0
+            } else {
+                1.0 + prox_step * l2
+            },
             l1,
             l2,
             decay: if adamw { 1.0 - lr * l2 } else { 1.0 },
@@ -566,17 +590,37 @@ fn bound<L: Lane>(u: L, s: &StepScalars) -> L {
     }
 }
 
-/// One element (lane) of a step: `(w', a', b')` from the weight, gradient and state.
+/// Rule kinds, as const parameters, so that each rule gets its own loop.
+const SGD: u8 = 0;
+const MOMENTUM: u8 = 1;
+const ADAM: u8 = 2;
+const AVERAGED: u8 = 3;
+const FTRL: u8 = 4;
+
+const fn kind(rule: Rule) -> u8 {
+    match rule {
+        Rule::Sgd => SGD,
+        Rule::Momentum { .. } => MOMENTUM,
+        Rule::Adam { .. } | Rule::AdamW { .. } => ADAM,
+        Rule::Averaged { .. } => AVERAGED,
+        Rule::Ftrl { .. } => FTRL,
+    }
+}
+
+/// One element (lane) of a step of a rule of kind `K`: `(w', a', b')` from the weight, the
+/// gradient and the state.
 #[inline(always)]
-fn element<L: Lane>(s: &StepScalars, w: L, g: L, a: L, b: L) -> (L, L, L) {
+fn element<L: Lane, const K: u8>(s: &StepScalars, w: L, g: L, a: L, b: L) -> (L, L, L) {
     let lr = L::splat(s.lr);
-    match s.rule {
-        Rule::Sgd => (prox(w - lr * g, s), a, b),
-        Rule::Momentum {
-            momentum,
-            dampening,
-            nesterov,
-        } => {
+    match (K, s.rule) {
+        (
+            MOMENTUM,
+            Rule::Momentum {
+                momentum,
+                dampening,
+                nesterov,
+            },
+        ) => {
             let mu = L::splat(momentum);
             let v = if s.t <= 1 {
                 g
@@ -586,7 +630,7 @@ fn element<L: Lane>(s: &StepScalars, w: L, g: L, a: L, b: L) -> (L, L, L) {
             let d = if nesterov { g + mu * v } else { v };
             (prox(w - lr * d, s), v, b)
         }
-        Rule::Adam { beta1, beta2, eps } | Rule::AdamW { beta1, beta2, eps } => {
+        (ADAM, Rule::Adam { beta1, beta2, eps } | Rule::AdamW { beta1, beta2, eps }) => {
             let w0 = if s.decay != 1.0 {
                 w * L::splat(s.decay)
             } else {
@@ -598,7 +642,7 @@ fn element<L: Lane>(s: &StepScalars, w: L, g: L, a: L, b: L) -> (L, L, L) {
             let u = w0 - (L::splat(s.step_size) * m) / den;
             (prox(u, s), m, v)
         }
-        Rule::Averaged { .. } => {
+        (AVERAGED, _) => {
             let w1 = prox(w - lr * g, s);
             let avg = if s.avg_k == 1.0 {
                 w1
@@ -609,7 +653,7 @@ fn element<L: Lane>(s: &StepScalars, w: L, g: L, a: L, b: L) -> (L, L, L) {
             };
             (w1, avg, b)
         }
-        Rule::Ftrl { beta, .. } => {
+        (FTRL, Rule::Ftrl { beta, .. }) => {
             let g2 = g * g;
             let n1 = b + g2;
             let sigma = (n1.sqrt() - b.sqrt()) / lr;
@@ -621,6 +665,8 @@ fn element<L: Lane>(s: &StepScalars, w: L, g: L, a: L, b: L) -> (L, L, L) {
             let w1 = L::le(z1.abs(), l1, zero, -(num / den));
             (bound(w1, s), z1, n1)
         }
+        // SGD (and kinds that do not match their rule, which `part_*` never passes).
+        _ => (prox(w - lr * g, s), a, b),
     }
 }
 
@@ -635,7 +681,7 @@ const fn writes(rule: Rule) -> (bool, bool) {
 
 /// Element-wise updates of one part (weights or biases) on one lane type.
 macro_rules! part_update {
-    ($name:ident, $doc:literal, $lane:ty, $chunk:literal, $load:expr, $store:expr, $finite:expr) => {
+    ($name:ident, $doc:literal, $lane:ty, $chunk:literal, $load:expr, $store:expr, $all_zero:expr) => {
         #[doc = $doc]
         #[inline(always)]
         fn $name(
@@ -646,28 +692,55 @@ macro_rules! part_update {
             b: &mut [f32],
             write: bool,
         ) -> bool {
-            let (wa, wb) = writes(s.rule);
-            let mut ok = true;
-            let n = w.len();
-            let mut i = 0;
-            while i < n {
-                let m = (n - i).min($chunk);
-                let get = |v: &[f32]| -> $lane { $load(v.get(i..i + m).unwrap_or(&[])) };
-                let (w1, a1, b1) = element::<$lane>(s, get(w), get(g), get(a), get(b));
-                if write {
-                    $store(w.get_mut(i..i + m).unwrap_or(&mut []), w1);
-                    if wa {
-                        $store(a.get_mut(i..i + m).unwrap_or(&mut []), a1);
+            /// The loop for one rule kind.
+            #[inline(always)]
+            fn run<const K: u8>(
+                s: &StepScalars,
+                w: &mut [f32],
+                g: &[f32],
+                a: &mut [f32],
+                b: &mut [f32],
+                write: bool,
+            ) -> bool {
+                let (wa, wb) = writes(s.rule);
+                // `v·0` is 0 for a finite `v` and NaN otherwise; the sum keeps a NaN. Lanes past
+                // the end are computed from zeros, which every rule maps to finite values.
+                let zero = <$lane as Lane>::splat(0.0);
+                let mut acc = zero;
+                let n = w.len();
+                let mut i = 0;
+                while i < n {
+                    let m = (n - i).min($chunk);
+                    let get = |v: &[f32]| -> $lane { $load(v.get(i..i + m).unwrap_or(&[])) };
+                    let (w1, a1, b1) = element::<$lane, K>(s, get(w), get(g), get(a), get(b));
+                    if write {
+                        $store(w.get_mut(i..i + m).unwrap_or(&mut []), w1);
+                        if wa {
+                            $store(a.get_mut(i..i + m).unwrap_or(&mut []), a1);
+                        }
+                        if wb {
+                            $store(b.get_mut(i..i + m).unwrap_or(&mut []), b1);
+                        }
+                    } else {
+                        acc = acc + w1 * zero;
+                        if wa {
+                            acc = acc + a1 * zero;
+                        }
+                        if wb {
+                            acc = acc + b1 * zero;
+                        }
                     }
-                    if wb {
-                        $store(b.get_mut(i..i + m).unwrap_or(&mut []), b1);
-                    }
-                } else {
-                    ok &= $finite(w1, m) && (!wa || $finite(a1, m)) && (!wb || $finite(b1, m));
+                    i += m;
                 }
-                i += m;
+                write || $all_zero(acc)
             }
-            ok
+            match kind(s.rule) {
+                MOMENTUM => run::<MOMENTUM>(s, w, g, a, b, write),
+                ADAM => run::<ADAM>(s, w, g, a, b, write),
+                AVERAGED => run::<AVERAGED>(s, w, g, a, b, write),
+                FTRL => run::<FTRL>(s, w, g, a, b, write),
+                _ => run::<SGD>(s, w, g, a, b, write),
+            }
         }
     };
 }
@@ -682,8 +755,8 @@ fn store_scalar(v: &mut [f32], x: f32) {
     }
 }
 
-fn finite_scalar(x: f32, _: usize) -> bool {
-    x.is_finite()
+fn zero_scalar(x: f32) -> bool {
+    x == 0.0
 }
 
 fn load_vec(v: &[f32]) -> f32x8 {
@@ -710,9 +783,8 @@ fn store_vec(v: &mut [f32], x: f32x8) {
     }
 }
 
-/// The first `m` lanes are finite.
-fn finite_vec(x: f32x8, m: usize) -> bool {
-    x.to_array().iter().take(m).all(|v| v.is_finite())
+fn zero_vec(x: f32x8) -> bool {
+    x.to_array().iter().all(|v| *v == 0.0)
 }
 
 part_update!(
@@ -722,7 +794,7 @@ part_update!(
     1,
     load_scalar,
     store_scalar,
-    finite_scalar
+    zero_scalar
 );
 part_update!(
     part_simd,
@@ -731,7 +803,7 @@ part_update!(
     8,
     load_vec,
     store_vec,
-    finite_vec
+    zero_vec
 );
 
 /// Signature of a path's update of one part: `(scalars, w, g, a, b, write) -> all finite`.

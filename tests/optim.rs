@@ -477,6 +477,29 @@ fn lasso_by_proximal_steps_matches_coordinate_descent() {
     let zeros = w_cd.iter().filter(|v| **v == 0.0).count();
     assert!(zeros >= 4, "the true zeros and the small weight: {w_cd:?}");
     assert_eq!(last_zeros, zeros, "the epoch report counts the exact zeros");
+    // Momentum and Nesterov with the prox at their settled step reach the same solution.
+    for rule in [Rule::momentum(0.9), Rule::nesterov(0.5)] {
+        let mut m = LinearModel::<D>::zeros();
+        let cfg = TrainConfig {
+            learning_rate: lr * 0.1,
+            optimizer: rule,
+            ..cfg
+        };
+        fit(&mut m, &data, &cfg, FixedRate).unwrap();
+        for j in 0..D {
+            let wj = m.weights()[j];
+            assert_eq!(
+                wj == 0.0,
+                w_cd[j] == 0.0,
+                "{rule:?}: zero pattern at {j}: {wj}"
+            );
+            assert!(
+                (f64::from(wj) - w_cd[j]).abs() < 1e-4,
+                "{rule:?} w[{j}]: {wj} vs {}",
+                w_cd[j]
+            );
+        }
+    }
 }
 
 /// Solves `A x = r` by Gaussian elimination with partial pivoting (f64).
