@@ -722,12 +722,12 @@ macro_rules! part_update {
                             $store(b.get_mut(i..i + m).unwrap_or(&mut []), b1);
                         }
                     } else {
-                        acc = acc + w1 * zero;
+                        acc += w1 * zero;
                         if wa {
-                            acc = acc + a1 * zero;
+                            acc += a1 * zero;
                         }
                         if wb {
-                            acc = acc + b1 * zero;
+                            acc += b1 * zero;
                         }
                     }
                     i += m;
