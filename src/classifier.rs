@@ -4,7 +4,7 @@
 use crate::loss::Objective;
 use crate::model::uniform_signed;
 use crate::train::{ObjectiveKernels, Trainable};
-use crate::{Error, kernel};
+use crate::{Error, bytes, kernel};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
@@ -139,6 +139,43 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
     /// As [`kernel::softmax_loss`].
     pub fn loss(&self, x: &[f32], y: &[f32]) -> Result<f32, Error> {
         kernel::simd::softmax_loss_fixed::<D>(x, y, self.w.as_flattened(), &self.b)
+    }
+}
+
+impl<const D: usize, const K: usize> LinearClassifier<D, K> {
+    /// Encodes the classifier ([`crate::bytes`]): [`crate::bytes::encoded_len`]`(D, K)` bytes
+    /// into `buf`; returns that length.
+    ///
+    /// # Errors
+    /// As [`crate::bytes::encode`].
+    pub fn to_bytes(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        let h = bytes::Header {
+            kind: bytes::Kind::Softmax,
+            d: D,
+            k: K,
+        };
+        bytes::encode(h, self.w.as_flattened(), &self.b, buf)
+    }
+
+    /// Decodes a classifier of `D` features and `K` classes.
+    ///
+    /// # Errors
+    /// As [`crate::bytes::decode_into`]; [`Error::LengthMismatch`] for other dimensions,
+    /// [`Error::InvalidParameter`] for a linear model's bytes.
+    pub fn from_bytes(buf: &[u8]) -> Result<Self, Error> {
+        let h = bytes::decode_header(buf)?;
+        if h.kind != bytes::Kind::Softmax {
+            return Err(Error::InvalidParameter {
+                name: "model bytes",
+                reason: "a linear model, not a classifier",
+            });
+        }
+        kernel::check_len("features", h.d, D)?;
+        kernel::check_len("classes", h.k, K)?;
+        let mut m = Self::zeros();
+        bytes::decode_into(buf, m.w.as_flattened_mut(), &mut m.b)?;
+        m.check()?;
+        Ok(m)
     }
 }
 

@@ -41,6 +41,7 @@ extern crate std;
 
 pub mod adapt;
 pub mod autolr;
+pub mod bytes;
 pub mod classifier;
 pub mod clip;
 pub mod controller;
@@ -62,7 +63,7 @@ pub use error::Error;
 pub use kernel::LossGrad;
 pub use model::LinearModel;
 #[cfg(feature = "std")]
-pub use std_ext::{DynClassifier, DynLinearModel};
+pub use std_ext::{DynClassifier, DynLinearModel, DynModel, History};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -2,7 +2,7 @@
 
 use crate::loss::{Loss, Objective};
 use crate::train::{ObjectiveKernels, Trainable};
-use crate::{Error, kernel};
+use crate::{Error, bytes, kernel};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
@@ -149,6 +149,42 @@ impl<const D: usize> LinearModel<D> {
     /// As [`kernel::forward`].
     pub fn predict_class(&self, x: &[f32]) -> Result<usize, Error> {
         Ok(usize::from(self.predict(x)? >= 0.0))
+    }
+}
+
+impl<const D: usize> LinearModel<D> {
+    /// Encodes the model ([`crate::bytes`]): [`crate::bytes::encoded_len`]`(D, 1)` bytes into
+    /// `buf`; returns that length.
+    ///
+    /// # Errors
+    /// As [`crate::bytes::encode`] (a buffer too short).
+    pub fn to_bytes(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        let h = bytes::Header {
+            kind: bytes::Kind::Linear(self.loss),
+            d: D,
+            k: 1,
+        };
+        bytes::encode(h, &self.w, &[self.b], buf)
+    }
+
+    /// Decodes a model encoded by [`to_bytes`](Self::to_bytes) (or any linear model of `D`
+    /// features).
+    ///
+    /// # Errors
+    /// As [`crate::bytes::decode_into`]; [`Error::LengthMismatch`] (`"features"`) for another
+    /// `D`, [`Error::InvalidParameter`] for a classifier's bytes.
+    pub fn from_bytes(buf: &[u8]) -> Result<Self, Error> {
+        let h = bytes::decode_header(buf)?;
+        let bytes::Kind::Linear(loss) = h.kind else {
+            return Err(Error::InvalidParameter {
+                name: "model bytes",
+                reason: "a classifier, not a linear model",
+            });
+        };
+        kernel::check_len("features", h.d, D)?;
+        let (mut w, mut b) = ([0.0f32; D], [0.0f32]);
+        bytes::decode_into(buf, &mut w, &mut b)?;
+        Self::new(w, b[0])?.with_loss(loss)
     }
 }
 

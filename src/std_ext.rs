@@ -1,11 +1,15 @@
 //! The `std` layer: models whose size is known only at run time, on the same kernels.
 
+use crate::bytes::{self, Header, Kind};
+use crate::controller::{Controller, Event};
 use crate::loss::{Loss, Objective};
 use crate::optim::StateParts;
 use crate::train::{
-    Dataset, ObjectiveKernels, Strategy, TrainConfig, TrainSummary, finish_average, fit_parts,
+    ControlledSummary, Dataset, EpochRecord, Hooks, ObjectiveKernels, Run, Strategy, TrainConfig,
+    TrainSummary, controlled_loop, finish_average, fit_parts,
 };
 use crate::{Error, kernel};
+use std::path::Path;
 use std::vec;
 use std::vec::Vec;
 
@@ -251,4 +255,309 @@ fn fit_dyn<S: Strategy + ?Sized>(
     )?;
     finish_average(config.optimizer, (w, b), &st);
     Ok(out)
+}
+
+/// A controlled run's record: the summary, one [`EpochRecord`] per epoch, every [`Event`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    /// How the run ended.
+    pub summary: ControlledSummary,
+    /// Per epoch.
+    pub records: Vec<EpochRecord>,
+    /// The controller's decisions, in order.
+    pub events: Vec<Event>,
+}
+
+/// Run-time sized parameters with gradient scratch and optimizer state in `Vec`s.
+struct DynRun<'a> {
+    w: &'a mut Vec<f32>,
+    b: &'a mut Vec<f32>,
+    gw: Vec<f32>,
+    gb: Vec<f32>,
+    bufs: [(Vec<f32>, Vec<f32>); 2],
+    t: u64,
+}
+
+impl<'a> DynRun<'a> {
+    fn new(w: &'a mut Vec<f32>, b: &'a mut Vec<f32>, buffers: usize) -> Self {
+        let (n, nb) = (w.len(), b.len());
+        let sized = |k: usize| {
+            if buffers > k {
+                (vec![0.0f32; n], vec![0.0f32; nb])
+            } else {
+                (vec![], vec![])
+            }
+        };
+        Self {
+            gw: vec![0.0; n],
+            gb: vec![0.0; nb],
+            bufs: [sized(0), sized(1)],
+            t: 0,
+            w,
+            b,
+        }
+    }
+}
+
+impl Run for DynRun<'_> {
+    type Snap = (Vec<f32>, Vec<f32>, [(Vec<f32>, Vec<f32>); 2], u64);
+    fn snapshot(&mut self) -> Self::Snap {
+        (self.w.clone(), self.b.clone(), self.bufs.clone(), self.t)
+    }
+    fn restore(&mut self, snap: &Self::Snap) {
+        self.w.copy_from_slice(&snap.0);
+        self.b.copy_from_slice(&snap.1);
+        for (d, s) in self.bufs.iter_mut().zip(&snap.2) {
+            d.0.copy_from_slice(&s.0);
+            d.1.copy_from_slice(&s.1);
+        }
+        self.t = snap.3;
+    }
+    fn split(
+        &mut self,
+    ) -> (
+        (&mut [f32], &mut [f32]),
+        (&mut [f32], &mut [f32]),
+        StateParts<'_>,
+    ) {
+        let [a, b] = &mut self.bufs;
+        (
+            (self.w, self.b),
+            (&mut self.gw, &mut self.gb),
+            StateParts {
+                a: (&mut a.0, &mut a.1),
+                b: (&mut b.0, &mut b.1),
+                t: &mut self.t,
+            },
+        )
+    }
+}
+
+/// The controlled loop on run-time sized parameters, collecting the history.
+fn controlled_dyn(
+    obj: Objective,
+    (w, b): (&mut Vec<f32>, &mut Vec<f32>),
+    (data, validation): (&Dataset<'_>, Option<&Dataset<'_>>),
+    config: &TrainConfig,
+    controller: &mut Controller,
+) -> Result<History, Error> {
+    let mut run = DynRun::new(w, b, config.optimizer.buffers());
+    let (mut records, mut events) = (Vec::new(), Vec::new());
+    let hooks = Hooks {
+        on_event: &mut |e: &Event| events.push(*e),
+        on_epoch: &mut |r: &EpochRecord| records.push(*r),
+    };
+    let summary = controlled_loop(
+        &mut run,
+        (obj, ObjectiveKernels::RUNTIME),
+        (data, validation),
+        config,
+        controller,
+        hooks,
+    )?;
+    Ok(History {
+        summary,
+        records,
+        events,
+    })
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    std::fs::write(path, bytes).map_err(|_| Error::InvalidParameter {
+        name: "path",
+        reason: "could not write the file",
+    })
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|_| Error::InvalidParameter {
+        name: "path",
+        reason: "could not read the file",
+    })
+}
+
+impl DynLinearModel {
+    /// Trains in place under a strategy [`Controller`] (as [`crate::train::fit_controlled`]:
+    /// the model returned is the best seen), and returns the history.
+    ///
+    /// # Errors
+    /// As [`crate::train::fit_controlled`]; on error the model is unchanged.
+    pub fn fit_controlled(
+        &mut self,
+        data: &Dataset<'_>,
+        validation: Option<&Dataset<'_>>,
+        config: &TrainConfig,
+        controller: &mut Controller,
+    ) -> Result<History, Error> {
+        let mut b = vec![self.b];
+        let out = controlled_dyn(
+            Objective::Single(self.loss),
+            (&mut self.w, &mut b),
+            (data, validation),
+            config,
+            controller,
+        );
+        self.b = b[0];
+        out
+    }
+
+    /// The loss this model is trained for.
+    pub fn loss_kind(&self) -> Loss {
+        self.loss
+    }
+
+    /// The model's bytes ([`crate::bytes`]).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let h = Header {
+            kind: Kind::Linear(self.loss),
+            d: self.w.len(),
+            k: 1,
+        };
+        let mut v = vec![0u8; bytes::encoded_len(h.d, 1)];
+        // The buffer has the encoded length and the model is valid: this cannot fail.
+        let _ = bytes::encode(h, &self.w, &[self.b], &mut v);
+        v
+    }
+
+    /// Decodes a linear model of any size.
+    ///
+    /// # Errors
+    /// As [`crate::bytes::decode_into`]; [`Error::InvalidParameter`] for a classifier.
+    pub fn from_bytes(buf: &[u8]) -> Result<Self, Error> {
+        match DynModel::from_bytes(buf)? {
+            DynModel::Linear(m) => Ok(m),
+            DynModel::Classifier(_) => Err(Error::InvalidParameter {
+                name: "model bytes",
+                reason: "a classifier, not a linear model",
+            }),
+        }
+    }
+
+    /// Writes [`to_bytes`](Self::to_bytes) to a file.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] (`"path"`) if the file cannot be written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        write_file(path.as_ref(), &self.to_bytes())
+    }
+
+    /// Reads a model saved by [`save`](Self::save).
+    ///
+    /// # Errors
+    /// As [`from_bytes`](Self::from_bytes), or if the file cannot be read.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::from_bytes(&read_file(path.as_ref())?)
+    }
+}
+
+impl DynClassifier {
+    /// Trains in place under a strategy [`Controller`] and returns the history.
+    ///
+    /// # Errors
+    /// As [`crate::train::fit_controlled`]; on error the classifier is unchanged.
+    pub fn fit_controlled(
+        &mut self,
+        data: &Dataset<'_>,
+        validation: Option<&Dataset<'_>>,
+        config: &TrainConfig,
+        controller: &mut Controller,
+    ) -> Result<History, Error> {
+        controlled_dyn(
+            Objective::Softmax,
+            (&mut self.w, &mut self.b),
+            (data, validation),
+            config,
+            controller,
+        )
+    }
+
+    /// Features.
+    pub fn features(&self) -> usize {
+        self.d
+    }
+
+    /// The classifier's bytes ([`crate::bytes`]).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let h = Header {
+            kind: Kind::Softmax,
+            d: self.d,
+            k: self.b.len(),
+        };
+        let mut v = vec![0u8; bytes::encoded_len(h.d, h.k)];
+        // The buffer has the encoded length and the model is valid: this cannot fail.
+        let _ = bytes::encode(h, &self.w, &self.b, &mut v);
+        v
+    }
+
+    /// Decodes a classifier of any size.
+    ///
+    /// # Errors
+    /// As [`crate::bytes::decode_into`]; [`Error::InvalidParameter`] for a linear model.
+    pub fn from_bytes(buf: &[u8]) -> Result<Self, Error> {
+        match DynModel::from_bytes(buf)? {
+            DynModel::Classifier(m) => Ok(m),
+            DynModel::Linear(_) => Err(Error::InvalidParameter {
+                name: "model bytes",
+                reason: "a linear model, not a classifier",
+            }),
+        }
+    }
+
+    /// Writes [`to_bytes`](Self::to_bytes) to a file.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] (`"path"`) if the file cannot be written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        write_file(path.as_ref(), &self.to_bytes())
+    }
+}
+
+/// Either model of run-time size, as read from bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DynModel {
+    /// One output.
+    Linear(DynLinearModel),
+    /// Softmax over classes.
+    Classifier(DynClassifier),
+}
+
+impl DynModel {
+    /// Decodes either kind.
+    ///
+    /// # Errors
+    /// As [`crate::bytes::decode_into`].
+    pub fn from_bytes(buf: &[u8]) -> Result<Self, Error> {
+        let h = bytes::decode_header(buf)?;
+        let mut w = vec![0.0f32; h.k * h.d];
+        let mut b = vec![0.0f32; h.k];
+        bytes::decode_into(buf, &mut w, &mut b)?;
+        Ok(match h.kind {
+            Kind::Linear(loss) => DynModel::Linear(DynLinearModel { w, b: b[0], loss }),
+            Kind::Softmax => DynModel::Classifier(DynClassifier { w, b, d: h.d }),
+        })
+    }
+
+    /// Reads a model file.
+    ///
+    /// # Errors
+    /// As [`from_bytes`](Self::from_bytes), or if the file cannot be read.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::from_bytes(&read_file(path.as_ref())?)
+    }
+
+    /// The model's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            DynModel::Linear(m) => m.to_bytes(),
+            DynModel::Classifier(m) => m.to_bytes(),
+        }
+    }
+
+    /// Features.
+    pub fn features(&self) -> usize {
+        match self {
+            DynModel::Linear(m) => m.w.len(),
+            DynModel::Classifier(m) => m.d,
+        }
+    }
 }

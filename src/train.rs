@@ -639,19 +639,98 @@ pub fn fit_controlled_with<M: Trainable, const BUFS: usize>(
     config.validate()?;
     check_buffers(config.optimizer, BUFS)?;
     let obj = model.objective();
-    let kern = M::kernels();
-    let mut grad = M::zero_grad();
+    let mut run = TypedRun {
+        model,
+        state,
+        grad: M::zero_grad(),
+    };
+    let hooks = Hooks { on_event, on_epoch };
+    controlled_loop(
+        &mut run,
+        (obj, M::kernels()),
+        (data, validation),
+        config,
+        controller,
+        hooks,
+    )
+}
+
+/// The callbacks of a controlled run.
+pub(crate) struct Hooks<'h> {
+    pub(crate) on_event: &'h mut dyn FnMut(&Event),
+    pub(crate) on_epoch: &'h mut dyn FnMut(&EpochRecord),
+}
+
+/// What a controlled run trains: parameters, gradient scratch and optimizer state as slices,
+/// and copies of the parameters with their state (the best copy, the backup).
+pub(crate) trait Run {
+    /// A copy of the parameters and the optimizer state.
+    type Snap;
+    fn snapshot(&mut self) -> Self::Snap;
+    fn restore(&mut self, snap: &Self::Snap);
+    /// `((w, b), (grad_w, grad_b), state)`.
+    #[allow(clippy::type_complexity)]
+    fn split(
+        &mut self,
+    ) -> (
+        (&mut [f32], &mut [f32]),
+        (&mut [f32], &mut [f32]),
+        StateParts<'_>,
+    );
+}
+
+/// A fixed-size model and its state (copies on the stack).
+struct TypedRun<'a, M: Trainable, const BUFS: usize> {
+    model: &'a mut M,
+    state: &'a mut OptimState<M, BUFS>,
+    grad: M::Grad,
+}
+
+impl<M: Trainable, const BUFS: usize> Run for TypedRun<'_, M, BUFS> {
+    type Snap = (M, OptimState<M, BUFS>);
+    fn snapshot(&mut self) -> Self::Snap {
+        (*self.model, *self.state)
+    }
+    fn restore(&mut self, snap: &Self::Snap) {
+        (*self.model, *self.state) = *snap;
+    }
+    fn split(
+        &mut self,
+    ) -> (
+        (&mut [f32], &mut [f32]),
+        (&mut [f32], &mut [f32]),
+        StateParts<'_>,
+    ) {
+        (
+            self.model.params(),
+            M::grad_parts(&mut self.grad),
+            self.state.parts(),
+        )
+    }
+}
+
+/// The controlled loop shared by the fixed-size and run-time sized models (see
+/// [`fit_controlled`]).
+pub(crate) fn controlled_loop<R: Run>(
+    run: &mut R,
+    (obj, kern): (Objective, ObjectiveKernels),
+    (data, validation): (&Dataset<'_>, Option<&Dataset<'_>>),
+    config: &TrainConfig,
+    controller: &mut Controller,
+    hooks: Hooks<'_>,
+) -> Result<ControlledSummary, Error> {
+    let Hooks { on_event, on_epoch } = hooks;
+    config.validate()?;
     {
-        let (gw, gb) = M::grad_parts(&mut grad);
-        let (w, b) = model.params();
+        let ((w, b), (gw, gb), _) = run.split();
         check_model(obj, w, b, gw, gb, data.features())?;
     }
     if let Some(v) = validation {
         kernel::check_len("validation features", v.features(), data.features())?;
     }
     let mut epochs = Epochs::new(data, config);
-    let backup = (*model, *state);
-    let mut best = (*model, *state);
+    let backup = run.snapshot();
+    let mut best = run.snapshot();
     let mut out = ControlledSummary {
         epochs: 0,
         steps: 0,
@@ -660,26 +739,28 @@ pub fn fit_controlled_with<M: Trainable, const BUFS: usize>(
         rollbacks: 0,
     };
     let eval = validation.unwrap_or(data);
-    let metric_of = |m: &mut M| {
-        let (w, b) = m.params();
+    let metric_of = |run: &mut R| {
+        let ((w, b), _, _) = run.split();
         (kern.loss)(obj, eval.x(), eval.y(), (w, b)).unwrap_or(f32::NAN)
     };
-    controller.start(metric_of(model), on_event);
+    controller.start(metric_of(run), on_event);
     for epoch in 1..=config.epochs {
         let lr = controller.rate(u64::from(epoch - 1));
         let pass = epochs.next_pass();
-        let (gw, gb) = M::grad_parts(&mut grad);
-        let (w, b) = model.params();
-        let stepping = Stepping {
-            config,
-            lr,
-            clip: controller.clip(),
-            state: &mut state.parts(),
+        let ran = {
+            let ((w, b), (gw, gb), mut st) = run.split();
+            let stepping = Stepping {
+                config,
+                lr,
+                clip: controller.clip(),
+                state: &mut st,
+            };
+            pass.run((obj, kern), (w, b), (gw, gb), stepping, &mut out.steps)
         };
-        let ran = match pass.run((obj, kern), (w, b), (gw, gb), stepping, &mut out.steps) {
+        let ran = match ran {
             Ok(r) => r,
             Err(e) => {
-                (*model, *state) = backup;
+                run.restore(&backup);
                 return Err(e);
             }
         };
@@ -688,8 +769,8 @@ pub fn fit_controlled_with<M: Trainable, const BUFS: usize>(
             Some(train_loss) => {
                 // The metric describes the weights as they are now, the ones a `save_best`
                 // would copy: one loss pass after the epoch's steps.
-                let metric = metric_of(model);
-                let zeros = optim::zeros(model.params().0);
+                let metric = metric_of(run);
+                let zeros = optim::zeros(run.split().0.0);
                 on_epoch(&EpochRecord {
                     epoch,
                     train_loss,
@@ -702,19 +783,19 @@ pub fn fit_controlled_with<M: Trainable, const BUFS: usize>(
         };
         out.epochs = epoch;
         if verdict.roll_back {
-            (*model, *state) = best;
+            run.restore(&best);
         }
         if verdict.save_best {
-            best = (*model, *state);
+            best = run.snapshot();
         }
         if verdict.stop.is_some() {
             out.stop = verdict.stop;
             break;
         }
     }
-    (*model, *state) = best;
-    let (w, b) = model.params();
-    finish_average(config.optimizer, (w, b), &state.parts());
+    run.restore(&best);
+    let ((w, b), _, st) = run.split();
+    finish_average(config.optimizer, (w, b), &st);
     out.best_metric = controller.best();
     out.rollbacks = controller.retries();
     Ok(out)

@@ -1,0 +1,201 @@
+//! Model bytes: exact round trips, and every truncation and random corruption is an `Err`.
+
+mod common;
+
+use common::SplitMix64;
+use npoa::bytes::{self, Header, Kind, crc32, decode_header, encoded_len};
+use npoa::loss::Loss;
+use npoa::{Error, LinearClassifier, LinearModel};
+
+#[test]
+fn crc32_is_zlibs() {
+    assert_eq!(crc32(b""), 0);
+    assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+    assert_eq!(
+        crc32(b"The quick brown fox jumps over the lazy dog"),
+        0x414f_a339
+    );
+}
+
+fn linear() -> LinearModel<5> {
+    LinearModel::new([0.1, -2.5e-3, 3.0e30, -0.0, f32::MIN_POSITIVE / 4.0], -7.75)
+        .unwrap()
+        .with_loss(Loss::Huber { delta: 0.3 })
+        .unwrap()
+}
+
+fn classifier() -> LinearClassifier<3, 4> {
+    LinearClassifier::random(9, 2.0).unwrap()
+}
+
+#[test]
+fn round_trips_are_exact() {
+    let m = linear();
+    let mut buf = [0u8; encoded_len(5, 1)];
+    assert_eq!(m.to_bytes(&mut buf).unwrap(), 48);
+    let back = LinearModel::<5>::from_bytes(&buf).unwrap();
+    assert_eq!(back, m);
+    // Bit for bit, −0.0 and the subnormal included.
+    let bits = |m: &LinearModel<5>| m.weights().map(f32::to_bits);
+    assert_eq!(bits(&back), bits(&m));
+    for loss in [Loss::Squared, Loss::Absolute, Loss::Logistic] {
+        let m = LinearModel::<5>::random(1, 1.0)
+            .unwrap()
+            .with_loss(loss)
+            .unwrap();
+        m.to_bytes(&mut buf).unwrap();
+        assert_eq!(LinearModel::<5>::from_bytes(&buf).unwrap(), m);
+    }
+    let c = classifier();
+    let mut cb = [0u8; encoded_len(3, 4)];
+    assert_eq!(c.to_bytes(&mut cb).unwrap(), 24 + 4 * 16);
+    assert_eq!(LinearClassifier::<3, 4>::from_bytes(&cb).unwrap(), c);
+    let h = decode_header(&cb).unwrap();
+    assert_eq!(
+        h,
+        Header {
+            kind: Kind::Softmax,
+            d: 3,
+            k: 4
+        }
+    );
+    #[cfg(feature = "std")]
+    {
+        let d = npoa::DynLinearModel::from_bytes(&buf).unwrap();
+        let v = d.to_bytes();
+        assert_eq!(v, buf);
+        let dc = npoa::DynClassifier::from_bytes(&cb).unwrap();
+        assert_eq!(dc.to_bytes(), cb);
+    }
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let mut buf = [0u8; encoded_len(5, 1)];
+    linear().to_bytes(&mut buf).unwrap();
+    for n in 0..buf.len() {
+        assert!(
+            LinearModel::<5>::from_bytes(&buf[..n]).is_err(),
+            "length {n}"
+        );
+        assert!(decode_header(&buf[..n]).is_err());
+    }
+    let mut cb = [0u8; encoded_len(3, 4)];
+    classifier().to_bytes(&mut cb).unwrap();
+    for n in 0..cb.len() {
+        assert!(
+            LinearClassifier::<3, 4>::from_bytes(&cb[..n]).is_err(),
+            "length {n}"
+        );
+    }
+    // One byte too many is an error too.
+    let mut long = [0u8; encoded_len(5, 1) + 1];
+    long[..buf.len()].copy_from_slice(&buf);
+    assert!(LinearModel::<5>::from_bytes(&long).is_err());
+}
+
+#[test]
+fn corruptions_are_errors() {
+    let mut buf = [0u8; encoded_len(5, 1)];
+    linear().to_bytes(&mut buf).unwrap();
+    // Every single-bit flip (CRC-32 detects them all).
+    for i in 0..buf.len() {
+        for bit in 0..8 {
+            let mut c = buf;
+            c[i] ^= 1 << bit;
+            assert!(
+                LinearModel::<5>::from_bytes(&c).is_err(),
+                "byte {i} bit {bit}"
+            );
+        }
+    }
+    // Random multi-byte corruptions.
+    let mut g = SplitMix64::new(3);
+    for _ in 0..5000 {
+        let mut c = buf;
+        let k = 1 + g.below(6) as usize;
+        for _ in 0..k {
+            let i = g.below(c.len() as u64) as usize;
+            c[i] = g.next_u64() as u8;
+        }
+        if c != buf {
+            assert!(LinearModel::<5>::from_bytes(&c).is_err());
+        }
+    }
+    // Random strings.
+    for len in 0..80 {
+        let s: Vec<u8> = (0..len).map(|_| g.next_u64() as u8).collect();
+        assert!(decode_header(&s).is_err());
+    }
+}
+
+#[test]
+fn valid_checksum_but_bad_content_is_an_error() {
+    // Re-sign a corrupted body so that only the content checks can catch it.
+    let resign = |b: &mut [u8]| {
+        let n = b.len();
+        let crc = crc32(&b[..n - 4]);
+        b[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    };
+    let mut buf = [0u8; encoded_len(5, 1)];
+    linear().to_bytes(&mut buf).unwrap();
+    let mut nan = buf;
+    nan[20..24].copy_from_slice(&f32::NAN.to_le_bytes());
+    resign(&mut nan);
+    assert_eq!(
+        LinearModel::<5>::from_bytes(&nan),
+        Err(Error::NonFinite {
+            what: "w",
+            index: 0
+        })
+    );
+    let mut delta = buf;
+    delta[8..12].copy_from_slice(&(-1.0f32).to_le_bytes());
+    resign(&mut delta);
+    assert!(LinearModel::<5>::from_bytes(&delta).is_err());
+    let mut version = buf;
+    version[4] = 2;
+    resign(&mut version);
+    assert!(matches!(
+        LinearModel::<5>::from_bytes(&version),
+        Err(Error::InvalidParameter {
+            reason: "unsupported format version",
+            ..
+        })
+    ));
+    // Other dimensions or kinds.
+    assert!(matches!(
+        LinearModel::<4>::from_bytes(&buf),
+        Err(Error::LengthMismatch {
+            what: "features",
+            ..
+        })
+    ));
+    assert!(LinearClassifier::<5, 1>::from_bytes(&buf).is_err());
+    let mut cb = [0u8; encoded_len(3, 4)];
+    classifier().to_bytes(&mut cb).unwrap();
+    assert!(LinearModel::<3>::from_bytes(&cb).is_err());
+    assert!(LinearClassifier::<3, 3>::from_bytes(&cb).is_err());
+}
+
+#[test]
+fn encoding_errors() {
+    let mut small = [0u8; 10];
+    assert!(matches!(
+        linear().to_bytes(&mut small),
+        Err(Error::LengthMismatch { what: "buffer", .. })
+    ));
+    let h = Header {
+        kind: Kind::Linear(Loss::Squared),
+        d: 2,
+        k: 2,
+    };
+    let mut buf = [0u8; 64];
+    assert!(bytes::encode(h, &[0.0; 4], &[0.0; 2], &mut buf).is_err());
+    let h = Header {
+        kind: Kind::Softmax,
+        d: 0,
+        k: 2,
+    };
+    assert!(bytes::encode(h, &[], &[0.0; 2], &mut buf).is_err());
+}
