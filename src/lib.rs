@@ -45,12 +45,16 @@ pub mod bytes;
 pub mod classifier;
 pub mod clip;
 pub mod controller;
+#[cfg(feature = "std")]
+pub mod data;
 mod error;
 pub mod kernel;
 pub mod loss;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+#[cfg(feature = "std")]
+pub mod recipe;
 pub mod schedule;
 pub mod search;
 pub mod train;
@@ -63,7 +67,7 @@ pub use error::Error;
 pub use kernel::LossGrad;
 pub use model::LinearModel;
 #[cfg(feature = "std")]
-pub use std_ext::{DynClassifier, DynLinearModel, DynModel, History};
+pub use std_ext::{DynClassifier, DynLinearModel, DynModel, History, Progress};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -145,9 +145,36 @@ pub fn search<const D: usize>(
     cfg: &SearchConfig,
     on_trial: &mut dyn FnMut(&Candidate),
 ) -> Result<(Candidate, LinearModel<D>), Error> {
+    let mut best: Option<(f32, LinearModel<D>)> = None;
+    let cand = search_by(
+        cfg,
+        &mut |lr, gamma| {
+            let (score, model) = evaluate::<D>(train, val, cfg, lr, gamma)?;
+            if best.as_ref().is_none_or(|(b, _)| score < *b) {
+                best = Some((score, model));
+            }
+            Ok(score)
+        },
+        on_trial,
+    )?;
+    let model = best.map(|(_, m)| m).unwrap_or_default();
+    Ok((cand, model))
+}
+
+/// The search with the training run supplied by the caller: `evaluate(lr, gamma)` trains a
+/// candidate (for any model, of any size) and returns its validation score (lower is better;
+/// use `+∞` for a failed run). [`search`] is this with a `LinearModel<D>`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for a bad configuration; any error of `evaluate`.
+pub fn search_by(
+    cfg: &SearchConfig,
+    evaluate: &mut dyn FnMut(f32, f32) -> Result<f32, Error>,
+    on_trial: &mut dyn FnMut(&Candidate),
+) -> Result<Candidate, Error> {
     check(cfg)?;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
-    let mut best: Option<(Candidate, LinearModel<D>)> = None;
+    let mut best: Option<Candidate> = None;
     let mut current: Option<(Point, f32)> = None;
     let mut temp = match cfg.method {
         Method::Annealing { t0, .. } => f64::from(t0),
@@ -165,11 +192,12 @@ pub fn search<const D: usize>(
             _ => (unit(&mut rng), unit(&mut rng)),
         };
         let (lr, gamma) = candidate(cfg, p);
-        let (score, model) = evaluate::<D>(train, val, cfg, lr, gamma)?;
+        let score = evaluate(lr, gamma)?;
+        let score = if score.is_nan() { f32::INFINITY } else { score };
         let cand = Candidate { lr, gamma, score };
         on_trial(&cand);
-        if best.as_ref().is_none_or(|(b, _)| score < b.score) {
-            best = Some((cand, model));
+        if best.as_ref().is_none_or(|b| score < b.score) {
+            best = Some(cand);
         }
         if let Method::Annealing { cooling, .. } = cfg.method {
             let accept = match current {

@@ -333,6 +333,15 @@ impl Run for DynRun<'_> {
     }
 }
 
+/// What a watcher of a run-time sized training run sees, as it happens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Progress<'a> {
+    /// An epoch completed.
+    Epoch(&'a EpochRecord),
+    /// The controller decided something.
+    Event(&'a Event),
+}
+
 /// The controlled loop on run-time sized parameters, collecting the history.
 fn controlled_dyn(
     obj: Objective,
@@ -340,12 +349,20 @@ fn controlled_dyn(
     (data, validation): (&Dataset<'_>, Option<&Dataset<'_>>),
     config: &TrainConfig,
     controller: &mut Controller,
+    watch: &mut dyn FnMut(Progress<'_>),
 ) -> Result<History, Error> {
     let mut run = DynRun::new(w, b, config.optimizer.buffers());
     let (mut records, mut events) = (Vec::new(), Vec::new());
+    let watch = core::cell::RefCell::new(watch);
     let hooks = Hooks {
-        on_event: &mut |e: &Event| events.push(*e),
-        on_epoch: &mut |r: &EpochRecord| records.push(*r),
+        on_event: &mut |e: &Event| {
+            events.push(*e);
+            (watch.borrow_mut())(Progress::Event(e));
+        },
+        on_epoch: &mut |r: &EpochRecord| {
+            records.push(*r);
+            (watch.borrow_mut())(Progress::Epoch(r));
+        },
     };
     let summary = controlled_loop(
         &mut run,
@@ -378,7 +395,8 @@ fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
 
 impl DynLinearModel {
     /// Trains in place under a strategy [`Controller`] (as [`crate::train::fit_controlled`]:
-    /// the model returned is the best seen), and returns the history.
+    /// the model returned is the best seen), and returns the history; `watch` sees each epoch
+    /// and event as it happens.
     ///
     /// # Errors
     /// As [`crate::train::fit_controlled`]; on error the model is unchanged.
@@ -388,6 +406,7 @@ impl DynLinearModel {
         validation: Option<&Dataset<'_>>,
         config: &TrainConfig,
         controller: &mut Controller,
+        watch: &mut dyn FnMut(Progress<'_>),
     ) -> Result<History, Error> {
         let mut b = vec![self.b];
         let out = controlled_dyn(
@@ -396,6 +415,7 @@ impl DynLinearModel {
             (data, validation),
             config,
             controller,
+            watch,
         );
         self.b = b[0];
         out
@@ -451,7 +471,8 @@ impl DynLinearModel {
 }
 
 impl DynClassifier {
-    /// Trains in place under a strategy [`Controller`] and returns the history.
+    /// Trains in place under a strategy [`Controller`] and returns the history; `watch` sees
+    /// each epoch and event as it happens.
     ///
     /// # Errors
     /// As [`crate::train::fit_controlled`]; on error the classifier is unchanged.
@@ -461,6 +482,7 @@ impl DynClassifier {
         validation: Option<&Dataset<'_>>,
         config: &TrainConfig,
         controller: &mut Controller,
+        watch: &mut dyn FnMut(Progress<'_>),
     ) -> Result<History, Error> {
         controlled_dyn(
             Objective::Softmax,
@@ -468,6 +490,7 @@ impl DynClassifier {
             (data, validation),
             config,
             controller,
+            watch,
         )
     }
 
@@ -559,5 +582,51 @@ impl DynModel {
             DynModel::Linear(m) => m.w.len(),
             DynModel::Classifier(m) => m.d,
         }
+    }
+}
+
+impl DynLinearModel {
+    /// Folds a standardisation into a model trained on standardised features, so that it
+    /// predicts on raw ones ([`crate::data::Standardizer::fold`]).
+    ///
+    /// # Errors
+    /// As [`crate::data::Standardizer::fold`]; the model is unchanged then.
+    pub fn unstandardize(&mut self, s: &crate::data::Standardizer) -> Result<(), Error> {
+        let mut b = [self.b];
+        s.fold(&mut self.w, &mut b)?;
+        self.b = b[0];
+        Ok(())
+    }
+}
+
+impl DynClassifier {
+    /// Folds a standardisation into the classifier ([`crate::data::Standardizer::fold`]).
+    ///
+    /// # Errors
+    /// As [`crate::data::Standardizer::fold`]; the classifier is unchanged then.
+    pub fn unstandardize(&mut self, s: &crate::data::Standardizer) -> Result<(), Error> {
+        s.fold(&mut self.w, &mut self.b)
+    }
+
+    /// Class probabilities of one sample into `out` (length `k`), softmax in `f64`.
+    ///
+    /// # Errors
+    /// As [`logits`](Self::logits).
+    pub fn predict_proba(&self, x: &[f32], out: &mut [f32]) -> Result<(), Error> {
+        self.logits(x, out)?;
+        let m = out
+            .iter()
+            .fold(f64::NEG_INFINITY, |a, &v| a.max(f64::from(v)));
+        let e: Vec<f64> = out.iter().map(|&v| libm::exp(f64::from(v) - m)).collect();
+        let s: f64 = e.iter().sum();
+        for (o, ei) in out.iter_mut().zip(e) {
+            *o = (ei / s) as f32;
+        }
+        Ok(())
+    }
+
+    /// Classes.
+    pub fn classes(&self) -> usize {
+        self.b.len()
     }
 }

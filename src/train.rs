@@ -34,6 +34,12 @@ pub struct Dataset<'a> {
 }
 
 impl<'a> Dataset<'a> {
+    /// A dataset whose checks the caller already did (an owner that checked at construction).
+    #[cfg(feature = "std")]
+    pub(crate) const fn prechecked(x: &'a [f32], y: &'a [f32], d: usize) -> Self {
+        Self { x, y, d }
+    }
+
     /// Checks shapes and values once (one pass over the data), so that training needs no
     /// further checks.
     ///

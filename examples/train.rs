@@ -1,0 +1,606 @@
+//! Train a model on a CSV file.
+//!
+//! ```sh
+//! cargo run --release --example train -- DATA.csv                      # linear regression
+//! cargo run --release --example train -- DATA.csv --loss logistic --standardize --plot run.svg
+//! cargo run --release --example train -- DATA.csv --loss softmax --optimizer adam --save m.npoa
+//! ```
+//!
+//! The CSV has a header; the target is the last column unless `--target` names another (by name
+//! or index). Every other column is a feature. The run can split off a validation set
+//! (`--val-fraction`; the default 0 trains on everything), optionally standardises the features (fitted on
+//! the training split and folded back into the model, so that everything saved or printed
+//! works on raw features), trains under the strategy controller, and reports. `--json` makes
+//! the last line of stdout one JSON object with the outcome.
+
+#[path = "shared/mod.rs"]
+mod shared;
+
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use npoa::controller::EventKind;
+use npoa::data::{DynDataset, Standardizer, Table};
+use npoa::loss::{Loss, Objective};
+use npoa::optim::{Regularization, Rule};
+use npoa::recipe::Recipe;
+use npoa::schedule::Schedule;
+use npoa::search::{Method, SearchConfig, search_by};
+use npoa::train::{EpochRecord, TrainConfig};
+use npoa::{DynModel, History, Progress};
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LossArg {
+    Squared,
+    Huber,
+    Absolute,
+    Logistic,
+    Softmax,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OptArg {
+    Sgd,
+    Momentum,
+    Nesterov,
+    Adam,
+    Adamw,
+    Averaged,
+    Ftrl,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ScheduleArg {
+    Constant,
+    Cosine,
+    Exponential,
+    Step,
+    Onecycle,
+}
+
+/// Train an npoa model on a CSV file.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// The CSV file (header line, then numbers).
+    data: String,
+    /// Target column, by name or index from 0 (default: the last).
+    #[arg(long)]
+    target: Option<String>,
+    /// The loss (softmax: classes are the target's integer values).
+    #[arg(long, value_enum, default_value = "squared")]
+    loss: LossArg,
+    /// Huber's threshold δ.
+    #[arg(long, default_value_t = 1.0)]
+    delta: f32,
+    /// The update rule.
+    #[arg(long, value_enum, default_value = "sgd")]
+    optimizer: OptArg,
+    /// Learning rate: `auto` (the stable rate of the data for the loss) or a number.
+    #[arg(long, default_value = "auto")]
+    lr: String,
+    /// Rate schedule over the epochs.
+    #[arg(long, value_enum, default_value = "constant")]
+    schedule: ScheduleArg,
+    /// Decay factor of the exponential / step schedules.
+    #[arg(long, default_value_t = 0.5)]
+    gamma: f32,
+    /// Epochs.
+    #[arg(long, default_value_t = 200)]
+    epochs: u32,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// L1 penalty λ1 (FTRL: its own, on the cumulative loss).
+    #[arg(long, default_value_t = 0.0)]
+    l1: f32,
+    /// L2 penalty λ2 (AdamW: the decoupled weight decay; FTRL: its own).
+    #[arg(long, default_value_t = 0.0)]
+    l2: f32,
+    /// Standardise the features (fitted on the training split, folded back into the model).
+    #[arg(long)]
+    standardize: bool,
+    /// Fraction of rows held out for validation (0, the default, trains on everything and the
+    /// controller watches the training loss; with a validation split it keeps the model that
+    /// is best on it).
+    #[arg(long, default_value_t = 0.0)]
+    val_fraction: f32,
+    /// Stop after this many epochs without improvement of the validation loss.
+    #[arg(long)]
+    early_stop: Option<u32>,
+    /// Seed of the split, the shuffling and the search.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Search the initial rate and its exponential decay with this many training runs.
+    #[arg(long)]
+    search: Option<u32>,
+    /// Print a summary line every this many epochs.
+    #[arg(long, default_value_t = 10)]
+    every: u32,
+    /// No progress bar, no per-epoch lines.
+    #[arg(long)]
+    quiet: bool,
+    /// Write the loss curves (log scale), the rate and the events as SVG.
+    #[arg(long)]
+    plot: Option<String>,
+    /// Save the model bytes (npoa::bytes) to this file.
+    #[arg(long)]
+    save: Option<String>,
+    /// Write `pub const` weights and bias as Rust source.
+    #[arg(long)]
+    export_rust: Option<String>,
+    /// Write the weights and bias as a C header.
+    #[arg(long)]
+    export_c: Option<String>,
+    /// Write the final model's predictions on every row of the file, one per line.
+    #[arg(long)]
+    predictions: Option<String>,
+    /// The last line of stdout is a JSON object with the outcome.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn loss_of(args: &Args) -> Option<Loss> {
+    match args.loss {
+        LossArg::Squared => Some(Loss::Squared),
+        LossArg::Huber => Some(Loss::Huber { delta: args.delta }),
+        LossArg::Absolute => Some(Loss::Absolute),
+        LossArg::Logistic => Some(Loss::Logistic),
+        LossArg::Softmax => None,
+    }
+}
+
+fn rule_of(args: &Args) -> Rule {
+    match args.optimizer {
+        OptArg::Sgd => Rule::Sgd,
+        OptArg::Momentum => Rule::momentum(0.9),
+        OptArg::Nesterov => Rule::nesterov(0.9),
+        OptArg::Adam => Rule::ADAM,
+        OptArg::Adamw => Rule::ADAMW,
+        OptArg::Averaged => Rule::Averaged { start: 1 },
+        OptArg::Ftrl => Rule::Ftrl {
+            beta: 1.0,
+            l1: args.l1,
+            l2: args.l2,
+        },
+    }
+}
+
+fn schedule_of(args: &Args) -> Schedule {
+    match args.schedule {
+        ScheduleArg::Constant => Schedule::Constant,
+        ScheduleArg::Cosine => Schedule::Cosine {
+            t_max: args.epochs.max(1),
+            eta_min: 0.0,
+        },
+        ScheduleArg::Exponential => Schedule::Exponential { gamma: args.gamma },
+        ScheduleArg::Step => Schedule::Step {
+            step_size: (args.epochs / 4).max(1),
+            gamma: args.gamma,
+        },
+        ScheduleArg::Onecycle => Schedule::OneCycle {
+            total_steps: args.epochs.max(2),
+            pct_start: 0.3,
+            div_factor: 25.0,
+            final_div_factor: 1e4,
+            anneal: npoa::schedule::Anneal::Cos,
+        },
+    }
+}
+
+fn run(args: &Args) -> Res<()> {
+    let table = Table::read(&args.data)?;
+    let target = match &args.target {
+        Some(t) => Some(
+            table
+                .column(t)
+                .ok_or_else(|| format!("{}: no column {t:?} in the header", args.data))?,
+        ),
+        None => None,
+    };
+    let all = table.dataset(target)?;
+    let (d, n) = (all.features(), all.len());
+    let objective = loss_of(args).map_or(Objective::Softmax, Objective::Single);
+    let classes = all.y().iter().fold(0.0f32, |a, &v| a.max(v)) as usize + 1;
+    let split = all.split(args.val_fraction, 0.0, args.seed)?;
+    let lr = if args.lr == "auto" {
+        None
+    } else {
+        Some(
+            args.lr
+                .parse::<f32>()
+                .map_err(|_| format!("--lr: not a number or auto: {:?}", args.lr))?,
+        )
+    };
+    let mut recipe = Recipe {
+        objective,
+        classes,
+        optimizer: rule_of(args),
+        learning_rate: lr,
+        schedule: schedule_of(args),
+        epochs: args.epochs,
+        batch_size: args.batch,
+        regularization: if matches!(args.optimizer, OptArg::Ftrl) {
+            Regularization::NONE
+        } else {
+            Regularization {
+                l1: args.l1,
+                l2: args.l2,
+                ..Regularization::NONE
+            }
+        },
+        standardize: args.standardize,
+        early_stop: args.early_stop,
+        seed: args.seed,
+        ..Recipe::default()
+    };
+    let (tr, va) = (&split.train, split.validation.as_ref());
+    if let Some(budget) = args.search {
+        let Some(va) = va else {
+            return Err("--search needs a validation split (--val-fraction > 0)".into());
+        };
+        // The rate the recipe would pick, on the data it would train on.
+        let scaled = if args.standardize {
+            Standardizer::fit(tr).apply(tr)?
+        } else {
+            tr.clone()
+        };
+        let auto = recipe.rate_for(&scaled)?;
+        let cfg = SearchConfig {
+            lr: (auto / 30.0, auto * 3.0),
+            gamma: (0.9, 1.0),
+            method: Method::Random,
+            budget,
+            seed: args.seed,
+            train: TrainConfig::default(),
+        };
+        let best = search_by(
+            &cfg,
+            &mut |lr, gamma| {
+                let r = Recipe {
+                    learning_rate: Some(lr),
+                    schedule: Schedule::Exponential { gamma },
+                    ..recipe
+                };
+                Ok(r.fit(tr, Some(va), &mut |_| {})
+                    .map_or(f32::INFINITY, |(_, h)| h.summary.best_metric))
+            },
+            &mut |c| {
+                if !args.quiet {
+                    eprintln!(
+                        "search: lr {:.5} gamma {:.4} -> validation loss {:.6}",
+                        c.lr, c.gamma, c.score
+                    );
+                }
+            },
+        )?;
+        println!(
+            "search: best lr {:.5}, gamma {:.4} (validation loss {:.6})",
+            best.lr, best.gamma, best.score
+        );
+        recipe.learning_rate = Some(best.lr);
+        recipe.schedule = Schedule::Exponential { gamma: best.gamma };
+    }
+    println!(
+        "{}: {n} rows, {d} features; training on {}, validating on {}; loss {:?}, optimizer {:?}",
+        args.data,
+        tr.len(),
+        va.map_or(0, DynDataset::len),
+        args.loss,
+        args.optimizer
+    );
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::with_draw_target(
+            Some(u64::from(args.epochs)),
+            ProgressDrawTarget::stderr(),
+        );
+        b.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} epochs {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let every = args.every.max(1);
+    let (model, history) = recipe.fit(tr, va, &mut |p| match p {
+        Progress::Epoch(r) => {
+            bar.set_position(u64::from(r.epoch));
+            bar.set_message(format!("loss {:.4e}", r.metric));
+            if !args.quiet && r.epoch % every == 0 {
+                bar.suspend(|| {
+                    println!(
+                        "epoch {:5}  train {:.6e}  {} {:.6e}  lr {:.3e}  zeros {}",
+                        r.epoch,
+                        r.train_loss,
+                        if va.is_some() { "val" } else { "metric" },
+                        r.metric,
+                        r.learning_rate,
+                        r.zeros
+                    )
+                });
+            }
+        }
+        Progress::Event(e) => {
+            if !args.quiet && !matches!(e.kind, EventKind::Improved { .. }) {
+                bar.suspend(|| println!("epoch {:5}  event: {:?}", e.epoch, e.kind));
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+    let (_, train_metrics) = shared::predict(&model, tr)?;
+    let val_metrics = match va {
+        Some(v) => Some(shared::predict(&model, v)?.1),
+        None => None,
+    };
+    let stop = history
+        .summary
+        .stop
+        .map_or("max_epochs".to_string(), |s| format!("{s:?}"));
+    println!(
+        "done: {} epochs, {} steps, stop: {stop}, best validation loss {:.6e}, rollbacks {}",
+        history.summary.epochs,
+        history.summary.steps,
+        history.summary.best_metric,
+        history.summary.rollbacks
+    );
+    println!("train: {}", train_metrics.line());
+    if let Some(v) = &val_metrics {
+        println!("validation: {}", v.line());
+    }
+    let bytes = model.to_bytes();
+    if let Some(path) = &args.save {
+        std::fs::write(path, &bytes).map_err(|e| format!("{path}: {e}"))?;
+        println!("saved {} bytes to {path}", bytes.len());
+    }
+    let (weights, biases, kk) = match &model {
+        DynModel::Linear(m) => (m.weights().to_vec(), vec![m.bias()], 1),
+        DynModel::Classifier(c) => (c.weights().to_vec(), c.biases().to_vec(), c.classes()),
+    };
+    if let Some(path) = &args.export_rust {
+        std::fs::write(path, export_rust(&weights, &biases, d, kk))
+            .map_err(|e| format!("{path}: {e}"))?;
+    }
+    if let Some(path) = &args.export_c {
+        std::fs::write(path, export_c(&weights, &biases, d, kk))
+            .map_err(|e| format!("{path}: {e}"))?;
+    }
+    if let Some(path) = &args.predictions {
+        let (p, _) = shared::predict(&model, &all)?;
+        let text: String = p.iter().map(|v| format!("{v:?}\n")).collect();
+        std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
+    }
+    if let Some(path) = &args.plot {
+        std::fs::write(path, plot_svg(&history, va.is_some()))
+            .map_err(|e| format!("{path}: {e}"))?;
+    }
+    if args.json {
+        let loss = format!("{:?}", args.loss).to_lowercase();
+        let model_json = if kk == 1 {
+            serde_json::json!({"weights": weights, "bias": biases[0]})
+        } else {
+            let rows: Vec<Vec<f32>> = weights.chunks(d).map(<[f32]>::to_vec).collect();
+            serde_json::json!({"weights": rows, "bias": biases})
+        };
+        let events: Vec<serde_json::Value> = history
+            .events
+            .iter()
+            .map(|e| serde_json::json!({"epoch": e.epoch, "event": format!("{:?}", e.kind)}))
+            .collect();
+        let out = serde_json::json!({
+            "loss": loss,
+            "epochs": history.summary.epochs,
+            "stop_reason": stop,
+            "train": train_metrics.json(),
+            "validation": val_metrics.map(|m| m.json()),
+            "model": model_json,
+            "events": events,
+        });
+        println!("{out}");
+    }
+    Ok(())
+}
+
+/// Rust source with the exact weights (`{:?}` prints the shortest literal that parses back to
+/// the same `f32`).
+fn export_rust(w: &[f32], b: &[f32], d: usize, k: usize) -> String {
+    let list = |v: &[f32]| {
+        v.iter()
+            .map(|x| format!("{x:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut s =
+        String::from("// Generated by npoa's `train` example: the model in raw feature space.\n");
+    if k == 1 {
+        let _ = writeln!(s, "pub const FEATURES: usize = {d};");
+        let _ = writeln!(s, "pub const WEIGHTS: [f32; FEATURES] = [{}];", list(w));
+        let _ = writeln!(s, "pub const BIAS: f32 = {:?};", b[0]);
+    } else {
+        let _ = writeln!(
+            s,
+            "pub const FEATURES: usize = {d};\npub const CLASSES: usize = {k};"
+        );
+        let _ = writeln!(s, "pub const WEIGHTS: [[f32; FEATURES]; CLASSES] = [");
+        for row in w.chunks(d) {
+            let _ = writeln!(s, "    [{}],", list(row));
+        }
+        let _ = writeln!(s, "];\npub const BIASES: [f32; CLASSES] = [{}];", list(b));
+    }
+    s
+}
+
+/// A C header with the exact weights (shortest round-trip decimal, `f` suffix).
+fn export_c(w: &[f32], b: &[f32], d: usize, k: usize) -> String {
+    let lit = |x: &f32| {
+        let s = format!("{x:?}");
+        if s.contains(['.', 'e']) {
+            format!("{s}f")
+        } else {
+            format!("{s}.0f")
+        }
+    };
+    let list = |v: &[f32]| v.iter().map(lit).collect::<Vec<_>>().join(", ");
+    let mut s = String::from(
+        "/* Generated by npoa's `train` example: the model in raw feature space. */\n#ifndef NPOA_MODEL_H\n#define NPOA_MODEL_H\n",
+    );
+    let _ = writeln!(s, "#define NPOA_FEATURES {d}\n#define NPOA_OUTPUTS {k}");
+    let _ = writeln!(
+        s,
+        "static const float NPOA_WEIGHTS[NPOA_OUTPUTS][NPOA_FEATURES] = {{"
+    );
+    for row in w.chunks(d) {
+        let _ = writeln!(s, "    {{{}}},", list(row));
+    }
+    let _ = writeln!(
+        s,
+        "}};\nstatic const float NPOA_BIASES[NPOA_OUTPUTS] = {{{}}};\n#endif",
+        list(b)
+    );
+    s
+}
+
+/// Training and validation loss per epoch on a log scale, the rate on a second (log) axis,
+/// and the controller's rate changes, rollbacks and stop as vertical marks.
+fn plot_svg(h: &History, validation: bool) -> String {
+    let (w, ht, l, r, t, bm) = (800.0f64, 450.0f64, 70.0, 70.0, 30.0, 50.0);
+    let recs: &[EpochRecord] = &h.records;
+    let n = recs.len().max(1) as f64;
+    let pos = |v: f32| v.is_finite() && v > 0.0;
+    let logs = |f: &dyn Fn(&EpochRecord) -> f32| {
+        recs.iter()
+            .map(f)
+            .filter(|v| pos(*v))
+            .map(|v| f64::from(v).log10())
+            .collect::<Vec<_>>()
+    };
+    let range = |v: &[f64]| {
+        let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        if lo.is_finite() && hi.is_finite() {
+            if hi - lo < 1e-9 {
+                (lo - 0.5, hi + 0.5)
+            } else {
+                (lo, hi)
+            }
+        } else {
+            (0.0, 1.0)
+        }
+    };
+    let mut lv = logs(&|e| e.train_loss);
+    lv.extend(logs(&|e| e.metric));
+    let (ylo, yhi) = range(&lv);
+    let (rlo, rhi) = range(&logs(&|e| e.learning_rate));
+    let x = |epoch: u32| l + (f64::from(epoch) - 1.0) / (n - 1.0).max(1.0) * (w - l - r);
+    let y = |v: f64, lo: f64, hi: f64| t + (hi - v) / (hi - lo) * (ht - t - bm);
+    let path = |f: &dyn Fn(&EpochRecord) -> f32, lo: f64, hi: f64| {
+        let mut p = String::new();
+        for e in recs.iter().filter(|e| pos(f(e))) {
+            let _ = write!(
+                p,
+                "{}{:.1},{:.1} ",
+                if p.is_empty() { "M" } else { "L" },
+                x(e.epoch),
+                y(f64::from(f(e)).log10(), lo, hi)
+            );
+        }
+        p
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{ht}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<rect x="{l}" y="{t}" width="{}" height="{}" fill="none" stroke="black"/>"#,
+        w - l - r,
+        ht - t - bm
+    );
+    // Decades on the loss axis, the rate axis's ends.
+    for dec in (ylo.floor() as i32)..=(yhi.ceil() as i32) {
+        let v = f64::from(dec);
+        if v < ylo || v > yhi {
+            continue;
+        }
+        let yy = y(v, ylo, yhi);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{l}" x2="{}" y1="{yy:.1}" y2="{yy:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">1e{dec}</text>"##,
+            w - r,
+            l - 5.0,
+            yy + 4.0
+        );
+    }
+    for (v, anchor) in [(rlo, rlo), (rhi, rhi)] {
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{:.1}" fill="green">{:.2e}</text>"#,
+            w - r + 5.0,
+            y(anchor, rlo, rhi) + 4.0,
+            10f64.powf(v)
+        );
+    }
+    for e in &h.events {
+        let (color, label) = match e.kind {
+            EventKind::RateChanged { .. } => ("orange", "rate"),
+            EventKind::RolledBack { .. } => ("red", "rollback"),
+            EventKind::Stopped(_) => ("black", "stop"),
+            EventKind::Improved { .. } => continue,
+        };
+        let xx = x(e.epoch);
+        let _ = writeln!(
+            s,
+            r#"<line x1="{xx:.1}" x2="{xx:.1}" y1="{t}" y2="{}" stroke="{color}" stroke-dasharray="4,3"><title>epoch {}: {label}</title></line>"#,
+            ht - bm,
+            e.epoch
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<path d="{}" fill="none" stroke="steelblue" stroke-width="1.5"/>"#,
+        path(&|e| e.train_loss, ylo, yhi)
+    );
+    if validation {
+        let _ = writeln!(
+            s,
+            r#"<path d="{}" fill="none" stroke="crimson" stroke-width="1.5"/>"#,
+            path(&|e| e.metric, ylo, yhi)
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<path d="{}" fill="none" stroke="green" stroke-width="1" stroke-dasharray="2,2"/>"#,
+        path(&|e| e.learning_rate, rlo, rhi)
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="middle">epoch (1 … {})</text>"#,
+        (l + w - r) / 2.0,
+        ht - 15.0,
+        recs.len()
+    );
+    let legend = if validation {
+        "training loss (blue), validation loss (red), learning rate (green, right axis); dashed lines: rate changes (orange), rollbacks (red), stop (black)"
+    } else {
+        "training loss (blue), training metric (red), learning rate (green, right axis)"
+    };
+    let _ = writeln!(s, r#"<text x="{l}" y="18">{legend}</text>"#);
+    let _ = writeln!(s, "</svg>");
+    s
+}
