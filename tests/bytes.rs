@@ -199,3 +199,25 @@ fn encoding_errors() {
     };
     assert!(bytes::encode(h, &[], &[0.0; 2], &mut buf).is_err());
 }
+
+/// Writes valid model strings as fuzz seeds (`cargo test --test bytes -- --ignored write_fuzz_seeds`).
+#[test]
+#[ignore = "writes fuzz/seeds/model_bytes"]
+fn write_fuzz_seeds() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds/model_bytes");
+    let mut buf = [0u8; encoded_len(5, 1)];
+    linear().to_bytes(&mut buf).unwrap();
+    std::fs::write(format!("{dir}/linear5_huber"), buf).unwrap();
+    let mut b4 = [0u8; encoded_len(4, 1)];
+    LinearModel::<4>::random(2, 1.0)
+        .unwrap()
+        .to_bytes(&mut b4)
+        .unwrap();
+    std::fs::write(format!("{dir}/linear4"), b4).unwrap();
+    let mut cb = [0u8; encoded_len(2, 3)];
+    LinearClassifier::<2, 3>::random(3, 1.0)
+        .unwrap()
+        .to_bytes(&mut cb)
+        .unwrap();
+    std::fs::write(format!("{dir}/softmax2x3"), cb).unwrap();
+}

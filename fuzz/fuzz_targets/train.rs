@@ -1,0 +1,176 @@
+//! The whole training loop on arbitrary small data and settings.
+//!
+//! Properties: no panic; the result is an `Err` with the model (and the optimizer state)
+//! unchanged, bit for bit, or `Ok` with a finite model and finite state.
+#![no_main]
+
+mod input;
+
+use input::Input;
+use libfuzzer_sys::fuzz_target;
+use npoa::controller::{Controller, ControllerConfig};
+use npoa::loss::Loss;
+use npoa::optim::{OptimState, Regularization, Rule};
+use npoa::train::{Dataset, FixedRate, TrainConfig, fit_controlled_with, fit_with};
+use npoa::{LinearClassifier, LinearModel};
+
+const D: usize = 3;
+
+fn bits<T: core::fmt::Debug>(v: &T) -> String {
+    format!("{v:?}")
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut inp = Input(data);
+    let bounded = inp.byte() % 4 != 0;
+    let val = |i: &mut Input| if bounded { i.small() } else { i.raw_f32() };
+    let n = inp.range(1, 24);
+    let x: Vec<f32> = (0..n * D).map(|_| val(&mut inp)).collect();
+    let mut y: Vec<f32> = (0..n).map(|_| val(&mut inp)).collect();
+    let loss = match inp.byte() % 5 {
+        0 => Loss::Squared,
+        1 => Loss::Huber {
+            delta: val(&mut inp).abs(),
+        },
+        2 => Loss::Absolute,
+        3 => Loss::Logistic,
+        _ => Loss::Squared,
+    };
+    let softmax = inp.byte() % 4 == 0;
+    if loss == Loss::Logistic && inp.byte() % 2 == 0 {
+        y = y.iter().map(|v| f32::from(*v > 0.0)).collect();
+    }
+    if softmax && inp.byte() % 4 != 0 {
+        y = y.iter().map(|v| (v.abs() as u32 % 3) as f32).collect();
+    }
+    let rule = match inp.byte() % 7 {
+        0 => Rule::Sgd,
+        1 => Rule::momentum(val(&mut inp)),
+        2 => Rule::nesterov(0.9),
+        3 => Rule::ADAM,
+        4 => Rule::ADAMW,
+        5 => Rule::Averaged {
+            start: inp.range(0, 5) as u64,
+        },
+        _ => Rule::Ftrl {
+            beta: 1.0,
+            l1: val(&mut inp),
+            l2: 0.1,
+        },
+    };
+    let reg = if matches!(rule, Rule::Ftrl { .. }) || inp.byte() % 2 == 0 {
+        Regularization::NONE
+    } else {
+        Regularization {
+            l1: val(&mut inp).abs(),
+            l2: val(&mut inp).abs(),
+            bias: inp.byte() % 2 == 0,
+            bounds: if inp.byte() % 3 == 0 {
+                Some((val(&mut inp), val(&mut inp)))
+            } else {
+                None
+            },
+        }
+    };
+    let lr = if bounded {
+        val(&mut inp).abs() * 2.0
+    } else {
+        inp.raw_f32()
+    };
+    let cfg = TrainConfig {
+        learning_rate: lr,
+        epochs: inp.range(0, 6) as u32,
+        batch_size: inp.range(0, 8),
+        shuffle: inp.byte() % 2 == 0,
+        seed: u64::from(inp.byte()),
+        optimizer: rule,
+        regularization: reg,
+    };
+    let controlled = inp.byte() % 2 == 0;
+    let Ok(data) = Dataset::new(&x, &y, D) else {
+        return;
+    };
+    let w0 = [val(&mut inp), val(&mut inp), val(&mut inp)];
+    let b0 = val(&mut inp);
+    if softmax {
+        let Ok(mut m) = LinearClassifier::<D, 3>::new([w0; 3], [b0; 3]) else {
+            return;
+        };
+        let mut st = OptimState::<LinearClassifier<D, 3>>::new();
+        let (before, st_before) = (m, bits(&st));
+        let r = if controlled {
+            match ControllerConfig::constant(lr).and_then(Controller::new) {
+                Ok(mut ctl) => fit_controlled_with(
+                    &mut m,
+                    &mut st,
+                    &data,
+                    None,
+                    &cfg,
+                    &mut ctl,
+                    &mut |_| {},
+                    &mut |_| {},
+                )
+                .map(|_| ()),
+                Err(_) => return,
+            }
+        } else {
+            fit_with(&mut m, &mut st, &data, &cfg, FixedRate).map(|_| ())
+        };
+        match r {
+            Err(_) => {
+                assert_eq!(m, before, "an Err leaves the model unchanged");
+                assert_eq!(bits(&st), st_before);
+            }
+            Ok(()) => {
+                assert!(
+                    m.weights()
+                        .as_flattened()
+                        .iter()
+                        .chain(m.biases())
+                        .all(|v| v.is_finite())
+                );
+            }
+        }
+    } else {
+        let Ok(m0) = LinearModel::<D>::new(w0, b0) else {
+            return;
+        };
+        let Ok(mut m) = m0.with_loss(loss) else {
+            return;
+        };
+        let mut st = OptimState::<LinearModel<D>>::new();
+        let before = m;
+        let r = if controlled {
+            match ControllerConfig::constant(lr).and_then(Controller::new) {
+                Ok(mut ctl) => fit_controlled_with(
+                    &mut m,
+                    &mut st,
+                    &data,
+                    None,
+                    &cfg,
+                    &mut ctl,
+                    &mut |_| {},
+                    &mut |_| {},
+                )
+                .map(|_| ()),
+                Err(_) => return,
+            }
+        } else {
+            fit_with(&mut m, &mut st, &data, &cfg, FixedRate).map(|_| ())
+        };
+        match r {
+            Err(_) => assert_eq!(m, before, "an Err leaves the model unchanged"),
+            Ok(()) => {
+                assert!(m.weights().iter().all(|v| v.is_finite()) && m.bias().is_finite());
+                for i in 0..2 {
+                    if let Some((a, b)) = st.buffer(i) {
+                        assert!(
+                            a.iter().chain(b.iter()).all(|v| v.is_finite()),
+                            "finite state"
+                        );
+                    }
+                }
+            }
+        }
+    }
+});
