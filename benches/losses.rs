@@ -6,7 +6,10 @@
 //! 64 MiB (beyond the caches). Throughput is the bytes of `x` (`n·d·4`), as in
 //! `benches/kernels.rs`, so the `thrpt` column compares directly with `fused/d<d>` there.
 //!
-//! 72 benchmarks, about 2 minutes. Filter with a regex (`-- 'fused_softmax/k10'`); `--test`
+//! `subnormal/d32` times the SIMD Huber kernel on normal data against the same data scaled into
+//! the subnormal range.
+//!
+//! 74 benchmarks, about 2 minutes. Filter with a regex (`-- 'fused_softmax/k10'`); `--test`
 //! runs each once. Before a case in L2 is first timed, the two paths are checked against each
 //! other (relative 1e-3 of the largest magnitude). Not beyond the caches: there the scalar
 //! reference sums the weight gradient of millions of samples sequentially in `f32` and drifts
@@ -196,6 +199,35 @@ fn losses(c: &mut Criterion) {
     }
 }
 
+/// The SIMD fused kernel on normal data and on the same data scaled into the subnormal range
+/// (`x·2⁻¹³⁰`, `w` normal: every product and partial sum is subnormal), d = 32, 64 KiB of `x`.
+/// Group `subnormal/d32`, functions `normal` and `subnormal`: the README states the ratio.
+fn subnormal(c: &mut Criterion) {
+    let (d, n) = (32usize, 512usize);
+    let x = make_x(n * d * 4);
+    let case = case(Loss::Squared, &x, n, d);
+    let tiny: Vec<f32> = x.iter().map(|v| v * 2f32.powi(-130)).collect();
+    let ytiny: Vec<f32> = case.y.iter().map(|v| v * 2f32.powi(-130)).collect();
+    let mut group = c.benchmark_group(format!("subnormal/d{d}"));
+    group.throughput(Throughput::Bytes((n * d * 4) as u64));
+    for (name, xs, ys) in [("normal", &x, &case.y), ("subnormal", &tiny, &ytiny)] {
+        let mut g = vec![0.0f32; d];
+        group.bench_function(name, |bench| {
+            bench.iter(|| {
+                (SIMD.fused_with)(
+                    Loss::Huber { delta: 1.0 },
+                    black_box(xs),
+                    black_box(ys),
+                    black_box(&case.w),
+                    black_box(0.0),
+                    black_box(&mut g),
+                )
+            });
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -203,6 +235,6 @@ criterion_group! {
         .measurement_time(Duration::from_secs(1))
         .sample_size(20)
         .without_plots();
-    targets = losses
+    targets = losses, subnormal
 }
 criterion_main!(benches);

@@ -285,7 +285,10 @@ impl Controller {
     pub fn rate(&self, t: u64) -> f32 {
         let r = f64::from(self.cfg.schedule.rate(t)) * f64::from(self.scale);
         let r = if r.is_nan() { 0.0 } else { r };
-        r.clamp(f64::from(self.cfg.min_lr), f64::from(self.cfg.max_lr)) as f32
+        // `max` then `min`, not `clamp`, which would keep a panic path for `min > max`
+        // (impossible after `Controller::new`'s checks, but the optimiser cannot know).
+        r.max(f64::from(self.cfg.min_lr))
+            .min(f64::from(self.cfg.max_lr)) as f32
     }
 
     /// The best metric so far (`+∞` before the first finite one).

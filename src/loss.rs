@@ -107,7 +107,7 @@ impl Loss {
         let r = z - y;
         round(match *self {
             Loss::Squared => 2.0 * r,
-            Loss::Huber { delta } => r.clamp(-f64::from(delta), f64::from(delta)),
+            Loss::Huber { delta } => r.max(-f64::from(delta)).min(f64::from(delta)),
             Loss::Absolute => {
                 if r > 0.0 {
                     1.0

@@ -335,8 +335,13 @@ pub(crate) fn finish_average(rule: Rule, (w, b): (&mut [f32], &mut [f32]), st: &
     if let Rule::Averaged { start } = rule
         && *st.t >= start
     {
-        w.copy_from_slice(st.a.0);
-        b.copy_from_slice(st.a.1);
+        for (d, s) in w
+            .iter_mut()
+            .zip(st.a.0.iter())
+            .chain(b.iter_mut().zip(st.a.1.iter()))
+        {
+            *d = *s;
+        }
     }
 }
 

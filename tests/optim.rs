@@ -1002,3 +1002,11 @@ fn averaged_sgd_returns_the_average_and_std_models_agree() {
         }
     }
 }
+
+#[test]
+fn footprint_table_of_the_readme() {
+    assert_eq!(core::mem::size_of::<LinearModel<8>>(), 44);
+    assert_eq!(OptimState::<LinearModel<8>, 0>::BYTES, 8);
+    assert_eq!(OptimState::<LinearModel<8>, 1>::BYTES, 48);
+    assert_eq!(OptimState::<LinearModel<8>, 2>::BYTES, 80);
+}

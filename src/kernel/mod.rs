@@ -213,7 +213,7 @@ pub const fn block_len(d: usize) -> usize {
     if d < 8 {
         return 256;
     }
-    let rows = (8192 / d) / 8 * 8;
+    let rows = (8192 / simd::nz(d)) / 8 * 8;
     if rows < 32 {
         32
     } else if rows > 256 {

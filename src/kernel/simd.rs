@@ -50,6 +50,14 @@ fn load_padded(c: &[f32]) -> f32x8 {
     f32x8::new(a)
 }
 
+/// `n`, or 1 for 0: a chunk size or divisor the optimiser can see is never zero, so that no
+/// panic path for a zero chunk size or a division by zero is compiled (the callers' sizes are
+/// never 0 after the entry checks; see `ci/no_std_check/src/no_panic.rs`).
+#[inline(always)]
+pub(crate) const fn nz(n: usize) -> usize {
+    if n == 0 { 1 } else { n }
+}
+
 /// Sequential dot product from `+0.0`, as in the scalar path (used for `d < 8`).
 #[inline(always)]
 fn dot_seq(row: &[f32], w: &[f32]) -> f32 {
@@ -270,7 +278,7 @@ fn tiny_pass<const D: usize, const W: Want>(
     let mut loss = 0.0f64;
     let mut rsum = 0.0f64;
     let mut pred_out = pred_out;
-    for (k, xb) in x.chunks(blen.saturating_mul(D)).enumerate() {
+    for (k, xb) in x.chunks(nz(blen.saturating_mul(D))).enumerate() {
         let t0 = k * blen;
         let nb = xb.len() / D;
         let yb = y.and_then(|y| y.get(t0..t0 + nb));
@@ -378,7 +386,7 @@ fn wide_residuals(
     let wt = tail_weights(w);
     let (rg, rt) = r.as_chunks_mut::<8>();
     let groups = rg.len();
-    for (g, (xg, out)) in xb.chunks_exact(8 * d).zip(rg.iter_mut()).enumerate() {
+    for (g, (xg, out)) in xb.chunks_exact(nz(8 * d)).zip(rg.iter_mut()).enumerate() {
         let row = |m: usize| xg.get(m * d..(m + 1) * d).unwrap_or(&[]);
         let acc: [f32x8; 8] = if streaming {
             core::array::from_fn(|m| row_acc(row(m), w, wt))
@@ -427,10 +435,9 @@ fn wide_grad_block(xb: &[f32], r: &[f32], d: usize, grad_w: &mut [f32]) {
         let sw = (full - s0).min(STRIPE);
         let mut buf = [ZERO; STRIPE / 8];
         let acc = buf.get_mut(..sw / 8).unwrap_or(&mut []);
-        for (xq, rr) in xb.chunks_exact(4 * d).zip(rq) {
-            let (x0, rest) = xq.split_at(d);
-            let (x1, rest) = rest.split_at(d);
-            let (x2, x3) = rest.split_at(d);
+        for (xq, rr) in xb.chunks_exact(nz(4 * d)).zip(rq) {
+            let row = |m: usize| xq.get(m * d..(m + 1) * d).unwrap_or(&[]);
+            let (x0, x1, x2, x3) = (row(0), row(1), row(2), row(3));
             let rv = rr.map(f32x8::splat);
             for ((((a, c0), c1), c2), c3) in acc
                 .iter_mut()
@@ -442,7 +449,7 @@ fn wide_grad_block(xb: &[f32], r: &[f32], d: usize, grad_w: &mut [f32]) {
                 *a += (rv[0] * load(c0) + rv[1] * load(c1)) + (rv[2] * load(c2) + rv[3] * load(c3));
             }
         }
-        for (row, &rt) in rest_rows.chunks_exact(d).zip(rrest) {
+        for (row, &rt) in rest_rows.chunks_exact(nz(d)).zip(rrest) {
             let rv = f32x8::splat(rt);
             for (a, c) in acc.iter_mut().zip(stripe(row, s0, sw)) {
                 *a += rv * load(c);
@@ -455,15 +462,14 @@ fn wide_grad_block(xb: &[f32], r: &[f32], d: usize, grad_w: &mut [f32]) {
         // The last `t` features through each row's last eight: lanes `8 − t..8` are the wanted
         // sums, in the same order.
         let mut acc = ZERO;
-        for (xq, rr) in xb.chunks_exact(4 * d).zip(rq) {
-            let (x0, rest) = xq.split_at(d);
-            let (x1, rest) = rest.split_at(d);
-            let (x2, x3) = rest.split_at(d);
+        for (xq, rr) in xb.chunks_exact(nz(4 * d)).zip(rq) {
+            let row = |m: usize| xq.get(m * d..(m + 1) * d).unwrap_or(&[]);
+            let (x0, x1, x2, x3) = (row(0), row(1), row(2), row(3));
             let rv = rr.map(f32x8::splat);
             acc += (rv[0] * row_end(x0) + rv[1] * row_end(x1))
                 + (rv[2] * row_end(x2) + rv[3] * row_end(x3));
         }
-        for (row, &rt) in rest_rows.chunks_exact(d).zip(rrest) {
+        for (row, &rt) in rest_rows.chunks_exact(nz(d)).zip(rrest) {
             acc += f32x8::splat(rt) * row_end(row);
         }
         for (g, a) in grad_w
@@ -564,9 +570,9 @@ fn wide_body<const W: Want>(
     let mut rbuf = [0.0f32; 256];
     let mut loss = 0.0f64;
     let mut rsum = 0.0f64;
-    for (k, xb) in x.chunks(blen.saturating_mul(d)).enumerate() {
+    for (k, xb) in x.chunks(nz(blen.saturating_mul(d))).enumerate() {
         let t0 = k * blen;
-        let nb = xb.len() / d;
+        let nb = xb.len() / nz(d);
         if let Some(out) = pred_out.as_deref_mut().filter(|_| W == PRED) {
             if let Some(o) = out.get_mut(t0..t0 + nb) {
                 wide_residuals(xb, None, w, b, d, o, streaming);
@@ -895,11 +901,13 @@ macro_rules! with_shape {
 }
 
 /// A whole pass of a one-output loss: per block, predictions, then `(ℓ, g)` per sample, then
-/// (if `grad_w` is given) `Σ g·x`. Returns `(Σ_blocks loss_b, Σ_blocks gsum_b)` in `f64`.
+/// (if `grad_w` is given) `Σ g·x`. Returns `(Σ_blocks loss_b, Σ_blocks gsum_b)` in `f64`. The
+/// pass is generic in the model's shape only; the loss is chosen per block by
+/// [`apply_loss`], so the prediction and gradient code exist once per shape, not per loss.
 #[inline(always)]
-fn glm_pass<S: Shape, L: Link>(
+fn glm_dispatch<S: Shape>(
     shape: S,
-    link: L,
+    loss: Loss,
     x: &[f32],
     y: &[f32],
     w: &[f32],
@@ -910,45 +918,38 @@ fn glm_pass<S: Shape, L: Link>(
     let blen = block_len(d);
     let streaming = x.len() >= STREAMING_FLOATS;
     let mut zbuf = [0.0f32; 256];
-    let mut loss = 0.0f64;
+    let mut lsum = 0.0f64;
     let mut gsum = 0.0f64;
-    for (k, xb) in x.chunks(blen.saturating_mul(d)).enumerate() {
+    for (k, xb) in x.chunks(nz(blen.saturating_mul(d))).enumerate() {
         let t0 = k * blen;
-        let nb = xb.len() / d;
+        let nb = xb.len() / nz(d);
         let zb = zbuf.get_mut(..nb).unwrap_or(&mut []);
         shape.predict(xb, w, b, zb, streaming);
-        let (l, g) = apply_link(link, zb, y.get(t0..t0 + nb).unwrap_or(&[]));
-        loss += f64::from(l);
+        let (l, g) = apply_loss(loss, zb, y.get(t0..t0 + nb).unwrap_or(&[]));
+        lsum += f64::from(l);
         gsum += f64::from(g);
         if let Some(gw) = grad_w.as_deref_mut() {
             shape.grad(xb, zb, gw);
         }
     }
-    (loss, gsum)
+    (lsum, gsum)
 }
 
-#[inline(always)]
-fn glm_dispatch<S: Shape>(
-    shape: S,
-    loss: Loss,
-    x: &[f32],
-    y: &[f32],
-    w: &[f32],
-    b: f32,
-    grad_w: Option<&mut [f32]>,
-) -> (f64, f64) {
+/// [`apply_link`] for the loss's link (not inlined: one copy per loss, shared by every shape).
+#[inline(never)]
+fn apply_loss(loss: Loss, zb: &mut [f32], yb: &[f32]) -> (f32, f32) {
     match loss {
         Loss::Huber { delta } => {
             let link = HuberLink {
                 delta: f32x8::splat(delta),
                 half_delta: f32x8::splat(0.5 * delta),
             };
-            glm_pass(shape, link, x, y, w, b, grad_w)
+            apply_link(link, zb, yb)
         }
-        Loss::Absolute => glm_pass(shape, AbsoluteLink, x, y, w, b, grad_w),
-        Loss::Logistic => glm_pass(shape, LogisticLink, x, y, w, b, grad_w),
+        Loss::Absolute => apply_link(AbsoluteLink, zb, yb),
+        Loss::Logistic => apply_link(LogisticLink, zb, yb),
         // Not reached: the squared error has its own kernels.
-        Loss::Squared => (f64::NAN, f64::NAN),
+        Loss::Squared => (f32::NAN, f32::NAN),
     }
 }
 
@@ -1113,11 +1114,11 @@ fn softmax_pass<S: Shape>(
     let mut gb_acc = [0.0f64; MAX_CLASSES];
     let mut loss = 0.0f64;
     let one = f32x8::splat(1.0);
-    for (blk, xb) in x.chunks(blen.saturating_mul(d)).enumerate() {
+    for (blk, xb) in x.chunks(nz(blen.saturating_mul(d))).enumerate() {
         let t0 = blk * blen;
-        let nb = xb.len() / d;
+        let nb = xb.len() / nz(d);
         let yb = y.get(t0..t0 + nb).unwrap_or(&[]);
-        for (c, (wc, &bc)) in w.chunks_exact(d).zip(b).enumerate() {
+        for (c, (wc, &bc)) in w.chunks_exact(nz(d)).zip(b).enumerate() {
             let zb = buf.get_mut(c * blen..c * blen + nb).unwrap_or(&mut []);
             shape.predict(xb, wc, bc, zb, streaming);
         }
@@ -1169,7 +1170,7 @@ fn softmax_pass<S: Shape>(
         }
         loss += f64::from(tree8(lacc.to_array()));
         if let Some((gw, _)) = grads.as_mut() {
-            for (c, gwc) in gw.chunks_exact_mut(d).enumerate().take(k) {
+            for (c, gwc) in gw.chunks_exact_mut(nz(d)).enumerate().take(k) {
                 let gb = buf.get(c * blen..c * blen + nb).unwrap_or(&[]);
                 let (_, s) = lane_sums(gb, false);
                 if let Some(a) = gb_acc.get_mut(c) {

@@ -1,0 +1,172 @@
+//! Link-time proof that the no_std entry points cannot panic.
+//!
+//! Every public no_std entry point is called below on opaque (`black_box`) inputs, so the
+//! optimiser can assume nothing about them. The panic handler calls a function that exists
+//! nowhere: if any panic path survives optimisation (a bounds check, an `unwrap`, a division by
+//! zero, a failed `assert!`), the handler is reachable and the link fails with an undefined
+//! reference to `npoa_panic_is_reachable`. A successful release build is the proof; `.ci/run`
+//! builds it. (Debug builds do not link: without optimisation every bounds check remains.)
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+use core::hint::black_box;
+
+use npoa::bytes;
+use npoa::controller::{Controller, ControllerConfig};
+use npoa::kernel::{SCALAR, SIMD};
+use npoa::loss::Loss;
+use npoa::optim::{self, OptimState, Regularization, Rule, StepScalars};
+use npoa::train::{Dataset, FixedRate, TrainConfig, fit, fit_controlled_with};
+use npoa::{LinearClassifier, LinearModel};
+
+static X: [f32; 24] = [0.5; 24];
+static Y: [f32; 3] = [1.0, 0.0, 2.0];
+
+fn kernels(x: &[f32], y: &[f32], w: &[f32], b: f32, loss: Loss) {
+    let mut g = [0.0f32; 64];
+    let d = w.len().min(64);
+    let g = &mut g[..d];
+    for path in [SCALAR, SIMD] {
+        let _ = black_box((path.fused)(x, y, w, b, g));
+        let _ = black_box((path.fused_with)(loss, x, y, w, b, g));
+        let _ = black_box((path.loss_with)(loss, x, y, w, b));
+        let _ = black_box((path.loss)(x, y, w, b));
+        let _ = black_box((path.gradient)(x, y, w, b, g));
+        let mut out = [0.0f32; 16];
+        let _ = black_box((path.forward)(x, w, b, &mut out[..y.len().min(16)]));
+        let bs = [b, b, b];
+        let mut gw = [0.0f32; 192];
+        let mut gb = [0.0f32; 3];
+        let kd = (3 * d).min(192);
+        let wsrc = gw;
+        let wk = black_box(&wsrc[..kd]);
+        let _ = black_box((path.softmax_fused)(x, y, wk, &bs, &mut gw[..kd], &mut gb));
+        let _ = black_box((path.softmax_loss)(x, y, wk, &bs));
+    }
+    let mut z = [0.0f32; 3];
+    let _ = black_box(npoa::loss::softmax_xent(
+        black_box(&[b, 1.0, 2.0]),
+        y.len(),
+        &mut z,
+    ));
+}
+
+fn updates(rule: Rule, reg: &Regularization, w: &mut [f32], g: &[f32], t: u64) {
+    let s = StepScalars::new(rule, Some(reg), black_box(0.1), t);
+    let mut a = [0.0f32; 64];
+    let mut b = [0.0f32; 64];
+    let n = w.len().min(64);
+    let _ = black_box(optim::simd::update(&s, w, g, &mut a[..n], &mut b[..n]));
+    let _ = black_box(optim::scalar::update(&s, w, g, &mut a[..n], &mut b[..n]));
+}
+
+fn controller(lr: f32, metrics: &[f32]) -> f32 {
+    let Ok(cfg) = ControllerConfig::constant(lr) else {
+        return 0.0;
+    };
+    let Ok(mut c) = Controller::new(black_box(cfg)) else {
+        return 0.0;
+    };
+    c.start(metrics.first().copied().unwrap_or(1.0), &mut |e| {
+        black_box(e);
+    });
+    let mut r = 0.0;
+    for (e, m) in metrics.iter().enumerate() {
+        let v = c.on_epoch(e as u32 + 1, *m, &mut |e| {
+            black_box(e);
+        });
+        black_box(v);
+        r += c.rate(e as u64);
+    }
+    black_box(c.on_divergence(99, &mut |_| {}));
+    r
+}
+
+fn model_bytes(buf: &[u8]) {
+    let _ = black_box(bytes::decode_header(buf));
+    let mut w = [0.0f32; 8];
+    let mut b = [0.0f32; 1];
+    let _ = black_box(bytes::decode_into(buf, &mut w, &mut b));
+    if let Ok(m) = LinearModel::<8>::from_bytes(buf) {
+        let mut out = [0u8; bytes::encoded_len(8, 1)];
+        let _ = black_box(m.to_bytes(&mut out));
+    }
+    if let Ok(c) = LinearClassifier::<4, 3>::from_bytes(buf) {
+        let mut out = [0u8; bytes::encoded_len(4, 3)];
+        let _ = black_box(c.to_bytes(&mut out));
+    }
+}
+
+fn training(x: &[f32], y: &[f32], cfg: &TrainConfig) {
+    if let Ok(data) = Dataset::new(x, y, 8) {
+        let mut m = LinearModel::<8>::zeros();
+        let _ = black_box(fit(&mut m, &data, cfg, FixedRate));
+        let mut st = OptimState::<LinearModel<8>>::new();
+        if let Ok(mut c) = ControllerConfig::constant(cfg.learning_rate).and_then(Controller::new) {
+            let _ = black_box(fit_controlled_with(
+                &mut m,
+                &mut st,
+                &data,
+                None,
+                cfg,
+                &mut c,
+                &mut |_| {},
+                &mut |_| {},
+            ));
+        }
+        let _ = black_box(npoa::autolr::stable_rate_for::<8>(&data));
+        let _ = black_box(npoa::metrics::evaluate(&m, x, y));
+        let _ = black_box(npoa::metrics::evaluate_logistic(&m, x, y));
+    }
+    if let Ok(data) = Dataset::new(x, y, 4) {
+        let mut c = LinearClassifier::<4, 3>::zeros();
+        let _ = black_box(fit(&mut c, &data, cfg, FixedRate));
+        let _ = black_box(npoa::metrics::evaluate_classifier(&c, x, y));
+    }
+}
+
+// SAFETY: `_start` is the process entry point required by `-nostartfiles`; no other symbol in
+// this freestanding binary (or in `npoa` and its dependencies) is called `_start`. It never
+// returns.
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() -> ! {
+    let x: &[f32] = black_box(&X);
+    let y: &[f32] = black_box(&Y);
+    let w: &[f32] = black_box(&X[..8]);
+    let b = black_box(0.25f32);
+    let loss = black_box(Loss::Huber { delta: 1.0 });
+    kernels(x, y, w, b, loss);
+    let mut wm = [0.0f32; 8];
+    let reg = black_box(Regularization::l1(0.1));
+    updates(black_box(Rule::ADAM), &reg, &mut wm, w, black_box(3));
+    black_box(controller(black_box(0.1), black_box(&Y)));
+    model_bytes(black_box(&[0u8; 40]));
+    let cfg = TrainConfig {
+        learning_rate: black_box(0.05),
+        epochs: black_box(3),
+        batch_size: black_box(2),
+        optimizer: black_box(Rule::ADAM),
+        regularization: reg,
+        ..TrainConfig::default()
+    };
+    training(x, y, &cfg);
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+#[allow(unsafe_code)]
+mod proof {
+    unsafe extern "C" {
+        /// Defined nowhere: referencing it from a reachable panic path fails the link.
+        fn npoa_panic_is_reachable() -> !;
+    }
+
+    #[panic_handler]
+    fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
+        // SAFETY: never executed in a binary that links; a binary in which it is reachable
+        // does not link (the symbol does not exist).
+        unsafe { npoa_panic_is_reachable() }
+    }
+}
