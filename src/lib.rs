@@ -24,9 +24,13 @@
 //! ```
 //!
 //! ## Features
-//! * `std` (default): `DynLinearModel` (a model of run-time size, `Vec`-backed) on the same
-//!   kernels and training loop.
-//!   Without it the crate is `no_std` and allocation-free.
+//! * `std` (default): models of run-time size (`DynLinearModel`, `DynClassifier`), CSV and
+//!   datasets (`npoa::data`), training recipes (`npoa::recipe`) and model files, on the same kernels
+//!   and training loop. Without it the crate is `no_std` and allocation-free.
+//! * `losses` (default): the Huber, absolute, logistic and softmax kernels. Without it only the
+//!   squared error is compiled in; the others return `Err`.
+//! * `optimizers` (default): the update rules other than SGD ([`optim`]). Without it only SGD
+//!   is compiled in; the others are refused.
 //!
 //! ## SIMD and determinism
 //! The SIMD path ([`kernel::simd`]) returns the same bits on every target and with any

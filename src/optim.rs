@@ -176,6 +176,12 @@ impl Rule {
     pub fn validate(&self) -> Result<(), Error> {
         let bad = |name, reason| Err(Error::InvalidParameter { name, reason });
         let unit = |v: f32| v.is_finite() && (0.0..1.0).contains(&v);
+        if !cfg!(feature = "optimizers") && *self != Rule::Sgd {
+            return bad(
+                "optimizer",
+                "needs the `optimizers` feature (only SGD is compiled in)",
+            );
+        }
         match *self {
             Rule::Sgd => Ok(()),
             Rule::Momentum {
@@ -518,7 +524,9 @@ impl StepScalars {
         }
         let ftrl = matches!(rule, Rule::Ftrl { .. });
         let (step_size, bc2_sqrt) = match rule {
-            Rule::Adam { beta1, beta2, .. } | Rule::AdamW { beta1, beta2, .. } => {
+            Rule::Adam { beta1, beta2, .. } | Rule::AdamW { beta1, beta2, .. }
+                if cfg!(feature = "optimizers") =>
+            {
                 let tf = t as f64;
                 let bc1 = 1.0 - libm::pow(f64::from(beta1), tf);
                 let bc2 = 1.0 - libm::pow(f64::from(beta2), tf);
@@ -736,6 +744,10 @@ macro_rules! part_update {
                 }
                 write || $all_zero(acc)
             }
+            if !cfg!(feature = "optimizers") {
+                // Only SGD is compiled in (`update_with`/`TrainConfig` refuse the others).
+                return run::<SGD>(s, w, g, a, b, write);
+            }
             match kind(s.rule) {
                 MOMENTUM => run::<MOMENTUM>(s, w, g, a, b, write),
                 ADAM => run::<ADAM>(s, w, g, a, b, write),
@@ -834,6 +846,7 @@ fn update_with(
     a: &mut [f32],
     b: &mut [f32],
 ) -> Result<bool, Error> {
+    s.rule.validate()?;
     let n = w.len();
     crate::kernel::check_len("grad", g.len(), n)?;
     let used = s.rule.buffers();

@@ -421,6 +421,13 @@ pub const fn softmax_block_len(d: usize, k: usize) -> usize {
     if fit < b { fit } else { b }
 }
 
+/// The error of a loss kernel other than the squared error in a build without the `losses`
+/// feature.
+pub(crate) const NEEDS_LOSSES: Error = Error::InvalidParameter {
+    name: "loss",
+    reason: "needs the `losses` feature (only the squared error is compiled in)",
+};
+
 /// Checks the targets of a loss other than the squared error: finite, and for the logistic
 /// loss in `[0, 1]`.
 pub(crate) fn check_targets(loss: Loss, y: &[f32]) -> Result<(), Error> {
@@ -481,6 +488,10 @@ pub(crate) fn entry_glm(
     mut grad_w: Option<&mut [f32]>,
     pass: impl FnOnce(Option<&mut [f32]>) -> (f64, f64),
 ) -> Result<LossGrad, Error> {
+    // A constant: without the feature the rest (and the loss kernels) is never compiled in.
+    if !cfg!(feature = "losses") {
+        return Err(NEEDS_LOSSES);
+    }
     let (n, _) = check_shapes(x, y.len(), w, b, grad_w.as_deref().map(<[f32]>::len))?;
     check_targets(loss, y)?;
     if let Some(g) = grad_w.as_deref_mut() {
@@ -548,6 +559,9 @@ pub(crate) fn entry_softmax(
     mut grads: Option<(&mut [f32], &mut [f32])>,
     pass: impl FnOnce(usize, usize, Option<(&mut [f32], &mut [f32])>) -> f64,
 ) -> Result<f32, Error> {
+    if !cfg!(feature = "losses") {
+        return Err(NEEDS_LOSSES);
+    }
     let lens = grads.as_ref().map(|(gw, gb)| (gw.len(), gb.len()));
     let (n, d, k) = check_softmax(x, y, w, b, lens)?;
     if let Some((gw, gb)) = grads.as_mut() {

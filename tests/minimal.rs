@@ -1,0 +1,57 @@
+//! The smallest build (`--no-default-features`: no `losses`, no `optimizers`): the squared
+//! error and SGD train as usual; every other loss and rule is a clear `Err`, never a panic.
+//! Run by `.ci/run` as `cargo test --no-default-features --test minimal`.
+#![cfg(not(any(feature = "losses", feature = "optimizers")))]
+
+use npoa::loss::Loss;
+use npoa::optim::Rule;
+use npoa::train::{Dataset, FixedRate, TrainConfig, fit};
+use npoa::{Error, LinearClassifier, LinearModel};
+
+#[test]
+fn squared_error_and_sgd_train() {
+    let (x, y) = ([1.0f32, 2.0, 3.0, 4.0], [2.0f32, 4.0, 6.0, 8.0]);
+    let data = Dataset::new(&x, &y, 1).unwrap();
+    let mut m = LinearModel::<1>::zeros();
+    let cfg = TrainConfig {
+        learning_rate: 0.05,
+        epochs: 2000,
+        batch_size: 4,
+        ..TrainConfig::default()
+    };
+    fit(&mut m, &data, &cfg, FixedRate).unwrap();
+    assert!((m.weights()[0] - 2.0).abs() < 1e-3);
+}
+
+#[test]
+fn the_rest_is_refused() {
+    let (x, y) = ([1.0f32, 2.0], [0.0f32, 1.0]);
+    let mut g = [0.0f32];
+    for loss in [Loss::Huber { delta: 1.0 }, Loss::Absolute, Loss::Logistic] {
+        assert!(matches!(
+            npoa::kernel::fused_with(loss, &x, &y, &[0.5], 0.0, &mut g),
+            Err(Error::InvalidParameter { name: "loss", .. })
+        ));
+        let data = Dataset::new(&x, &y, 1).unwrap();
+        let mut m = LinearModel::<1>::zeros().with_loss(loss).unwrap();
+        assert!(fit(&mut m, &data, &TrainConfig::default(), FixedRate).is_err());
+        assert_eq!(m, LinearModel::<1>::zeros().with_loss(loss).unwrap());
+    }
+    let data = Dataset::new(&x, &y, 1).unwrap();
+    let mut c = LinearClassifier::<1, 2>::zeros();
+    assert!(fit(&mut c, &data, &TrainConfig::default(), FixedRate).is_err());
+    for rule in [Rule::momentum(0.9), Rule::ADAM] {
+        let cfg = TrainConfig {
+            optimizer: rule,
+            ..TrainConfig::default()
+        };
+        let mut m = LinearModel::<1>::zeros();
+        assert!(matches!(
+            fit(&mut m, &data, &cfg, FixedRate),
+            Err(Error::InvalidParameter {
+                name: "optimizer",
+                ..
+            })
+        ));
+    }
+}
