@@ -9,7 +9,7 @@
 //! | 4 | 2 | format version (`1`) |
 //! | 6 | 1 | kind: `0` one-output linear model, `1` softmax classifier |
 //! | 7 | 1 | loss: `0` squared, `1` Huber, `2` absolute, `3` logistic, `4` softmax |
-//! | 8 | 4 | Huber `δ` (`f32`; `0` for the other losses) |
+//! | 8 | 4 | Huber `δ` (`f32`; `+0` for the other losses, checked) |
 //! | 12 | 4 | features `d` (`u32`, ≥ 1) |
 //! | 16 | 4 | outputs `k` (`u32`: 1 for a linear model, classes for a classifier) |
 //! | 20 | `4·k·d` | weights, output by output (`f32`) |
@@ -186,6 +186,11 @@ pub fn decode_header(buf: &[u8]) -> Result<Header, Error> {
         (1, 4) => Kind::Softmax,
         _ => return Err(corrupt("unknown kind or loss")),
     };
+    // δ is only meaningful for the Huber loss; elsewhere the field must be +0 (bits), so that
+    // every accepted string is exactly what `encode` writes (found by the fuzzer).
+    if !matches!(kind, Kind::Linear(Loss::Huber { .. })) && u32_at(buf, 8) != 0 {
+        return Err(corrupt("reserved field (Huber delta) is not zero"));
+    }
     let d = u32_at(buf, 12) as usize;
     let k = u32_at(buf, 16) as usize;
     if d == 0 || k == 0 {

@@ -221,3 +221,30 @@ fn write_fuzz_seeds() {
         .unwrap();
     std::fs::write(format!("{dir}/softmax2x3"), cb).unwrap();
 }
+
+/// Fuzzer finding (`model_bytes`, 2026-11-29): a squared-error model whose unused δ field was
+/// not zero decoded, and re-encoded to other bytes. The field must now be +0 unless the loss is
+/// Huber.
+#[test]
+fn the_unused_delta_field_must_be_zero() {
+    let crash: [u8; 44] = [
+        78, 80, 79, 65, 1, 0, 0, 0, 0, 0, 0, 44, 4, 0, 0, 0, 1, 0, 0, 0, 234, 204, 7, 63, 224, 55,
+        152, 61, 44, 236, 154, 62, 108, 56, 211, 190, 0, 0, 16, 0, 153, 136, 181, 89,
+    ];
+    assert!(matches!(
+        LinearModel::<4>::from_bytes(&crash),
+        Err(Error::InvalidParameter {
+            reason: "reserved field (Huber delta) is not zero",
+            ..
+        })
+    ));
+    // −0.0 is not +0 either; a Huber model keeps its δ.
+    let m = LinearModel::<4>::random(5, 1.0).unwrap();
+    let mut buf = [0u8; encoded_len(4, 1)];
+    m.to_bytes(&mut buf).unwrap();
+    buf[8..12].copy_from_slice(&(-0.0f32).to_le_bytes());
+    let n = buf.len();
+    let crc = crc32(&buf[..n - 4]);
+    buf[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    assert!(LinearModel::<4>::from_bytes(&buf).is_err());
+}
