@@ -325,18 +325,35 @@ pub(crate) fn diagnose(x: &[f32], y: Option<&[f32]>, what: &'static str) -> Erro
     Error::Overflow { what }
 }
 
-/// Final scaling shared by both paths: returns `(L, ∂L/∂b)` and scales `grad_w` in place.
+/// Final scaling shared by both paths and every loss: `L = loss_acc/n`,
+/// `∂L/∂b = k·sum_acc/n`, `∂L/∂w_j = grad_w[j]·(k/n as f32)`, with `k = 2` for the squared
+/// error (its derivative `2r` is summed as `r`) and `k = 1` for the others (exact: multiplying
+/// by 1 changes no bit). Then the result is checked: a non-finite one becomes the right error.
 #[inline]
-fn finish(n: usize, loss_acc: f64, rsum_acc: f64, grad_w: &mut [f32]) -> LossGrad {
+fn finish(
+    (n, k): (usize, f64),
+    (loss_acc, sum_acc): (f64, f64),
+    grad_w: &mut [f32],
+    (x, y): (&[f32], &[f32]),
+) -> Result<LossGrad, Error> {
     let nf = n as f64;
-    let s = (2.0 / nf) as f32;
+    let s = (k / nf) as f32;
     for g in grad_w.iter_mut() {
         *g *= s;
     }
-    LossGrad {
+    let out = LossGrad {
         loss: (loss_acc / nf) as f32,
-        grad_b: (2.0 * rsum_acc / nf) as f32,
+        grad_b: (k * sum_acc / nf) as f32,
+    };
+    if out.loss.is_finite() && out.grad_b.is_finite() && all_finite(grad_w) {
+        return Ok(out);
     }
+    let what = if out.loss.is_finite() {
+        "gradient"
+    } else {
+        "loss"
+    };
+    Err(diagnose(x, Some(y), what))
 }
 
 /// The shared entry of `forward` on both paths: checks, runs `pass` (which writes the
@@ -390,17 +407,8 @@ pub(crate) fn entry_grad(
 ) -> Result<LossGrad, Error> {
     let (n, _) = check_shapes(x, y.len(), w, b, Some(grad_w.len()))?;
     grad_w.fill(0.0);
-    let (l, rsum) = pass(grad_w);
-    let out = finish(n, l, rsum, grad_w);
-    if out.loss.is_finite() && out.grad_b.is_finite() && all_finite(grad_w) {
-        return Ok(out);
-    }
-    let what = if out.loss.is_finite() {
-        "gradient"
-    } else {
-        "loss"
-    };
-    Err(diagnose(x, Some(y), what))
+    let sums = pass(grad_w);
+    finish((n, 2.0), sums, grad_w, (x, y))
 }
 
 /// Most classes a softmax kernel takes (its per-block logits live in an 8 KiB stack buffer).
@@ -460,21 +468,6 @@ pub(crate) fn check_labels(y: &[f32], k: usize) -> Result<(), Error> {
     }
 }
 
-/// Final scaling of the losses other than the squared error: `L = Σℓ/n`, `∂L/∂b = Σg/n`,
-/// `∂L/∂w_j = grad_w[j]·s` with `s = (1/n as f64) as f32`.
-#[inline]
-fn finish_mean(n: usize, loss_acc: f64, gsum: f64, grad_w: &mut [f32]) -> LossGrad {
-    let nf = n as f64;
-    let s = (1.0 / nf) as f32;
-    for g in grad_w.iter_mut() {
-        *g *= s;
-    }
-    LossGrad {
-        loss: (loss_acc / nf) as f32,
-        grad_b: (gsum / nf) as f32,
-    }
-}
-
 /// The shared entry of `fused_with` / `loss_with` for the losses other than the squared error:
 /// checks, zeroes `grad_w`, runs `pass` (which returns `(Σℓ, Σg)` and adds `Σ g·x` into
 /// `grad_w`), scales and checks the result.
@@ -497,19 +490,9 @@ pub(crate) fn entry_glm(
     if let Some(g) = grad_w.as_deref_mut() {
         g.fill(0.0);
     }
-    let (l, gsum) = pass(grad_w.as_deref_mut());
+    let sums = pass(grad_w.as_deref_mut());
     let mut empty: [f32; 0] = [];
-    let g = grad_w.unwrap_or(&mut empty);
-    let out = finish_mean(n, l, gsum, g);
-    if out.loss.is_finite() && out.grad_b.is_finite() && all_finite(g) {
-        return Ok(out);
-    }
-    let what = if out.loss.is_finite() {
-        "gradient"
-    } else {
-        "loss"
-    };
-    Err(diagnose(x, Some(y), what))
+    finish((n, 1.0), sums, grad_w.unwrap_or(&mut empty), (x, y))
 }
 
 /// Shapes of a softmax kernel: `k = b.len()` classes (`1..=MAX_CLASSES`), `w` of `k·d`

@@ -601,21 +601,30 @@ fn pass<const W: Want>(
     grad_w: &mut [f32],
     pred_out: Option<&mut [f32]>,
 ) -> (f64, f64) {
-    match w.len() {
-        1 => tiny_pass::<1, W>(x, y, w, b, grad_w, pred_out),
-        2 => tiny_pass::<2, W>(x, y, w, b, grad_w, pred_out),
-        3 => tiny_pass::<3, W>(x, y, w, b, grad_w, pred_out),
-        4 => tiny_pass::<4, W>(x, y, w, b, grad_w, pred_out),
-        5 => tiny_pass::<5, W>(x, y, w, b, grad_w, pred_out),
-        6 => tiny_pass::<6, W>(x, y, w, b, grad_w, pred_out),
-        7 => tiny_pass::<7, W>(x, y, w, b, grad_w, pred_out),
-        8 => wide_fixed::<W, 8>(x, y, w, b, grad_w, pred_out),
-        16 => wide_fixed::<W, 16>(x, y, w, b, grad_w, pred_out),
-        32 => wide_fixed::<W, 32>(x, y, w, b, grad_w, pred_out),
-        64 => wide_fixed::<W, 64>(x, y, w, b, grad_w, pred_out),
-        _ => wide_pass::<W>(x, y, w, b, grad_w, pred_out),
-    }
+    mse_pass!(w.len(), W, (x, y, w, b, grad_w, pred_out))
 }
+
+/// The squared error's pass for `$d` features: the tiny kernels for `d = 1..=7`, fixed sizes
+/// for `d ∈ {8, 16, 32, 64}`, the run-time size otherwise.
+macro_rules! mse_pass {
+    ($d:expr, $w:ident, ($($arg:expr),*)) => {
+        match $d {
+            1 => tiny_pass::<1, $w>($($arg),*),
+            2 => tiny_pass::<2, $w>($($arg),*),
+            3 => tiny_pass::<3, $w>($($arg),*),
+            4 => tiny_pass::<4, $w>($($arg),*),
+            5 => tiny_pass::<5, $w>($($arg),*),
+            6 => tiny_pass::<6, $w>($($arg),*),
+            7 => tiny_pass::<7, $w>($($arg),*),
+            8 => wide_fixed::<$w, 8>($($arg),*),
+            16 => wide_fixed::<$w, 16>($($arg),*),
+            32 => wide_fixed::<$w, 32>($($arg),*),
+            64 => wide_fixed::<$w, 64>($($arg),*),
+            _ => wide_pass::<$w>($($arg),*),
+        }
+    };
+}
+use mse_pass;
 
 /// [`pass`] for a size known at compile time: in a caller monomorphised for one `D`, only that
 /// arm is compiled (rustc drops `match` arms on a constant before code generation), so a
@@ -628,20 +637,7 @@ fn pass_fixed<const W: Want, const D: usize>(
     grad_w: &mut [f32],
     pred_out: Option<&mut [f32]>,
 ) -> (f64, f64) {
-    match D {
-        1 => tiny_pass::<1, W>(x, y, w, b, grad_w, pred_out),
-        2 => tiny_pass::<2, W>(x, y, w, b, grad_w, pred_out),
-        3 => tiny_pass::<3, W>(x, y, w, b, grad_w, pred_out),
-        4 => tiny_pass::<4, W>(x, y, w, b, grad_w, pred_out),
-        5 => tiny_pass::<5, W>(x, y, w, b, grad_w, pred_out),
-        6 => tiny_pass::<6, W>(x, y, w, b, grad_w, pred_out),
-        7 => tiny_pass::<7, W>(x, y, w, b, grad_w, pred_out),
-        8 => wide_fixed::<W, 8>(x, y, w, b, grad_w, pred_out),
-        16 => wide_fixed::<W, 16>(x, y, w, b, grad_w, pred_out),
-        32 => wide_fixed::<W, 32>(x, y, w, b, grad_w, pred_out),
-        64 => wide_fixed::<W, 64>(x, y, w, b, grad_w, pred_out),
-        _ => wide_pass::<W>(x, y, w, b, grad_w, pred_out),
-    }
+    mse_pass!(D, W, (x, y, w, b, grad_w, pred_out))
 }
 
 /// Predictions `out[i] = w·x_i + b` for `n = out.len()` samples.
@@ -881,6 +877,8 @@ impl<const FIXED: usize> Shape for Wide<FIXED> {
 }
 
 /// Calls `$f` with the [`Shape`] for `$d` (monomorphised for `d < 8` and `d ∈ {8, 16, 32, 64}`).
+/// With a const generic `D` for `$d`, only the matching arm is compiled (rustc drops `match`
+/// arms on a constant before code generation).
 macro_rules! with_shape {
     ($d:expr, $f:ident ( $($arg:expr),* )) => {
         match $d {
@@ -1009,26 +1007,6 @@ pub(crate) fn forward_fixed<const D: usize>(
     })
 }
 
-/// [`with_shape!`] for a compile-time `D`: only the matching arm is compiled.
-macro_rules! with_const_shape {
-    ($d:ident, $f:ident ( $($arg:expr),* )) => {
-        match $d {
-            1 => $f(Tiny::<1>, $($arg),*),
-            2 => $f(Tiny::<2>, $($arg),*),
-            3 => $f(Tiny::<3>, $($arg),*),
-            4 => $f(Tiny::<4>, $($arg),*),
-            5 => $f(Tiny::<5>, $($arg),*),
-            6 => $f(Tiny::<6>, $($arg),*),
-            7 => $f(Tiny::<7>, $($arg),*),
-            8 => $f(Wide::<8>(8), $($arg),*),
-            16 => $f(Wide::<16>(16), $($arg),*),
-            32 => $f(Wide::<32>(32), $($arg),*),
-            64 => $f(Wide::<64>(64), $($arg),*),
-            _ => $f(Wide::<0>($d), $($arg),*),
-        }
-    };
-}
-
 /// [`fused_with`] compiled for `D` features only (the same bits); used by the fixed-size
 /// models so that training links one kernel shape.
 pub(crate) fn fused_with_fixed<const D: usize>(
@@ -1045,7 +1023,7 @@ pub(crate) fn fused_with_fixed<const D: usize>(
         });
     }
     entry_glm(loss, x, y, w, b, Some(grad_w), |g| {
-        with_const_shape!(D, glm_dispatch(loss, x, y, w, b, g))
+        with_shape!(D, glm_dispatch(loss, x, y, w, b, g))
     })
 }
 
@@ -1063,7 +1041,7 @@ pub(crate) fn loss_with_fixed<const D: usize>(
         });
     }
     entry_glm(loss, x, y, w, b, None, |_| {
-        with_const_shape!(D, glm_dispatch(loss, x, y, w, b, None))
+        with_shape!(D, glm_dispatch(loss, x, y, w, b, None))
     })
     .map(|o| o.loss)
 }
@@ -1078,7 +1056,7 @@ pub(crate) fn softmax_fused_fixed<const D: usize>(
     grad_b: &mut [f32],
 ) -> Result<f32, Error> {
     entry_softmax(x, y, w, b, Some((grad_w, grad_b)), |_, k, g| {
-        with_const_shape!(D, softmax_pass(x, y, w, b, k, g))
+        with_shape!(D, softmax_pass(x, y, w, b, k, g))
     })
 }
 
@@ -1090,7 +1068,7 @@ pub(crate) fn softmax_loss_fixed<const D: usize>(
     b: &[f32],
 ) -> Result<f32, Error> {
     entry_softmax(x, y, w, b, None, |_, k, _| {
-        with_const_shape!(D, softmax_pass(x, y, w, b, k, None))
+        with_shape!(D, softmax_pass(x, y, w, b, k, None))
     })
 }
 
