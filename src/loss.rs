@@ -188,19 +188,28 @@ impl Objective {
     }
 
     /// The mean loss of a model with weights `w` (one row per output) and biases `b` (one per
-    /// output) on `(x, y)`, by the SIMD kernels.
-    pub(crate) fn loss(&self, x: &[f32], y: &[f32], w: &[f32], b: &[f32]) -> Result<f32, Error> {
+    /// output) on `(x, y)`, by the kernels of path `k` ([`crate::kernel::SIMD`] or
+    /// [`crate::kernel::SCALAR`]).
+    pub(crate) fn loss_on(
+        &self,
+        k: &crate::kernel::Kernels,
+        x: &[f32],
+        y: &[f32],
+        w: &[f32],
+        b: &[f32],
+    ) -> Result<f32, Error> {
         match self {
             Objective::Single(l) => {
-                crate::kernel::loss_with(*l, x, y, w, b.first().copied().unwrap_or(f32::NAN))
+                (k.loss_with)(*l, x, y, w, b.first().copied().unwrap_or(f32::NAN))
             }
-            Objective::Softmax => crate::kernel::softmax_loss(x, y, w, b),
+            Objective::Softmax => (k.softmax_loss)(x, y, w, b),
         }
     }
 
-    /// Loss and gradient (`gw` like `w`, `gb` like `b`) by the fused SIMD kernels.
-    pub(crate) fn fused(
+    /// Loss and gradient (`gw` like `w`, `gb` like `b`) by the fused kernels of path `k`.
+    pub(crate) fn fused_on(
         &self,
+        k: &crate::kernel::Kernels,
         x: &[f32],
         y: &[f32],
         (w, b): (&[f32], &[f32]),
@@ -210,13 +219,13 @@ impl Objective {
         match self {
             Objective::Single(l) => {
                 let b0 = b.first().copied().unwrap_or(f32::NAN);
-                let lg = crate::kernel::fused_with(*l, x, y, w, b0, gw)?;
+                let lg = (k.fused_with)(*l, x, y, w, b0, gw)?;
                 if let Some(g) = gb.first_mut() {
                     *g = lg.grad_b;
                 }
                 Ok(lg.loss)
             }
-            Objective::Softmax => crate::kernel::softmax_fused(x, y, w, b, gw, gb),
+            Objective::Softmax => (k.softmax_fused)(x, y, w, b, gw, gb),
         }
     }
 }

@@ -694,7 +694,7 @@ macro_rules! part_update {
         // Not inlined: one copy of each rule's loop serves the check and the write passes of
         // both parts (inlining all four cost about 27 KB of code for no measurable speed).
         #[inline(never)]
-        fn $name(
+        pub(crate) fn $name(
             s: &StepScalars,
             w: &mut [f32],
             g: &[f32],
@@ -821,7 +821,7 @@ part_update!(
 );
 
 /// Signature of a path's update of one part: `(scalars, w, g, a, b, write) -> all finite`.
-type PartFn = fn(&StepScalars, &mut [f32], &[f32], &mut [f32], &mut [f32], bool) -> bool;
+pub(crate) type PartFn = fn(&StepScalars, &mut [f32], &[f32], &mut [f32], &mut [f32], bool) -> bool;
 
 /// Checks a buffer's length: the rule's buffers must match the part, unused ones may be empty.
 fn check_state(name: &'static str, len: usize, want: usize, used: bool) -> Result<(), Error> {
@@ -899,11 +899,13 @@ pub mod simd {
     }
 }
 
-/// One training step over a model's two parts (weights, biases) with the SIMD path: the
+/// One training step over a model's two parts (weights, biases) with the path `part`
+/// (`part_simd` or `part_scalar`, which give the same bits): the
 /// weights get `reg`, the biases get it only if `reg.bias`. All-or-nothing: returns
 /// `Ok(false)`, with nothing written (not even the step count), if any new value would not be
 /// finite.
 pub(crate) fn step_parts(
+    part: PartFn,
     rule: Rule,
     reg: &Regularization,
     lr: f32,
@@ -923,13 +925,12 @@ pub(crate) fn step_parts(
     check_state("state a (biases)", st.a.1.len(), nb, used >= 1)?;
     check_state("state b", st.b.0.len(), n, used >= 2)?;
     check_state("state b (biases)", st.b.1.len(), nb, used >= 2)?;
-    let ok = part_simd(&sw, w, gw, st.a.0, st.b.0, false)
-        && part_simd(&sb, bias, gb, st.a.1, st.b.1, false);
+    let ok = part(&sw, w, gw, st.a.0, st.b.0, false) && part(&sb, bias, gb, st.a.1, st.b.1, false);
     if !ok {
         return Ok(false);
     }
-    part_simd(&sw, w, gw, st.a.0, st.b.0, true);
-    part_simd(&sb, bias, gb, st.a.1, st.b.1, true);
+    part(&sw, w, gw, st.a.0, st.b.0, true);
+    part(&sb, bias, gb, st.a.1, st.b.1, true);
     *st.t = t;
     Ok(true)
 }

@@ -492,6 +492,8 @@ type LossParts = fn(Objective, &[f32], &[f32], (&[f32], &[f32])) -> Result<f32, 
 pub struct ObjectiveKernels {
     fused: FusedParts,
     loss: LossParts,
+    /// The element-wise update of one parameter part.
+    part: optim::PartFn,
 }
 
 impl core::fmt::Debug for ObjectiveKernels {
@@ -501,10 +503,20 @@ impl core::fmt::Debug for ObjectiveKernels {
 }
 
 impl ObjectiveKernels {
-    /// Kernels that dispatch on the size at run time.
+    /// The SIMD kernels, dispatching on the size at run time.
     pub const RUNTIME: Self = Self {
-        fused: |o, x, y, p, gw, gb| o.fused(x, y, p, gw, gb),
-        loss: |o, x, y, (w, b)| o.loss(x, y, w, b),
+        fused: |o, x, y, p, gw, gb| o.fused_on(&kernel::SIMD, x, y, p, gw, gb),
+        loss: |o, x, y, (w, b)| o.loss_on(&kernel::SIMD, x, y, w, b),
+        part: optim::part_simd,
+    };
+
+    /// The scalar reference path: [`kernel::SCALAR`] and the scalar update rules. Training
+    /// with it gives the same updates as the SIMD path within the kernels' documented bound
+    /// (the update rules give the same bits on both paths). See [`ScalarPath`].
+    pub const SCALAR: Self = Self {
+        fused: |o, x, y, p, gw, gb| o.fused_on(&kernel::SCALAR, x, y, p, gw, gb),
+        loss: |o, x, y, (w, b)| o.loss_on(&kernel::SCALAR, x, y, w, b),
+        part: optim::part_scalar,
     };
 
     /// One-output models of `D` features.
@@ -528,6 +540,7 @@ impl ObjectiveKernels {
                 }
                 Objective::Softmax => Err(WRONG_OBJECTIVE),
             },
+            part: optim::part_simd,
         }
     }
 
@@ -542,6 +555,7 @@ impl ObjectiveKernels {
                 Objective::Softmax => kernel::simd::softmax_loss_fixed::<D>(x, y, w, b),
                 Objective::Single(_) => Err(WRONG_OBJECTIVE),
             },
+            part: optim::part_simd,
         }
     }
 }
@@ -568,6 +582,47 @@ pub trait Trainable: Copy {
     /// The kernels the loops call for this model type (default: [`ObjectiveKernels::RUNTIME`]).
     fn kernels() -> ObjectiveKernels {
         ObjectiveKernels::RUNTIME
+    }
+}
+
+/// A model trained on the scalar reference path ([`ObjectiveKernels::SCALAR`]): the same
+/// training loops, with [`crate::kernel::SCALAR`] and the scalar update rules in place of the
+/// SIMD ones. For checking the SIMD path end to end, and for the benchmarks' scalar baseline.
+///
+/// ```
+/// use npoa::LinearModel;
+/// use npoa::train::{fit, Dataset, FixedRate, ScalarPath, TrainConfig};
+///
+/// let x = [0.0f32, 1.0, 2.0, 3.0];
+/// let y = [1.0f32, 3.0, 5.0, 7.0];
+/// let data = Dataset::new(&x, &y, 1)?;
+/// let config = TrainConfig { learning_rate: 0.1, epochs: 200, ..TrainConfig::default() };
+/// let (mut simd, mut scalar) = (LinearModel::<1>::zeros(), ScalarPath(LinearModel::<1>::zeros()));
+/// fit(&mut simd, &data, &config, FixedRate)?;
+/// fit(&mut scalar, &data, &config, FixedRate)?;
+/// let (a, b) = (simd.weights()[0], scalar.0.weights()[0]);
+/// assert!((a - b).abs() < 1e-5 && (b - 2.0).abs() < 1e-3);
+/// # Ok::<(), npoa::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScalarPath<M>(pub M);
+
+impl<M: Trainable> Trainable for ScalarPath<M> {
+    type Grad = M::Grad;
+    fn zero_grad() -> Self::Grad {
+        M::zero_grad()
+    }
+    fn grad_parts(g: &mut Self::Grad) -> (&mut [f32], &mut [f32]) {
+        M::grad_parts(g)
+    }
+    fn params(&mut self) -> (&mut [f32], &mut [f32]) {
+        self.0.params()
+    }
+    fn objective(&self) -> Objective {
+        self.0.objective()
+    }
+    fn kernels() -> ObjectiveKernels {
+        ObjectiveKernels::SCALAR
     }
 }
 
@@ -895,7 +950,15 @@ impl Pass<'_, '_> {
                 rate *= clip::trust_factor_parts(gw, gb, lr, r)?;
             }
             let rule = config.optimizer;
-            if !optim::step_parts(rule, &config.regularization, rate, (w, b), (gw, gb), state)? {
+            if !optim::step_parts(
+                kern.part,
+                rule,
+                &config.regularization,
+                rate,
+                (w, b),
+                (gw, gb),
+                state,
+            )? {
                 return Ok(None);
             }
             *steps += 1;

@@ -773,3 +773,43 @@ fn model_predict_and_loss_use_the_kernels() {
     dm.predict_batch(&x, &mut out2).unwrap();
     common::same_bits_slice("dyn predict_batch", &out2, &want).unwrap();
 }
+
+/// `ScalarPath` trains with the scalar reference kernels and updates: for every rule, on a
+/// size with a SIMD tail (d = 9) and mini-batches, it ends within 1e-4 (relative to the largest
+/// weight) of the SIMD path, after the same number of steps.
+#[test]
+fn scalar_path_matches_simd_path() {
+    use npoa::optim::{Regularization, Rule};
+    use npoa::train::ScalarPath;
+    let (x, y) = regression_data(9, 300, 77, 0.1);
+    let data = Dataset::new(&x, &y, 9).unwrap();
+    let rules = [Rule::Sgd, Rule::momentum(0.9), Rule::ADAM];
+    for rule in rules {
+        let config = TrainConfig {
+            learning_rate: if matches!(rule, Rule::Adam { .. }) {
+                0.01
+            } else {
+                0.02
+            },
+            epochs: 20,
+            batch_size: 32,
+            optimizer: rule,
+            regularization: Regularization {
+                l1: 1e-3,
+                ..Regularization::NONE
+            },
+            ..TrainConfig::default()
+        };
+        let mut simd = LinearModel::<9>::zeros();
+        let mut scalar = ScalarPath(LinearModel::<9>::zeros());
+        let a = fit(&mut simd, &data, &config, FixedRate).unwrap();
+        let b = fit(&mut scalar, &data, &config, FixedRate).unwrap();
+        assert_eq!(a.steps, b.steps);
+        let scale = simd.weights().iter().fold(1.0f32, |m, v| m.max(v.abs()));
+        for (p, q) in simd.weights().iter().zip(scalar.0.weights()) {
+            assert!((p - q).abs() <= 1e-4 * scale, "{rule:?}: {p} vs {q}");
+        }
+        assert!((simd.bias() - scalar.0.bias()).abs() <= 1e-4 * scale);
+        assert!((a.final_loss - b.final_loss).abs() <= 1e-4 * a.final_loss.max(1e-3));
+    }
+}
