@@ -1,0 +1,549 @@
+//! Reads criterion's saved results and writes the benchmark report, or compares two baselines.
+//!
+//! `scripts/bench.sh` runs the suite and calls this; it can also be run on its own:
+//!
+//! ```sh
+//! # A markdown report of baseline `base` with default flags (target/) and native (target-native/):
+//! cargo run --release --example bench_report -- report --baseline base \
+//!     --dir default=target/criterion --dir native=target-native/criterion > report.md
+//! # Fails (exit code 1) if any benchmark of `new` is slower than in `base` beyond 20 %:
+//! cargo run --release --example bench_report -- compare --dir target/criterion \
+//!     --baseline base --current new --threshold 20
+//! ```
+//!
+//! Criterion keeps each benchmark's results in `<dir>/<group>/<function>/<value>/<baseline>/`
+//! (`benchmark.json`: ids and throughput; `estimates.json`: mean and median with 95 %
+//! confidence intervals). The report uses the **median** time per iteration.
+//!
+//! **Report.** One table per family (the group name up to its first `/`: `fused`, `forward`,
+//! `fused_logistic`, `update`, `epoch`, `peers`, `online` …), one row per group, parameter and
+//! flag set, one column per function (`scalar`, `simd`, `two_pass`, `stream`, `faer` …).
+//! Throughput is in GB/s (10⁹ bytes of `x` per second) or M elements/s as the benchmark declares
+//! it, else the time per iteration. Ratio columns: `simd/scalar`, `simd/two_pass`, and the
+//! fraction of the memory-stream baseline (`stream` of the `fused` groups over the same number
+//! of bytes: a plain read of `x`); for the peers, npoa's SIMD kernel over each peer.
+//!
+//! **Compare.** A benchmark regresses when its median time grew by more than the threshold
+//! **and** the two medians' 95 % confidence intervals do not overlap (so a noisy benchmark
+//! whose intervals are wide is not called a regression on its point estimate alone).
+//! Benchmarks present in only one of the two baselines are listed, not judged.
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(about = "Criterion results: markdown report, baseline comparison")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Writes the markdown report of one baseline to stdout.
+    Report {
+        /// `label=path` of a criterion directory (e.g. `default=target/criterion`); repeat for
+        /// each flag set. A bare path is labelled `default`.
+        #[arg(long = "dir", required = true)]
+        dirs: Vec<String>,
+        /// The saved baseline to report (`new` is criterion's latest unsaved run).
+        #[arg(long, default_value = "new")]
+        baseline: String,
+        /// A line stating the machine and toolchain, printed under the title.
+        #[arg(long)]
+        machine: Option<String>,
+        /// The README's selection: no title, only the families of [`SUMMARY`], and of the
+        /// data sizes only 256 KiB (in L2) and 64 MiB (from memory).
+        #[arg(long)]
+        summary: bool,
+    },
+    /// Compares two baselines; exits with code 1 if a benchmark regressed.
+    Compare {
+        /// The criterion directory.
+        #[arg(long, default_value = "target/criterion")]
+        dir: PathBuf,
+        /// The reference baseline.
+        #[arg(long)]
+        baseline: String,
+        /// The baseline under test.
+        #[arg(long, default_value = "new")]
+        current: String,
+        /// Slowdown in per cent beyond which a benchmark regresses.
+        #[arg(long, default_value_t = 20.0)]
+        threshold: f64,
+    },
+}
+
+/// One benchmark's saved result.
+#[derive(Clone, Debug)]
+struct Bench {
+    group: String,
+    function: String,
+    value: String,
+    /// Bytes or elements per iteration, if declared.
+    throughput: Option<(Unit, f64)>,
+    /// Median time per iteration and its 95 % interval, in ns.
+    median: f64,
+    lower: f64,
+    upper: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Unit {
+    Bytes,
+    Elements,
+}
+
+impl Bench {
+    /// The benchmark's id, as criterion prints it.
+    fn id(&self) -> String {
+        if self.value.is_empty() {
+            format!("{}/{}", self.group, self.function)
+        } else {
+            format!("{}/{}/{}", self.group, self.function, self.value)
+        }
+    }
+
+    /// GB/s or M elements/s at the median, if a throughput is declared.
+    fn rate(&self) -> Option<f64> {
+        self.throughput.map(|(u, amount)| match u {
+            Unit::Bytes => amount / self.median,
+            Unit::Elements => amount / self.median * 1e3,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = match cli.command {
+        Command::Report {
+            dirs,
+            baseline,
+            machine,
+            summary,
+        } => report(&dirs, &baseline, machine.as_deref(), summary).map(|text| {
+            print!("{text}");
+            true
+        }),
+        Command::Compare {
+            dir,
+            baseline,
+            current,
+            threshold,
+        } => compare(&dir, &baseline, &current, threshold),
+    };
+    match out {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("bench_report: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading criterion's files
+// ---------------------------------------------------------------------------------------------
+
+/// Every benchmark under `dir` with results saved as `baseline`.
+fn load(dir: &Path, baseline: &str) -> Result<Vec<Bench>, String> {
+    let mut found = Vec::new();
+    walk(dir, baseline, &mut found).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    found.sort_by(|a, b| a.id().cmp(&b.id()));
+    Ok(found)
+}
+
+fn walk(dir: &Path, baseline: &str, found: &mut Vec<Bench>) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|e| e.to_string())?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if !path.is_dir() || path.file_name().is_some_and(|n| n == "report") {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == baseline) {
+            if path.join("benchmark.json").is_file() {
+                found.push(read_bench(&path)?);
+            }
+        } else {
+            walk(&path, baseline, found)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_bench(path: &Path) -> Result<Bench, String> {
+    let meta = read_json(&path.join("benchmark.json"))?;
+    let est = read_json(&path.join("estimates.json"))?;
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let num = |v: &Value, what: &str| {
+        v.as_f64()
+            .ok_or_else(|| format!("{}: no {what}", path.display()))
+    };
+    let throughput = match &meta["throughput"] {
+        Value::Object(m) => m.iter().find_map(|(k, v)| {
+            let unit = match k.as_str() {
+                "Bytes" | "BytesDecimal" => Unit::Bytes,
+                "Elements" => Unit::Elements,
+                _ => return None,
+            };
+            v.as_f64().map(|a| (unit, a))
+        }),
+        _ => None,
+    };
+    let m = &est["median"];
+    Ok(Bench {
+        group: text(&meta["group_id"]),
+        function: text(&meta["function_id"]),
+        value: text(&meta["value_str"]),
+        throughput,
+        median: num(&m["point_estimate"], "median")?,
+        lower: num(&m["confidence_interval"]["lower_bound"], "lower bound")?,
+        upper: num(&m["confidence_interval"]["upper_bound"], "upper bound")?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compare
+// ---------------------------------------------------------------------------------------------
+
+fn compare(dir: &Path, baseline: &str, current: &str, threshold: f64) -> Result<bool, String> {
+    let base: BTreeMap<String, Bench> = load(dir, baseline)?
+        .into_iter()
+        .map(|b| (b.id(), b))
+        .collect();
+    let cur = load(dir, current)?;
+    if base.is_empty() {
+        return Err(format!(
+            "no benchmark has a baseline `{baseline}` in {}",
+            dir.display()
+        ));
+    }
+    if cur.is_empty() {
+        return Err(format!(
+            "no benchmark has results `{current}` in {}",
+            dir.display()
+        ));
+    }
+    let limit = 1.0 + threshold / 100.0;
+    let (mut regressed, mut improved, mut same, mut unmatched) = (vec![], vec![], 0usize, vec![]);
+    for c in &cur {
+        let Some(b) = base.get(&c.id()) else {
+            unmatched.push(c.id());
+            continue;
+        };
+        let ratio = c.median / b.median;
+        let line = format!(
+            "| `{}` | {} | {} | {:+.1} % |",
+            c.id(),
+            time(b.median),
+            time(c.median),
+            (ratio - 1.0) * 100.0
+        );
+        if ratio > limit && c.lower > b.upper {
+            regressed.push(line);
+        } else if ratio < 1.0 / limit && c.upper < b.lower {
+            improved.push(line);
+        } else {
+            same += 1;
+        }
+    }
+    println!(
+        "compare `{current}` with `{baseline}` in {} (threshold {threshold} %): {} regressed, {} improved, {same} within the threshold or the noise, {} without a baseline",
+        dir.display(),
+        regressed.len(),
+        improved.len(),
+        unmatched.len()
+    );
+    for (title, lines) in [("Regressed", &regressed), ("Improved", &improved)] {
+        if !lines.is_empty() {
+            println!("\n{title}:\n\n| benchmark | {baseline} | {current} | change |");
+            println!("|---|---:|---:|---:|");
+            for l in lines {
+                println!("{l}");
+            }
+        }
+    }
+    if !unmatched.is_empty() {
+        println!("\nNo baseline `{baseline}`: {}", unmatched.join(", "));
+    }
+    Ok(regressed.is_empty())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------------
+
+/// Column order of the functions; others follow alphabetically.
+const ORDER: [&str; 12] = [
+    "scalar",
+    "simd",
+    "two_pass",
+    "stream",
+    "npoa_scalar",
+    "npoa_simd",
+    "faer",
+    "ndarray",
+    "fit",
+    "fit_controlled",
+    "encode",
+    "decode",
+];
+
+/// Ratio columns: (numerator, denominator, heading). `stream` is looked up by bytes.
+const RATIOS: [(&str, &str, &str); 5] = [
+    ("simd", "scalar", "simd/scalar"),
+    ("simd", "two_pass", "simd/two_pass"),
+    ("npoa_simd", "npoa_scalar", "npoa simd/scalar"),
+    ("npoa_simd", "faer", "npoa/faer"),
+    ("npoa_simd", "ndarray", "npoa/ndarray"),
+];
+
+/// The families of the README's summary, in its order.
+const SUMMARY: [&str; 10] = [
+    "fused",
+    "peers",
+    "fused_logistic",
+    "fused_huber",
+    "fused_softmax",
+    "update",
+    "epoch",
+    "epoch_rule",
+    "controlled",
+    "online",
+];
+
+/// The data sizes of the summary's throughput rows: in L2, and from memory.
+const SUMMARY_BYTES: [u64; 2] = [256 << 10, 64 << 20];
+
+fn report(
+    dirs: &[String],
+    baseline: &str,
+    machine: Option<&str>,
+    summary: bool,
+) -> Result<String, String> {
+    let mut sets = Vec::new();
+    for spec in dirs {
+        let (label, path) = spec.split_once('=').unwrap_or(("default", spec));
+        let benches = load(Path::new(path), baseline)?;
+        if benches.is_empty() {
+            return Err(format!("no results `{baseline}` in {path}"));
+        }
+        sets.push((label.to_string(), benches));
+    }
+    let mut out = String::new();
+    let labels: Vec<&str> = sets.iter().map(|(l, _)| l.as_str()).collect();
+    if !summary {
+        let _ = writeln!(out, "# npoa benchmark report\n");
+    }
+    if let Some(m) = machine {
+        let _ = writeln!(out, "{m}\n");
+    }
+    let _ = writeln!(
+        out,
+        "Baseline `{baseline}`, flag sets: {}. Medians; GB/s = 10⁹ bytes of `x` per second, \
+         M/s = 10⁶ elements per second, else time per iteration. `simd/stream` is the fraction of \
+         a plain read of the same bytes (the memory-stream baseline).\n",
+        labels.join(", ")
+    );
+    // family -> group -> value -> label -> function -> bench
+    type Cells<'a> = BTreeMap<String, BTreeMap<&'a str, &'a Bench>>;
+    let mut families: BTreeMap<String, BTreeMap<(u64, String, u64, String), Cells<'_>>> =
+        BTreeMap::new();
+    // (label, bytes) -> stream rate
+    let mut stream: BTreeMap<(&str, u64), f64> = BTreeMap::new();
+    for (label, benches) in &sets {
+        for b in benches {
+            if b.function == "stream"
+                && let (Some((Unit::Bytes, bytes)), Some(r)) = (b.throughput, b.rate())
+            {
+                stream.insert((label.as_str(), bytes as u64), r);
+            }
+            let family = b.group.split('/').next().unwrap_or_default().to_string();
+            let bytes = match b.throughput {
+                Some((Unit::Bytes, n)) => Some(n as u64),
+                _ => None,
+            };
+            if summary
+                && (!SUMMARY.contains(&family.as_str())
+                    || bytes.is_some_and(|n| !SUMMARY_BYTES.contains(&n)))
+            {
+                continue;
+            }
+            let key = (
+                leading_number(b.group.rsplit('/').next().unwrap_or_default()),
+                b.group.clone(),
+                leading_number(&b.value),
+                b.value.clone(),
+            );
+            families
+                .entry(family)
+                .or_default()
+                .entry(key)
+                .or_default()
+                .entry(label.clone())
+                .or_default()
+                .insert(b.function.as_str(), b);
+        }
+    }
+    let mut order: Vec<&String> = families.keys().collect();
+    if summary {
+        order.sort_by_key(|f| SUMMARY.iter().position(|s| s == f));
+    }
+    for family in order {
+        let rows = &families[family];
+        let functions: BTreeSet<&str> = rows
+            .values()
+            .flat_map(|by_label| by_label.values().flat_map(|f| f.keys().copied()))
+            .collect();
+        let mut cols: Vec<&str> = ORDER
+            .iter()
+            .copied()
+            .filter(|f| functions.contains(f))
+            .collect();
+        cols.extend(functions.iter().copied().filter(|f| !ORDER.contains(f)));
+        let ratios: Vec<_> = RATIOS
+            .iter()
+            .filter(|(a, b, _)| functions.contains(a) && functions.contains(b))
+            .collect();
+        let any_bytes = rows.values().any(|l| {
+            l.values()
+                .flat_map(|f| f.values())
+                .any(|b| matches!(b.throughput, Some((Unit::Bytes, _))))
+        });
+        let with_stream = any_bytes && functions.contains("simd") && !stream.is_empty();
+        let _ = writeln!(out, "{} `{family}`\n", if summary { "####" } else { "##" });
+        let mut head = String::from("| group | param |");
+        let mut rule = String::from("|---|---:|");
+        if any_bytes {
+            head.push_str(" x |");
+            rule.push_str("---:|");
+        }
+        if sets.len() > 1 {
+            head.push_str(" flags |");
+            rule.push_str("---|");
+        }
+        for c in &cols {
+            let _ = write!(head, " {c} |");
+            rule.push_str("---:|");
+        }
+        for (_, _, h) in &ratios {
+            let _ = write!(head, " {h} |");
+            rule.push_str("---:|");
+        }
+        if with_stream {
+            head.push_str(" simd/stream |");
+            rule.push_str("---:|");
+        }
+        let _ = writeln!(out, "{head}\n{rule}");
+        for ((_, group, _, value), by_label) in rows {
+            for (label, _) in &sets {
+                let Some(f) = by_label.get(label) else {
+                    continue;
+                };
+                let mut line = format!("| `{group}` | {value} |");
+                if any_bytes {
+                    let bytes = f.values().find_map(|b| match b.throughput {
+                        Some((Unit::Bytes, n)) => Some(n),
+                        _ => None,
+                    });
+                    let _ = write!(line, " {} |", bytes.map(size).unwrap_or_default());
+                }
+                if sets.len() > 1 {
+                    let _ = write!(line, " {label} |");
+                }
+                for c in &cols {
+                    let _ = write!(line, " {} |", f.get(c).map(|b| cell(b)).unwrap_or_default());
+                }
+                for (a, b, _) in &ratios {
+                    let r = f.get(a).zip(f.get(b)).map(|(a, b)| b.median / a.median);
+                    let _ = write!(line, " {} |", r.map(ratio).unwrap_or_default());
+                }
+                if with_stream {
+                    let r = f.get("simd").and_then(|b| match (b.throughput, b.rate()) {
+                        (Some((Unit::Bytes, n)), Some(r)) => {
+                            stream.get(&(label.as_str(), n as u64)).map(|s| r / s)
+                        }
+                        _ => None,
+                    });
+                    let _ = write!(
+                        line,
+                        " {} |",
+                        r.map(|r| format!("{r:.2}")).unwrap_or_default()
+                    );
+                }
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        let _ = writeln!(out);
+    }
+    Ok(out)
+}
+
+/// The number a name starts with after its letters (`d32` → 32, `k3_d4` → 3, `2048` → 2048).
+fn leading_number(s: &str) -> u64 {
+    let digits: String = s
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().unwrap_or(u64::MAX)
+}
+
+fn cell(b: &Bench) -> String {
+    match (b.throughput, b.rate()) {
+        (Some((Unit::Bytes, _)), Some(r)) => format!("{} GB/s", sig(r)),
+        (Some((Unit::Elements, _)), Some(r)) => format!("{} M/s", sig(r)),
+        _ => time(b.median),
+    }
+}
+
+/// Three significant digits, no exponent.
+fn sig(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn ratio(r: f64) -> String {
+    format!("{}×", sig(r))
+}
+
+fn time(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{} s", sig(ns / 1e9))
+    } else if ns >= 1e6 {
+        format!("{} ms", sig(ns / 1e6))
+    } else if ns >= 1e3 {
+        format!("{} µs", sig(ns / 1e3))
+    } else {
+        format!("{} ns", sig(ns))
+    }
+}
+
+fn size(bytes: f64) -> String {
+    let b = bytes as u64;
+    if b >= 1 << 20 && b % (1 << 20) == 0 {
+        format!("{} MiB", b >> 20)
+    } else if b >= 1 << 10 && b % (1 << 10) == 0 {
+        format!("{} KiB", b >> 10)
+    } else {
+        format!("{b} B")
+    }
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Runs the benchmark suite, saves it as a named criterion baseline, or compares it with one.
+#
+#   scripts/bench.sh --save base                 # run everything, save as baseline `base`
+#   scripts/bench.sh --compare base              # run again, fail if slower than `base`
+#   scripts/bench.sh --compare base --threshold 10 --flags native -- 'fused/d32/'
+#   scripts/bench.sh --save base --benches 'kernels training'   # a subset of the benches
+#
+# Options:
+#   --save NAME        save the results as criterion baseline NAME
+#   --compare NAME     compare with baseline NAME; exit 1 if any benchmark regressed
+#   --threshold PCT    slowdown that counts as a regression (default 20; see below)
+#   --flags SET        default | native | both (default both). `default` builds for the
+#                      target's baseline (x86-64: SSE2) in target/; `native` adds
+#                      RUSTFLAGS="-C target-cpu=native" in target-native/ (own baselines)
+#   --benches "A B"    benches to run (default: kernels losses optim controller training online)
+#   --peers            also run the peers crate (faer, ndarray) into the same target dirs
+#   --quick            shorter measurements (0.2 s warm-up, 0.5 s measurement, 10 samples)
+#   -- ARGS            passed to every bench binary (a filter regex, criterion options)
+#
+# A benchmark regresses when its median time grew by more than the threshold AND the two
+# medians' 95 % confidence intervals do not overlap (examples/bench_report.rs, `compare`).
+# Timings on a shared machine move by ±10-30 % between runs: compare on a quiet machine, and
+# read criterion's own "Performance has regressed" lines as a second opinion.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+save="" compare="" threshold=20 flags=both quick=0 peers=0
+benches="kernels losses optim controller training online"
+extra=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --save) save="$2"; shift 2 ;;
+        --compare) compare="$2"; shift 2 ;;
+        --threshold) threshold="$2"; shift 2 ;;
+        --flags) flags="$2"; shift 2 ;;
+        --benches) benches="$2"; shift 2 ;;
+        --peers) peers=1; shift ;;
+        --quick) quick=1; shift ;;
+        --) shift; extra=("$@"); break ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+if [[ -z "$save" && -z "$compare" ]] || [[ -n "$save" && -n "$compare" ]]; then
+    echo "bench.sh: give exactly one of --save NAME or --compare NAME" >&2
+    exit 2
+fi
+case "$flags" in
+    default) sets=(default) ;;
+    native) sets=(native) ;;
+    both) sets=(default native) ;;
+    *) echo "bench.sh: --flags is default, native or both" >&2; exit 2 ;;
+esac
+# Only benches that exist in this checkout (a baseline can predate a new bench).
+wanted=()
+for b in $benches; do
+    if [[ -f "benches/$b.rs" ]]; then wanted+=("$b"); else echo "bench.sh: no benches/$b.rs, skipped" >&2; fi
+done
+
+crit=()
+if [[ -n "$save" ]]; then
+    crit=(--save-baseline "$save")
+else
+    # Criterion compares with the baseline and writes the run as `new`; results without the
+    # baseline are run but not compared.
+    crit=(--baseline-lenient "$compare")
+fi
+if [[ $quick == 1 ]]; then
+    crit+=(--warm-up-time 0.2 --measurement-time 0.5 --sample-size 10)
+fi
+
+# The comparison tool is built once, with default flags, outside the timed runs.
+cargo build --quiet --release --example bench_report
+report_tool="target/release/examples/bench_report"
+
+status=0
+start=$SECONDS
+for set in "${sets[@]}"; do
+    if [[ $set == native ]]; then
+        target="$PWD/target-native"
+        export RUSTFLAGS="${BASE_RUSTFLAGS:-} -C target-cpu=native"
+    else
+        target="$PWD/target"
+        export RUSTFLAGS="${BASE_RUSTFLAGS:-}"
+    fi
+    export CARGO_TARGET_DIR="$target"
+    echo "== $set flags (RUSTFLAGS='$RUSTFLAGS', $target)"
+    if [[ -n "$compare" && -d "$target/criterion" ]]; then
+        # Drop every previous `new` so that only this run is compared.
+        find "$target/criterion" -type d -name new -prune -exec rm -rf {} +
+    fi
+    for b in "${wanted[@]}"; do
+        echo "-- bench $b"
+        cargo bench --quiet --bench "$b" -- "${crit[@]}" "${extra[@]}"
+    done
+    if [[ $peers == 1 ]]; then
+        echo "-- peers (faer, ndarray)"
+        (cd peers && cargo bench --quiet --bench peers -- "${crit[@]}" "${extra[@]}")
+    fi
+    if [[ -n "$compare" ]]; then
+        echo "== compare $set with baseline $compare (threshold $threshold %)"
+        if ! "$report_tool" compare --dir "$target/criterion" --baseline "$compare" \
+            --current new --threshold "$threshold"; then
+            status=1
+        fi
+    fi
+done
+echo "bench.sh: done in $((SECONDS - start)) s"
+if [[ $status != 0 ]]; then
+    echo "bench.sh: REGRESSION against baseline $compare (see the tables above)" >&2
+fi
+exit $status
