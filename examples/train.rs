@@ -561,6 +561,7 @@ fn plot_svg(h: &History, validation: bool) -> String {
             EventKind::RateChanged { .. } => ("orange", "rate"),
             EventKind::RolledBack { .. } => ("red", "rollback"),
             EventKind::Stopped(_) => ("black", "stop"),
+            EventKind::Restarted { .. } => ("green", "restart"),
             EventKind::Improved { .. } => continue,
         };
         let xx = x(e.epoch);

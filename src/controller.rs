@@ -183,6 +183,15 @@ pub enum EventKind {
     },
     /// The run stopped.
     Stopped(StopCause),
+    /// A warm restart ([`Controller::restart`]): the data drifted (the metric stayed well above
+    /// its best), so the schedule starts again from its first epoch at the full rate, and the
+    /// best so far is forgotten.
+    Restarted {
+        /// The metric that started the new regime (its first best).
+        metric: f32,
+        /// The best metric of the regime that ended.
+        previous_best: f32,
+    },
 }
 
 /// One event, tagged with its epoch (from 1).
@@ -215,6 +224,8 @@ pub struct Controller {
     scale: f32,
     best: f32,
     retries: u32,
+    /// Epochs before the current schedule started (0, or the epoch of the last restart).
+    origin: u32,
 }
 
 impl Controller {
@@ -277,12 +288,15 @@ impl Controller {
             scale: 1.0,
             best: f32::INFINITY,
             retries: 0,
+            origin: 0,
         })
     }
 
     /// The rate for epoch `t` (from 0): `clamp(schedule(t) · scale, min_lr, max_lr)`, always
-    /// finite and within the bounds.
+    /// finite and within the bounds. After a [`restart`](Self::restart) at epoch `e`, the
+    /// schedule is read at `t − e`.
     pub fn rate(&self, t: u64) -> f32 {
+        let t = t.saturating_sub(u64::from(self.origin));
         let r = f64::from(self.cfg.schedule.rate(t)) * f64::from(self.scale);
         let r = if r.is_nan() { 0.0 } else { r };
         // `max` then `min`, not `clamp`, which would keep a panic path for `min > max`
@@ -347,6 +361,38 @@ impl Controller {
         let cut = self.cfg.guard.map_or(0.1, |g| g.cut);
         self.rescale(epoch, cut, RateCause::Rollback, ev);
         v
+    }
+
+    /// A warm restart after `epoch`, for data that drifted: the schedule starts again (epoch
+    /// `epoch + 1` gets the schedule's first rate), the rate scale returns to 1, the rollback
+    /// budget is refilled, the plateau, adaptive and early-stopping rules start afresh, and
+    /// `metric` (the current weights' metric on the new data) becomes the best, so that the
+    /// caller's best copy must become the current weights. Emits [`EventKind::Restarted`].
+    ///
+    /// The configuration is unchanged, so this cannot fail.
+    pub fn restart(&mut self, epoch: u32, metric: f32, ev: &mut dyn FnMut(&Event)) {
+        let previous_best = self.best;
+        self.plateau = self.cfg.plateau.and_then(|p| ReduceOnPlateau::new(p).ok());
+        self.adaptive = self
+            .cfg
+            .adaptive
+            .and_then(|(tol, n)| Adaptive::new(tol, n).ok());
+        self.early = self.cfg.early_stop.and_then(|e| EarlyStopping::new(e).ok());
+        self.scale = 1.0;
+        self.retries = 0;
+        self.origin = epoch;
+        self.best = if metric.is_finite() {
+            metric
+        } else {
+            f32::INFINITY
+        };
+        ev(&Event {
+            epoch,
+            kind: EventKind::Restarted {
+                metric,
+                previous_best,
+            },
+        });
     }
 
     /// The metric of the initial weights, before any step (epoch 0): they are the first best

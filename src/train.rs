@@ -414,7 +414,8 @@ pub(crate) fn fit_parts<S: Strategy + ?Sized>(
             (w, b),
             (gw, gb),
             Stepping {
-                config,
+                rule: config.optimizer,
+                regularization: &config.regularization,
                 lr,
                 clip: Clip::NONE,
                 state: st,
@@ -783,9 +784,8 @@ pub(crate) fn controlled_loop<R: Run>(
     (data, validation): (&Dataset<'_>, Option<&Dataset<'_>>),
     config: &TrainConfig,
     controller: &mut Controller,
-    hooks: Hooks<'_>,
+    mut hooks: Hooks<'_>,
 ) -> Result<ControlledSummary, Error> {
-    let Hooks { on_event, on_epoch } = hooks;
     config.validate()?;
     {
         let ((w, b), (gw, gb), _) = run.split();
@@ -805,18 +805,19 @@ pub(crate) fn controlled_loop<R: Run>(
         rollbacks: 0,
     };
     let eval = validation.unwrap_or(data);
-    let metric_of = |run: &mut R| {
+    let mut metric_of = |run: &mut R| {
         let ((w, b), _, _) = run.split();
         (kern.loss)(obj, eval.x(), eval.y(), (w, b)).unwrap_or(f32::NAN)
     };
-    controller.start(metric_of(run), on_event);
+    controller.start(metric_of(run), hooks.on_event);
     for epoch in 1..=config.epochs {
         let lr = controller.rate(u64::from(epoch - 1));
         let pass = epochs.next_pass();
         let ran = {
             let ((w, b), (gw, gb), mut st) = run.split();
             let stepping = Stepping {
-                config,
+                rule: config.optimizer,
+                regularization: &config.regularization,
                 lr,
                 clip: controller.clip(),
                 state: &mut st,
@@ -830,32 +831,17 @@ pub(crate) fn controlled_loop<R: Run>(
                 return Err(e);
             }
         };
-        let verdict = match ran {
-            None => controller.on_divergence(epoch, on_event),
-            Some(train_loss) => {
-                // The metric describes the weights as they are now, the ones a `save_best`
-                // would copy: one loss pass after the epoch's steps.
-                let metric = metric_of(run);
-                let zeros = optim::zeros(run.split().0.0);
-                on_epoch(&EpochRecord {
-                    epoch,
-                    train_loss,
-                    metric,
-                    learning_rate: lr,
-                    zeros,
-                });
-                controller.on_epoch(epoch, metric, on_event)
-            }
-        };
         out.epochs = epoch;
-        if verdict.roll_back {
-            run.restore(&best);
-        }
-        if verdict.save_best {
-            best = run.snapshot();
-        }
-        if verdict.stop.is_some() {
-            out.stop = verdict.stop;
+        let stop = end_epoch(
+            run,
+            &mut best,
+            (epoch, lr, ran),
+            &mut metric_of,
+            controller,
+            &mut hooks,
+        );
+        if stop.is_some() {
+            out.stop = stop;
             break;
         }
     }
@@ -865,6 +851,44 @@ pub(crate) fn controlled_loop<R: Run>(
     out.best_metric = controller.best();
     out.rollbacks = controller.retries();
     Ok(out)
+}
+
+/// The end of a controlled epoch (or of an online round): `ran` is the epoch's mean training
+/// loss, or `None` if a step diverged. Measures the metric (one loss pass, by `metric_of`),
+/// reports the epoch, asks the controller, and applies its verdict to `run` (roll back to
+/// `best`, or make the current weights the best copy). Returns the stop cause, if any.
+pub(crate) fn end_epoch<R: Run>(
+    run: &mut R,
+    best: &mut R::Snap,
+    (epoch, lr, ran): (u32, f32, Option<f32>),
+    metric_of: &mut dyn FnMut(&mut R) -> f32,
+    controller: &mut Controller,
+    hooks: &mut Hooks<'_>,
+) -> Option<StopCause> {
+    let verdict = match ran {
+        None => controller.on_divergence(epoch, hooks.on_event),
+        Some(train_loss) => {
+            // The metric describes the weights as they are now, the ones a `save_best`
+            // would copy: one loss pass after the epoch's steps.
+            let metric = metric_of(run);
+            let zeros = optim::zeros(run.split().0.0);
+            (hooks.on_epoch)(&EpochRecord {
+                epoch,
+                train_loss,
+                metric,
+                learning_rate: lr,
+                zeros,
+            });
+            controller.on_epoch(epoch, metric, hooks.on_event)
+        }
+    };
+    if verdict.roll_back {
+        run.restore(best);
+    }
+    if verdict.save_best {
+        *best = run.snapshot();
+    }
+    verdict.stop
 }
 
 /// The batching of a run: batch size, number of batches, and the seeded generator of each
@@ -919,12 +943,7 @@ impl Pass<'_, '_> {
         (obj, kern): (Objective, ObjectiveKernels),
         (w, b): (&mut [f32], &mut [f32]),
         (gw, gb): (&mut [f32], &mut [f32]),
-        Stepping {
-            config,
-            lr,
-            clip,
-            state,
-        }: Stepping<'_, '_, '_>,
+        mut stepping: Stepping<'_, '_, '_>,
         steps: &mut u64,
     ) -> Result<Option<f32>, Error> {
         let mut total = 0.0f64;
@@ -933,48 +952,69 @@ impl Pass<'_, '_> {
                 Some(key) => permute(k, self.batches, key),
                 None => k,
             };
-            let (xb, yb) = self.data.rows(bi as usize * self.batch, self.batch);
-            let loss = match (kern.fused)(obj, xb, yb, (w, b), gw, gb) {
-                Ok(l) => l,
-                Err(Error::Overflow { .. }) => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            let mut rate = lr;
-            if let Some(v) = clip.value {
-                clip::clip_value_parts(gw, gb, v)?;
-            }
-            if let Some(n) = clip.norm {
-                clip::clip_norm_parts(gw, gb, n)?;
-            }
-            if let Some(r) = clip.trust_radius {
-                rate *= clip::trust_factor_parts(gw, gb, lr, r)?;
-            }
-            let rule = config.optimizer;
-            if !optim::step_parts(
-                kern.part,
-                rule,
-                &config.regularization,
-                rate,
-                (w, b),
-                (gw, gb),
-                state,
-            )? {
+            let batch = self.data.rows(bi as usize * self.batch, self.batch);
+            let Some(loss) = batch_step((obj, kern), batch, (w, b), (gw, gb), &mut stepping)?
+            else {
                 return Ok(None);
-            }
+            };
             *steps += 1;
-            total += f64::from(loss) * yb.len() as f64;
+            total += f64::from(loss) * batch.1.len() as f64;
         }
         Ok(Some((total / self.data.len() as f64) as f32))
     }
 }
 
-/// How a pass steps: the configuration (rule, penalty), this epoch's rate, the clipping, the
+/// One mini-batch step: the fused loss and gradient pass over `(xb, yb)`, the clipping, the
+/// update. Returns the batch's loss before the step, or `None` if the step would have made
+/// the loss, the gradient or a parameter non-finite (then nothing was applied).
+pub(crate) fn batch_step(
+    (obj, kern): (Objective, ObjectiveKernels),
+    (xb, yb): (&[f32], &[f32]),
+    (w, b): (&mut [f32], &mut [f32]),
+    (gw, gb): (&mut [f32], &mut [f32]),
+    Stepping {
+        rule,
+        regularization,
+        lr,
+        clip,
+        state,
+    }: &mut Stepping<'_, '_, '_>,
+) -> Result<Option<f32>, Error> {
+    let loss = match (kern.fused)(obj, xb, yb, (w, b), gw, gb) {
+        Ok(l) => l,
+        Err(Error::Overflow { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut rate = *lr;
+    if let Some(v) = clip.value {
+        clip::clip_value_parts(gw, gb, v)?;
+    }
+    if let Some(n) = clip.norm {
+        clip::clip_norm_parts(gw, gb, n)?;
+    }
+    if let Some(r) = clip.trust_radius {
+        rate *= clip::trust_factor_parts(gw, gb, *lr, r)?;
+    }
+    let applied = optim::step_parts(
+        kern.part,
+        *rule,
+        regularization,
+        rate,
+        (w, b),
+        (gw, gb),
+        state,
+    )?;
+    Ok(applied.then_some(loss))
+}
+
+/// How a pass steps: the rule and its penalty, this epoch's rate, the clipping, the
 /// optimizer state.
-struct Stepping<'c, 's, 'p> {
-    config: &'c TrainConfig,
-    lr: f32,
-    clip: Clip,
-    state: &'s mut StateParts<'p>,
+pub(crate) struct Stepping<'c, 's, 'p> {
+    pub(crate) rule: Rule,
+    pub(crate) regularization: &'c Regularization,
+    pub(crate) lr: f32,
+    pub(crate) clip: Clip,
+    pub(crate) state: &'s mut StateParts<'p>,
 }
 
 /// A seeded permutation of `0..m` without memory: a 4-round Feistel network on the smallest
