@@ -155,7 +155,7 @@ fn main() -> ExitCode {
 fn load(dir: &Path, baseline: &str) -> Result<Vec<Bench>, String> {
     let mut found = Vec::new();
     walk(dir, baseline, &mut found).map_err(|e| format!("reading {}: {e}", dir.display()))?;
-    found.sort_by(|a, b| a.id().cmp(&b.id()));
+    found.sort_by_key(Bench::id);
     Ok(found)
 }
 
@@ -358,8 +358,9 @@ fn report(
     );
     // family -> group -> value -> label -> function -> bench
     type Cells<'a> = BTreeMap<String, BTreeMap<&'a str, &'a Bench>>;
-    let mut families: BTreeMap<String, BTreeMap<(u64, String, u64, String), Cells<'_>>> =
-        BTreeMap::new();
+    /// (number in the group name, group, number in the parameter, parameter).
+    type RowKey = (u64, String, u64, String);
+    let mut families: BTreeMap<String, BTreeMap<RowKey, Cells<'_>>> = BTreeMap::new();
     // (label, bytes) -> stream rate
     let mut stream: BTreeMap<(&str, u64), f64> = BTreeMap::new();
     for (label, benches) in &sets {
