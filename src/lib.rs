@@ -56,6 +56,7 @@ pub mod kernel;
 pub mod loss;
 pub mod metrics;
 pub mod model;
+pub mod online;
 pub mod optim;
 #[cfg(feature = "std")]
 pub mod recipe;

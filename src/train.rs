@@ -451,7 +451,7 @@ pub(crate) fn fit_parts<S: Strategy + ?Sized>(
 }
 
 /// Shapes and finiteness of a model's parameter slices for `d` features.
-fn check_model(
+pub(crate) fn check_model(
     obj: Objective,
     w: &[f32],
     b: &[f32],
@@ -492,7 +492,7 @@ type LossParts = fn(Objective, &[f32], &[f32], (&[f32], &[f32])) -> Result<f32, 
 #[derive(Clone, Copy)]
 pub struct ObjectiveKernels {
     fused: FusedParts,
-    loss: LossParts,
+    pub(crate) loss: LossParts,
     /// The element-wise update of one parameter part.
     part: optim::PartFn,
 }
@@ -747,10 +747,10 @@ pub(crate) trait Run {
 }
 
 /// A fixed-size model and its state (copies on the stack).
-struct TypedRun<'a, M: Trainable, const BUFS: usize> {
-    model: &'a mut M,
-    state: &'a mut OptimState<M, BUFS>,
-    grad: M::Grad,
+pub(crate) struct TypedRun<'a, M: Trainable, const BUFS: usize> {
+    pub(crate) model: &'a mut M,
+    pub(crate) state: &'a mut OptimState<M, BUFS>,
+    pub(crate) grad: M::Grad,
 }
 
 impl<M: Trainable, const BUFS: usize> Run for TypedRun<'_, M, BUFS> {
@@ -832,7 +832,7 @@ pub(crate) fn controlled_loop<R: Run>(
             }
         };
         out.epochs = epoch;
-        let stop = end_epoch(
+        let (stop, _) = end_epoch(
             run,
             &mut best,
             (epoch, lr, ran),
@@ -856,7 +856,8 @@ pub(crate) fn controlled_loop<R: Run>(
 /// The end of a controlled epoch (or of an online round): `ran` is the epoch's mean training
 /// loss, or `None` if a step diverged. Measures the metric (one loss pass, by `metric_of`),
 /// reports the epoch, asks the controller, and applies its verdict to `run` (roll back to
-/// `best`, or make the current weights the best copy). Returns the stop cause, if any.
+/// `best`, or make the current weights the best copy). Returns the stop cause, if any, and
+/// the metric (NaN after a divergence).
 pub(crate) fn end_epoch<R: Run>(
     run: &mut R,
     best: &mut R::Snap,
@@ -864,13 +865,15 @@ pub(crate) fn end_epoch<R: Run>(
     metric_of: &mut dyn FnMut(&mut R) -> f32,
     controller: &mut Controller,
     hooks: &mut Hooks<'_>,
-) -> Option<StopCause> {
+) -> (Option<StopCause>, f32) {
+    let mut measured = f32::NAN;
     let verdict = match ran {
         None => controller.on_divergence(epoch, hooks.on_event),
         Some(train_loss) => {
             // The metric describes the weights as they are now, the ones a `save_best`
             // would copy: one loss pass after the epoch's steps.
             let metric = metric_of(run);
+            measured = metric;
             let zeros = optim::zeros(run.split().0.0);
             (hooks.on_epoch)(&EpochRecord {
                 epoch,
@@ -888,7 +891,7 @@ pub(crate) fn end_epoch<R: Run>(
     if verdict.save_best {
         *best = run.snapshot();
     }
-    verdict.stop
+    (verdict.stop, measured)
 }
 
 /// The batching of a run: batch size, number of batches, and the seeded generator of each

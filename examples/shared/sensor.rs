@@ -1,0 +1,142 @@
+//! The simulated sensor of `examples/sensor_stream.rs`, shared with `tests/online.rs` so that
+//! the test asserts on exactly what the example shows.
+//!
+//! A sensor reads 4 channels `x ∈ [-1, 1)⁴` and the quantity to predict is
+//! `y = w·x + b + noise` (noise uniform in `[-0.1, 0.1)`, variance 0.0033). Halfway through the
+//! stream the sensor is swapped: `w` and `b` change. The learner sees each sample once: it
+//! predicts it first (the error is recorded: prequential evaluation), then pushes it and runs
+//! one `step`.
+
+#![allow(dead_code)]
+
+use npoa::LinearModel;
+use npoa::adapt::{EarlyStop, Plateau};
+use npoa::controller::{ControllerConfig, Event, EventKind};
+use npoa::online::{Drift, OnlineConfig, OnlineLearner, Sampling};
+use npoa::schedule::{LrSchedule, Schedule};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+
+/// Features.
+pub const D: usize = 4;
+/// Training window (samples).
+pub const N: usize = 64;
+/// Held-out window (samples).
+pub const V: usize = 16;
+/// Samples of the prequential rolling error.
+pub const ROLLING: usize = 100;
+
+/// The two regimes: before and after the swap.
+pub const BEFORE: ([f32; D], f32) = ([1.5, -2.0, 0.5, 1.0], 0.3);
+pub const AFTER: ([f32; D], f32) = ([-1.0, 0.5, 2.0, -1.5], -0.7);
+
+/// The learner of the example (and of the test).
+pub type Learner = OnlineLearner<LinearModel<D>, D, N, V>;
+
+/// A seeded sensor: `len` samples, regime `BEFORE` for the first half, `AFTER` for the rest.
+pub fn stream(len: usize, seed: u64) -> Vec<([f32; D], f32)> {
+    let mut g = Xoshiro256PlusPlus::seed_from_u64(seed);
+    (0..len)
+        .map(|i| {
+            let (w, b) = if i < len / 2 { BEFORE } else { AFTER };
+            let x: [f32; D] = core::array::from_fn(|_| g.random_range(-1.0f32..1.0));
+            let dot: f32 = x.iter().zip(&w).map(|(a, c)| a * c).sum();
+            (x, dot + b + g.random_range(-0.1f32..0.1))
+        })
+        .collect()
+}
+
+/// The controller: rate 0.1 halved on a plateau of 4 rounds (down to 1e-4), early stop after
+/// 12 rounds without improvement, the default divergence guard.
+pub fn controller() -> ControllerConfig {
+    let schedule = LrSchedule::new(0.1, Schedule::Constant).expect("valid schedule");
+    ControllerConfig {
+        schedule,
+        min_lr: 1e-4,
+        plateau: Some(Plateau {
+            patience: 4,
+            factor: 0.5,
+            min_lr: 1e-4,
+            ..Plateau::default()
+        }),
+        early_stop: Some(EarlyStop {
+            patience: 12,
+            ..EarlyStop::default()
+        }),
+        ..ControllerConfig::constant(0.1).expect("valid rate")
+    }
+}
+
+/// The learner's configuration: batches of 8 from the window, one update per sample, rounds
+/// of 8 updates, every 5th sample held out, drift handling as given.
+pub fn config(drift: Option<Drift>) -> OnlineConfig {
+    OnlineConfig {
+        batch_size: 8,
+        steps_per_call: 1,
+        round_steps: 8,
+        holdout_every: 5,
+        drift,
+        ..OnlineConfig::default()
+    }
+}
+
+/// What a run recorded.
+pub struct Trace {
+    /// The squared error of each sample, predicted before the model saw it.
+    pub errors: Vec<f32>,
+    /// The rolling mean of `errors` over the last `ROLLING` samples (fewer at the start).
+    pub rolling: Vec<f32>,
+    /// The controller's events other than "improved", with the sample index they happened at.
+    pub events: Vec<(usize, Event)>,
+    /// The learner at the end.
+    pub learner: Learner,
+}
+
+/// Runs the learner over `samples`: predict, record, push, step.
+pub fn run(samples: &[([f32; D], f32)], drift: Option<Drift>) -> Trace {
+    let mut learner = Learner::new(
+        LinearModel::zeros(),
+        controller(),
+        config(drift),
+        Sampling::Sliding,
+    )
+    .expect("valid configuration");
+    let mut errors = Vec::with_capacity(samples.len());
+    let mut rolling = Vec::with_capacity(samples.len());
+    let mut events = Vec::new();
+    let mut sum = 0.0f64;
+    for (i, (x, y)) in samples.iter().enumerate() {
+        let p = learner.model().predict(x).expect("finite model and sample");
+        let e = (p - y) * (p - y);
+        errors.push(e);
+        sum += f64::from(e);
+        if i >= ROLLING {
+            sum -= f64::from(errors[i - ROLLING]);
+        }
+        rolling.push((sum / (i + 1).min(ROLLING) as f64) as f32);
+        learner.push(x, *y).expect("finite sample");
+        learner
+            .step(&mut |e| {
+                if !matches!(e.kind, EventKind::Improved { .. }) {
+                    events.push((i, *e));
+                }
+            })
+            .expect("a step on finite data");
+    }
+    Trace {
+        errors,
+        rolling,
+        events,
+        learner,
+    }
+}
+
+/// After `from`: the first sample at which the rolling error, having risen to `bound` or
+/// above, is below `bound` again (`Some(from)` if it never rose), or `None` if it stays up.
+pub fn recovered(trace: &Trace, from: usize, bound: f32) -> Option<usize> {
+    let r = &trace.rolling;
+    match (from..r.len()).find(|&i| r[i] >= bound) {
+        None => Some(from),
+        Some(up) => (up..r.len()).find(|&i| r[i] < bound),
+    }
+}

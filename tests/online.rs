@@ -1,0 +1,557 @@
+//! Streaming: the window (wrap-around, reservoir statistics), incremental training against
+//! `fit_controlled` and `fit` bit for bit, drift recovery on the example's sensor, bad input.
+
+#![cfg(feature = "std")]
+
+#[path = "../examples/shared/sensor.rs"]
+mod sensor;
+
+use npoa::adapt::{EarlyStop, Plateau};
+use npoa::controller::{Controller, ControllerConfig, Event, EventKind, StopCause};
+use npoa::loss::Loss;
+use npoa::online::{Drift, OnlineConfig, OnlineLearner, Sampling, Window};
+use npoa::optim::{OptimState, Regularization, Rule};
+use npoa::schedule::{LrSchedule, Schedule};
+use npoa::train::{Dataset, FixedRate, TrainConfig, fit, fit_controlled_with};
+use npoa::{Error, LinearModel};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+
+fn bits<const D: usize>(m: &LinearModel<D>) -> ([u32; D], u32) {
+    (m.weights().map(f32::to_bits), m.bias().to_bits())
+}
+
+/// `n` samples of `y = x·w + 0.5 + noise`, `x ∈ [-1, 1)^D`.
+fn data<const D: usize>(n: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
+    let mut g = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let w: [f32; D] = core::array::from_fn(|j| 1.0 - j as f32 * 0.5);
+    let mut x = Vec::with_capacity(n * D);
+    let mut y = Vec::with_capacity(n);
+    for _ in 0..n {
+        let row: [f32; D] = core::array::from_fn(|_| g.random_range(-1.0f32..1.0));
+        y.push(
+            row.iter().zip(&w).map(|(a, b)| a * b).sum::<f32>()
+                + 0.5
+                + g.random_range(-0.1f32..0.1),
+        );
+        x.extend_from_slice(&row);
+    }
+    (x, y)
+}
+
+fn row<const D: usize>(x: &[f32], i: usize) -> [f32; D] {
+    core::array::from_fn(|j| x[i * D + j])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Window
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn sliding_window_wraps_around_oldest_first() {
+    let mut w = Window::<5, 2>::new(Sampling::Sliding);
+    assert!(w.is_empty());
+    for i in 0..12u32 {
+        let v = i as f32;
+        assert_eq!(w.push(&[v, -v], 10.0 + v).unwrap(), Some(i as usize % 5));
+        assert_eq!(w.len(), (i as usize + 1).min(5));
+    }
+    assert_eq!(w.seen(), 12);
+    assert_eq!(w.next(), 2, "slot of the oldest sample (7)");
+    // Slots hold 10, 11, 7, 8, 9; the flat views follow the slots.
+    assert_eq!(w.y(), &[20.0, 21.0, 17.0, 18.0, 19.0]);
+    assert_eq!(&w.x()[..4], &[10.0, -10.0, 11.0, -11.0]);
+    let order: Vec<f32> = w.chronological().map(|(_, y)| y - 10.0).collect();
+    assert_eq!(order, vec![7.0, 8.0, 9.0, 10.0, 11.0]);
+    assert_eq!(w.get(2), Some((&[7.0, -7.0], 17.0)));
+    assert_eq!(w.get(5), None);
+    // A bad sample is refused and leaves the window as it was.
+    let before = w.clone();
+    assert!(matches!(
+        w.push(&[f32::NAN, 0.0], 1.0),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(matches!(
+        w.push(&[0.0, 0.0], f32::INFINITY),
+        Err(Error::NonFinite { .. })
+    ));
+    assert_eq!(w, before);
+    w.clear();
+    assert!(w.is_empty() && w.x().is_empty() && w.chronological().next().is_none());
+}
+
+/// Algorithm R keeps each of the `M` stream items with probability `N / M`. Over 20 000 seeded
+/// streams of 100 items into 10 slots, each item's inclusion count is binomial(20 000, 0.1):
+/// mean 2000, σ = 42.4. Every count must be within 5σ, and the χ² statistic over the 100
+/// items (99 degrees of freedom) below 148.2, its 0.1 % critical value. A sliding window
+/// (only the last 10 kept) or a biased slot draw fails both by far.
+#[test]
+fn reservoir_keeps_a_uniform_sample() {
+    const ITEMS: usize = 100;
+    const TRIALS: u64 = 20_000;
+    let mut counts = [0u64; ITEMS];
+    for t in 0..TRIALS {
+        let mut w = Window::<10, 1>::new(Sampling::Reservoir { seed: t });
+        for i in 0..ITEMS {
+            w.push(&[i as f32], 0.0).unwrap();
+        }
+        assert_eq!(w.len(), 10);
+        let mut kept: Vec<usize> = w.x().iter().map(|v| *v as usize).collect();
+        kept.sort_unstable();
+        kept.dedup();
+        assert_eq!(kept.len(), 10, "distinct items");
+        for k in kept {
+            counts[k] += 1;
+        }
+    }
+    let expect = TRIALS as f64 * 0.1;
+    let sigma = (TRIALS as f64 * 0.1 * 0.9).sqrt();
+    let mut chi2 = 0.0;
+    for (i, &c) in counts.iter().enumerate() {
+        let dev = c as f64 - expect;
+        assert!(dev.abs() < 5.0 * sigma, "item {i}: {c} vs {expect}");
+        chi2 += dev * dev / (expect * 0.9);
+    }
+    assert!(chi2 < 148.2, "chi2 = {chi2}");
+    // Seeded: the same seed gives the same sample.
+    let fill = |seed| {
+        let mut w = Window::<4, 1>::new(Sampling::Reservoir { seed });
+        for i in 0..50 {
+            w.push(&[i as f32], 0.0).unwrap();
+        }
+        w.x().to_vec()
+    };
+    assert_eq!(fill(3), fill(3));
+    assert_ne!(fill(3), fill(4));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incremental = batch
+// ---------------------------------------------------------------------------------------------
+
+fn full_controller() -> ControllerConfig {
+    ControllerConfig {
+        schedule: LrSchedule::new(0.3, Schedule::Exponential { gamma: 0.97 }).unwrap(),
+        min_lr: 1e-4,
+        max_lr: 1.0,
+        plateau: Some(Plateau {
+            patience: 2,
+            factor: 0.5,
+            ..Plateau::default()
+        }),
+        early_stop: Some(EarlyStop {
+            patience: 4,
+            ..EarlyStop::default()
+        }),
+        ..ControllerConfig::constant(0.3).unwrap()
+    }
+}
+
+/// `partial_fit` over the batches of a data set in order, with rounds as long as an epoch
+/// and the validation set in the held-out window, gives `fit_controlled`'s result bit for bit:
+/// model, optimizer state, step count, rounds = epochs, and the same events. Squared error
+/// with SGD + elastic net, Adam, and Huber with momentum; batch sizes with and without a short
+/// last batch.
+#[test]
+fn partial_fit_equals_fit_controlled_bit_for_bit() {
+    const D: usize = 3;
+    let (x, y) = data::<D>(100, 1);
+    let (vx, vy) = data::<D>(20, 2);
+    let train = Dataset::new(&x, &y, D).unwrap();
+    let val = Dataset::new(&vx, &vy, D).unwrap();
+    let cases = [
+        (
+            Loss::Squared,
+            Rule::Sgd,
+            Regularization {
+                l1: 1e-3,
+                l2: 1e-3,
+                ..Regularization::NONE
+            },
+            10,
+        ),
+        (Loss::Squared, Rule::ADAM, Regularization::NONE, 16),
+        (
+            Loss::Huber { delta: 0.5 },
+            Rule::momentum(0.9),
+            Regularization::NONE,
+            7,
+        ),
+    ];
+    for (loss, rule, reg, batch) in cases {
+        let epochs = 40u32;
+        let config = TrainConfig {
+            epochs,
+            batch_size: batch,
+            shuffle: false,
+            optimizer: rule,
+            regularization: reg,
+            ..TrainConfig::default()
+        };
+        let start = LinearModel::<D>::zeros().with_loss(loss).unwrap();
+        let (mut model, mut state) = (start, OptimState::<LinearModel<D>, 2>::new());
+        let mut controller = Controller::new(full_controller()).unwrap();
+        let mut batch_events = Vec::new();
+        let summary = fit_controlled_with(
+            &mut model,
+            &mut state,
+            &train,
+            Some(&val),
+            &config,
+            &mut controller,
+            &mut |e| batch_events.push(*e),
+            &mut |_| {},
+        )
+        .unwrap();
+
+        let online_config = OnlineConfig {
+            batch_size: batch,
+            steps_per_call: 1,
+            round_steps: y.len().div_ceil(batch) as u32,
+            holdout_every: 0,
+            optimizer: rule,
+            regularization: reg,
+            drift: None,
+        };
+        let mut learner = OnlineLearner::<LinearModel<D>, D, 8, 32>::new(
+            start,
+            full_controller(),
+            online_config,
+            Sampling::Sliding,
+        )
+        .unwrap();
+        for (i, &t) in vy.iter().enumerate() {
+            learner.push_holdout(&row::<D>(&vx, i), t).unwrap();
+        }
+        let mut online_events = Vec::new();
+        'epochs: for _ in 0..summary.epochs {
+            for (xb, yb) in x.chunks(batch * D).zip(y.chunks(batch)) {
+                let r = learner
+                    .partial_fit(xb, yb, &mut |e: &Event| online_events.push(*e))
+                    .unwrap();
+                if r.stopped.is_some() {
+                    break 'epochs;
+                }
+            }
+        }
+        let ctx = format!("{loss:?} {rule:?} batch {batch}");
+        assert!(
+            summary.epochs > 5,
+            "{ctx}: the run is long enough to mean something"
+        );
+        assert_eq!(
+            bits(&learner.best_model()),
+            bits(&model),
+            "{ctx}: best model"
+        );
+        assert_eq!(learner.rounds(), summary.epochs, "{ctx}: rounds");
+        assert_eq!(learner.updates(), summary.steps, "{ctx}: updates");
+        assert_eq!(learner.stopped(), summary.stop, "{ctx}: stop");
+        assert_eq!(online_events, batch_events, "{ctx}: events");
+        assert_eq!(
+            learner.controller().best().to_bits(),
+            summary.best_metric.to_bits(),
+            "{ctx}: best metric"
+        );
+    }
+}
+
+/// `push` then `step`: with the window holding the data set, `step` walks it in slot order,
+/// so rounds of one epoch each give `fit_controlled` on the window's contents (metric on the
+/// training data, as `fit_controlled` without validation). With a constant rate and nothing
+/// to stop or roll back, the live model also equals plain `fit`'s bit for bit.
+#[test]
+fn push_and_step_equal_fit_on_the_window() {
+    const D: usize = 5;
+    let (x, y) = data::<D>(48, 3);
+    let batch = 10;
+    let rounds = y.len().div_ceil(batch) as u32;
+    let online_config = OnlineConfig {
+        batch_size: batch,
+        steps_per_call: 3,
+        round_steps: rounds,
+        holdout_every: 0,
+        drift: None,
+        ..OnlineConfig::default()
+    };
+    let config = TrainConfig {
+        learning_rate: 0.2,
+        epochs: 30,
+        batch_size: batch,
+        shuffle: false,
+        ..TrainConfig::default()
+    };
+    let data = Dataset::new(&x, &y, D).unwrap();
+
+    // Against fit_controlled with the full controller.
+    let mut learner = OnlineLearner::<LinearModel<D>, D, 48, 1>::new(
+        LinearModel::zeros(),
+        full_controller(),
+        online_config,
+        Sampling::Sliding,
+    )
+    .unwrap();
+    for (i, &t) in y.iter().enumerate() {
+        learner.push(&row::<D>(&x, i), t).unwrap();
+    }
+    let mut online_events = Vec::new();
+    while learner.stopped().is_none() && learner.rounds() < config.epochs {
+        learner.step(&mut |e| online_events.push(*e)).unwrap();
+    }
+    let mut model = LinearModel::<D>::zeros();
+    let mut state = OptimState::<LinearModel<D>, 2>::new();
+    let mut controller = Controller::new(full_controller()).unwrap();
+    let mut batch_events = Vec::new();
+    let summary = fit_controlled_with(
+        &mut model,
+        &mut state,
+        &data,
+        None,
+        &TrainConfig {
+            epochs: learner.rounds(),
+            ..config
+        },
+        &mut controller,
+        &mut |e| batch_events.push(*e),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(bits(&learner.best_model()), bits(&model));
+    assert_eq!(learner.updates(), summary.steps);
+    assert_eq!(online_events, batch_events);
+
+    // Against plain fit at a constant rate.
+    let mut learner = OnlineLearner::<LinearModel<D>, D, 48, 1>::new(
+        LinearModel::zeros(),
+        ControllerConfig::constant(0.2).unwrap(),
+        online_config,
+        Sampling::Sliding,
+    )
+    .unwrap();
+    for (i, &t) in y.iter().enumerate() {
+        learner.push(&row::<D>(&x, i), t).unwrap();
+    }
+    let mut rollbacks = 0;
+    // 30 epochs of 5 updates, 3 per call: 50 calls.
+    for _ in 0..50 {
+        learner
+            .step(&mut |e| rollbacks += u32::from(matches!(e.kind, EventKind::RolledBack { .. })))
+            .unwrap();
+    }
+    assert_eq!(rollbacks, 0);
+    let mut model = LinearModel::<D>::zeros();
+    let s = fit(&mut model, &data, &config, FixedRate).unwrap();
+    assert_eq!(learner.updates(), s.steps);
+    assert_eq!(bits(&learner.model()), bits(&model));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drift
+// ---------------------------------------------------------------------------------------------
+
+/// The example's sensor (`examples/shared/sensor.rs`), 4000 samples, swapped at 2000: with
+/// drift handling the rolling error (mean squared error of the last 100 predictions; the
+/// noise alone gives 0.0033) is below 0.01 again within 400 samples of the swap and stays
+/// below it to the end; a warm restart is reported. Without drift handling the learner stays
+/// stopped on the old sensor's weights and the rolling error stays above 1 for the last
+/// 1500 samples. Three seeds.
+#[test]
+fn drift_recovers_with_restarts_and_not_without() {
+    const LEN: usize = 4000;
+    const BOUND: f32 = 0.01;
+    const WITHIN: usize = 400;
+    for seed in [7, 8, 9] {
+        let samples = sensor::stream(LEN, seed);
+        let half = LEN / 2;
+
+        let on = sensor::run(&samples, Some(Drift::default()));
+        // Converged before the swap.
+        assert!(
+            on.rolling[half - 1] < BOUND,
+            "seed {seed}: {}",
+            on.rolling[half - 1]
+        );
+        let back = sensor::recovered(&on, half, BOUND).expect("recovers");
+        assert!(
+            back > half && back - half <= WITHIN,
+            "seed {seed}: back at {back}"
+        );
+        assert!(
+            on.rolling[back..].iter().all(|&e| e < BOUND),
+            "seed {seed}: stays below the bound"
+        );
+        let restarts: Vec<usize> = on
+            .events
+            .iter()
+            .filter(|(_, e)| matches!(e.kind, EventKind::Restarted { .. }))
+            .map(|(i, _)| *i)
+            .collect();
+        assert!(
+            restarts.iter().any(|&i| i >= half && i < half + WITHIN),
+            "seed {seed}: a restart after the swap: {restarts:?}"
+        );
+        assert!(on.learner.restarts() >= 1);
+
+        let off = sensor::run(&samples, None);
+        assert!(off.rolling[half - 1] < BOUND);
+        assert_eq!(sensor::recovered(&off, half, BOUND), None, "seed {seed}");
+        assert!(
+            off.rolling[LEN - 1500..].iter().all(|&e| e > 1.0),
+            "seed {seed}: stays wrong"
+        );
+        assert_eq!(off.learner.restarts(), 0);
+        assert!(
+            off.events
+                .iter()
+                .all(|(_, e)| !matches!(e.kind, EventKind::Restarted { .. }))
+        );
+    }
+}
+
+/// No drift, a long stationary stream: no warm restart (no false alarm) in 20 000 samples.
+#[test]
+fn no_restart_on_a_stationary_stream() {
+    let samples: Vec<_> = sensor::stream(40_000, 11)
+        .into_iter()
+        .take(20_000)
+        .collect();
+    let trace = sensor::run(&samples, Some(Drift::default()));
+    assert_eq!(trace.learner.restarts(), 0, "events: {:?}", trace.events);
+    assert!(trace.rolling[19_999] < 0.01);
+}
+
+/// A learner that diverges (rate far too high) is rolled back by the guard and, its retries
+/// spent, stops; with the model finite throughout.
+#[test]
+fn divergence_is_rolled_back_and_stops() {
+    const D: usize = 2;
+    let mut learner = OnlineLearner::<LinearModel<D>, D, 16, 4>::new(
+        LinearModel::zeros(),
+        ControllerConfig::constant(50.0).unwrap(),
+        OnlineConfig {
+            drift: None,
+            ..OnlineConfig::default()
+        },
+        Sampling::Sliding,
+    )
+    .unwrap();
+    let mut rollbacks = 0;
+    for i in 0..2000 {
+        let v = (i % 13) as f32 - 6.0;
+        learner.push(&[v, 1.0], 3.0 * v).unwrap();
+        learner
+            .step(&mut |e| rollbacks += u32::from(matches!(e.kind, EventKind::RolledBack { .. })))
+            .unwrap();
+        let m = learner.model();
+        assert!(m.weights().iter().all(|w| w.is_finite()) && m.bias().is_finite());
+    }
+    assert!(rollbacks >= 1);
+    assert!(learner.rate() < 50.0);
+    assert!(matches!(
+        learner.stopped(),
+        None | Some(StopCause::Diverged | StopCause::EarlyStop)
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn bad_input_is_an_error_and_changes_nothing() {
+    const D: usize = 2;
+    type L = OnlineLearner<LinearModel<D>, D, 8, 4>;
+    let ok = OnlineConfig::default();
+    let c = || ControllerConfig::constant(0.1).unwrap();
+    let bad_configs = [
+        OnlineConfig {
+            batch_size: 0,
+            ..ok
+        },
+        OnlineConfig {
+            steps_per_call: 0,
+            ..ok
+        },
+        OnlineConfig {
+            round_steps: 0,
+            ..ok
+        },
+        OnlineConfig {
+            drift: Some(Drift {
+                factor: 0.5,
+                ..Drift::default()
+            }),
+            ..ok
+        },
+        OnlineConfig {
+            drift: Some(Drift {
+                patience: 0,
+                ..Drift::default()
+            }),
+            ..ok
+        },
+        OnlineConfig {
+            drift: Some(Drift {
+                floor: f32::NAN,
+                ..Drift::default()
+            }),
+            ..ok
+        },
+        OnlineConfig {
+            regularization: Regularization {
+                l1: -1.0,
+                ..Regularization::NONE
+            },
+            ..ok
+        },
+    ];
+    for cfg in bad_configs {
+        assert!(
+            matches!(
+                L::new(LinearModel::zeros(), c(), cfg, Sampling::Sliding),
+                Err(Error::InvalidParameter { .. })
+            ),
+            "{cfg:?}"
+        );
+    }
+
+    // Logistic: targets outside [0, 1] are refused at the door, so the window stays valid.
+    let logistic = LinearModel::<D>::zeros().with_loss(Loss::Logistic).unwrap();
+    let mut l = L::new(logistic, c(), ok, Sampling::Sliding).unwrap();
+    assert!(l.push(&[0.5, 0.5], 2.0).is_err());
+    assert!(l.push(&[f32::INFINITY, 0.5], 1.0).is_err());
+    assert!(l.push_holdout(&[0.5, 0.5], -1.0).is_err());
+    assert!(l.window().is_empty() && l.holdout().is_empty());
+    for i in 0..40 {
+        l.push(&[i as f32 / 40.0, 1.0], f32::from(i % 2 == 0))
+            .unwrap();
+        l.step(&mut |_| {}).unwrap();
+    }
+    let before = (bits(&l.model()), l.updates(), l.rounds());
+    assert!(matches!(
+        l.partial_fit(&[0.0; 3], &[1.0], &mut |_| {}),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        l.partial_fit(&[], &[], &mut |_| {}),
+        Err(Error::EmptyBatch)
+    ));
+    assert!(
+        l.partial_fit(&[0.0, f32::NAN], &[1.0], &mut |_| {})
+            .is_err()
+    );
+    assert!(l.partial_fit(&[0.0, 0.0], &[3.0], &mut |_| {}).is_err());
+    assert_eq!((bits(&l.model()), l.updates(), l.rounds()), before);
+}
+
+/// The state for N = 64, D = 8 (the figure), printed and bounded: the two windows
+/// are the bulk, and nothing grows with the stream.
+#[test]
+fn state_size() {
+    type L = OnlineLearner<LinearModel<8>, 8, 64, 16>;
+    let bytes = core::mem::size_of::<L>();
+    let windows = core::mem::size_of::<Window<64, 8>>() + core::mem::size_of::<Window<16, 8>>();
+    println!("OnlineLearner<LinearModel<8>, 8, 64, 16>: {bytes} bytes, of which windows {windows}");
+    assert!(windows >= (64 + 16) * 9 * 4);
+    assert!(bytes < windows + 1024, "{bytes}");
+}
