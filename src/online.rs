@@ -23,6 +23,11 @@
 //! model equals `fit_controlled`'s result bit for bit (tested), as long as no step diverges (a
 //! diverged step ends its round early, where `fit_controlled` skips the rest of the epoch).
 //!
+//! The controller starts once the metric's window holds
+//! [`OnlineConfig::metric_warmup`] samples (by default: once it is full). Before that the
+//! updates run at the schedule's first rate, no round ends, and a step that would make
+//! something non-finite is skipped.
+//!
 //! ## Drift
 //! With [`OnlineConfig::drift`] set (the default), when the metric stays above
 //! `factor × best + floor` for `patience` rounds in a row, the learner makes a warm restart
@@ -285,8 +290,14 @@ pub struct OnlineConfig {
     /// Updates per round, the controller's epoch (≥ 1).
     pub round_steps: u32,
     /// Every `k`-th pushed sample goes to the held-out window (0: none is held out; then
-    /// the held-out window stays empty and the metric reads the training window).
+    /// the metric reads the training window, unless samples come by
+    /// [`push_holdout`](OnlineLearner::push_holdout)).
     pub holdout_every: u32,
+    /// Samples the metric's window must hold before the controller starts (`None`: its
+    /// capacity). Until then the updates run at the schedule's first rate and no round ends:
+    /// a loss over a handful of samples, changing with each sample, would read as spikes and
+    /// plateaus that are not there.
+    pub metric_warmup: Option<usize>,
     /// The update rule (at most two state buffers, which every rule fits).
     pub optimizer: Rule,
     /// The proximal penalty and box.
@@ -297,13 +308,15 @@ pub struct OnlineConfig {
 
 impl Default for OnlineConfig {
     /// Batches of 8, one update per call, rounds of 8 updates, every 5th sample held out,
-    /// SGD, no penalty, drift handling on with [`Drift::default`].
+    /// the controller started once the held-out window is full, SGD, no penalty, drift
+    /// handling on with [`Drift::default`].
     fn default() -> Self {
         Self {
             batch_size: 8,
             steps_per_call: 1,
             round_steps: 8,
             holdout_every: 5,
+            metric_warmup: None,
             optimizer: Rule::Sgd,
             regularization: Regularization::NONE,
             drift: Some(Drift::default()),
@@ -648,7 +661,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             holdout,
             progress: p,
         } = self;
-        let eval = eval_rows(train, holdout);
+        let (eval, need) = eval_rows(config, train, holdout);
         let (xb, yb) = match batch {
             Batch::Window(start) => train.rows(start, config.batch_size),
             Batch::Slice(x, y) => (x, y),
@@ -664,7 +677,26 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             on_epoch: &mut no_epoch,
         };
         if !p.started {
+            if eval.is_some_and(|(_, y)| y.len() < need) {
+                // Warm-up: an update at the schedule's first rate, no round.
+                let ((w, b), (gw, gb), mut st) = run.split();
+                let mut stepping = Stepping {
+                    rule: config.optimizer,
+                    regularization: &config.regularization,
+                    lr: controller.rate(0),
+                    clip: controller.clip(),
+                    state: &mut st,
+                };
+                let step = (obj, kern);
+                if train::batch_step(step, (xb, yb), (w, b), (gw, gb), &mut stepping)?.is_some() {
+                    p.updates += 1;
+                    report.updates += 1;
+                }
+                return Ok(());
+            }
             p.started = true;
+            // The starting point of the run: the first best copy, as in `fit_controlled`.
+            *best = run.snapshot();
             if let Some((x, y)) = eval {
                 let ((w, b), _, _) = run.split();
                 let m = (kern.loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN);
@@ -777,7 +809,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             holdout,
             progress: p,
         } = self;
-        let eval = eval_rows(train, holdout);
+        let (eval, _) = eval_rows(config, train, holdout);
         let mut run = TypedRun {
             model,
             state,
@@ -868,17 +900,24 @@ enum Batch<'a> {
     Slice(&'a [f32], &'a [f32]),
 }
 
-/// The rows the metric reads: the held-out window, else the training window.
+/// The rows the metric reads and the number it waits for: the held-out window when samples
+/// are held out (by `holdout_every`, or any by `push_holdout`), else the training window;
+/// `None` when both are empty and nothing is held out (the round's mean loss is the metric).
 fn eval_rows<'a, const N: usize, const V: usize, const D: usize>(
+    config: &OnlineConfig,
     train: &'a Window<N, D>,
     holdout: &'a Window<V, D>,
-) -> Option<(&'a [f32], &'a [f32])> {
-    if !holdout.is_empty() {
-        Some((holdout.x(), holdout.y()))
-    } else if !train.is_empty() {
-        Some((train.x(), train.y()))
+) -> (Option<(&'a [f32], &'a [f32])>, usize) {
+    let (rows, cap) = if config.holdout_every > 0 || !holdout.is_empty() {
+        ((holdout.x(), holdout.y()), V)
     } else {
-        None
+        ((train.x(), train.y()), N)
+    };
+    let need = config.metric_warmup.unwrap_or(cap).min(cap);
+    if rows.1.is_empty() && config.holdout_every == 0 && train.is_empty() {
+        (None, 0)
+    } else {
+        (Some(rows), need)
     }
 }
 

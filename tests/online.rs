@@ -209,6 +209,8 @@ fn partial_fit_equals_fit_controlled_bit_for_bit() {
             steps_per_call: 1,
             round_steps: y.len().div_ceil(batch) as u32,
             holdout_every: 0,
+            // The controller starts at once, on the whole validation set.
+            metric_warmup: Some(vy.len()),
             optimizer: rule,
             regularization: reg,
             drift: None,
