@@ -900,6 +900,9 @@ enum Batch<'a> {
     Slice(&'a [f32], &'a [f32]),
 }
 
+/// Features and targets of some rows.
+type Rows<'a> = (&'a [f32], &'a [f32]);
+
 /// The rows the metric reads and the number it waits for: the held-out window when samples
 /// are held out (by `holdout_every`, or any by `push_holdout`), else the training window;
 /// `None` when both are empty and nothing is held out (the round's mean loss is the metric).
@@ -907,7 +910,7 @@ fn eval_rows<'a, const N: usize, const V: usize, const D: usize>(
     config: &OnlineConfig,
     train: &'a Window<N, D>,
     holdout: &'a Window<V, D>,
-) -> (Option<(&'a [f32], &'a [f32])>, usize) {
+) -> (Option<Rows<'a>>, usize) {
     let (rows, cap) = if config.holdout_every > 0 || !holdout.is_empty() {
         ((holdout.x(), holdout.y()), V)
     } else {
