@@ -718,9 +718,13 @@ macro_rules! part_update {
                 let zero = <$lane as Lane>::splat(0.0);
                 let mut acc = zero;
                 let n = w.len();
+                // Whole chunks on the lane type; the last `n % chunk` elements one at a time
+                // below (the same formula per element, so the same bits, without the cost of
+                // gathering a partial vector: a model of 4 weights and 1 bias is all tail).
+                let full = n - n % $chunk;
                 let mut i = 0;
-                while i < n {
-                    let m = (n - i).min($chunk);
+                while i < full {
+                    let m = $chunk;
                     let get = |v: &[f32]| -> $lane { $load(v.get(i..i + m).unwrap_or(&[])) };
                     let (w1, a1, b1) = element::<$lane, K>(s, get(w), get(g), get(a), get(b));
                     if write {
@@ -742,7 +746,34 @@ macro_rules! part_update {
                     }
                     i += m;
                 }
-                write || $all_zero(acc)
+                let mut tail = 0.0f32;
+                for j in full..n {
+                    let get = |v: &[f32]| v.get(j).copied().unwrap_or(0.0);
+                    let (w1, a1, b1) = element::<f32, K>(s, get(w), get(g), get(a), get(b));
+                    if write {
+                        let put = |v: &mut [f32], x: f32| {
+                            if let Some(d) = v.get_mut(j) {
+                                *d = x;
+                            }
+                        };
+                        put(w, w1);
+                        if wa {
+                            put(a, a1);
+                        }
+                        if wb {
+                            put(b, b1);
+                        }
+                    } else {
+                        tail += w1 * 0.0;
+                        if wa {
+                            tail += a1 * 0.0;
+                        }
+                        if wb {
+                            tail += b1 * 0.0;
+                        }
+                    }
+                }
+                write || ($all_zero(acc) && tail == 0.0)
             }
             if !cfg!(feature = "optimizers") {
                 // Only SGD is compiled in (`update_with`/`TrainConfig` refuse the others).

@@ -16,6 +16,7 @@ use npoa::bytes;
 use npoa::controller::{Controller, ControllerConfig};
 use npoa::kernel::{SCALAR, SIMD};
 use npoa::loss::Loss;
+use npoa::online::{OnlineConfig, OnlineLearner, Sampling, Window};
 use npoa::optim::{self, OptimState, Regularization, Rule, StepScalars};
 use npoa::train::{Dataset, FixedRate, TrainConfig, fit, fit_controlled_with};
 use npoa::{LinearClassifier, LinearModel};
@@ -126,6 +127,29 @@ fn training(x: &[f32], y: &[f32], cfg: &TrainConfig) {
     }
 }
 
+/// The stream API: windows (ring and reservoir) and the learner's push, step and partial_fit.
+fn online(x: &[f32], y: &[f32], cfg: OnlineConfig, sampling: Sampling) {
+    let mut win = Window::<4, 8>::new(sampling);
+    let row: [f32; 8] = core::array::from_fn(|i| x.get(i).copied().unwrap_or(0.0));
+    let _ = black_box(win.push(&row, black_box(1.0)));
+    let _ = black_box(win.chronological().count());
+    let model = LinearModel::<8>::zeros();
+    let Ok(c) = ControllerConfig::constant(black_box(0.1)) else {
+        return;
+    };
+    if let Ok(mut l) = OnlineLearner::<LinearModel<8>, 8, 16, 4>::new(model, c, cfg, sampling) {
+        for (i, t) in y.iter().enumerate() {
+            let _ = black_box(l.push(&row, *t + i as f32));
+            let _ = black_box(l.step(&mut |e| {
+                black_box(e);
+            }));
+        }
+        let _ = black_box(l.partial_fit(x, y, &mut |_| {}));
+        black_box(l.model());
+        black_box(l.best_model());
+    }
+}
+
 // SAFETY: `_start` is the process entry point required by `-nostartfiles`; no other symbol in
 // this freestanding binary (or in `npoa` and its dependencies) is called `_start`. It never
 // returns.
@@ -152,6 +176,15 @@ pub extern "C" fn _start() -> ! {
         ..TrainConfig::default()
     };
     training(x, y, &cfg);
+    let ocfg = OnlineConfig {
+        batch_size: black_box(4),
+        steps_per_call: black_box(2),
+        round_steps: black_box(3),
+        holdout_every: black_box(2),
+        optimizer: black_box(Rule::ADAM),
+        ..OnlineConfig::default()
+    };
+    online(x, y, ocfg, black_box(Sampling::Reservoir { seed: 1 }));
     #[allow(clippy::empty_loop)]
     loop {}
 }
