@@ -375,8 +375,8 @@ fn peers(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default()
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_millis(600))
         .sample_size(20)
         // Plotting costs several seconds per benchmark (plotters, 2 cores): off by default,
         // `--plotting-backend plotters` turns the HTML report back on.
