@@ -285,9 +285,13 @@ fn compare(dir: &Path, baseline: &str, current: &str, threshold: f64) -> Result<
 // ---------------------------------------------------------------------------------------------
 
 /// Column order of the functions; others follow alphabetically.
-const ORDER: [&str; 12] = [
+const ORDER: [&str; 16] = [
     "scalar",
     "simd",
+    "step",
+    "step_scalar",
+    "push",
+    "push_step",
     "two_pass",
     "stream",
     "npoa_scalar",
@@ -309,6 +313,27 @@ const RATIOS: [(&str, &str, &str); 5] = [
     ("npoa_simd", "ndarray", "npoa/ndarray"),
 ];
 
+/// The order of the families in the full report (others follow alphabetically).
+const FAMILIES: [&str; 17] = [
+    "fused",
+    "forward",
+    "loss",
+    "gradient",
+    "peers",
+    "fused_logistic",
+    "fused_huber",
+    "fused_softmax",
+    "subnormal",
+    "update",
+    "epoch",
+    "epoch_rule",
+    "controlled",
+    "evaluate",
+    "model_bytes",
+    "online",
+    "controller",
+];
+
 /// The families of the README's summary, in its order.
 const SUMMARY: [&str; 10] = [
     "fused",
@@ -323,8 +348,23 @@ const SUMMARY: [&str; 10] = [
     "online",
 ];
 
-/// The data sizes of the summary's throughput rows: in L2, and from memory.
+/// The data sizes of the summary's kernel rows (families `fused*`, `peers`): in L2, and from
+/// memory.
 const SUMMARY_BYTES: [u64; 2] = [256 << 10, 64 << 20];
+
+/// The parameter of the summary's `update` rows (the largest size).
+const SUMMARY_UPDATE: &str = "4096";
+
+/// Whether the summary keeps a benchmark.
+fn in_summary(family: &str, bytes: Option<u64>, value: &str) -> bool {
+    if !SUMMARY.contains(&family) {
+        return false;
+    }
+    if family.starts_with("fused") || family == "peers" {
+        return bytes.is_none_or(|n| SUMMARY_BYTES.contains(&n));
+    }
+    family != "update" || value == SUMMARY_UPDATE
+}
 
 fn report(
     dirs: &[String],
@@ -358,8 +398,9 @@ fn report(
     );
     // family -> group -> value -> label -> function -> bench
     type Cells<'a> = BTreeMap<String, BTreeMap<&'a str, &'a Bench>>;
-    /// (number in the group name, group, number in the parameter, parameter).
-    type RowKey = (u64, String, u64, String);
+    /// The group's name without its numbers, its numbers, the parameter's numbers, the
+    /// parameter: rows sort by name, then by size.
+    type RowKey = ((String, Vec<u64>), String, Vec<u64>, String);
     let mut families: BTreeMap<String, BTreeMap<RowKey, Cells<'_>>> = BTreeMap::new();
     // (label, bytes) -> stream rate
     let mut stream: BTreeMap<(&str, u64), f64> = BTreeMap::new();
@@ -375,16 +416,13 @@ fn report(
                 Some((Unit::Bytes, n)) => Some(n as u64),
                 _ => None,
             };
-            if summary
-                && (!SUMMARY.contains(&family.as_str())
-                    || bytes.is_some_and(|n| !SUMMARY_BYTES.contains(&n)))
-            {
+            if summary && !in_summary(&family, bytes, &b.value) {
                 continue;
             }
             let key = (
-                leading_number(b.group.rsplit('/').next().unwrap_or_default()),
+                (letters(&b.group), numbers(&b.group)),
                 b.group.clone(),
-                leading_number(&b.value),
+                numbers(&b.value),
                 b.value.clone(),
             );
             families
@@ -398,9 +436,8 @@ fn report(
         }
     }
     let mut order: Vec<&String> = families.keys().collect();
-    if summary {
-        order.sort_by_key(|f| SUMMARY.iter().position(|s| s == f));
-    }
+    let list: &[&str] = if summary { &SUMMARY } else { &FAMILIES };
+    order.sort_by_key(|f| list.iter().position(|s| s == f).unwrap_or(list.len()));
     for family in order {
         let rows = &families[family];
         let functions: BTreeSet<&str> = rows
@@ -422,7 +459,17 @@ fn report(
                 .flat_map(|f| f.values())
                 .any(|b| matches!(b.throughput, Some((Unit::Bytes, _))))
         });
-        let with_stream = any_bytes && functions.contains("simd") && !stream.is_empty();
+        let stream_of = |label: &str, f: &BTreeMap<&str, &Bench>| {
+            f.get("simd").and_then(|b| match (b.throughput, b.rate()) {
+                (Some((Unit::Bytes, n)), Some(r)) => stream.get(&(label, n as u64)).map(|s| r / s),
+                _ => None,
+            })
+        };
+        let with_stream = rows.values().any(|by_label| {
+            by_label
+                .iter()
+                .any(|(label, f)| stream_of(label.as_str(), f).is_some())
+        });
         let _ = writeln!(out, "{} `{family}`\n", if summary { "####" } else { "##" });
         let mut head = String::from("| group | param |");
         let mut rule = String::from("|---|---:|");
@@ -491,14 +538,18 @@ fn report(
     Ok(out)
 }
 
-/// The number a name starts with after its letters (`d32` → 32, `k3_d4` → 3, `2048` → 2048).
-fn leading_number(s: &str) -> u64 {
-    let digits: String = s
-        .chars()
-        .skip_while(|c| !c.is_ascii_digit())
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().unwrap_or(u64::MAX)
+/// A name without its digits (`update/sgd_l1/d4096` → `update/sgd_l/d`).
+fn letters(s: &str) -> String {
+    s.chars().filter(|c| !c.is_ascii_digit()).collect()
+}
+
+/// The numbers in a name, in order (`k3_d128` → [3, 128], `2048` → [2048]), so that rows sort
+/// by size, not as text.
+fn numbers(s: &str) -> Vec<u64> {
+    s.split(|c: char| !c.is_ascii_digit())
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse().unwrap_or(u64::MAX))
+        .collect()
 }
 
 fn cell(b: &Bench) -> String {

@@ -721,6 +721,7 @@ macro_rules! part_update {
                 // Whole chunks on the lane type; the last `n % chunk` elements one at a time
                 // below (the same formula per element, so the same bits, without the cost of
                 // gathering a partial vector: a model of 4 weights and 1 bias is all tail).
+                #[allow(clippy::modulo_one)] // `$chunk` is 1 on the scalar path: no tail
                 let full = n - n % $chunk;
                 let mut i = 0;
                 while i < full {

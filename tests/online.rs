@@ -550,10 +550,22 @@ fn bad_input_is_an_error_and_changes_nothing() {
 /// are the bulk, and nothing grows with the stream.
 #[test]
 fn state_size() {
+    use core::mem::size_of;
     type L = OnlineLearner<LinearModel<8>, 8, 64, 16>;
-    let bytes = core::mem::size_of::<L>();
-    let windows = core::mem::size_of::<Window<64, 8>>() + core::mem::size_of::<Window<16, 8>>();
-    println!("OnlineLearner<LinearModel<8>, 8, 64, 16>: {bytes} bytes, of which windows {windows}");
+    let bytes = size_of::<L>();
+    let windows = size_of::<Window<64, 8>>() + size_of::<Window<16, 8>>();
+    println!(
+        "OnlineLearner<LinearModel<8>, 8, 64, 16>: {bytes} bytes: windows {windows} \
+         (training {}, held-out {}), controller {}, model + optimizer state {} (x2 with the best copy)",
+        size_of::<Window<64, 8>>(),
+        size_of::<Window<16, 8>>(),
+        size_of::<Controller>(),
+        size_of::<LinearModel<8>>() + size_of::<OptimState<LinearModel<8>, 2>>(),
+    );
+    println!(
+        "OnlineLearner<LinearModel<8>, 8, 64, 1>: {} bytes",
+        size_of::<OnlineLearner<LinearModel<8>, 8, 64, 1>>()
+    );
     assert!(windows >= (64 + 16) * 9 * 4);
     assert!(bytes < windows + 1024, "{bytes}");
 }
