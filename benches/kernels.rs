@@ -2,9 +2,10 @@
 //!
 //! Groups are named `<kernel>/d<d>` for kernel ∈ {forward, loss, gradient, fused} and
 //! d ∈ {1, 4, 8, 32, 128, 1024}. In each group the functions `scalar` and `simd` are measured
-//! with parameter `n` (samples) for four sizes of `x` (16 KiB: L1, 256 KiB: L2, 4 MiB: L3,
-//! 64 MiB: beyond the caches); the throughput is the bytes of `x` (`n·d·4`), so criterion's
-//! `thrpt` is directly comparable across `d`. The `fused` groups add two references:
+//! with parameter `n` (samples); `fused` at four sizes of `x` (16 KiB: L1, 256 KiB: L2, 4 MiB: L3,
+//! 64 MiB: beyond the caches), its parts `forward`, `loss` and `gradient` at 256 KiB and 64 MiB.
+//! The throughput is the bytes of `x` (`n·d·4`), so criterion's `thrpt` is directly comparable
+//! across `d`. The `fused` groups add two references:
 //!
 //! * `two_pass`: the non-fused way, `SIMD.forward` into a stored predictions buffer, then a
 //!   second pass over `x` for the loss and gradient from the stored residuals (on `f32x8`, with
@@ -12,9 +13,10 @@
 //! * `stream`: a plain sum of the same bytes of `x` with eight independent `f32x8`
 //!   accumulators: the load-bound ceiling for one pass.
 //!
-//! 4 kernels × 6 d × 4 sizes × (2, or 4 for `fused`) = 240 benchmarks. With the defaults below
-//! (0.3 s warm-up, 1 s measurement, 20 samples; 10 flat samples for the 64 MiB size) each takes
-//! about 1.5–2 s including analysis, so a full `cargo bench --bench kernels` takes about 6–7 minutes
+//! 6 d × (4 sizes × 4 functions for `fused` + 3 kernels × 2 sizes × 2 paths) = 168 benchmarks.
+//! With the defaults below (0.2 s warm-up, 0.6 s measurement, 20 samples; 10 flat samples for
+//! the 64 MiB size) each takes about 1 s including the analysis, so a full
+//! `cargo bench --bench kernels` takes about 3 minutes
 //! on 2 cores. Filter with a regex, e.g. `cargo bench --bench kernels -- 'fused/d32/'`;
 //! `--quick` gives rough numbers sooner, `--test` runs every benchmark (and its checks) once.
 //! `--warm-up-time`, `--measurement-time` and `--sample-size` override the defaults (except the
@@ -43,6 +45,9 @@ const FEATURES: [usize; 6] = [1, 4, 8, 32, 128, 1024];
 
 /// Bytes of `x`, in increasing order (the last one gets flat sampling).
 const SIZES: [usize; 4] = [16 << 10, 256 << 10, 4 << 20, 64 << 20];
+
+/// The sizes at which `forward`, `loss` and `gradient` are measured (`fused` gets them all).
+const PART_SIZES: [usize; 2] = [256 << 10, 64 << 20];
 
 /// Relative tolerance of the agreement checks, against the largest magnitude compared.
 const TOL: f32 = 1e-3;
@@ -462,6 +467,10 @@ fn kernels(c: &mut Criterion) {
         for d in FEATURES {
             let mut group = c.benchmark_group(format!("{}/d{d}", kernel.name()));
             for (s, &bytes) in SIZES.iter().enumerate() {
+                // The parts of the fused kernel in L2 and from memory only (the suite's time).
+                if !matches!(kernel, Kernel::Fused) && !PART_SIZES.contains(&bytes) {
+                    continue;
+                }
                 let n = bytes / (4 * d);
                 if s == SIZES.len() - 1 {
                     // Beyond the caches an iteration takes milliseconds: a few of them per sample.
