@@ -79,7 +79,7 @@ start=$SECONDS
 for set in "${sets[@]}"; do
     if [[ $set == native ]]; then
         target="$PWD/target-native"
-        export RUSTFLAGS="${BASE_RUSTFLAGS:-} -C target-cpu=native"
+        export RUSTFLAGS="${BASE_RUSTFLAGS:+$BASE_RUSTFLAGS }-C target-cpu=native"
     else
         target="$PWD/target"
         export RUSTFLAGS="${BASE_RUSTFLAGS:-}"
