@@ -108,10 +108,19 @@ fn group<const D: usize>(g: &mut BenchmarkGroup<'_, WallTime>) {
     g.bench_function(BenchmarkId::new("step", &id), |b| {
         b.iter(|| black_box(simd.step(&mut |_| {}).expect("finite step")));
     });
+    // A stopped learner's `step` would be nearly free: the timing above measured training.
+    assert!(
+        simd.stopped().is_none() && simd.updates() > 256,
+        "d{D}: still training"
+    );
     let mut scalar = trained::<_, D>(ScalarPath(LinearModel::<D>::zeros()), &samples[..256]);
     g.bench_function(BenchmarkId::new("step_scalar", &id), |b| {
         b.iter(|| black_box(scalar.step(&mut |_| {}).expect("finite step")));
     });
+    assert!(
+        scalar.stopped().is_none() && scalar.updates() > 256,
+        "d{D}: still training"
+    );
     let mut l = trained::<_, D>(LinearModel::<D>::zeros(), &samples[..256]);
     let mut i = 0usize;
     g.bench_function(BenchmarkId::new("push", &id), |b| {

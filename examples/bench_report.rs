@@ -26,7 +26,8 @@
 //! **Compare.** A benchmark regresses when its median time grew by more than the threshold
 //! **and** the two medians' 95 % confidence intervals do not overlap (so a noisy benchmark
 //! whose intervals are wide is not called a regression on its point estimate alone).
-//! Benchmarks present in only one of the two baselines are listed, not judged.
+//! Benchmarks present in only one of the two baselines are listed (new ones by name, missing
+//! ones counted), not judged.
 
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -166,10 +167,11 @@ fn walk(dir: &Path, baseline: &str, found: &mut Vec<Bench>) -> Result<(), String
         if !path.is_dir() || path.file_name().is_some_and(|n| n == "report") {
             continue;
         }
-        if path.file_name().is_some_and(|n| n == baseline) {
-            if path.join("benchmark.json").is_file() {
-                found.push(read_bench(&path)?);
-            }
+        // A directory named like the baseline is one only if it holds results (a baseline
+        // may share its name with a group, a function or a parameter).
+        if path.file_name().is_some_and(|n| n == baseline) && path.join("benchmark.json").is_file()
+        {
+            found.push(read_bench(&path)?);
         } else {
             walk(&path, baseline, found)?;
         }
@@ -223,6 +225,8 @@ fn compare(dir: &Path, baseline: &str, current: &str, threshold: f64) -> Result<
         .map(|b| (b.id(), b))
         .collect();
     let cur = load(dir, current)?;
+    let run: BTreeSet<String> = cur.iter().map(Bench::id).collect();
+    let not_run = base.keys().filter(|id| !run.contains(*id)).count();
     if base.is_empty() {
         return Err(format!(
             "no benchmark has a baseline `{baseline}` in {}",
@@ -276,6 +280,11 @@ fn compare(dir: &Path, baseline: &str, current: &str, threshold: f64) -> Result<
     }
     if !unmatched.is_empty() {
         println!("\nNo baseline `{baseline}`: {}", unmatched.join(", "));
+    }
+    if not_run > 0 {
+        println!(
+            "\n{not_run} benchmarks of `{baseline}` were not in this run (filtered out, renamed or removed)"
+        );
     }
     Ok(regressed.is_empty())
 }

@@ -13,7 +13,7 @@
 //! prequential error: the model has not seen it), then pushed into the learner's 64-sample
 //! window (every 5th into the 16-sample held-out window), then one update runs. The controller
 //! halves the rate on plateaus and stops early once the held-out error stops improving; drift
-//! handling restarts it when the held-out error stays above twice its best for 3 rounds.
+//! handling restarts it when the held-out error stays above 3× its running level for 3 rounds.
 
 #[path = "shared/sensor.rs"]
 mod sensor;

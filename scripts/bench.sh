@@ -18,6 +18,9 @@
 #   --quick            shorter measurements (0.2 s warm-up, 0.5 s measurement, 10 samples)
 #   -- ARGS            passed to every bench binary (a filter regex, criterion options)
 #
+# RUSTFLAGS is replaced (each flag set has its own); put flags for both in BASE_RUSTFLAGS.
+# Exit status: 0, 1 if a benchmark regressed, 2 for a usage or tool error.
+#
 # A benchmark regresses when its median time grew by more than the threshold AND the two
 # medians' 95 % confidence intervals do not overlap (examples/bench_report.rs, `compare`).
 # Timings on a shared machine move by ±10-30 % between runs: compare on a quiet machine, and
@@ -38,12 +41,22 @@ while [[ $# -gt 0 ]]; do
         --peers) peers=1; shift ;;
         --quick) quick=1; shift ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 if [[ -z "$save" && -z "$compare" ]] || [[ -n "$save" && -n "$compare" ]]; then
     echo "bench.sh: give exactly one of --save NAME or --compare NAME" >&2
+    exit 2
+fi
+name="${save:-$compare}"
+# Criterion's own directories (`new` is the scratch run that --compare reads).
+if [[ "$name" =~ ^(new|change|report)$ || "$name" == */* || -z "$name" ]]; then
+    echo "bench.sh: '$name' cannot be a baseline name (new, change and report are criterion's)" >&2
+    exit 2
+fi
+if ! [[ "$threshold" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+    echo "bench.sh: --threshold takes a number of per cent, not '$threshold'" >&2
     exit 2
 fi
 case "$flags" in
@@ -71,8 +84,9 @@ if [[ $quick == 1 ]]; then
 fi
 
 # The comparison tool is built once, with default flags, outside the timed runs.
-cargo build --quiet --release --example bench_report
-report_tool="target/release/examples/bench_report"
+RUSTFLAGS="${BASE_RUSTFLAGS:-}" cargo build --quiet --release --example bench_report \
+    --target-dir "$PWD/target"
+report_tool="$PWD/target/release/examples/bench_report"
 
 status=0
 start=$SECONDS
@@ -92,17 +106,22 @@ for set in "${sets[@]}"; do
     fi
     for b in "${wanted[@]}"; do
         echo "-- bench $b"
-        cargo bench --quiet --bench "$b" -- "${crit[@]}" "${extra[@]}"
+        cargo bench --quiet --bench "$b" -- "${crit[@]}" ${extra[@]+"${extra[@]}"}
     done
     if [[ $peers == 1 ]]; then
         echo "-- peers (faer, ndarray)"
-        (cd peers && cargo bench --quiet --bench peers -- "${crit[@]}" "${extra[@]}")
+        (cd peers && cargo bench --quiet --bench peers -- "${crit[@]}" ${extra[@]+"${extra[@]}"})
     fi
     if [[ -n "$compare" ]]; then
         echo "== compare $set with baseline $compare (threshold $threshold %)"
-        if ! "$report_tool" compare --dir "$target/criterion" --baseline "$compare" \
-            --current new --threshold "$threshold"; then
+        rc=0
+        "$report_tool" compare --dir "$target/criterion" --baseline "$compare" \
+            --current new --threshold "$threshold" || rc=$?
+        if [[ $rc == 1 ]]; then
             status=1
+        elif [[ $rc != 0 ]]; then
+            echo "bench.sh: the comparison failed (exit $rc)" >&2
+            exit 2
         fi
     fi
 done

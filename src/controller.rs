@@ -184,10 +184,10 @@ pub enum EventKind {
     /// The run stopped.
     Stopped(StopCause),
     /// A warm restart ([`Controller::restart`]): the data drifted (the metric stayed well above
-    /// its best), so the schedule starts again from its first epoch at the full rate, and the
-    /// best so far is forgotten.
+    /// its usual level), so the schedule starts again from its first epoch at the full rate,
+    /// and the best so far is forgotten.
     Restarted {
-        /// The metric that started the new regime (its first best).
+        /// The metric that triggered the restart.
         metric: f32,
         /// The best metric of the regime that ended.
         previous_best: f32,
@@ -365,9 +365,10 @@ impl Controller {
 
     /// A warm restart after `epoch`, for data that drifted: the schedule starts again (epoch
     /// `epoch + 1` gets the schedule's first rate), the rate scale returns to 1, the rollback
-    /// budget is refilled, the plateau, adaptive and early-stopping rules start afresh, and
-    /// `metric` (the current weights' metric on the new data) becomes the best, so that the
-    /// caller's best copy must become the current weights. Emits [`EventKind::Restarted`].
+    /// budget is refilled, the plateau, adaptive and early-stopping rules start afresh (their
+    /// epochs counted from the restart), and the best metric is forgotten (`+∞`), so that the
+    /// next epoch's metric, whatever it is, makes a new best copy. `metric` (the one that
+    /// triggered the restart) is reported in [`EventKind::Restarted`].
     ///
     /// The configuration is unchanged, so this cannot fail.
     pub fn restart(&mut self, epoch: u32, metric: f32, ev: &mut dyn FnMut(&Event)) {
@@ -381,11 +382,7 @@ impl Controller {
         self.scale = 1.0;
         self.retries = 0;
         self.origin = epoch;
-        self.best = if metric.is_finite() {
-            metric
-        } else {
-            f32::INFINITY
-        };
+        self.best = f32::INFINITY;
         ev(&Event {
             epoch,
             kind: EventKind::Restarted {
@@ -466,7 +463,7 @@ impl Controller {
             }
         }
         if let Some(e) = self.early.as_mut()
-            && e.step(epoch, metric) == EarlyStep::Stop
+            && e.step(epoch.saturating_sub(self.origin), metric) == EarlyStep::Stop
         {
             v.stop = Some(StopCause::EarlyStop);
             ev(&Event {

@@ -30,11 +30,17 @@
 //!
 //! ## Drift
 //! With [`OnlineConfig::drift`] set (the default), when the metric stays above
-//! `factor × best + floor` for `patience` rounds in a row, the learner makes a warm restart
-//! ([`Controller::restart`]): the schedule starts again at its full rate, the rate cuts of
-//! plateaus and rollbacks are undone, the early stop is lifted, and the current weights become
-//! the best copy (the old best describes data that is gone). [`EventKind::Restarted`](crate::controller::EventKind::Restarted)
-//! reports it. A stopped learner keeps measuring its metric on each `step` (one loss pass) to see drift.
+//! `factor × level + floor` for `patience` rounds in a row (`level`: the running mean of the
+//! metric over the good rounds since the start or the last restart) while the learner is
+//! frozen (stopped, or at a rate below the highest of its run), the learner makes a warm
+//! restart ([`Controller::restart`]): the schedule starts again at its full rate, the rate cuts
+//! of plateaus and rollbacks are undone, the early stop is lifted, the current weights become
+//! the best copy and the best metric is forgotten (the old best describes data that is gone),
+//! and an averaged SGD starts its average again. [`EventKind::Restarted`](crate::controller::EventKind::Restarted)
+//! reports it. A stopped learner keeps measuring its metric once per idle round (one loss
+//! pass every `round_steps` calls) to see drift. A [`Sampling::Reservoir`] window remembers the
+//! whole stream, old regime included: it reacts to drift slowly, so prefer
+//! [`Sampling::Sliding`] where the data may change.
 //!
 //! Drift handling is **on by default**: a learner on a device runs unattended, and without it a
 //! change of regime leaves the model frozen (early-stopped, or at the minimum rate after the
@@ -51,11 +57,14 @@
 //! | call | worst case |
 //! |---|---|
 //! | [`push`](OnlineLearner::push) | no kernel pass: one copy of `D + 1` floats, a target check, one generator draw (reservoir) |
-//! | [`step`](OnlineLearner::step) | `S` fused passes over ≤ `B` rows and `S` parameter updates, plus `⌈S / R⌉ + 1` loss passes over ≤ `E` rows (round ends; the first call's starting metric); stopped: one loss pass over ≤ `E` rows (drift watch), or nothing |
-//! | [`partial_fit`](OnlineLearner::partial_fit) | one fused pass over the batch, one update, plus ≤ 2 loss passes over ≤ `E` rows (the round's end; the first call's starting metric) |
+//! | [`step`](OnlineLearner::step) | `S` fused passes over ≤ `B` rows and `S` parameter updates, plus `⌈S / R⌉ + 1` loss passes over ≤ `E` rows (round ends; the first call's starting metric); stopped: one loss pass over ≤ `E` rows once per idle round (drift watch), or nothing |
+//! | [`partial_fit`](OnlineLearner::partial_fit) | one fused pass over the batch, one update, plus ≤ 2 loss passes over ≤ `E` rows (the round's end; the first call's starting metric); stopped: one loss pass once per idle round (over ≤ `E` rows, or over the batch when no window holds samples), or nothing |
 //!
-//! plus copies of the model and its optimizer state at each round end (a best copy). Nothing
-//! depends on how many samples the stream has seen.
+//! Besides the passes, each `step` and `partial_fit` copies the model, its optimizer state,
+//! the best copy, the controller and the counters once (the backup that undoes a failed call:
+//! 3768 bytes of learner with `D = 8, N = 64, V = 16` copy about 760 bytes), and each round's
+//! end may copy the model and its state once more (a best copy or a rollback). Nothing depends
+//! on how many samples the stream has seen.
 //!
 //! ```
 //! use npoa::LinearModel;
@@ -337,6 +346,12 @@ impl OnlineConfig {
         if self.round_steps == 0 {
             return inv("round_steps", "must be >= 1");
         }
+        if self.holdout_every == 1 {
+            return inv(
+                "holdout_every",
+                "must be 0 (none held out) or >= 2 (1 would leave nothing to train on)",
+            );
+        }
         if let Some(d) = self.drift {
             if !(d.factor.is_finite() && d.factor >= 1.0) {
                 return inv("drift.factor", "must be finite and >= 1");
@@ -370,7 +385,8 @@ pub struct StepReport {
     pub updates: u32,
     /// Rounds that ended during this call.
     pub rounds: u32,
-    /// The metric of the last round that ended (or of the drift watch), if any.
+    /// The metric of the last round that ended (or of the drift watch), if any; NaN after a
+    /// round that diverged.
     pub metric: Option<f32>,
     /// A warm restart happened in this call.
     pub restarted: bool,
@@ -412,7 +428,12 @@ struct Progress {
 
 /// A model that learns from a stream: see the [module docs](self). `M` is the model
 /// ([`crate::LinearModel<D>`], [`crate::LinearClassifier<D, K>`]), `D` its feature count, `N`
-/// the training window's capacity and `V` the held-out window's.
+/// the training window's capacity and `V` the held-out window's (both ≥ 1, checked at compile
+/// time: `V = 1` when nothing is held out).
+///
+/// A call that fails (an error from a kernel other than an overflow) leaves the model, its
+/// state, the best copy, the controller and the counters as they were; the events it already
+/// delivered stand.
 #[derive(Debug, Clone)]
 pub struct OnlineLearner<M: Trainable, const D: usize, const N: usize, const V: usize> {
     model: M,
@@ -619,11 +640,15 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
                 report.stopped = self.progress.stopped;
                 return Ok(report);
             }
-            let kern = M::kernels();
-            let obj = self.model.objective();
-            let (w, b) = self.model.params();
-            let batch_loss = (kern.loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN);
-            self.watch(&mut report, Some(batch_loss), on_event);
+            // The batch's loss is the watch's metric only when no window holds samples.
+            let windowless = self.train.is_empty() && self.holdout.is_empty();
+            let batch_loss = (windowless && self.config.drift.is_some()).then(|| {
+                let kern = M::kernels();
+                let obj = self.model.objective();
+                let (w, b) = self.model.params();
+                (kern.loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN)
+            });
+            self.watch(&mut report, batch_loss, on_event);
             Ok(())
         } else {
             self.update(Batch::Slice(x, y), &mut report, on_event)
@@ -705,9 +730,8 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         }
         if p.in_round == 0 {
             p.lr = controller.rate(u64::from(p.round));
-            if p.peak.is_nan() {
-                p.peak = p.lr;
-            }
+            // The highest rate of the run so far (a warm-up schedule climbs to it).
+            p.peak = p.peak.max(p.lr);
         }
         let ran = {
             let ((w, b), (gw, gb), mut st) = run.split();
@@ -903,24 +927,23 @@ enum Batch<'a> {
 /// Features and targets of some rows.
 type Rows<'a> = (&'a [f32], &'a [f32]);
 
-/// The rows the metric reads and the number it waits for: the held-out window when samples
-/// are held out (by `holdout_every`, or any by `push_holdout`), else the training window;
-/// `None` when both are empty and nothing is held out (the round's mean loss is the metric).
+/// The rows the metric reads and the number it waits for: the held-out window if it holds
+/// samples; an empty held-out window to wait for if samples are being pushed and some are to
+/// be held out; else the training window; `None` when no window holds samples and nothing is
+/// to be held out (only `partial_fit`: the round's mean loss is the metric). The number is at
+/// least 1, so the controller never starts on an empty window.
 fn eval_rows<'a, const N: usize, const V: usize, const D: usize>(
     config: &OnlineConfig,
     train: &'a Window<N, D>,
     holdout: &'a Window<V, D>,
 ) -> (Option<Rows<'a>>, usize) {
-    let (rows, cap) = if config.holdout_every > 0 || !holdout.is_empty() {
-        ((holdout.x(), holdout.y()), V)
+    let need = |cap: usize| config.metric_warmup.unwrap_or(cap).clamp(1, cap);
+    if !holdout.is_empty() || (config.holdout_every > 0 && !train.is_empty()) {
+        (Some((holdout.x(), holdout.y())), need(V))
+    } else if !train.is_empty() {
+        (Some((train.x(), train.y())), need(N))
     } else {
-        ((train.x(), train.y()), N)
-    };
-    let need = config.metric_warmup.unwrap_or(cap).min(cap);
-    if rows.1.is_empty() && config.holdout_every == 0 && train.is_empty() {
         (None, 0)
-    } else {
-        (Some(rows), need)
     }
 }
 
@@ -932,8 +955,9 @@ fn with_average<M: Trainable>(rule: Rule, mut model: M, mut state: OptimState<M,
 }
 
 /// Follows the metric's level and makes a warm restart after `patience` bad rounds in a row,
-/// if the learner is frozen: stopped, or at a rate below the first of its run (a restart of a
-/// learner at full rate would change nothing).
+/// if the learner is frozen: stopped, or at a rate below the highest of its run (a restart of
+/// a learner at full rate would change nothing). Bad rounds do not move the level (a trimmed
+/// running mean: trimming at `factor` times the mean barely biases it).
 fn drift_check<M: Trainable>(
     config: &OnlineConfig,
     controller: &mut Controller,
@@ -964,6 +988,13 @@ fn drift_check<M: Trainable>(
     let frozen = p.stopped.is_some() || controller.rate(u64::from(p.round)) < p.peak;
     if p.bad >= d.patience && frozen {
         controller.restart(p.round, metric, on_event);
+        if let Rule::Averaged { .. } = config.optimizer {
+            // The average of the old regime's weights would hold the model back: start it again.
+            *run.state = OptimState::new();
+        }
+        // The weights as they are now (after any rollback of this round) are the first best
+        // copy of the new regime; the controller's best is forgotten, so the next round's
+        // metric replaces it (and the copy) whatever it is.
         *best = run.snapshot();
         p.stopped = None;
         p.bad = 0;

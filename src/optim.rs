@@ -713,8 +713,8 @@ macro_rules! part_update {
                 write: bool,
             ) -> bool {
                 let (wa, wb) = writes(s.rule);
-                // `v·0` is 0 for a finite `v` and NaN otherwise; the sum keeps a NaN. Lanes past
-                // the end are computed from zeros, which every rule maps to finite values.
+                // `v·0` is 0 for a finite `v` and NaN otherwise; the sum keeps a NaN. Unused state
+                // buffers (empty slices) read as zeros, which every rule maps to finite values.
                 let zero = <$lane as Lane>::splat(0.0);
                 let mut acc = zero;
                 let n = w.len();

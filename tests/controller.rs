@@ -449,3 +449,62 @@ fn truncation_in_the_loop() {
         ));
     }
 }
+
+/// A warm restart: the schedule starts again from the restart's epoch at the full rate (the
+/// plateau cut undone), the best is forgotten so the next metric is a new best, the early stop
+/// counts its patience from the restart, and the event reports the trigger and the old best.
+#[test]
+fn restart_resets_the_schedule_the_cuts_and_the_best() {
+    let schedule = LrSchedule::new(0.1, Schedule::Exponential { gamma: 0.5 }).unwrap();
+    let mut c = Controller::new(ControllerConfig {
+        schedule,
+        plateau: Some(Plateau {
+            patience: 1,
+            factor: 0.1,
+            ..Plateau::default()
+        }),
+        early_stop: Some(EarlyStop {
+            patience: 3,
+            start_epoch: 2,
+            ..EarlyStop::default()
+        }),
+        ..ControllerConfig::constant(0.1).unwrap()
+    })
+    .unwrap();
+    let (_, ev) = drive(&mut c, &[1.0, 0.5, 0.5, 0.5]);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e.kind, EventKind::RateChanged { .. }))
+    );
+    assert!(c.rate(4) < 0.1 * 0.5f32.powi(4));
+    let mut events = vec![];
+    c.restart(4, 7.0, &mut |e| events.push(*e));
+    assert_eq!(
+        events,
+        vec![Event {
+            epoch: 4,
+            kind: EventKind::Restarted {
+                metric: 7.0,
+                previous_best: 0.5
+            }
+        }]
+    );
+    assert_eq!(c.best(), f32::INFINITY);
+    // Epoch 5 (t = 4) gets the schedule's first rate, epoch 6 its second.
+    assert_eq!(c.rate(4), 0.1);
+    assert_eq!(c.rate(5), 0.05);
+    // Any finite metric is a new best after the restart.
+    let v = c.on_epoch(5, 3.0, &mut |_| {});
+    assert!(v.save_best && !v.roll_back && v.stop.is_none());
+    // Early stopping counts from the restart: start_epoch 2 means epochs 5 and 6 do not count.
+    let mut stops = vec![];
+    for (e, m) in [(6, 3.0), (7, 3.0), (8, 3.0), (9, 3.0), (10, 3.0)] {
+        let v = c.on_epoch(e, m, &mut |_| {});
+        stops.push(v.stop.is_some());
+        if v.stop.is_some() {
+            break;
+        }
+    }
+    assert_eq!(stops.last(), Some(&true));
+    assert!(stops.len() >= 3, "{stops:?}");
+}

@@ -7,7 +7,7 @@
 mod sensor;
 
 use npoa::adapt::{EarlyStop, Plateau};
-use npoa::controller::{Controller, ControllerConfig, Event, EventKind, StopCause};
+use npoa::controller::{Controller, ControllerConfig, Event, EventKind, Guard, StopCause};
 use npoa::loss::Loss;
 use npoa::online::{Drift, OnlineConfig, OnlineLearner, Sampling, Window};
 use npoa::optim::{OptimState, Regularization, Rule};
@@ -318,6 +318,7 @@ fn push_and_step_equal_fit_on_the_window() {
         &mut |_| {},
     )
     .unwrap();
+    assert!(learner.rounds() > 5, "{}", learner.rounds());
     assert_eq!(bits(&learner.best_model()), bits(&model));
     assert_eq!(learner.updates(), summary.steps);
     assert_eq!(online_events, batch_events);
@@ -429,7 +430,13 @@ fn divergence_is_rolled_back_and_stops() {
     const D: usize = 2;
     let mut learner = OnlineLearner::<LinearModel<D>, D, 16, 4>::new(
         LinearModel::zeros(),
-        ControllerConfig::constant(50.0).unwrap(),
+        ControllerConfig {
+            guard: Some(Guard {
+                max_retries: 3,
+                ..Guard::default()
+            }),
+            ..ControllerConfig::constant(50.0).unwrap()
+        },
         OnlineConfig {
             drift: None,
             ..OnlineConfig::default()
@@ -447,12 +454,168 @@ fn divergence_is_rolled_back_and_stops() {
         let m = learner.model();
         assert!(m.weights().iter().all(|w| w.is_finite()) && m.bias().is_finite());
     }
-    assert!(rollbacks >= 1);
+    assert_eq!(
+        rollbacks, 4,
+        "three retries, then the fourth rollback stops the run"
+    );
     assert!(learner.rate() < 50.0);
-    assert!(matches!(
-        learner.stopped(),
-        None | Some(StopCause::Diverged | StopCause::EarlyStop)
-    ));
+    assert_eq!(learner.stopped(), Some(StopCause::Diverged));
+}
+
+/// A reservoir window and a softmax classifier: the learner is generic over the model and the
+/// sampling. Three seeded clusters in 2-D, 3000 samples: held-out accuracy above 0.95.
+#[test]
+fn reservoir_softmax_classifier_learns() {
+    use npoa::LinearClassifier;
+    let mut g = Xoshiro256PlusPlus::seed_from_u64(21);
+    let centres = [[2.0f32, 0.0], [-1.0, 1.7], [-1.0, -1.7]];
+    let mut learner = OnlineLearner::<LinearClassifier<2, 3>, 2, 64, 16>::new(
+        LinearClassifier::zeros(),
+        ControllerConfig::constant(0.5).unwrap(),
+        OnlineConfig::default(),
+        Sampling::Reservoir { seed: 5 },
+    )
+    .unwrap();
+    for i in 0..3000 {
+        let k = i % 3;
+        let x = [
+            centres[k][0] + g.random_range(-0.8f32..0.8),
+            centres[k][1] + g.random_range(-0.8f32..0.8),
+        ];
+        learner.push(&x, k as f32).unwrap();
+        learner.step(&mut |_| {}).unwrap();
+    }
+    assert!(learner.window().seen() > learner.window().len() as u64);
+    let m = learner.model();
+    let (hx, hy) = (learner.holdout().x(), learner.holdout().y());
+    let right = hy
+        .iter()
+        .enumerate()
+        .filter(|&(i, &t)| m.predict_class(&hx[2 * i..2 * i + 2]).unwrap() == t as usize)
+        .count();
+    assert!(
+        right as f32 >= 0.95 * hy.len() as f32,
+        "{right}/{}",
+        hy.len()
+    );
+}
+
+/// Averaged SGD through a drift: the restart starts the average again, so the model returned
+/// (the average) follows the new sensor; the rolling error is back under 0.01 within 600
+/// samples of the swap.
+#[test]
+fn averaged_sgd_recovers_after_a_restart() {
+    let samples = sensor::stream(4000, 7);
+    let config = OnlineConfig {
+        optimizer: Rule::Averaged { start: 200 },
+        ..sensor::config(Some(Drift::default()))
+    };
+    let trace = sensor::run_config(&samples, config);
+    assert!(trace.learner.restarts() >= 1);
+    let back = sensor::recovered(&trace, 2000, 0.01).expect("recovers");
+    assert!(back - 2000 <= 600, "back at {back}");
+}
+
+/// Only `partial_fit`, with the default configuration (every 5th sample would be held out, but
+/// nothing is pushed): the controller starts at once on the rounds' mean loss, and rounds end.
+#[test]
+fn partial_fit_alone_runs_rounds() {
+    const D: usize = 3;
+    let (x, y) = data::<D>(400, 9);
+    let mut learner = OnlineLearner::<LinearModel<D>, D, 8, 4>::new(
+        LinearModel::zeros(),
+        ControllerConfig::constant(0.2).unwrap(),
+        OnlineConfig::default(),
+        Sampling::Sliding,
+    )
+    .unwrap();
+    let mut improved = 0;
+    for (xb, yb) in x.chunks(8 * D).zip(y.chunks(8)) {
+        learner
+            .partial_fit(xb, yb, &mut |e| {
+                improved += u32::from(matches!(e.kind, EventKind::Improved { .. }))
+            })
+            .unwrap();
+    }
+    assert_eq!(learner.rounds(), 50 / 8);
+    assert!(improved >= 3, "{improved}");
+    assert!(learner.controller().best() < 0.05);
+}
+
+/// Edge settings: a batch larger than the window (each update takes the whole window), a
+/// warm-up of 0 (the controller still waits for one held-out sample: no metric over nothing),
+/// the held-out window larger than the warm-up asked.
+#[test]
+fn edge_settings_learn_and_every_metric_is_finite() {
+    const D: usize = 2;
+    for config in [
+        OnlineConfig {
+            batch_size: 32,
+            ..OnlineConfig::default()
+        },
+        OnlineConfig {
+            metric_warmup: Some(0),
+            ..OnlineConfig::default()
+        },
+        OnlineConfig {
+            metric_warmup: Some(1000),
+            holdout_every: 2,
+            ..OnlineConfig::default()
+        },
+    ] {
+        let mut learner = OnlineLearner::<LinearModel<D>, D, 8, 3>::new(
+            LinearModel::zeros(),
+            ControllerConfig::constant(0.2).unwrap(),
+            config,
+            Sampling::Sliding,
+        )
+        .unwrap();
+        let mut g = Xoshiro256PlusPlus::seed_from_u64(4);
+        for _ in 0..3000 {
+            let x = [g.random_range(-1.0f32..1.0), g.random_range(-1.0f32..1.0)];
+            learner.push(&x, 1.5 * x[0] - x[1] + 0.25).unwrap();
+            let r = learner.step(&mut |_| {}).unwrap();
+            if let Some(m) = r.metric {
+                assert!(m.is_finite(), "{config:?}: metric {m}");
+            }
+        }
+        let m = learner.model();
+        assert!(learner.rounds() > 10, "{config:?}");
+        assert!((m.weights()[0] - 1.5).abs() < 0.05, "{config:?}: {m:?}");
+    }
+}
+
+/// After a warm restart the controller's best is forgotten: the next round's metric is a new
+/// best (an `Improved` event before any rollback), so the best copy and the controller's best
+/// describe the same weights again.
+#[test]
+fn a_restart_is_followed_by_a_new_best() {
+    let samples = sensor::stream(4000, 8);
+    let mut learner = sensor::Learner::new(
+        LinearModel::zeros(),
+        sensor::controller(),
+        sensor::config(Some(Drift::default())),
+        Sampling::Sliding,
+    )
+    .unwrap();
+    let mut events = Vec::new();
+    for (x, y) in &samples {
+        learner.push(x, *y).unwrap();
+        learner.step(&mut |e| events.push(e.kind)).unwrap();
+    }
+    let restarts: Vec<usize> = (0..events.len())
+        .filter(|&i| matches!(events[i], EventKind::Restarted { .. }))
+        .collect();
+    assert!(!restarts.is_empty());
+    for i in restarts {
+        let next = events[i + 1..]
+            .iter()
+            .find(|k| matches!(k, EventKind::Improved { .. } | EventKind::RolledBack { .. }));
+        assert!(
+            matches!(next, Some(EventKind::Improved { .. })),
+            "after the restart at event {i}: {next:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -476,6 +639,10 @@ fn bad_input_is_an_error_and_changes_nothing() {
         },
         OnlineConfig {
             round_steps: 0,
+            ..ok
+        },
+        OnlineConfig {
+            holdout_every: 1,
             ..ok
         },
         OnlineConfig {

@@ -774,7 +774,8 @@ fn model_predict_and_loss_use_the_kernels() {
     common::same_bits_slice("dyn predict_batch", &out2, &want).unwrap();
 }
 
-/// `ScalarPath` trains with the scalar reference kernels and updates: for every rule, on a
+/// `ScalarPath` trains with the scalar reference kernels and updates: for SGD with an L1
+/// penalty, momentum and Adam, on a
 /// size with a SIMD tail (d = 9) and mini-batches, it ends within 1e-4 (relative to the largest
 /// weight) of the SIMD path, after the same number of steps.
 #[test]

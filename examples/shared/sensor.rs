@@ -94,10 +94,15 @@ pub struct Trace {
 
 /// Runs the learner over `samples`: predict, record, push, step.
 pub fn run(samples: &[([f32; D], f32)], drift: Option<Drift>) -> Trace {
+    run_config(samples, config(drift))
+}
+
+/// [`run`] with another learner configuration.
+pub fn run_config(samples: &[([f32; D], f32)], config: OnlineConfig) -> Trace {
     let mut learner = Learner::new(
         LinearModel::zeros(),
         controller(),
-        config(drift),
+        config,
         Sampling::Sliding,
     )
     .expect("valid configuration");
