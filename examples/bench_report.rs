@@ -23,9 +23,15 @@
 //! fraction of the memory-stream baseline (`stream` of the `fused` groups over the same number
 //! of bytes: a plain read of `x`); for the peers, npoa's SIMD kernel over each peer.
 //!
-//! **Compare.** A benchmark regresses when its median time grew by more than the threshold
-//! **and** the two medians' 95 % confidence intervals do not overlap (so a noisy benchmark
-//! whose intervals are wide is not called a regression on its point estimate alone).
+//! **Compare.** Each benchmark's ratio of median times (current / baseline) is first divided
+//! by the **machine factor**, the median of all the ratios of the comparison (1 with fewer
+//! than 10 benchmarks): a machine that is busier or slower overall than when the baseline was
+//! saved shifts every ratio alike, a regression moves one group. A benchmark regresses when
+//! its ratio so corrected exceeds `1 + threshold` **and** the two medians' 95 % confidence
+//! intervals (the current one also divided by the factor) do not overlap. `scripts/bench.sh`
+//! then re-runs the benchmarks that regressed, and calls a regression only if it is confirmed
+//! every time (`--only`, `--factor`: a transient burst of load does not hit the same
+//! benchmarks twice).
 //! Benchmarks present in only one of the two baselines are listed (new ones by name, missing
 //! ones counted), not judged.
 
@@ -77,6 +83,18 @@ enum Command {
         /// Slowdown in per cent beyond which a benchmark regresses.
         #[arg(long, default_value_t = 20.0)]
         threshold: f64,
+        /// Judge only the benchmark ids listed in this file (one per line).
+        #[arg(long)]
+        only: Option<PathBuf>,
+        /// The machine factor (else the median ratio current/baseline of this comparison).
+        #[arg(long)]
+        factor: Option<f64>,
+        /// Write the ids that regressed to this file.
+        #[arg(long)]
+        regressed_out: Option<PathBuf>,
+        /// Write the machine factor used to this file.
+        #[arg(long)]
+        factor_out: Option<PathBuf>,
     },
 }
 
@@ -136,7 +154,29 @@ fn main() -> ExitCode {
             baseline,
             current,
             threshold,
-        } => compare(&dir, &baseline, &current, threshold),
+            only,
+            factor,
+            regressed_out,
+            factor_out,
+        } => only
+            .map(|p| {
+                fs::read_to_string(&p)
+                    .map(|t| t.lines().map(str::to_string).collect::<BTreeSet<_>>())
+                    .map_err(|e| format!("{}: {e}", p.display()))
+            })
+            .transpose()
+            .and_then(|only| {
+                compare(&CompareArgs {
+                    dir: &dir,
+                    baseline: &baseline,
+                    current: &current,
+                    threshold,
+                    only,
+                    factor,
+                    regressed_out: regressed_out.as_deref(),
+                    factor_out: factor_out.as_deref(),
+                })
+            }),
     };
     match out {
         Ok(true) => ExitCode::SUCCESS,
@@ -219,12 +259,35 @@ fn read_bench(path: &Path) -> Result<Bench, String> {
 // Compare
 // ---------------------------------------------------------------------------------------------
 
-fn compare(dir: &Path, baseline: &str, current: &str, threshold: f64) -> Result<bool, String> {
+/// What `compare` is asked.
+struct CompareArgs<'a> {
+    dir: &'a Path,
+    baseline: &'a str,
+    current: &'a str,
+    threshold: f64,
+    /// Judge only these ids (a confirmation run).
+    only: Option<BTreeSet<String>>,
+    /// The machine factor to use (else the median ratio of this comparison).
+    factor: Option<f64>,
+    /// Where to write the ids that regressed, and the factor used.
+    regressed_out: Option<&'a Path>,
+    factor_out: Option<&'a Path>,
+}
+
+/// Benchmarks needed for the median ratio to stand for the machine (fewer: factor 1).
+const MIN_FOR_FACTOR: usize = 10;
+
+fn compare(args: &CompareArgs<'_>) -> Result<bool, String> {
+    let (dir, baseline, current, threshold) =
+        (args.dir, args.baseline, args.current, args.threshold);
     let base: BTreeMap<String, Bench> = load(dir, baseline)?
         .into_iter()
         .map(|b| (b.id(), b))
         .collect();
-    let cur = load(dir, current)?;
+    let mut cur = load(dir, current)?;
+    if let Some(only) = &args.only {
+        cur.retain(|c| only.contains(&c.id()));
+    }
     let run: BTreeSet<String> = cur.iter().map(Bench::id).collect();
     let not_run = base.keys().filter(|id| !run.contains(*id)).count();
     if base.is_empty() {
@@ -239,14 +302,30 @@ fn compare(dir: &Path, baseline: &str, current: &str, threshold: f64) -> Result<
             dir.display()
         ));
     }
+    // The machine factor: how much slower this run is overall (the median ratio), so that a
+    // busy or throttled machine does not make every benchmark a regression.
+    let mut ratios: Vec<f64> = cur
+        .iter()
+        .filter_map(|c| base.get(&c.id()).map(|b| c.median / b.median))
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let factor = match args.factor {
+        Some(f) => f,
+        None if ratios.len() >= MIN_FOR_FACTOR => ratios[ratios.len() / 2],
+        None => 1.0,
+    };
+    if !(factor.is_finite() && factor > 0.0) {
+        return Err(format!("bad machine factor {factor}"));
+    }
     let limit = 1.0 + threshold / 100.0;
     let (mut regressed, mut improved, mut same, mut unmatched) = (vec![], vec![], 0usize, vec![]);
+    let mut regressed_ids = vec![];
     for c in &cur {
         let Some(b) = base.get(&c.id()) else {
             unmatched.push(c.id());
             continue;
         };
-        let ratio = c.median / b.median;
+        let ratio = c.median / b.median / factor;
         let line = format!(
             "| `{}` | {} | {} | {:+.1} % |",
             c.id(),
@@ -254,16 +333,17 @@ fn compare(dir: &Path, baseline: &str, current: &str, threshold: f64) -> Result<
             time(c.median),
             (ratio - 1.0) * 100.0
         );
-        if ratio > limit && c.lower > b.upper {
+        if ratio > limit && c.lower / factor > b.upper {
             regressed.push(line);
-        } else if ratio < 1.0 / limit && c.upper < b.lower {
+            regressed_ids.push(c.id());
+        } else if ratio < 1.0 / limit && c.upper / factor < b.lower {
             improved.push(line);
         } else {
             same += 1;
         }
     }
     println!(
-        "compare `{current}` with `{baseline}` in {} (threshold {threshold} %): {} regressed, {} improved, {same} within the threshold or the noise, {} without a baseline",
+        "compare `{current}` with `{baseline}` in {} (threshold {threshold} %, machine factor {factor:.3}): {} regressed, {} improved, {same} within the threshold or the noise, {} without a baseline",
         dir.display(),
         regressed.len(),
         improved.len(),
@@ -271,7 +351,9 @@ fn compare(dir: &Path, baseline: &str, current: &str, threshold: f64) -> Result<
     );
     for (title, lines) in [("Regressed", &regressed), ("Improved", &improved)] {
         if !lines.is_empty() {
-            println!("\n{title}:\n\n| benchmark | {baseline} | {current} | change |");
+            println!(
+                "\n{title} (change after the machine factor):\n\n| benchmark | {baseline} | {current} | change |"
+            );
             println!("|---|---:|---:|---:|");
             for l in lines {
                 println!("{l}");
@@ -281,11 +363,18 @@ fn compare(dir: &Path, baseline: &str, current: &str, threshold: f64) -> Result<
     if !unmatched.is_empty() {
         println!("\nNo baseline `{baseline}`: {}", unmatched.join(", "));
     }
-    if not_run > 0 {
+    if not_run > 0 && args.only.is_none() {
         println!(
             "\n{not_run} benchmarks of `{baseline}` were not in this run (filtered out, renamed or removed)"
         );
     }
+    let write = |path: Option<&Path>, text: String| {
+        path.map_or(Ok(()), |p| {
+            fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))
+        })
+    };
+    write(args.regressed_out, regressed_ids.join("\n"))?;
+    write(args.factor_out, format!("{factor}"))?;
     Ok(regressed.is_empty())
 }
 

@@ -3,6 +3,8 @@
 #   1. `bench_report compare` on synthetic criterion results: equal medians pass; a 2× slower
 #      benchmark fails (exit 1) and is named; a slowdown inside the noise (overlapping
 #      intervals) or below the threshold passes.
+#      With 10 or more benchmarks a machine that is slower overall (every ratio 1.5) passes,
+#      and one benchmark 3x slower on it still fails; `--only` and `--factor` judge a re-run.
 #   2. `bench_report report` renders the synthetic results (GB/s, simd/scalar, simd/stream).
 #   3. `scripts/bench.sh --save` then `--compare` on the controller bench (quick settings):
 #      the save/compare plumbing works end to end with criterion's real files.
@@ -11,7 +13,7 @@ cd "$(dirname "$0")/.."
 cargo build --quiet --release --example bench_report
 tool=target/release/examples/bench_report
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+trap 'rm -rf "$dir" "$dir.slow"' EXIT
 
 # bench GROUP FUNCTION VALUE BASELINE MEDIAN_NS LOW HIGH [BYTES]
 bench() {
@@ -53,6 +55,32 @@ bench online step d4 new 195 140 260
 echo "== +8 % below a 10 % threshold: must pass"
 bench online step d4 new 162 161 163
 "$tool" compare --dir "$dir" --baseline base --current new --threshold 10
+
+echo "== a machine 1.5x slower overall: must pass; one benchmark 3x slower on it: must fail"
+slow="$dir.slow"
+for i in $(seq 1 12); do
+    for b in base new; do
+        path="$slow/g/f/$i/$b"
+        mkdir -p "$path"
+        printf '{"group_id":"g","function_id":"f","value_str":"%s","throughput":null}' "$i" > "$path/benchmark.json"
+    done
+    printf '{"median":{"confidence_interval":{"lower_bound":99,"upper_bound":101},"point_estimate":100}}' > "$slow/g/f/$i/base/estimates.json"
+    printf '{"median":{"confidence_interval":{"lower_bound":149,"upper_bound":151},"point_estimate":150}}' > "$slow/g/f/$i/new/estimates.json"
+done
+"$tool" compare --dir "$slow" --baseline base --current new --threshold 10 --factor-out "$dir/factor"
+grep -qx '1.5' "$dir/factor"
+printf '{"median":{"confidence_interval":{"lower_bound":298,"upper_bound":302},"point_estimate":300}}' > "$slow/g/f/7/new/estimates.json"
+if "$tool" compare --dir "$slow" --baseline base --current new --threshold 10 --regressed-out "$dir/reg"; then
+    echo "bench-selftest: a 2x regression on a slower machine was not reported" >&2
+    exit 1
+fi
+grep -qx 'g/f/7' "$dir/reg"
+echo "== a confirmation run judged alone with the first run's factor: still fails; after a fix, passes"
+if "$tool" compare --dir "$slow" --baseline base --current new --threshold 10 --only "$dir/reg" --factor 1.5; then
+    exit 1
+fi
+printf '{"median":{"confidence_interval":{"lower_bound":149,"upper_bound":151},"point_estimate":150}}' > "$slow/g/f/7/new/estimates.json"
+"$tool" compare --dir "$slow" --baseline base --current new --threshold 10 --only "$dir/reg" --factor 1.5
 
 echo "== report"
 "$tool" report --dir "default=$dir" --baseline base > "$dir/report.md"
