@@ -137,7 +137,7 @@ for set in "${sets[@]}"; do
         for ((k = 1; k <= confirm && rc == 1; k++)); do
             # Re-run only what regressed (criterion filters by a regex over the ids).
             ids=$(paste -sd'|' "$reg")
-            echo "== confirm $k/$confirm: re-running $(wc -l < "$reg" | tr -d ' ') benchmark(s) that regressed"
+            echo "== confirm $k/$confirm: re-running $(grep -c "" "$reg") benchmark(s) that regressed"
             run_benches "${crit[@]}" "^($ids)\$"
             rc=0
             "$report_tool" compare --dir "$target/criterion" --baseline "$compare" \
