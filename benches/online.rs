@@ -13,7 +13,7 @@
 //! * `online/push/d<d>`: one `push` (a copy into the ring buffer, the target check);
 //! * `online/push_step/d<d>`: a `push` then a `step`: the per-sample cost of the example.
 //!
-//! 12 benchmarks, about 25 s (`--test` runs each once). Before timing, the learner is checked:
+//! 12 benchmarks, about 12 s (`--test` runs each once). Before timing, the learner is checked:
 //! after 2000 samples its held-out loss is within 4× of the noise's, and the scalar and SIMD
 //! learners fed the same samples agree within 1e-3 of the largest weight.
 

@@ -5,7 +5,7 @@
 //! each with `scalar` and `simd`. Throughput is in parameters per second (criterion's
 //! `elem/s`); at d = 4096 the parameters and state (16–48 KiB) stay in L1/L2. An update checks
 //! that every new value is finite before it writes (two passes over the parameters), as the
-//! training loop does. About a minute; `--test` runs each once.
+//! training loop does. About 45 s; `--test` runs each once.
 //! The two paths give the same bits (checked before timing).
 
 use std::hint::black_box;

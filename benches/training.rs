@@ -27,9 +27,8 @@
 //! * `model_bytes/d<d>` for d ∈ {4, 32, 256}: `encode` (`to_bytes` into a stack buffer) and
 //!   `decode` (`from_bytes`, with its checks), parameter and throughput = encoded length.
 //!
-//! 18 + 14 + 4 + 6 + 6 = 48 benchmarks. With 0.3 s warm-up, 1 s measurement and 20 samples a
-//! full `cargo bench --bench training` took 78 s on 2 cores shared with other jobs (plus the
-//! build). Filter with a regex, e.g. `cargo bench --bench training -- 'epoch/d32'`; `--test`
+//! 18 + 14 + 4 + 6 + 6 = 48 benchmarks. With 0.2 s warm-up, 0.6 s measurement and 20 samples
+//! a full `cargo bench --bench training` takes about 45 s on 2 cores (plus the build). Filter with a regex, e.g. `cargo bench --bench training -- 'epoch/d32'`; `--test`
 //! runs every benchmark (and its checks) once. Plots are off (`--plotting-backend plotters`
 //! turns them on).
 //!

@@ -22,8 +22,8 @@
 //! parameter `n` (samples) for two sizes of `x`: 256 KiB (L2) and 64 MiB (beyond the caches,
 //! 10 flat samples). The throughput is the bytes of `x` (`n·d·4`), so criterion's `thrpt` is
 //! comparable across `d`. 4 d × 2 sizes × 5 functions = 40 benchmarks; with the defaults below
-//! (0.3 s warm-up, 1 s measurement, 20 samples, plots off) a full `cargo bench --bench peers`
-//! takes about 65 s on 2 cores once built (building from scratch takes about 2.5 minutes).
+//! (0.2 s warm-up, 0.6 s measurement, 20 samples, plots off) a full `cargo bench --bench peers`
+//! takes about 40 s on 2 cores once built (building from scratch takes about 2.5 minutes).
 //! Filter with a regex, e.g. `cargo bench --bench peers -- 'peers/d32/'` or
 //! `-- 'faer|npoa_simd'`; `--quick` gives rough numbers sooner, `--test` runs every benchmark
 //! (and its checks) once.
