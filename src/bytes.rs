@@ -227,6 +227,16 @@ pub fn decode_header(buf: &[u8]) -> Result<Header, Error> {
 /// [`Error::NonFinite`] for a non-finite value. On error `w` and `b` are unchanged.
 pub fn decode_into(buf: &[u8], w: &mut [f32], b: &mut [f32]) -> Result<Header, Error> {
     let h = decode_header(buf)?;
+    values_into(buf, h, w, b)
+}
+
+/// [`decode_into`] after [`decode_header`] gave `h` for `buf` (the checksum is not read again).
+pub(crate) fn values_into(
+    buf: &[u8],
+    h: Header,
+    w: &mut [f32],
+    b: &mut [f32],
+) -> Result<Header, Error> {
     crate::kernel::check_len("w", w.len(), h.k * h.d)?;
     crate::kernel::check_len("b", b.len(), h.k)?;
     let value = |i: usize| {

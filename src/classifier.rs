@@ -173,7 +173,7 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
         kernel::check_len("features", h.d, D)?;
         kernel::check_len("classes", h.k, K)?;
         let mut m = Self::zeros();
-        bytes::decode_into(buf, m.w.as_flattened_mut(), &mut m.b)?;
+        bytes::values_into(buf, h, m.w.as_flattened_mut(), &mut m.b)?;
         m.check()?;
         Ok(m)
     }

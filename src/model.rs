@@ -183,7 +183,7 @@ impl<const D: usize> LinearModel<D> {
         };
         kernel::check_len("features", h.d, D)?;
         let (mut w, mut b) = ([0.0f32; D], [0.0f32]);
-        bytes::decode_into(buf, &mut w, &mut b)?;
+        bytes::values_into(buf, h, &mut w, &mut b)?;
         Self::new(w, b[0])?.with_loss(loss)
     }
 }

@@ -553,7 +553,7 @@ impl DynModel {
         let h = bytes::decode_header(buf)?;
         let mut w = vec![0.0f32; h.k * h.d];
         let mut b = vec![0.0f32; h.k];
-        bytes::decode_into(buf, &mut w, &mut b)?;
+        bytes::values_into(buf, h, &mut w, &mut b)?;
         Ok(match h.kind {
             Kind::Linear(loss) => DynModel::Linear(DynLinearModel { w, b: b[0], loss }),
             Kind::Softmax => DynModel::Classifier(DynClassifier { w, b, d: h.d }),
