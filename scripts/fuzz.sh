@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../fuzz"
 SECS=${1:-600}
 shift || true
 TARGETS=("$@")
-if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(kernels controller train model_bytes csv); fi
+if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(kernels controller train model_bytes csv online); fi
 JOBS=${JOBS:-2}
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 cargo +nightly fuzz build || exit 1
