@@ -26,9 +26,12 @@
 //! Before a benchmark of a (kernel, d, size) is first timed, the paths are checked against each
 //! other: scalar against SIMD, and for `fused` the two-pass baseline against the fused kernel.
 
+#[path = "shared/mod.rs"]
+mod shared;
+use shared::{Aligned, assert_close, make_x, teacher};
+
 use std::cell::{OnceCell, RefCell};
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
@@ -36,8 +39,6 @@ use criterion::{
 };
 use npoa::LossGrad;
 use npoa::kernel::{Kernels, SCALAR, SIMD};
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{RngExt, SeedableRng};
 use wide::f32x8;
 
 /// Feature counts: tiny models (samples in lanes) and wide ones (features in lanes).
@@ -48,9 +49,6 @@ const SIZES: [usize; 4] = [16 << 10, 256 << 10, 4 << 20, 64 << 20];
 
 /// The sizes at which `forward`, `loss` and `gradient` are measured (`fused` gets them all).
 const PART_SIZES: [usize; 2] = [256 << 10, 64 << 20];
-
-/// Relative tolerance of the agreement checks, against the largest magnitude compared.
-const TOL: f32 = 1e-3;
 
 /// Samples per block of the two-pass baseline's second pass.
 const BLOCK: usize = 256;
@@ -85,44 +83,6 @@ impl Kernel {
 // Data
 // ---------------------------------------------------------------------------------------------
 
-/// A `Vec<f32>` viewed from a 64-byte-aligned offset (over-allocated by 15 floats).
-struct Aligned {
-    buf: Vec<f32>,
-    start: usize,
-    len: usize,
-}
-
-impl Aligned {
-    fn zeroed(len: usize) -> Self {
-        let buf = vec![0.0f32; len + 15];
-        // `Vec<f32>` is 4-byte aligned, so the distance to the next 64-byte boundary is whole floats.
-        let start = (64 - buf.as_ptr() as usize % 64) % 64 / 4;
-        Aligned { buf, start, len }
-    }
-
-    fn as_slice(&self) -> &[f32] {
-        &self.buf[self.start..self.start + self.len]
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [f32] {
-        &mut self.buf[self.start..self.start + self.len]
-    }
-}
-
-fn rng(seed: u64) -> Xoshiro256PlusPlus {
-    Xoshiro256PlusPlus::seed_from_u64(seed)
-}
-
-/// `bytes` of features uniform in [−1, 1), shared by every `d` (only the row length differs).
-fn make_x(bytes: usize) -> Aligned {
-    let mut x = Aligned::zeroed(bytes / 4);
-    let mut g = rng(0x6e70_6f61 ^ bytes as u64);
-    for v in x.as_mut_slice() {
-        *v = g.random_range(-1.0f32..1.0);
-    }
-    x
-}
-
 /// One (kernel, d, size) case: targets, the model being trained, and scratch for outputs.
 struct Case {
     n: usize,
@@ -134,23 +94,9 @@ struct Case {
 }
 
 impl Case {
-    /// Targets from a linear teacher plus noise; the model is the teacher perturbed, so the
-    /// residuals and the gradient have a systematic part, not only noise.
+    /// Targets and model from [`teacher`].
     fn new(x: &[f32], n: usize, d: usize) -> Self {
-        let mut g = rng(((d as u64) << 32) ^ n as u64);
-        let s = 1.0 / (d as f32).sqrt();
-        let w_true: Vec<f32> = (0..d).map(|_| g.random_range(-s..s)).collect();
-        let b_true = g.random_range(-0.5f32..0.5);
-        let mut w = Aligned::zeroed(d);
-        for (wj, tj) in w.as_mut_slice().iter_mut().zip(&w_true) {
-            *wj = tj + 0.25 * g.random_range(-s..s);
-        }
-        let b = b_true + 0.1;
-        let mut y = Aligned::zeroed(n);
-        for (yi, row) in y.as_mut_slice().iter_mut().zip(x.chunks_exact(d)) {
-            let dot: f32 = row.iter().zip(&w_true).map(|(a, c)| a * c).sum();
-            *yi = dot + b_true + 0.1 * g.random_range(-1.0f32..1.0);
-        }
+        let (y, w, b) = teacher(x, n, d);
         Case {
             n,
             y,
@@ -172,22 +118,6 @@ impl Case {
 // ---------------------------------------------------------------------------------------------
 // Agreement checks
 // ---------------------------------------------------------------------------------------------
-
-/// `a` and `b` agree within `TOL` relative to the largest magnitude in either.
-fn assert_close(what: &str, a: &[f32], b: &[f32]) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    let scale = a
-        .iter()
-        .chain(b)
-        .fold(0.0f32, |m, v| m.max(v.abs()))
-        .max(f32::MIN_POSITIVE);
-    for (i, (p, q)) in a.iter().zip(b).enumerate() {
-        assert!(
-            p.is_finite() && q.is_finite() && (p - q).abs() <= TOL * scale,
-            "{what}[{i}]: {p} vs {q} (scale {scale})"
-        );
-    }
-}
 
 fn assert_close_lg(what: &str, a: LossGrad, ga: &[f32], b: LossGrad, gb: &[f32]) {
     assert_close(&format!("{what} loss"), &[a.loss], &[b.loss]);
@@ -524,13 +454,7 @@ fn kernels(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(200))
-        .measurement_time(Duration::from_millis(600))
-        .sample_size(20)
-        // Plotting costs several seconds per benchmark here (plotters, 2 cores): off by
-        // default, `--plotting-backend plotters` turns the HTML report back on.
-        .without_plots();
+    config = shared::config();
     targets = kernels
 }
 criterion_main!(benches);

@@ -16,9 +16,12 @@
 //! by up to a few per cent (within its documented `γ_n` bound), while the SIMD path's block
 //! sums stay close to the `f64` result.
 
+#[path = "shared/mod.rs"]
+mod shared;
+use shared::rng;
+
 use std::cell::OnceCell;
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
@@ -26,22 +29,15 @@ use criterion::{
 };
 use npoa::kernel::{Kernels, SCALAR, SIMD};
 use npoa::loss::Loss;
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 
 const FEATURES: [usize; 6] = [1, 4, 8, 32, 128, 1024];
 const SOFTMAX: [(usize, usize); 6] = [(3, 4), (3, 32), (3, 128), (10, 4), (10, 32), (10, 128)];
 const SIZES: [usize; 2] = [256 << 10, 64 << 20];
 
-fn rng(seed: u64) -> Xoshiro256PlusPlus {
-    Xoshiro256PlusPlus::seed_from_u64(seed)
-}
-
-fn make_x(bytes: usize) -> Vec<f32> {
-    let mut g = rng(0x6c6f_7373 ^ bytes as u64);
-    (0..bytes / 4)
-        .map(|_| g.random_range(-1.0f32..1.0))
-        .collect()
+/// `bytes` of features uniform in [−1, 1), 64-byte aligned.
+fn make_x(bytes: usize) -> shared::Aligned {
+    shared::make_x_seeded(0x6c6f_7373, bytes)
 }
 
 /// A one-output case: a teacher `w`, targets for the loss (labels 0/1 from the teacher's sign
@@ -109,7 +105,7 @@ fn bench_glm(
 fn losses(c: &mut Criterion) {
     // Each size of `x` is made once, on first use, and kept for the whole run.
     let xs: [OnceCell<&'static [f32]>; SIZES.len()] = Default::default();
-    let x_of = |s: usize| *xs[s].get_or_init(|| Vec::leak(make_x(SIZES[s])));
+    let x_of = |s: usize| *xs[s].get_or_init(|| Box::leak(Box::new(make_x(SIZES[s]))).as_slice());
     for (name, loss) in [
         ("fused_logistic", Loss::Logistic),
         ("fused_huber", Loss::Huber { delta: 1.0 }),
@@ -204,7 +200,7 @@ fn losses(c: &mut Criterion) {
 /// Group `subnormal/d32`, functions `normal` and `subnormal`: the README states the ratio.
 fn subnormal(c: &mut Criterion) {
     let (d, n) = (32usize, 512usize);
-    let x = make_x(n * d * 4);
+    let x = make_x(n * d * 4).as_slice().to_vec();
     let case = case(Loss::Squared, &x, n, d);
     let tiny: Vec<f32> = x.iter().map(|v| v * 2f32.powi(-130)).collect();
     let ytiny: Vec<f32> = case.y.iter().map(|v| v * 2f32.powi(-130)).collect();
@@ -230,11 +226,7 @@ fn subnormal(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(200))
-        .measurement_time(Duration::from_millis(600))
-        .sample_size(20)
-        .without_plots();
+    config = shared::config();
     targets = losses, subnormal
 }
 criterion_main!(benches);

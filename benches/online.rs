@@ -17,8 +17,10 @@
 //! after 2000 samples its held-out loss is within 4× of the noise's, and the scalar and SIMD
 //! learners fed the same samples agree within 1e-3 of the largest weight.
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main, measurement::WallTime,
@@ -151,11 +153,7 @@ fn online(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(200))
-        .measurement_time(Duration::from_millis(600))
-        .sample_size(20)
-        .without_plots();
+    config = shared::config();
     targets = online
 }
 criterion_main!(benches);

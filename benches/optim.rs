@@ -8,8 +8,10 @@
 //! training loop does. About 45 s; `--test` runs each once.
 //! The two paths give the same bits (checked before timing).
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use npoa::optim::{self, Regularization, Rule, StepScalars};
@@ -95,11 +97,7 @@ fn update(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(200))
-        .measurement_time(Duration::from_millis(600))
-        .sample_size(20)
-        .without_plots();
+    config = shared::config();
     targets = update
 }
 criterion_main!(benches);

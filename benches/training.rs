@@ -39,9 +39,12 @@
 //! `evaluate`'s MSE equals the loss kernel's within 1e-4 relative; `decode(encode(m)) == m` bit
 //! for bit.
 
+#[path = "shared/mod.rs"]
+mod shared;
+use shared::{Aligned, rng};
+
 use std::cell::OnceCell;
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
@@ -58,8 +61,7 @@ use npoa::train::{
     Dataset, FixedRate, ScalarPath, StopReason, TrainConfig, TrainSummary, Trainable,
     fit_controlled_with, fit_with,
 };
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 
 /// Feature counts.
 const FEATURES: [usize; 3] = [4, 32, 256];
@@ -96,34 +98,6 @@ const BATCH: usize = 64;
 // ---------------------------------------------------------------------------------------------
 // Data
 // ---------------------------------------------------------------------------------------------
-
-/// A `Vec<f32>` viewed from a 64-byte-aligned offset (over-allocated by 15 floats).
-struct Aligned {
-    buf: Vec<f32>,
-    start: usize,
-    len: usize,
-}
-
-impl Aligned {
-    fn zeroed(len: usize) -> Self {
-        let buf = vec![0.0f32; len + 15];
-        // `Vec<f32>` is 4-byte aligned, so the distance to the next 64-byte boundary is whole floats.
-        let start = (64 - buf.as_ptr() as usize % 64) % 64 / 4;
-        Aligned { buf, start, len }
-    }
-
-    fn as_slice(&self) -> &[f32] {
-        &self.buf[self.start..self.start + self.len]
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [f32] {
-        &mut self.buf[self.start..self.start + self.len]
-    }
-}
-
-fn rng(seed: u64) -> Xoshiro256PlusPlus {
-    Xoshiro256PlusPlus::seed_from_u64(seed)
-}
 
 /// Training (n samples, 1 MiB of `x`) and validation (n/4 samples) data of `d` features from
 /// one linear teacher plus noise.
@@ -164,7 +138,7 @@ impl Data {
     }
 
     fn n(&self) -> usize {
-        self.y.len
+        self.y.as_slice().len()
     }
 
     fn train(&self) -> Dataset<'_> {
@@ -546,13 +520,7 @@ fn training(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(200))
-        .measurement_time(Duration::from_millis(600))
-        .sample_size(20)
-        // Plotting costs seconds per benchmark here (plotters, 2 cores): off by default,
-        // `--plotting-backend plotters` turns the HTML report back on.
-        .without_plots();
+    config = shared::config();
     targets = training
 }
 criterion_main!(benches);

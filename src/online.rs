@@ -554,6 +554,17 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             report.stopped = self.progress.stopped;
             return Ok(report);
         }
+        self.undo_on_error(|l| l.step_inner(&mut report, on_event))?;
+        report.stopped = self.progress.stopped;
+        Ok(report)
+    }
+
+    /// Runs `f`; if it fails, puts back the model, its state, the best copy, the controller
+    /// and the counters as they were (the windows are not touched by training).
+    fn undo_on_error(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let backup = (
             self.model,
             self.state,
@@ -561,8 +572,8 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             self.controller,
             self.progress,
         );
-        let out = self.step_inner(&mut report, on_event);
-        if let Err(e) = out {
+        let out = f(self);
+        if out.is_err() {
             (
                 self.model,
                 self.state,
@@ -570,10 +581,8 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
                 self.controller,
                 self.progress,
             ) = backup;
-            return Err(e);
         }
-        report.stopped = self.progress.stopped;
-        Ok(report)
+        out
     }
 
     fn step_inner(
@@ -628,40 +637,20 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         for &t in y {
             self.check_target(t)?;
         }
-        let backup = (
-            self.model,
-            self.state,
-            self.best,
-            self.controller,
-            self.progress,
-        );
-        let out = if self.progress.stopped.is_some() {
-            if !self.idle_round_ends() {
-                report.stopped = self.progress.stopped;
-                return Ok(report);
+        if self.progress.stopped.is_some() {
+            if self.idle_round_ends() {
+                // The batch's loss is the watch's metric only when no window holds samples.
+                let windowless = self.train.is_empty() && self.holdout.is_empty();
+                let batch_loss = (windowless && self.config.drift.is_some()).then(|| {
+                    let kern = M::kernels();
+                    let obj = self.model.objective();
+                    let (w, b) = self.model.params();
+                    (kern.loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN)
+                });
+                self.watch(&mut report, batch_loss, on_event);
             }
-            // The batch's loss is the watch's metric only when no window holds samples.
-            let windowless = self.train.is_empty() && self.holdout.is_empty();
-            let batch_loss = (windowless && self.config.drift.is_some()).then(|| {
-                let kern = M::kernels();
-                let obj = self.model.objective();
-                let (w, b) = self.model.params();
-                (kern.loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN)
-            });
-            self.watch(&mut report, batch_loss, on_event);
-            Ok(())
         } else {
-            self.update(Batch::Slice(x, y), &mut report, on_event)
-        };
-        if let Err(e) = out {
-            (
-                self.model,
-                self.state,
-                self.best,
-                self.controller,
-                self.progress,
-            ) = backup;
-            return Err(e);
+            self.undo_on_error(|l| l.update(Batch::Slice(x, y), &mut report, on_event))?;
         }
         report.stopped = self.progress.stopped;
         Ok(report)

@@ -14,9 +14,10 @@
 //! * `ndarray_gemm`: the same with `linalg::general_mat_mul` on `n×1` and `d×1` views
 //!   (`matrixmultiply`'s packed GEMM: the faster spelling of a gemv in ndarray without BLAS).
 //!
-//! Outputs and scratch (`r`, `∂L/∂w`) are allocated outside the timed loop. The data is made
-//! exactly as in the main crate's `benches/kernels.rs` (same generator, seeds and 64-byte
-//! alignment), so the numbers are directly comparable with its `fused/d<d>` groups.
+//! Outputs and scratch (`r`, `∂L/∂w`) are allocated outside the timed loop. The data comes
+//! from the main crate's `benches/shared/mod.rs` (`make_x`, `teacher`: the generator, seeds
+//! and 64-byte alignment of `benches/kernels.rs`), so the numbers are directly comparable
+//! with its `fused/d<d>` groups.
 //!
 //! Groups are named `peers/d<d>` for d ∈ {4, 32, 128, 1024}, with the functions above and
 //! parameter `n` (samples) for two sizes of `x`: 256 KiB (L2) and 64 MiB (beyond the caches,
@@ -31,9 +32,12 @@
 //! Before a (d, size) case is first timed, every peer's loss, `∂L/∂b` and `∂L/∂w` are checked
 //! against `npoa_simd`'s, within 1e-3 relative to the largest magnitude compared.
 
+#[path = "../../benches/shared/mod.rs"]
+mod shared;
+use shared::{Aligned, assert_close, make_x, teacher};
+
 use std::cell::OnceCell;
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
@@ -44,8 +48,6 @@ use ndarray::linalg::{general_mat_mul, general_mat_vec_mul};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use npoa::LossGrad;
 use npoa::kernel::{SCALAR, SIMD};
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{RngExt, SeedableRng};
 
 /// Feature counts: a tiny model and wide ones.
 const FEATURES: [usize; 4] = [4, 32, 128, 1024];
@@ -53,50 +55,9 @@ const FEATURES: [usize; 4] = [4, 32, 128, 1024];
 /// Bytes of `x`, in increasing order (the last one gets flat sampling).
 const SIZES: [usize; 2] = [256 << 10, 64 << 20];
 
-/// Relative tolerance of the agreement checks, against the largest magnitude compared.
-const TOL: f32 = 1e-3;
-
 // ---------------------------------------------------------------------------------------------
-// Data (as in the main crate's `benches/kernels.rs`)
+// Data (the main crate's `benches/shared/mod.rs`)
 // ---------------------------------------------------------------------------------------------
-
-/// A `Vec<f32>` viewed from a 64-byte-aligned offset (over-allocated by 15 floats).
-struct Aligned {
-    buf: Vec<f32>,
-    start: usize,
-    len: usize,
-}
-
-impl Aligned {
-    fn zeroed(len: usize) -> Self {
-        let buf = vec![0.0f32; len + 15];
-        // `Vec<f32>` is 4-byte aligned, so the distance to the next 64-byte boundary is whole floats.
-        let start = (64 - buf.as_ptr() as usize % 64) % 64 / 4;
-        Aligned { buf, start, len }
-    }
-
-    fn as_slice(&self) -> &[f32] {
-        &self.buf[self.start..self.start + self.len]
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [f32] {
-        &mut self.buf[self.start..self.start + self.len]
-    }
-}
-
-fn rng(seed: u64) -> Xoshiro256PlusPlus {
-    Xoshiro256PlusPlus::seed_from_u64(seed)
-}
-
-/// `bytes` of features uniform in [−1, 1), shared by every `d` (only the row length differs).
-fn make_x(bytes: usize) -> Aligned {
-    let mut x = Aligned::zeroed(bytes / 4);
-    let mut g = rng(0x6e70_6f61 ^ bytes as u64);
-    for v in x.as_mut_slice() {
-        *v = g.random_range(-1.0f32..1.0);
-    }
-    x
-}
 
 /// One (d, size) case: targets and the model being trained.
 struct Case {
@@ -107,23 +68,9 @@ struct Case {
 }
 
 impl Case {
-    /// Targets from a linear teacher plus noise; the model is the teacher perturbed, so the
-    /// residuals and the gradient have a systematic part, not only noise.
+    /// Targets and model from [`teacher`] (the main crate's kernels bench uses the same).
     fn new(x: &[f32], n: usize, d: usize) -> Self {
-        let mut g = rng(((d as u64) << 32) ^ n as u64);
-        let s = 1.0 / (d as f32).sqrt();
-        let w_true: Vec<f32> = (0..d).map(|_| g.random_range(-s..s)).collect();
-        let b_true = g.random_range(-0.5f32..0.5);
-        let mut w = Aligned::zeroed(d);
-        for (wj, tj) in w.as_mut_slice().iter_mut().zip(&w_true) {
-            *wj = tj + 0.25 * g.random_range(-s..s);
-        }
-        let b = b_true + 0.1;
-        let mut y = Aligned::zeroed(n);
-        for (yi, row) in y.as_mut_slice().iter_mut().zip(x.chunks_exact(d)) {
-            let dot: f32 = row.iter().zip(&w_true).map(|(a, c)| a * c).sum();
-            *yi = dot + b_true + 0.1 * g.random_range(-1.0f32..1.0);
-        }
+        let (y, w, b) = teacher(x, n, d);
         Case { n, y, w, b }
     }
 
@@ -291,22 +238,6 @@ fn ndarray_gemm_fused(
 // Agreement checks
 // ---------------------------------------------------------------------------------------------
 
-/// `a` and `b` agree within `TOL` relative to the largest magnitude in either.
-fn assert_close(what: &str, a: &[f32], b: &[f32]) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    let scale = a
-        .iter()
-        .chain(b)
-        .fold(0.0f32, |m, v| m.max(v.abs()))
-        .max(f32::MIN_POSITIVE);
-    for (i, (p, q)) in a.iter().zip(b).enumerate() {
-        assert!(
-            p.is_finite() && q.is_finite() && (p - q).abs() <= TOL * scale,
-            "{what}[{i}]: {p} vs {q} (tolerance {TOL} × scale {scale})"
-        );
-    }
-}
-
 /// Checks every peer against `npoa_simd` on `case`.
 fn verify(x: &[f32], case: &Case) {
     let (y, w, b, d, n) = (case.y(), case.w(), case.b, case.w().len(), case.n);
@@ -374,13 +305,7 @@ fn peers(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(200))
-        .measurement_time(Duration::from_millis(600))
-        .sample_size(20)
-        // Plotting costs several seconds per benchmark (plotters, 2 cores): off by default,
-        // `--plotting-backend plotters` turns the HTML report back on.
-        .without_plots();
+    config = shared::config();
     targets = peers
 }
 criterion_main!(benches);
