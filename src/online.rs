@@ -639,15 +639,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         }
         if self.progress.stopped.is_some() {
             if self.idle_round_ends() {
-                // The batch's loss is the watch's metric only when no window holds samples.
-                let windowless = self.train.is_empty() && self.holdout.is_empty();
-                let batch_loss = (windowless && self.config.drift.is_some()).then(|| {
-                    let kern = M::kernels();
-                    let obj = self.model.objective();
-                    let (w, b) = self.model.params();
-                    (kern.loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN)
-                });
-                self.watch(&mut report, batch_loss, on_event);
+                self.watch(&mut report, Some((x, y)), on_event);
             }
         } else {
             self.undo_on_error(|l| l.update(Batch::Slice(x, y), &mut report, on_event))?;
@@ -690,34 +682,18 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             on_event,
             on_epoch: &mut no_epoch,
         };
-        if !p.started {
-            if eval.is_some_and(|(_, y)| y.len() < need) {
-                // Warm-up: an update at the schedule's first rate, no round.
-                let ((w, b), (gw, gb), mut st) = run.split();
-                let mut stepping = Stepping {
-                    rule: config.optimizer,
-                    regularization: &config.regularization,
-                    lr: controller.rate(0),
-                    clip: controller.clip(),
-                    state: &mut st,
-                };
-                let step = (obj, kern);
-                if train::batch_step(step, (xb, yb), (w, b), (gw, gb), &mut stepping)?.is_some() {
-                    p.updates += 1;
-                    report.updates += 1;
-                }
-                return Ok(());
-            }
+        // Warm-up (the metric's window not yet full): updates at the schedule's first rate,
+        // no round.
+        let warming = !p.started && eval.is_some_and(|(_, y)| y.len() < need);
+        if !p.started && !warming {
             p.started = true;
             // The starting point of the run: the first best copy, as in `fit_controlled`.
             *best = run.snapshot();
-            if let Some((x, y)) = eval {
-                let ((w, b), _, _) = run.split();
-                let m = (kern.loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN);
-                controller.start(m, hooks.on_event);
+            if let Some(rows) = eval {
+                controller.start(loss_on(&mut run, rows), hooks.on_event);
             }
         }
-        if p.in_round == 0 {
+        if !warming && p.in_round == 0 {
             p.lr = controller.rate(u64::from(p.round));
             // The highest rate of the run so far (a warm-up schedule climbs to it).
             p.peak = p.peak.max(p.lr);
@@ -727,12 +703,19 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             let mut stepping = Stepping {
                 rule: config.optimizer,
                 regularization: &config.regularization,
-                lr: p.lr,
+                lr: if warming { controller.rate(0) } else { p.lr },
                 clip: controller.clip(),
                 state: &mut st,
             };
             train::batch_step((obj, kern), (xb, yb), (w, b), (gw, gb), &mut stepping)?
         };
+        if warming {
+            if ran.is_some() {
+                p.updates += 1;
+                report.updates += 1;
+            }
+            return Ok(());
+        }
         let round_mean = match ran {
             Some(loss) => {
                 p.updates += 1;
@@ -751,13 +734,8 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         p.round = p.round.saturating_add(1);
         let epoch = p.round;
         let fallback = round_mean.unwrap_or(f32::NAN);
-        let mut metric_of = |run: &mut TypedRun<'_, M, 2>| match eval {
-            Some((x, y)) => {
-                let ((w, b), _, _) = run.split();
-                (kern.loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN)
-            }
-            None => fallback,
-        };
+        let mut metric_of =
+            |run: &mut TypedRun<'_, M, 2>| eval.map_or(fallback, |rows| loss_on(run, rows));
         let (stop, metric) = train::end_epoch(
             &mut run,
             best,
@@ -804,14 +782,12 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     fn watch(
         &mut self,
         report: &mut StepReport,
-        batch_loss: Option<f32>,
+        batch: Option<Rows<'_>>,
         on_event: &mut dyn FnMut(&Event),
     ) {
         if self.config.drift.is_none() {
             return;
         }
-        let kern = M::kernels();
-        let obj = self.model.objective();
         let Self {
             model,
             state,
@@ -828,14 +804,11 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             state,
             grad: M::zero_grad(),
         };
-        let metric = match (eval, batch_loss) {
-            (Some((x, y)), _) => {
-                let ((w, b), _, _) = run.split();
-                (kern.loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN)
-            }
-            (None, Some(l)) => l,
-            (None, None) => return,
+        // The windows' loss; with no window holding samples, the caller's batch's.
+        let Some(rows) = eval.or(batch) else {
+            return;
         };
+        let metric = loss_on(&mut run, rows);
         report.metric = Some(metric);
         drift_check(
             config,
@@ -903,6 +876,13 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     pub fn rate(&self) -> f32 {
         self.controller.rate(u64::from(self.progress.round))
     }
+}
+
+/// The loss of the run's current weights on `rows` (NaN if the kernel refuses them).
+fn loss_on<M: Trainable>(run: &mut TypedRun<'_, M, 2>, (x, y): Rows<'_>) -> f32 {
+    let obj = run.model.objective();
+    let ((w, b), _, _) = run.split();
+    (M::kernels().loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN)
 }
 
 /// Where an update's batch comes from.
