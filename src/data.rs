@@ -14,7 +14,7 @@
 //! ```
 
 use crate::Error;
-use crate::train::Dataset;
+use crate::dataset::Dataset;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 use std::fmt;
@@ -425,7 +425,7 @@ impl Standardizer {
     /// [`Error::LengthMismatch`] for another number of features; [`Error::Overflow`] if a
     /// standardised value is not finite.
     pub fn apply(&self, data: &DynDataset) -> Result<DynDataset, Error> {
-        crate::kernel::check_len("features", data.d, self.mean.len())?;
+        crate::check::check_len("features", data.d, self.mean.len())?;
         let mut x = data.x.clone();
         for row in x.chunks_exact_mut(data.d) {
             for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.scale) {
@@ -449,7 +449,7 @@ impl Standardizer {
     /// [`Error::Overflow`] if a folded value is not finite (the model is then unchanged).
     pub fn fold(&self, w: &mut [f32], b: &mut [f32]) -> Result<(), Error> {
         let d = self.mean.len();
-        crate::kernel::check_len("w", w.len(), b.len() * d)?;
+        crate::check::check_len("w", w.len(), b.len() * d)?;
         let mut nw = Vec::with_capacity(w.len());
         let mut nb = Vec::with_capacity(b.len());
         for (row, bc) in w.chunks_exact(d.max(1)).zip(b.iter()) {
@@ -461,7 +461,7 @@ impl Standardizer {
             }
             nb.push((f64::from(*bc) - shift) as f32);
         }
-        if !(crate::kernel::all_finite(&nw) && crate::kernel::all_finite(&nb)) {
+        if !(crate::check::all_finite(&nw) && crate::check::all_finite(&nb)) {
             return Err(Error::Overflow {
                 what: "folded model",
             });

@@ -43,6 +43,33 @@ pub enum Error {
         /// What the valid range is.
         reason: &'static str,
     },
+    /// The data are finite but not valid for the model (a class label that is not an integer
+    /// in `0..K`, a logistic target outside `[0, 1]`, a negative count for the Poisson loss).
+    InvalidData {
+        /// Which argument (`"y"`, `"x"`).
+        what: &'static str,
+        /// What the valid values are.
+        reason: &'static str,
+    },
+    /// A data set's feature count differs from the model's.
+    FeatureMismatch {
+        /// Features of the model.
+        model: usize,
+        /// Features of the data (or of the validation set, or of the encoded model).
+        data: usize,
+    },
+    /// Model bytes that cannot be decoded or a model that cannot be encoded (bad magic, an
+    /// unknown version or loss, a checksum mismatch, a parameter out of range).
+    InvalidBytes {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A file could not be read or written (std only; the OS error is not kept, so that the
+    /// error stays `Copy` and allocation-free).
+    Io {
+        /// What was being done (`"read"`, `"write"`).
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -65,6 +92,12 @@ impl fmt::Display for Error {
             Error::InvalidParameter { name, reason } => {
                 write!(f, "invalid hyper-parameter `{name}`: {reason}")
             }
+            Error::InvalidData { what, reason } => write!(f, "invalid data `{what}`: {reason}"),
+            Error::FeatureMismatch { model, data } => {
+                write!(f, "the data have {data} features but the model has {model}")
+            }
+            Error::InvalidBytes { reason } => write!(f, "invalid model bytes: {reason}"),
+            Error::Io { what } => write!(f, "could not {what} the file"),
         }
     }
 }

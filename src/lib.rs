@@ -6,10 +6,12 @@
 //!
 //! The reference model is linear regression `ŷ = w·x + b` with mean squared error, trained by
 //! mini-batch gradient descent with **fused kernels**: one pass over the data computes the
-//! predictions, the loss and the gradient ([`kernel`]).
+//! predictions, the loss and the gradient ([`kernel`]). One way in: [`train::Training`] (a
+//! configuration with an optional controller, validation set and observer), and its shorthand
+//! [`train::fit`].
 //!
 //! ```
-//! use npoa::{LinearModel, train::{Dataset, FixedRate, TrainConfig, fit}};
+//! use npoa::{LinearModel, train::{Dataset, TrainConfig, fit}};
 //!
 //! // The seed's data: y = 2x.
 //! let x = [1.0f32, 2.0, 3.0, 4.0];
@@ -17,17 +19,31 @@
 //! let data = Dataset::new(&x, &y, 1)?;
 //! let mut model = LinearModel::<1>::zeros();
 //! let config = TrainConfig { learning_rate: 0.01, epochs: 1000, batch_size: 4, ..TrainConfig::default() };
-//! let summary = fit(&mut model, &data, &config, FixedRate)?;
+//! let summary = fit(&mut model, &data, &config)?;
 //! assert!((model.weights()[0] - 2.0).abs() < 0.02);
 //! assert!(summary.final_loss < 1e-3);
 //! # Ok::<(), npoa::Error>(())
 //! ```
 //!
+//! ## Layers
+//! The modules follow the data path; each imports only from its own layer or below (a test
+//! checks it, see `ARCHITECTURE.md`):
+//!
+//! | layer | modules |
+//! |---|---|
+//! | 0 | [`Error`], `check` (validation helpers) |
+//! | 1 | [`dataset`] (the borrowed data view, the batch order), [`kernel`] (the fused passes) |
+//! | 2 | [`loss`] (one file per loss), [`optim`] (one file per update rule, the prox) |
+//! | 3 | [`control`] (controller, schedules, adaptation, clipping, auto LR) |
+//! | 4 | [`train`] (the one loop, [`train::Training`], the rate search) |
+//! | 5 | [`model`] (linear model, classifier, bytes, metrics), [`online`] (streams) |
+//! | 6 | `std` only: [`data`] (CSV tables, owned data sets), `dynamic` (models of run-time size), [`recipe`] |
+//!
 //! ## Features
-//! * `std` (default): models of run-time size (`DynLinearModel`, `DynClassifier`), CSV and
-//!   datasets (`npoa::data`), training recipes (`npoa::recipe`) and model files, on the same kernels
-//!   and training loop. Without it the crate is `no_std` and allocation-free.
-//! * `losses` (default): the Huber, absolute, logistic and softmax kernels. Without it only the
+//! * `std` (default): models of run-time size ([`DynLinearModel`], [`DynClassifier`]), CSV and
+//!   datasets (`npoa::data`), training recipes (`npoa::recipe`) and model files, on the same
+//!   kernels and training loop. Without it the crate is `no_std` and allocation-free.
+//! * `losses` (default): every loss but the squared error, and softmax. Without it only the
 //!   squared error is compiled in; the others return `Err`.
 //! * `optimizers` (default): the update rules other than SGD ([`optim`]). Without it only SGD
 //!   is compiled in; the others are refused.
@@ -43,36 +59,36 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
-pub mod adapt;
-pub mod autolr;
-pub mod bytes;
-pub mod classifier;
-pub mod clip;
-pub mod controller;
-#[cfg(feature = "std")]
-pub mod data;
+// Layer 0.
+mod check;
 mod error;
+// Layer 1.
+pub mod dataset;
 pub mod kernel;
+// Layer 2.
 pub mod loss;
-pub mod metrics;
+pub mod optim;
+// Layer 3.
+pub mod control;
+// Layer 4.
+pub mod train;
+// Layer 5.
 pub mod model;
 pub mod online;
-pub mod optim;
+// Layer 6 (std).
+#[cfg(feature = "std")]
+pub mod data;
+#[cfg(feature = "std")]
+mod dynamic;
 #[cfg(feature = "std")]
 pub mod recipe;
-pub mod schedule;
-pub mod search;
-pub mod train;
 
+pub use dataset::Dataset;
 #[cfg(feature = "std")]
-mod std_ext;
-
-pub use classifier::LinearClassifier;
+pub use dynamic::{DynClassifier, DynLinearModel, DynModel, History};
 pub use error::Error;
 pub use kernel::LossGrad;
-pub use model::LinearModel;
-#[cfg(feature = "std")]
-pub use std_ext::{DynClassifier, DynLinearModel, DynModel, History, Progress};
+pub use model::{LinearClassifier, LinearModel};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

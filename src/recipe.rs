@@ -14,19 +14,17 @@
 //! let x: Vec<f32> = (0..200).map(|i| (i % 17) as f32 / 17.0 - 0.5).collect();
 //! let y: Vec<f32> = x.chunks(2).map(|r| 3.0 * r[0] - r[1] + 0.5).collect();
 //! let data = DynDataset::new(x, y, 2)?;
-//! let (model, history) = Recipe::default().fit(&data, None, &mut |_| {})?;
-//! assert!(history.summary.best_metric < 1e-6);
+//! let (model, summary) = Recipe::default().fit(&data, None, &mut ())?;
+//! assert!(summary.best_metric < 1e-6 && model.features() == 2);
 //! # Ok::<(), npoa::Error>(())
 //! ```
 
-use crate::adapt::Plateau;
-use crate::controller::{Controller, ControllerConfig};
+use crate::control::{Controller, ControllerConfig, EarlyStop, LrSchedule, Plateau, Schedule};
 use crate::data::{DynDataset, Standardizer};
 use crate::loss::{Loss, Objective};
 use crate::optim::{Regularization, Rule};
-use crate::schedule::{LrSchedule, Schedule};
-use crate::train::TrainConfig;
-use crate::{DynClassifier, DynLinearModel, DynModel, Error, History, Progress};
+use crate::train::{Observer, Summary, TrainConfig, Training};
+use crate::{DynClassifier, DynLinearModel, DynModel, Error};
 
 /// The training choices (see the [module docs](self)).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,7 +35,7 @@ pub struct Recipe {
     pub classes: usize,
     /// The update rule.
     pub optimizer: Rule,
-    /// `None`: the stable rate of the training data for the loss ([`crate::autolr`]), ×0.1
+    /// `None`: the stable rate of the training data for the loss ([`crate::control::autolr`]), ×0.1
     /// for momentum and Nesterov, at most 0.01 for Adam and AdamW (their steps are about the
     /// rate in every coordinate).
     pub learning_rate: Option<f32>,
@@ -85,7 +83,7 @@ impl Recipe {
     /// The rate [`fit`](Self::fit) uses on (possibly standardised) training data.
     ///
     /// # Errors
-    /// As [`crate::autolr::stable_rate_with`].
+    /// As [`crate::control::autolr::stable_rate_with`].
     pub fn rate_for(&self, train: &DynDataset) -> Result<f32, Error> {
         if let Some(lr) = self.learning_rate {
             return Ok(lr);
@@ -96,10 +94,10 @@ impl Recipe {
             std::vec![0.0f32; d],
             std::vec![0.0f32; d],
         );
-        let rate = crate::autolr::stable_rate_with(
+        let rate = crate::control::autolr::stable_rate_with(
             &train.view(),
             self.objective,
-            crate::autolr::DEFAULT_SAFETY,
+            crate::control::autolr::DEFAULT_SAFETY,
             &mut v,
             &mut g,
             &mut g0,
@@ -111,9 +109,9 @@ impl Recipe {
         })
     }
 
-    /// Trains a fresh model on `train` (validating on `validation` if given); `watch` sees each
-    /// epoch and controller event. Returns the best model, in raw feature space, and the
-    /// history.
+    /// Trains a fresh model on `train` (validating on `validation` if given); `observer` sees
+    /// each epoch and controller event (a [`History`](crate::History) keeps them). Returns the
+    /// best model, in raw feature space, and the run's summary.
     ///
     /// # Errors
     /// Any configuration or data error of the steps above.
@@ -121,8 +119,8 @@ impl Recipe {
         &self,
         train: &DynDataset,
         validation: Option<&DynDataset>,
-        watch: &mut dyn FnMut(Progress<'_>),
-    ) -> Result<(DynModel, History), Error> {
+        observer: &mut dyn Observer,
+    ) -> Result<(DynModel, Summary), Error> {
         let scaler = self.standardize.then(|| Standardizer::fit(train));
         let (tr, va) = match &scaler {
             Some(s) => (s.apply(train)?, validation.map(|v| s.apply(v)).transpose()?),
@@ -146,31 +144,30 @@ impl Recipe {
             min_lr: lr * 1e-4,
             ..Plateau::default()
         });
-        cc.early_stop = self.early_stop.map(|patience| crate::adapt::EarlyStop {
+        cc.early_stop = self.early_stop.map(|patience| EarlyStop {
             patience,
-            ..crate::adapt::EarlyStop::default()
+            ..EarlyStop::default()
         });
         let mut ctl = Controller::new(cc)?;
         let (t, v) = (tr.view(), va.as_ref().map(DynDataset::view));
         let d = train.features();
-        let (mut model, history) = match self.objective {
-            Objective::Single(loss) => {
-                let mut m = DynLinearModel::zeros(d)?.with_loss(loss)?;
-                let h = m.fit_controlled(&t, v.as_ref(), &config, &mut ctl, watch)?;
-                (DynModel::Linear(m), h)
-            }
-            Objective::Softmax => {
-                let mut m = DynClassifier::zeros(d, self.classes)?;
-                let h = m.fit_controlled(&t, v.as_ref(), &config, &mut ctl, watch)?;
-                (DynModel::Classifier(m), h)
-            }
+        let mut model = match self.objective {
+            Objective::Single(loss) => DynModel::Linear(DynLinearModel::zeros(d)?.with_loss(loss)?),
+            Objective::Softmax => DynModel::Classifier(DynClassifier::zeros(d, self.classes)?),
         };
+        let mut training = Training::new(&config)
+            .controller(&mut ctl)
+            .observer(observer);
+        if let Some(v) = v.as_ref() {
+            training = training.validation(v);
+        }
+        let summary = training.fit(&mut model, &t)?;
         if let Some(s) = &scaler {
             match &mut model {
                 DynModel::Linear(m) => m.unstandardize(s)?,
                 DynModel::Classifier(m) => m.unstandardize(s)?,
             }
         }
-        Ok((model, history))
+        Ok((model, summary))
     }
 }

@@ -5,9 +5,10 @@
 //! is summed sequentially in `f32`. See the [module docs](super) for the error bound it
 //! meets and the SIMD path's exact order.
 
-use super::{LossGrad, entry_forward, entry_glm, entry_grad, entry_loss, entry_softmax};
+use super::entry::{entry_forward, entry_grad, entry_loss, entry_pointwise, entry_softmax};
+use super::{LossGrad, MAX_CLASSES, PointLoss};
 use crate::Error;
-use crate::loss::Loss;
+use crate::check::{check_finite, check_len};
 
 /// `w · row + b`, summed left to right from `+0.0`.
 #[inline]
@@ -92,11 +93,10 @@ pub fn fused(
     entry_grad(x, y, w, b, grad_w, |g| pass::<true>(x, y, w, b, g))
 }
 
-/// The shared loop of the other losses: `ℓ` and `ℓ'` per sample from [`Loss::value`] and
-/// [`Loss::derivative`] (`f64` `libm`, rounded to `f32`); `(Σℓ, Σℓ')` in `f64`; `Σ ℓ'·x` in
-/// `f32` into `grad_w` if given.
-fn glm_pass(
-    loss: Loss,
+/// The shared loop of the [`PointLoss`] kernels: `(ℓ, ℓ')` per sample from
+/// [`PointLoss::point`]; `(Σℓ, Σℓ')` in `f64`; `Σ ℓ'·x` in `f32` into `grad_w` if given.
+fn pointwise_pass(
+    loss: &dyn PointLoss,
     x: &[f32],
     y: &[f32],
     w: &[f32],
@@ -108,8 +108,8 @@ fn glm_pass(
     let mut gsum = 0.0f64;
     for (row, &yi) in x.chunks_exact(d).zip(y) {
         let z = predict_row(row, w, b);
-        let g = loss.derivative(z, yi);
-        lsum += f64::from(loss.value(z, yi));
+        let (l, g) = loss.point(z, yi);
+        lsum += f64::from(l);
         gsum += f64::from(g);
         if let Some(gw) = grad_w.as_deref_mut() {
             for (gj, xj) in gw.iter_mut().zip(row) {
@@ -120,38 +120,80 @@ fn glm_pass(
     (lsum, gsum)
 }
 
-/// Loss and gradient of any [`Loss`] in one pass over `x` (see [`super::simd::fused_with`]).
+/// Loss and gradient of any [`PointLoss`] in one pass over `x` (see
+/// [`super::simd::pointwise_fused`]).
 ///
 /// # Errors
-/// As [`super::simd::fused_with`].
-pub fn fused_with(
-    loss: Loss,
+/// As [`super::simd::pointwise_fused`].
+pub fn pointwise_fused(
+    loss: &dyn PointLoss,
     x: &[f32],
     y: &[f32],
     w: &[f32],
     b: f32,
     grad_w: &mut [f32],
 ) -> Result<LossGrad, Error> {
-    if loss == Loss::Squared {
-        return fused(x, y, w, b, grad_w);
-    }
-    entry_glm(loss, x, y, w, b, Some(grad_w), |g| {
-        glm_pass(loss, x, y, w, b, g)
+    entry_pointwise(loss, x, y, w, b, Some(grad_w), |g| {
+        pointwise_pass(loss, x, y, w, b, g)
     })
 }
 
-/// The mean loss of any [`Loss`] (see [`super::simd::loss_with`]).
+/// The mean loss of any [`PointLoss`] (see [`super::simd::pointwise_loss`]).
 ///
 /// # Errors
-/// As [`super::simd::fused_with`].
-pub fn loss_with(loss: Loss, x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
-    if loss == Loss::Squared {
-        return self::loss(x, y, w, b);
-    }
-    entry_glm(loss, x, y, w, b, None, |_| glm_pass(loss, x, y, w, b, None)).map(|o| o.loss)
+/// As [`super::simd::pointwise_fused`].
+pub fn pointwise_loss(
+    loss: &dyn PointLoss,
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+) -> Result<f32, Error> {
+    entry_pointwise(loss, x, y, w, b, None, |_| {
+        pointwise_pass(loss, x, y, w, b, None)
+    })
+    .map(|o| o.loss)
 }
 
-/// The softmax loop: per sample, `K` sequential logits, then [`crate::loss::softmax_xent`]'s
+/// Cross-entropy of K logits `z` for the class `label`, `log Σ e^{z_k} − z_label`, with the
+/// maximum subtracted first, in `f64`; writes the gradient `softmax(z) − onehot(label)` into
+/// `grad` (each rounded once to `f32`). The reference of the softmax kernels.
+///
+/// # Errors
+/// [`Error::EmptyBatch`] for no logits, [`Error::LengthMismatch`] if `grad` is not as long as
+/// `z`, [`Error::InvalidData`] if `label ≥ K`, [`Error::NonFinite`] for a non-finite logit,
+/// [`Error::Overflow`] if the loss overflows `f32` (logits more than `f32::MAX` apart). On
+/// error `grad` is unchanged.
+pub fn softmax_xent(z: &[f32], label: usize, grad: &mut [f32]) -> Result<f32, Error> {
+    if z.is_empty() {
+        return Err(Error::EmptyBatch);
+    }
+    check_len("grad", grad.len(), z.len())?;
+    if label >= z.len() {
+        return Err(Error::InvalidData {
+            what: "label",
+            reason: "must be < the number of classes",
+        });
+    }
+    check_finite("z", z)?;
+    let m = z
+        .iter()
+        .fold(f64::NEG_INFINITY, |a, &v| a.max(f64::from(v)));
+    let sum: f64 = z.iter().map(|&v| libm::exp(f64::from(v) - m)).sum();
+    let lse = m + libm::log(sum);
+    let zl = z.get(label).copied().map_or(0.0, f64::from);
+    let loss = (lse - zl) as f32;
+    if !loss.is_finite() {
+        return Err(Error::Overflow { what: "loss" });
+    }
+    for (k, (g, &v)) in grad.iter_mut().zip(z).enumerate() {
+        let p = libm::exp(f64::from(v) - lse);
+        *g = (p - if k == label { 1.0 } else { 0.0 }) as f32;
+    }
+    Ok(loss)
+}
+
+/// The softmax loop: per sample, `K` sequential logits, then [`softmax_xent`]'s
 /// `f64` formulas (the `K ≤ 256` gradients of one sample on the stack).
 fn softmax_pass(
     x: &[f32],
@@ -163,18 +205,15 @@ fn softmax_pass(
 ) -> f64 {
     let k = b.len();
     let mut lsum = 0.0f64;
-    let mut gb_acc = [0.0f64; super::MAX_CLASSES];
-    let mut z = [0.0f32; super::MAX_CLASSES];
-    let mut g = [0.0f32; super::MAX_CLASSES];
-    let (z, g) = (
-        &mut z[..k.min(super::MAX_CLASSES)],
-        &mut g[..k.min(super::MAX_CLASSES)],
-    );
+    let mut gb_acc = [0.0f64; MAX_CLASSES];
+    let mut z = [0.0f32; MAX_CLASSES];
+    let mut g = [0.0f32; MAX_CLASSES];
+    let (z, g) = (&mut z[..k.min(MAX_CLASSES)], &mut g[..k.min(MAX_CLASSES)]);
     for (row, &yi) in x.chunks_exact(d.max(1)).zip(y) {
         for ((zc, wc), &bc) in z.iter_mut().zip(w.chunks_exact(d.max(1))).zip(b) {
             *zc = predict_row(row, wc, bc);
         }
-        let Ok(l) = crate::loss::softmax_xent(z, yi as usize, g) else {
+        let Ok(l) = softmax_xent(z, yi as usize, g) else {
             return f64::NAN;
         };
         lsum += f64::from(l);

@@ -1,8 +1,10 @@
 //! The linear model `ŷ = w·x + b` with fixed-size, const-generic storage.
 
+use super::bytes;
 use crate::loss::{Loss, Objective};
-use crate::train::{ObjectiveKernels, Trainable};
-use crate::{Error, bytes, kernel};
+use crate::optim::Params;
+use crate::train::{Access, ObjectiveKernels, Trainable};
+use crate::{Error, kernel};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
@@ -15,6 +17,14 @@ use rand_xoshiro::rand_core::{Rng, SeedableRng};
 /// use npoa::LinearModel;
 /// let m = LinearModel::new([2.0, -1.0], 0.5)?;
 /// assert_eq!(m.predict(&[1.0, 1.0])?, 1.5);
+/// assert_eq!(m.predict_one(&[1.0, 1.0]), 1.5); // a `[f32; D]` cannot have the wrong length
+///
+/// // An exported model in flash: `new` is a `const fn`, checked at compile time.
+/// static EXPORTED: LinearModel<2> = match LinearModel::new([0.25, -0.5], 1.0) {
+///     Ok(m) => m,
+///     Err(_) => panic!("non-finite weights"),
+/// };
+/// assert_eq!(EXPORTED.predict_one(&[4.0, 2.0]), 1.0);
 /// # Ok::<(), npoa::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,8 +57,26 @@ impl<const D: usize> LinearModel<D> {
     ///
     /// # Errors
     /// [`Error::ZeroFeatures`] if `D == 0`, [`Error::NonFinite`] for a non-finite weight or bias.
-    pub fn new(w: [f32; D], b: f32) -> Result<Self, Error> {
-        kernel::check_params(&w, b)?;
+    pub const fn new(w: [f32; D], b: f32) -> Result<Self, Error> {
+        if D == 0 {
+            return Err(Error::ZeroFeatures);
+        }
+        let mut i = 0;
+        while i < D {
+            if !w[i].is_finite() {
+                return Err(Error::NonFinite {
+                    what: "w",
+                    index: i,
+                });
+            }
+            i += 1;
+        }
+        if !b.is_finite() {
+            return Err(Error::NonFinite {
+                what: "b",
+                index: 0,
+            });
+        }
         Ok(Self {
             w,
             b,
@@ -97,8 +125,16 @@ impl<const D: usize> LinearModel<D> {
     /// As [`kernel::forward`].
     pub fn predict(&self, x: &[f32]) -> Result<f32, Error> {
         let mut out = [0.0f32];
-        kernel::simd::forward_fixed::<D>(x, &self.w, self.b, &mut out)?;
+        kernel::simd::forward_n::<D>(x, &self.w, self.b, &mut out)?;
         Ok(out[0])
+    }
+
+    /// Prediction for one sample of exactly `D` features: infallible, the same bits as
+    /// [`predict`](Self::predict) when that returns `Ok`; `NaN` or `±∞` when `x` holds a
+    /// non-finite value or the prediction overflows (which [`predict`](Self::predict) reports
+    /// as an error).
+    pub fn predict_one(&self, x: &[f32; D]) -> f32 {
+        kernel::simd::predict_one_n::<D>(x, &self.w, self.b)
     }
 
     /// Predictions for `out.len()` samples stored row-major in `x`.
@@ -106,7 +142,7 @@ impl<const D: usize> LinearModel<D> {
     /// # Errors
     /// As [`kernel::forward`].
     pub fn predict_batch(&self, x: &[f32], out: &mut [f32]) -> Result<(), Error> {
-        kernel::simd::forward_fixed::<D>(x, &self.w, self.b, out)
+        kernel::simd::forward_n::<D>(x, &self.w, self.b, out)
     }
 
     /// The model trained for another loss (the default is [`Loss::Squared`]). With
@@ -128,9 +164,9 @@ impl<const D: usize> LinearModel<D> {
     /// Mean loss (of [`loss_kind`](Self::loss_kind)) on a data set.
     ///
     /// # Errors
-    /// As [`kernel::loss_with`].
+    /// As [`Loss::mean`].
     pub fn loss(&self, x: &[f32], y: &[f32]) -> Result<f32, Error> {
-        kernel::simd::loss_with_fixed::<D>(self.loss, x, y, &self.w, self.b)
+        self.loss.mean_n::<D>(x, y, &self.w, self.b)
     }
 
     /// `P(y = 1 | x) = σ(w·x + b)` for one sample, reading the output as a logit (a model
@@ -153,11 +189,11 @@ impl<const D: usize> LinearModel<D> {
 }
 
 impl<const D: usize> LinearModel<D> {
-    /// Encodes the model ([`crate::bytes`]): [`crate::bytes::encoded_len`]`(D, 1)` bytes into
+    /// Encodes the model ([`crate::model::bytes`]): [`crate::model::bytes::encoded_len`]`(D, 1)` bytes into
     /// `buf`; returns that length.
     ///
     /// # Errors
-    /// As [`crate::bytes::encode`] (a buffer too short).
+    /// As [`crate::model::bytes::encode`] (a buffer too short).
     pub fn to_bytes(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let h = bytes::Header {
             kind: bytes::Kind::Linear(self.loss),
@@ -171,24 +207,28 @@ impl<const D: usize> LinearModel<D> {
     /// features).
     ///
     /// # Errors
-    /// As [`crate::bytes::decode_into`]; [`Error::LengthMismatch`] (`"features"`) for another
-    /// `D`, [`Error::InvalidParameter`] for a classifier's bytes.
+    /// As [`crate::model::bytes::decode_into`]; [`Error::FeatureMismatch`] for another `D`,
+    /// [`Error::InvalidBytes`] for a classifier's bytes.
     pub fn from_bytes(buf: &[u8]) -> Result<Self, Error> {
         let h = bytes::decode_header(buf)?;
         let bytes::Kind::Linear(loss) = h.kind else {
-            return Err(Error::InvalidParameter {
-                name: "model bytes",
+            return Err(Error::InvalidBytes {
                 reason: "a classifier, not a linear model",
             });
         };
-        kernel::check_len("features", h.d, D)?;
+        if h.d != D {
+            return Err(Error::FeatureMismatch {
+                model: D,
+                data: h.d,
+            });
+        }
         let (mut w, mut b) = ([0.0f32; D], [0.0f32]);
         bytes::values_into(buf, h, &mut w, &mut b)?;
         Self::new(w, b[0])?.with_loss(loss)
     }
 }
 
-impl<const D: usize> Trainable for LinearModel<D> {
+impl<const D: usize> Params for LinearModel<D> {
     type Grad = ([f32; D], [f32; 1]);
     fn zero_grad() -> Self::Grad {
         ([0.0; D], [0.0])
@@ -196,9 +236,18 @@ impl<const D: usize> Trainable for LinearModel<D> {
     fn grad_parts(g: &mut Self::Grad) -> (&mut [f32], &mut [f32]) {
         (&mut g.0, &mut g.1)
     }
+    fn grad_parts_ref(g: &Self::Grad) -> (&[f32], &[f32]) {
+        (&g.0, &g.1)
+    }
+}
+
+impl<const D: usize> Access for LinearModel<D> {
     fn params(&mut self) -> (&mut [f32], &mut [f32]) {
         (&mut self.w, core::slice::from_mut(&mut self.b))
     }
+}
+
+impl<const D: usize> Trainable for LinearModel<D> {
     fn objective(&self) -> Objective {
         Objective::Single(self.loss)
     }

@@ -16,7 +16,8 @@
 //! # Ok::<(), npoa::Error>(())
 //! ```
 
-use crate::{Error, LinearClassifier, LinearModel, kernel};
+use crate::check;
+use crate::{Error, LinearClassifier, LinearModel};
 
 /// Samples predicted per chunk (1 KiB of predictions on the stack).
 const CHUNK: usize = 256;
@@ -108,8 +109,8 @@ pub fn evaluate<const D: usize>(
         return Err(Error::ZeroFeatures);
     }
     let expected = y.len().saturating_mul(D);
-    kernel::check_len("x", x.len(), expected)?;
-    kernel::check_finite("y", y)?;
+    check::check_len("x", x.len(), expected)?;
+    check::check_finite("y", y)?;
     let mut acc = RegressionAcc::default();
     let mut pred = [0.0f32; CHUNK];
     for (xc, yc) in x.chunks(CHUNK * D).zip(y.chunks(CHUNK)) {
@@ -269,8 +270,8 @@ pub fn evaluate_logistic<const D: usize>(
     if D == 0 {
         return Err(Error::ZeroFeatures);
     }
-    kernel::check_len("x", x.len(), y.len().saturating_mul(D))?;
-    kernel::check_finite("y", y)?;
+    check::check_len("x", x.len(), y.len().saturating_mul(D))?;
+    check::check_finite("y", y)?;
     let mut acc = ClassificationAcc::<2>::default();
     let mut pred = [0.0f32; CHUNK];
     for (xc, yc) in x.chunks(CHUNK * D).zip(y.chunks(CHUNK)) {
@@ -298,8 +299,8 @@ pub fn evaluate_classifier<const D: usize, const K: usize>(
     if D == 0 {
         return Err(Error::ZeroFeatures);
     }
-    kernel::check_len("x", x.len(), y.len().saturating_mul(D))?;
-    kernel::check_labels(y, K)?;
+    check::check_len("x", x.len(), y.len().saturating_mul(D))?;
+    check::check_labels(y, K)?;
     let mut acc = ClassificationAcc::<K>::default();
     for (row, &t) in x.chunks_exact(D).zip(y) {
         let z = model.logits(row)?;
@@ -310,7 +311,7 @@ pub fn evaluate_classifier<const D: usize, const K: usize>(
         let s: f64 = z.iter().map(|&v| libm::exp(f64::from(v) - m)).sum();
         let zl = z.get(label).map_or(f64::NAN, |&v| f64::from(v));
         let ll = (m + libm::log(s) - zl).max(0.0);
-        acc.add(label, crate::classifier::argmax(&z), ll)?;
+        acc.add(label, crate::model::classifier::argmax(&z), ll)?;
     }
     acc.finish()
 }

@@ -18,6 +18,27 @@
 
 use crate::Error;
 
+/// Truncation applied to every step's gradient, in this order: by value, by global norm, then
+/// the step length capped by a trust region (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Clip {
+    /// Clamp every gradient value to `[-v, v]`.
+    pub value: Option<f32>,
+    /// Scale the gradient to a global L2 norm of at most this (PyTorch `clip_grad_norm_`).
+    pub norm: Option<f32>,
+    /// Cap the parameter change `η·‖g‖` of a step to this length.
+    pub trust_radius: Option<f32>,
+}
+
+impl Clip {
+    /// No truncation.
+    pub const NONE: Clip = Clip {
+        value: None,
+        norm: None,
+        trust_radius: None,
+    };
+}
+
 /// Euclidean norm of `(v, extra)`, accumulated in `f64`; `None` if any value is not finite.
 pub fn global_norm(v: &[f32], extra: f32) -> Option<f64> {
     let mut s = f64::from(extra) * f64::from(extra);
@@ -91,7 +112,7 @@ pub(crate) fn clip_value_parts(
     clip_value: f32,
 ) -> Result<usize, Error> {
     check_limit("clip_value", clip_value)?;
-    if !(crate::kernel::all_finite(gw) && crate::kernel::all_finite(gb)) {
+    if !(crate::check::all_finite(gw) && crate::check::all_finite(gb)) {
         return Err(non_finite_grad(gw, gb));
     }
     let mut clamped = 0;

@@ -22,9 +22,10 @@
 //! ```
 
 use crate::Error;
+use crate::check;
+use crate::dataset::Dataset;
 use crate::kernel;
 use crate::loss::Objective;
-use crate::train::Dataset;
 
 /// Safety factor of [`stable_rate`]: the rate is `DEFAULT_SAFETY / λ_max`.
 pub const DEFAULT_SAFETY: f32 = 0.9;
@@ -47,7 +48,7 @@ pub fn lambda_max(
 ) -> Result<f64, Error> {
     let d = data.features();
     for (name, s) in [("v", v.len()), ("g", g.len()), ("g0", g0.len())] {
-        kernel::check_len(name, s, d)?;
+        check::check_len(name, s, d)?;
     }
     let (x, y) = (data.x(), data.y());
     // ∇L(0): the part of every gradient that does not depend on v.

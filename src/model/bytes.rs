@@ -1,15 +1,15 @@
 //! Model bytes: how a trained model reaches flash. No heap: encoding writes into the caller's
 //! buffer, decoding reads into the caller's arrays.
 //!
-//! Format, version 1, every integer and float little-endian:
+//! Format, version 2, every integer and float little-endian:
 //!
 //! | offset | size | field |
 //! |---:|---:|---|
 //! | 0 | 4 | magic `b"NPOA"` |
-//! | 4 | 2 | format version (`1`) |
+//! | 4 | 2 | format version (`2`; `1` is still read) |
 //! | 6 | 1 | kind: `0` one-output linear model, `1` softmax classifier |
-//! | 7 | 1 | loss: `0` squared, `1` Huber, `2` absolute, `3` logistic, `4` softmax |
-//! | 8 | 4 | Huber `δ` (`f32`; `+0` for the other losses, checked) |
+//! | 7 | 1 | loss: [`Loss::code`] (`0` squared, `1` Huber, `2` absolute, `3` logistic, …), `4` softmax |
+//! | 8 | 4 | the loss's parameter ([`Loss::param`]: Huber `δ`, …; `f32`; `+0` for a loss without one, checked) |
 //! | 12 | 4 | features `d` (`u32`, ≥ 1) |
 //! | 16 | 4 | outputs `k` (`u32`: 1 for a linear model, classes for a classifier) |
 //! | 20 | `4·k·d` | weights, output by output (`f32`) |
@@ -17,10 +17,14 @@
 //! | … | 4 | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
 //!
 //! [`encoded_len`]`(d, k) = 24 + 4·k·(d + 1)`. Decoding checks, in order: the length is at least
-//! the header's, the magic, the version, the kind and loss (and their pairing), the dimensions
-//! (against the expected ones for a fixed-size model), the exact length, the checksum, then that
-//! every value is finite and `δ` valid. Any failure is an `Err`, never a panic; a valid string
-//! round-trips bit for bit.
+//! the header's, the magic, the version, the kind and loss (and their pairing; version 1 knows
+//! the losses of codes 0–3 only), the dimensions (against the expected ones for a fixed-size
+//! model), the exact length, the checksum, then that every value is finite and the loss's
+//! parameter valid. Encoding refuses exactly what decoding would refuse (more than
+//! [`MAX_CLASSES`](crate::kernel::MAX_CLASSES) classes, a non-finite value, an invalid loss
+//! parameter), so every string `encode` writes decodes. Any failure is an `Err`, never a panic;
+//! a valid string round-trips bit for bit. Version 2 differs from version 1 only in the
+//! parameter slot, which version 1 reserved for Huber's `δ`, and in the loss codes it knows.
 //!
 //! ```
 //! use npoa::{LinearModel, loss::Loss};
@@ -39,7 +43,11 @@ use crate::loss::Loss;
 /// The first four bytes.
 pub const MAGIC: [u8; 4] = *b"NPOA";
 /// The format version written.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
+/// The oldest format version read.
+pub const MIN_VERSION: u16 = 1;
+/// The byte code of the softmax classifier in the loss field.
+const SOFTMAX_CODE: u8 = 4;
 /// Bytes before the weights.
 pub const HEADER_LEN: usize = 20;
 
@@ -70,10 +78,7 @@ pub struct Header {
 }
 
 const fn corrupt(reason: &'static str) -> Error {
-    Error::InvalidParameter {
-        name: "model bytes",
-        reason,
-    }
+    Error::InvalidBytes { reason }
 }
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib): bitwise, no table.
@@ -91,11 +96,8 @@ pub fn crc32(data: &[u8]) -> u32 {
 
 fn loss_code(kind: Kind) -> (u8, u8, f32) {
     match kind {
-        Kind::Linear(Loss::Squared) => (0, 0, 0.0),
-        Kind::Linear(Loss::Huber { delta }) => (0, 1, delta),
-        Kind::Linear(Loss::Absolute) => (0, 2, 0.0),
-        Kind::Linear(Loss::Logistic) => (0, 3, 0.0),
-        Kind::Softmax => (1, 4, 0.0),
+        Kind::Linear(l) => (0, l.code(), l.param()),
+        Kind::Softmax => (1, SOFTMAX_CODE, 0.0),
     }
 }
 
@@ -114,8 +116,17 @@ pub fn encode(header: Header, w: &[f32], b: &[f32], buf: &mut [u8]) -> Result<us
     if matches!(kind, Kind::Linear(_)) && k != 1 {
         return Err(corrupt("a linear model has one output"));
     }
-    crate::kernel::check_len("w", w.len(), k.saturating_mul(d))?;
-    crate::kernel::check_len("b", b.len(), k)?;
+    if k > crate::kernel::MAX_CLASSES {
+        return Err(corrupt("too many classes"));
+    }
+    if let Kind::Linear(l) = kind {
+        l.validate()
+            .map_err(|_| corrupt("invalid loss parameter"))?;
+    }
+    crate::check::check_len("w", w.len(), k.saturating_mul(d))?;
+    crate::check::check_len("b", b.len(), k)?;
+    crate::check::check_finite("w", w)?;
+    crate::check::check_finite("b", b)?;
     let n = encoded_len(d, k);
     let Some(out) = buf.get_mut(..n) else {
         return Err(Error::LengthMismatch {
@@ -174,22 +185,24 @@ pub fn decode_header(buf: &[u8]) -> Result<Header, Error> {
         return Err(corrupt("bad magic (not npoa model bytes)"));
     }
     let version = u16::from_le_bytes([buf[4], buf[5]]);
-    if version != VERSION {
+    if !(MIN_VERSION..=VERSION).contains(&version) {
         return Err(corrupt("unsupported format version"));
     }
-    let delta = f32::from_bits(u32_at(buf, 8));
+    let param = f32::from_bits(u32_at(buf, 8));
     let kind = match (buf[6], buf[7]) {
-        (0, 0) => Kind::Linear(Loss::Squared),
-        (0, 1) => Kind::Linear(Loss::Huber { delta }),
-        (0, 2) => Kind::Linear(Loss::Absolute),
-        (0, 3) => Kind::Linear(Loss::Logistic),
-        (1, 4) => Kind::Softmax,
+        (1, SOFTMAX_CODE) => Kind::Softmax,
+        // Version 1 knew the squared, Huber, absolute and logistic losses only.
+        (0, code) if version >= 2 || code <= 3 => match Loss::from_code(code, param) {
+            Some(l) => Kind::Linear(l),
+            None => return Err(corrupt("unknown kind or loss")),
+        },
         _ => return Err(corrupt("unknown kind or loss")),
     };
-    // δ is only meaningful for the Huber loss; elsewhere the field must be +0 (bits), so that
-    // every accepted string is exactly what `encode` writes (found by the fuzzer).
-    if !matches!(kind, Kind::Linear(Loss::Huber { .. })) && u32_at(buf, 8) != 0 {
-        return Err(corrupt("reserved field (Huber delta) is not zero"));
+    // The slot is only meaningful for a loss with a parameter; elsewhere it must be +0 (bits),
+    // so that every accepted string is exactly what `encode` writes (found by the fuzzer).
+    let has_param = matches!(kind, Kind::Linear(l) if l.param_name().is_some());
+    if !has_param && u32_at(buf, 8) != 0 {
+        return Err(corrupt("reserved field (loss parameter) is not zero"));
     }
     let d = u32_at(buf, 12) as usize;
     let k = u32_at(buf, 16) as usize;
@@ -214,7 +227,8 @@ pub fn decode_header(buf: &[u8]) -> Result<Header, Error> {
         return Err(corrupt("checksum mismatch"));
     }
     if let Kind::Linear(l) = kind {
-        l.validate().map_err(|_| corrupt("invalid Huber delta"))?;
+        l.validate()
+            .map_err(|_| corrupt("invalid loss parameter"))?;
     }
     Ok(Header { kind, d, k })
 }
@@ -237,8 +251,8 @@ pub(crate) fn values_into(
     w: &mut [f32],
     b: &mut [f32],
 ) -> Result<Header, Error> {
-    crate::kernel::check_len("w", w.len(), h.k * h.d)?;
-    crate::kernel::check_len("b", b.len(), h.k)?;
+    crate::check::check_len("w", w.len(), h.k * h.d)?;
+    crate::check::check_len("b", b.len(), h.k)?;
     let value = |i: usize| {
         f32::from_le_bytes(
             buf.get(HEADER_LEN + 4 * i..HEADER_LEN + 4 * i + 4)

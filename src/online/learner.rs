@@ -1,398 +1,14 @@
-//! Learning from a stream: a fixed sample window, incremental training in bounded steps, and
-//! warm restarts when the data drifts. No heap: every buffer is sized by const generics.
-//!
-//! * [`Window<N, D>`] keeps `N` samples of `D` features: the most recent ones (a ring buffer,
-//!   [`Sampling::Sliding`]) or a uniform sample of the whole stream ([`Sampling::Reservoir`],
-//!   Vitter's algorithm R with a seeded generator).
-//! * [`OnlineLearner<M, D, N, V>`] owns a model, its optimizer state, a best copy, a strategy
-//!   [`Controller`], a training window of `N` samples and a held-out window of `V` samples
-//!   (every `k`-th pushed sample goes there, [`OnlineConfig::holdout_every`]).
-//!   [`push`](OnlineLearner::push) stores a sample; [`step`](OnlineLearner::step) runs a fixed
-//!   number of mini-batch updates over the training window;
-//!   [`partial_fit`](OnlineLearner::partial_fit) runs one update on a batch the caller holds.
-//!
-//! ## Rounds: the controller's epochs
-//! The controller sees a **round** of [`OnlineConfig::round_steps`] updates as one epoch: the
-//! round's rate is `controller.rate(round)`, and after the round the metric (the loss on the
-//! held-out window; on the training window if nothing is held out; else the round's mean
-//! training loss, each batch's loss taken before its step) goes to the controller, which may
-//! keep a best copy, roll back to it, cut the rate on a plateau, or stop. The state carries
-//! over between calls, so a round may span many calls, and the updates and rounds are those of
-//! [`crate::train::fit_controlled`]: the same code runs each batch step and each epoch's end.
-//! Fed the same batches in the same order, with rounds as long as an epoch, the learner's best
-//! model equals `fit_controlled`'s result bit for bit (tested), as long as no step diverges (a
-//! diverged step ends its round early, where `fit_controlled` skips the rest of the epoch).
-//!
-//! The controller starts once the metric's window holds
-//! [`OnlineConfig::metric_warmup`] samples (by default: once it is full). Before that the
-//! updates run at the schedule's first rate, no round ends, and a step that would make
-//! something non-finite is skipped.
-//!
-//! ## Drift
-//! With [`OnlineConfig::drift`] set (the default), when the metric stays above
-//! `factor × level + floor` for `patience` rounds in a row (`level`: the running mean of the
-//! metric over the good rounds since the start or the last restart) while the learner is
-//! frozen (stopped, or at a rate below the highest of its run), the learner makes a warm
-//! restart ([`Controller::restart`]): the schedule starts again at its full rate, the rate cuts
-//! of plateaus and rollbacks are undone, the early stop is lifted, the current weights become
-//! the best copy and the best metric is forgotten (the old best describes data that is gone),
-//! and an averaged SGD starts its average again. [`EventKind::Restarted`](crate::controller::EventKind::Restarted)
-//! reports it. A stopped learner keeps measuring its metric once per idle round (one loss
-//! pass every `round_steps` calls) to see drift. A [`Sampling::Reservoir`] window remembers the
-//! whole stream, old regime included: it reacts to drift slowly, so prefer
-//! [`Sampling::Sliding`] where the data may change.
-//!
-//! Drift handling is **on by default**: a learner on a device runs unattended, and without it a
-//! change of regime leaves the model frozen (early-stopped, or at the minimum rate after the
-//! plateau cuts, or rolled back again and again by the divergence guard, which reads the
-//! higher error as a spike) — the failure nobody sees. The cost of a false alarm is bounded: a
-//! restart needs `patience` consecutive bad rounds, and the guard still protects the restarted
-//! run. Set `drift: None` for a stationary stream.
-//!
-//! ## Bounded work
-//! With `B` = [`OnlineConfig::batch_size`], `S` = [`OnlineConfig::steps_per_call`], `R` =
-//! [`OnlineConfig::round_steps`], and `E` = the rows the metric reads (`V`, or `N` when nothing
-//! is held out), in kernel passes:
-//!
-//! | call | worst case |
-//! |---|---|
-//! | [`push`](OnlineLearner::push) | no kernel pass: one copy of `D + 1` floats, a target check, one generator draw (reservoir) |
-//! | [`step`](OnlineLearner::step) | `S` fused passes over ≤ `B` rows and `S` parameter updates, plus `⌈S / R⌉ + 1` loss passes over ≤ `E` rows (round ends; the first call's starting metric); stopped: one loss pass over ≤ `E` rows once per idle round (drift watch), or nothing |
-//! | [`partial_fit`](OnlineLearner::partial_fit) | one fused pass over the batch, one update, plus ≤ 2 loss passes over ≤ `E` rows (the round's end; the first call's starting metric); stopped: one loss pass once per idle round (over ≤ `E` rows, or over the batch when no window holds samples), or nothing |
-//!
-//! Besides the passes, each `step` and `partial_fit` copies the model, its optimizer state,
-//! the best copy, the controller and the counters once (the backup that undoes a failed call:
-//! 3768 bytes of learner with `D = 8, N = 64, V = 16` copy about 760 bytes), and each round's
-//! end may copy the model and its state once more (a best copy or a rollback). Nothing depends
-//! on how many samples the stream has seen.
-//!
-//! ```
-//! use npoa::LinearModel;
-//! use npoa::controller::ControllerConfig;
-//! use npoa::online::{OnlineConfig, OnlineLearner, Sampling};
-//!
-//! // 64 training samples, 16 held out, 2 features: y = 2·x0 − x1 + 0.5.
-//! let mut learner = OnlineLearner::<LinearModel<2>, 2, 64, 16>::new(
-//!     LinearModel::zeros(),
-//!     ControllerConfig::constant(0.1)?,
-//!     OnlineConfig::default(),
-//!     Sampling::Sliding,
-//! )?;
-//! let mut events = 0;
-//! for i in 0..2000u32 {
-//!     let x = [(i % 7) as f32 / 7.0, (i % 5) as f32 / 5.0];
-//!     learner.push(&x, 2.0 * x[0] - x[1] + 0.5)?;
-//!     learner.step(&mut |_| events += 1)?;
-//! }
-//! let m = learner.model();
-//! assert!((m.weights()[0] - 2.0).abs() < 1e-2 && (m.bias() - 0.5).abs() < 1e-2);
-//! # Ok::<(), npoa::Error>(())
-//! ```
+//! The online learner: bounded steps over the windows, rounds as the controller's epochs, drift
+//! and warm restarts (see the [module docs](super)).
 
+use super::config::{OnlineConfig, StepReport};
+use super::window::{Sampling, Window};
 use crate::Error;
-use crate::controller::{Controller, ControllerConfig, Event, StopCause};
-use crate::kernel;
-use crate::loss::{Loss, Objective};
-use crate::optim::{OptimState, Regularization, Rule};
-use crate::train::{self, EpochRecord, Hooks, Run, Stepping, TrainConfig, Trainable, TypedRun};
-use rand_xoshiro::Xoshiro256PlusPlus;
-use rand_xoshiro::rand_core::{Rng, SeedableRng};
-
-/// Which samples a [`Window`] keeps once it is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sampling {
-    /// The most recent `N` samples: each new one overwrites the oldest (a ring buffer).
-    Sliding,
-    /// A uniform sample of every sample offered so far (Vitter's algorithm R): the `i`-th
-    /// sample (from 0) replaces a random slot with probability `N / (i + 1)`. The generator
-    /// is xoshiro256++ seeded with `seed`; a slot is drawn by a 64×64 → 128-bit multiply
-    /// without rejection (bounded work), whose bias is below `(i + 1) / 2⁶⁴`.
-    Reservoir {
-        /// The generator's seed.
-        seed: u64,
-    },
-}
-
-/// A fixed-capacity window of `N` samples with `D` features each, on the stack (no heap).
-///
-/// Rows live in slots `0..len()`, contiguous, so [`x`](Self::x) and [`y`](Self::y) feed the
-/// kernels directly. With [`Sampling::Sliding`] the slots fill in arrival order and then wrap:
-/// slot [`next`](Self::next) holds the oldest sample, and [`chronological`](Self::chronological)
-/// walks them oldest first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Window<const N: usize, const D: usize> {
-    x: [[f32; D]; N],
-    y: [f32; N],
-    len: usize,
-    next: usize,
-    seen: u64,
-    rng: Option<Xoshiro256PlusPlus>,
-}
-
-impl<const N: usize, const D: usize> Default for Window<N, D> {
-    fn default() -> Self {
-        Self::new(Sampling::Sliding)
-    }
-}
-
-impl<const N: usize, const D: usize> Window<N, D> {
-    /// An empty window. `N` and `D` must be at least 1 (a compile-time error otherwise).
-    pub fn new(sampling: Sampling) -> Self {
-        const {
-            assert!(
-                N > 0 && D > 0,
-                "a window needs N >= 1 samples of D >= 1 features"
-            )
-        };
-        Self {
-            x: [[0.0; D]; N],
-            y: [0.0; N],
-            len: 0,
-            next: 0,
-            seen: 0,
-            rng: match sampling {
-                Sampling::Sliding => None,
-                Sampling::Reservoir { seed } => Some(Xoshiro256PlusPlus::seed_from_u64(seed)),
-            },
-        }
-    }
-
-    /// Offers a sample. Returns the slot it was written to, or `None` if the reservoir kept
-    /// its current samples instead.
-    ///
-    /// # Errors
-    /// [`Error::NonFinite`] if `x` or `y` holds a NaN or an infinity; the window is unchanged.
-    pub fn push(&mut self, x: &[f32; D], y: f32) -> Result<Option<usize>, Error> {
-        kernel::check_finite("x", x)?;
-        kernel::check_finite("y", &[y])?;
-        Ok(self.put(x, y))
-    }
-
-    /// [`push`](Self::push) without the checks.
-    fn put(&mut self, x: &[f32; D], y: f32) -> Option<usize> {
-        let i = self.seen;
-        self.seen = self.seen.saturating_add(1);
-        let slot = if self.len < N {
-            self.len += 1;
-            Some(self.len - 1)
-        } else if let Some(rng) = self.rng.as_mut() {
-            // Algorithm R: keep the new sample with probability N / (i + 1), in a uniform slot.
-            let j = ((u128::from(rng.next_u64()) * u128::from(i.saturating_add(1))) >> 64) as u64;
-            usize::try_from(j).ok().filter(|&j| j < N)
-        } else {
-            Some(self.next)
-        };
-        if let Some(s) = slot {
-            if let (Some(row), Some(t)) = (self.x.get_mut(s), self.y.get_mut(s)) {
-                *row = *x;
-                *t = y;
-            }
-            if self.rng.is_none() {
-                self.next = (s + 1) % N;
-            }
-        }
-        slot
-    }
-
-    /// Samples held (at most `N`).
-    pub const fn len(&self) -> usize {
-        self.len
-    }
-
-    /// No samples yet.
-    pub const fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The capacity `N`.
-    pub const fn capacity(&self) -> usize {
-        N
-    }
-
-    /// Samples offered so far (kept or not).
-    pub const fn seen(&self) -> u64 {
-        self.seen
-    }
-
-    /// The slot the next sample goes to in a sliding window (the oldest sample's, once full).
-    pub const fn next(&self) -> usize {
-        self.next
-    }
-
-    /// The features of the samples held, row after row (`len() · D` floats, slot order).
-    pub fn x(&self) -> &[f32] {
-        let rows = self.x.get(..self.len).unwrap_or_default();
-        rows.as_flattened()
-    }
-
-    /// The targets of the samples held (`len()` floats, slot order).
-    pub fn y(&self) -> &[f32] {
-        self.y.get(..self.len).unwrap_or_default()
-    }
-
-    /// Slot `i`'s sample.
-    pub fn get(&self, i: usize) -> Option<(&[f32; D], f32)> {
-        if i < self.len {
-            Some((self.x.get(i)?, *self.y.get(i)?))
-        } else {
-            None
-        }
-    }
-
-    /// The samples held, oldest first for a sliding window (slot order for a reservoir).
-    pub fn chronological(&self) -> impl Iterator<Item = (&[f32; D], f32)> + '_ {
-        let start = if self.rng.is_none() && self.len == N {
-            self.next
-        } else {
-            0
-        };
-        (0..self.len).filter_map(move |k| self.get((start + k) % N))
-    }
-
-    /// Rows `start .. start + len` (clamped to the samples held), as `(x, y)`.
-    fn rows(&self, start: usize, len: usize) -> (&[f32], &[f32]) {
-        let end = start.saturating_add(len).min(self.len);
-        let start = start.min(end);
-        let xs = self.x.get(start..end).unwrap_or_default();
-        let ys = self.y.get(start..end).unwrap_or_default();
-        (xs.as_flattened(), ys)
-    }
-
-    /// Forgets every sample (the reservoir's generator keeps its position).
-    pub fn clear(&mut self) {
-        self.len = 0;
-        self.next = 0;
-        self.seen = 0;
-    }
-}
-
-/// When the learner sees drift (see the [module docs](self)).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Drift {
-    /// A round is bad when its metric is above `factor × level + floor`, where `level` is
-    /// the running mean of the good rounds' metrics (finite, ≥ 1).
-    pub factor: f32,
-    /// Absolute slack added to the bound, for metrics near 0 (finite, ≥ 0).
-    pub floor: f32,
-    /// Bad rounds in a row that make a drift (≥ 1).
-    pub patience: u32,
-}
-
-impl Default for Drift {
-    /// Three times the level, for 3 rounds in a row, no floor.
-    fn default() -> Self {
-        Self {
-            factor: 3.0,
-            floor: 0.0,
-            patience: 3,
-        }
-    }
-}
-
-/// How an [`OnlineLearner`] trains.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct OnlineConfig {
-    /// Samples per update (≥ 1; a window's last batch may be shorter).
-    pub batch_size: usize,
-    /// Updates per [`step`](OnlineLearner::step) call (≥ 1): the caller's time budget.
-    pub steps_per_call: u32,
-    /// Updates per round, the controller's epoch (≥ 1).
-    pub round_steps: u32,
-    /// Every `k`-th pushed sample goes to the held-out window (0: none is held out; then
-    /// the metric reads the training window, unless samples come by
-    /// [`push_holdout`](OnlineLearner::push_holdout)).
-    pub holdout_every: u32,
-    /// Samples the metric's window must hold before the controller starts (`None`: its
-    /// capacity). Until then the updates run at the schedule's first rate and no round ends:
-    /// a loss over a handful of samples, changing with each sample, would read as spikes and
-    /// plateaus that are not there.
-    pub metric_warmup: Option<usize>,
-    /// The update rule (at most two state buffers, which every rule fits).
-    pub optimizer: Rule,
-    /// The proximal penalty and box.
-    pub regularization: Regularization,
-    /// Warm restarts on drift (`None`: off).
-    pub drift: Option<Drift>,
-}
-
-impl Default for OnlineConfig {
-    /// Batches of 8, one update per call, rounds of 8 updates, every 5th sample held out,
-    /// the controller started once the held-out window is full, SGD, no penalty, drift
-    /// handling on with [`Drift::default`].
-    fn default() -> Self {
-        Self {
-            batch_size: 8,
-            steps_per_call: 1,
-            round_steps: 8,
-            holdout_every: 5,
-            metric_warmup: None,
-            optimizer: Rule::Sgd,
-            regularization: Regularization::NONE,
-            drift: Some(Drift::default()),
-        }
-    }
-}
-
-impl OnlineConfig {
-    /// Checks every field.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] naming the first field out of range.
-    pub fn validate(&self) -> Result<(), Error> {
-        let inv = |name, reason| Err(Error::InvalidParameter { name, reason });
-        if self.steps_per_call == 0 {
-            return inv("steps_per_call", "must be >= 1");
-        }
-        if self.round_steps == 0 {
-            return inv("round_steps", "must be >= 1");
-        }
-        if self.holdout_every == 1 {
-            return inv(
-                "holdout_every",
-                "must be 0 (none held out) or >= 2 (1 would leave nothing to train on)",
-            );
-        }
-        if let Some(d) = self.drift {
-            if !(d.factor.is_finite() && d.factor >= 1.0) {
-                return inv("drift.factor", "must be finite and >= 1");
-            }
-            if !(d.floor.is_finite() && d.floor >= 0.0) {
-                return inv("drift.floor", "must be finite and >= 0");
-            }
-            if d.patience == 0 {
-                return inv("drift.patience", "must be >= 1");
-            }
-        }
-        self.as_train_config().validate()
-    }
-
-    /// The fields a [`TrainConfig`] checks (its rate is not used here).
-    fn as_train_config(&self) -> TrainConfig {
-        TrainConfig {
-            learning_rate: 1.0,
-            batch_size: self.batch_size,
-            optimizer: self.optimizer,
-            regularization: self.regularization,
-            ..TrainConfig::default()
-        }
-    }
-}
-
-/// What a [`step`](OnlineLearner::step) or [`partial_fit`](OnlineLearner::partial_fit) did.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct StepReport {
-    /// Updates applied by this call.
-    pub updates: u32,
-    /// Rounds that ended during this call.
-    pub rounds: u32,
-    /// The metric of the last round that ended (or of the drift watch), if any; NaN after a
-    /// round that diverged.
-    pub metric: Option<f32>,
-    /// A warm restart happened in this call.
-    pub restarted: bool,
-    /// The learner is stopped (by the controller) after this call.
-    pub stopped: Option<StopCause>,
-}
+use crate::check;
+use crate::control::{Controller, ControllerConfig, Event, Stop};
+use crate::loss::Objective;
+use crate::optim::{OptimState, Rule};
+use crate::train::{self, Run, Stepping, Trainable, TypedRun};
 
 /// The counters of an [`OnlineLearner`] (all `Copy`, for the error backup).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -414,7 +30,7 @@ struct Progress {
     pushed: u64,
     /// The controller has seen the starting metric.
     started: bool,
-    stopped: Option<StopCause>,
+    stopped: Option<Stop>,
     /// Bad rounds in a row (drift).
     bad: u32,
     /// The running mean of the good rounds' metrics since the start or the last restart
@@ -426,7 +42,7 @@ struct Progress {
     restarts: u32,
 }
 
-/// A model that learns from a stream: see the [module docs](self). `M` is the model
+/// A model that learns from a stream: see the [module docs](super). `M` is the model
 /// ([`crate::LinearModel<D>`], [`crate::LinearClassifier<D, K>`]), `D` its feature count, `N`
 /// the training window's capacity and `V` the held-out window's (both ≥ 1, checked at compile
 /// time: `V = 1` when nothing is held out).
@@ -509,7 +125,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     /// for a target the model's loss does not accept (logistic: outside `[0, 1]`; softmax: not
     /// a class index). The learner is unchanged.
     pub fn push(&mut self, x: &[f32; D], y: f32) -> Result<(), Error> {
-        kernel::check_finite("x", x)?;
+        check::check_finite("x", x)?;
         self.check_target(y)?;
         let k = u64::from(self.config.holdout_every);
         self.progress.pushed = self.progress.pushed.saturating_add(1);
@@ -526,7 +142,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     /// # Errors
     /// As [`push`](Self::push).
     pub fn push_holdout(&mut self, x: &[f32; D], y: f32) -> Result<(), Error> {
-        kernel::check_finite("x", x)?;
+        check::check_finite("x", x)?;
         self.check_target(y)?;
         self.holdout.put(x, y);
         Ok(())
@@ -534,9 +150,8 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
 
     fn check_target(&mut self, y: f32) -> Result<(), Error> {
         match self.model.objective() {
-            Objective::Single(Loss::Squared) => kernel::check_finite("y", &[y]),
-            Objective::Single(l) => kernel::check_targets(l, &[y]),
-            Objective::Softmax => kernel::check_labels(&[y], self.model.params().1.len()),
+            Objective::Single(l) => l.check_targets(&[y]),
+            Objective::Softmax => check::check_labels(&[y], self.model.params().1.len()),
         }
     }
 
@@ -632,8 +247,8 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         if y.is_empty() {
             return Err(Error::EmptyBatch);
         }
-        kernel::check_len("x", x.len(), y.len().saturating_mul(D))?;
-        kernel::check_finite("x", x)?;
+        check::check_len("x", x.len(), y.len().saturating_mul(D))?;
+        check::check_finite("x", x)?;
         for &t in y {
             self.check_target(t)?;
         }
@@ -677,20 +292,15 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             state,
             grad: M::zero_grad(),
         };
-        let mut no_epoch = |_: &EpochRecord| {};
-        let mut hooks = Hooks {
-            on_event,
-            on_epoch: &mut no_epoch,
-        };
         // Warm-up (the metric's window not yet full): updates at the schedule's first rate,
         // no round.
         let warming = !p.started && eval.is_some_and(|(_, y)| y.len() < need);
         if !p.started && !warming {
             p.started = true;
-            // The starting point of the run: the first best copy, as in `fit_controlled`.
+            // The starting point of the run: the first best copy, as in controlled training.
             *best = run.snapshot();
             if let Some(rows) = eval {
-                controller.start(loss_on(&mut run, rows), hooks.on_event);
+                controller.start(loss_on(&mut run, rows), &mut *on_event);
             }
         }
         if !warming && p.in_round == 0 {
@@ -736,13 +346,13 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         let fallback = round_mean.unwrap_or(f32::NAN);
         let mut metric_of =
             |run: &mut TypedRun<'_, M, 2>| eval.map_or(fallback, |rows| loss_on(run, rows));
-        let (stop, metric) = train::end_epoch(
+        let (stop, _, metric) = train::end_epoch(
             &mut run,
             best,
-            (epoch, p.lr, round_mean),
+            (epoch, p.lr, round_mean, p.updates),
             &mut metric_of,
             controller,
-            &mut hooks,
+            &mut train::watch(|_| {}, &mut *on_event),
         );
         p.in_round = 0;
         p.loss_sum = 0.0;
@@ -751,7 +361,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         report.metric = Some(metric);
         if let Some(cause) = stop {
             p.stopped = Some(cause);
-            // As `fit_controlled` returns it: the best copy.
+            // As controlled training returns it: the best copy.
             run.restore(best);
         }
         drift_check(
@@ -761,7 +371,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             (&mut run, best),
             metric,
             report,
-            hooks.on_event,
+            on_event,
         );
         Ok(())
     }
@@ -827,7 +437,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     }
 
     /// The best copy: the weights with the best metric since the start or the last warm
-    /// restart (for [`Rule::Averaged`], its average), as `fit_controlled` returns them.
+    /// restart (for [`Rule::Averaged`], its average), as controlled training returns them.
     pub fn best_model(&self) -> M {
         with_average(self.config.optimizer, self.best.0, self.best.1)
     }
@@ -868,7 +478,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     }
 
     /// Why the learner stopped, if it did (a warm restart lifts it).
-    pub fn stopped(&self) -> Option<StopCause> {
+    pub fn stopped(&self) -> Option<Stop> {
         self.progress.stopped
     }
 

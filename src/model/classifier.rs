@@ -1,16 +1,19 @@
 //! The softmax classifier: `K` linear outputs (logits) over `D` features with const-generic,
 //! fixed-size storage, trained by softmax cross-entropy ([`crate::kernel::softmax_fused`]).
 
+use super::bytes;
+use crate::check;
 use crate::loss::Objective;
-use crate::model::uniform_signed;
-use crate::train::{ObjectiveKernels, Trainable};
-use crate::{Error, bytes, kernel};
+use crate::model::linear::uniform_signed;
+use crate::optim::Params;
+use crate::train::{Access, ObjectiveKernels, Trainable};
+use crate::{Error, kernel};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
 /// A linear classifier with `D` features and `K` classes: weights `[[f32; D]; K]` (one row per
 /// class) and biases `[f32; K]`, no heap. Labels are class indices stored as floats
-/// (`0.0, 1.0, …`), so that the same [`crate::train::Dataset`] carries them.
+/// (`0.0, 1.0, …`), so that the same [`crate::dataset::Dataset`] carries them.
 ///
 /// ```
 /// use npoa::LinearClassifier;
@@ -62,8 +65,8 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
                 reason: "must be in 1..=256",
             });
         }
-        kernel::check_finite("w", self.w.as_flattened())?;
-        if let Err(Error::NonFinite { index, .. }) = kernel::check_finite("b", &self.b) {
+        check::check_finite("w", self.w.as_flattened())?;
+        if let Err(Error::NonFinite { index, .. }) = check::check_finite("b", &self.b) {
             return Err(Error::NonFinite { what: "b", index });
         }
         Ok(())
@@ -109,7 +112,7 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
         let mut z = [0.0f32; K];
         for ((o, wc), &bc) in z.iter_mut().zip(&self.w).zip(&self.b) {
             let mut one = [0.0f32];
-            kernel::simd::forward_fixed::<D>(x, wc, bc, &mut one)?;
+            kernel::simd::forward_n::<D>(x, wc, bc, &mut one)?;
             *o = one[0];
         }
         Ok(z)
@@ -138,16 +141,16 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
     /// # Errors
     /// As [`kernel::softmax_loss`].
     pub fn loss(&self, x: &[f32], y: &[f32]) -> Result<f32, Error> {
-        kernel::simd::softmax_loss_fixed::<D>(x, y, self.w.as_flattened(), &self.b)
+        kernel::simd::softmax_loss_n::<D>(x, y, self.w.as_flattened(), &self.b)
     }
 }
 
 impl<const D: usize, const K: usize> LinearClassifier<D, K> {
-    /// Encodes the classifier ([`crate::bytes`]): [`crate::bytes::encoded_len`]`(D, K)` bytes
+    /// Encodes the classifier ([`crate::model::bytes`]): [`crate::model::bytes::encoded_len`]`(D, K)` bytes
     /// into `buf`; returns that length.
     ///
     /// # Errors
-    /// As [`crate::bytes::encode`].
+    /// As [`crate::model::bytes::encode`].
     pub fn to_bytes(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let h = bytes::Header {
             kind: bytes::Kind::Softmax,
@@ -160,18 +163,23 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
     /// Decodes a classifier of `D` features and `K` classes.
     ///
     /// # Errors
-    /// As [`crate::bytes::decode_into`]; [`Error::LengthMismatch`] for other dimensions,
-    /// [`Error::InvalidParameter`] for a linear model's bytes.
+    /// As [`crate::model::bytes::decode_into`]; [`Error::FeatureMismatch`] for another `D`,
+    /// [`Error::LengthMismatch`] (`"classes"`) for another `K`, [`Error::InvalidBytes`] for a
+    /// linear model's bytes.
     pub fn from_bytes(buf: &[u8]) -> Result<Self, Error> {
         let h = bytes::decode_header(buf)?;
         if h.kind != bytes::Kind::Softmax {
-            return Err(Error::InvalidParameter {
-                name: "model bytes",
+            return Err(Error::InvalidBytes {
                 reason: "a linear model, not a classifier",
             });
         }
-        kernel::check_len("features", h.d, D)?;
-        kernel::check_len("classes", h.k, K)?;
+        if h.d != D {
+            return Err(Error::FeatureMismatch {
+                model: D,
+                data: h.d,
+            });
+        }
+        check::check_len("classes", h.k, K)?;
         let mut m = Self::zeros();
         bytes::values_into(buf, h, m.w.as_flattened_mut(), &mut m.b)?;
         m.check()?;
@@ -179,7 +187,7 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
     }
 }
 
-impl<const D: usize, const K: usize> Trainable for LinearClassifier<D, K> {
+impl<const D: usize, const K: usize> Params for LinearClassifier<D, K> {
     type Grad = ([[f32; D]; K], [f32; K]);
     fn zero_grad() -> Self::Grad {
         ([[0.0; D]; K], [0.0; K])
@@ -187,9 +195,18 @@ impl<const D: usize, const K: usize> Trainable for LinearClassifier<D, K> {
     fn grad_parts(g: &mut Self::Grad) -> (&mut [f32], &mut [f32]) {
         (g.0.as_flattened_mut(), &mut g.1)
     }
+    fn grad_parts_ref(g: &Self::Grad) -> (&[f32], &[f32]) {
+        (g.0.as_flattened(), &g.1)
+    }
+}
+
+impl<const D: usize, const K: usize> Access for LinearClassifier<D, K> {
     fn params(&mut self) -> (&mut [f32], &mut [f32]) {
         (self.w.as_flattened_mut(), &mut self.b)
     }
+}
+
+impl<const D: usize, const K: usize> Trainable for LinearClassifier<D, K> {
     fn objective(&self) -> Objective {
         Objective::Softmax
     }

@@ -1,12 +1,12 @@
 //! The `std` layer: models whose size is known only at run time, on the same kernels.
 
-use crate::bytes::{self, Header, Kind};
-use crate::controller::{Controller, Event};
+use crate::check;
+use crate::control::Event;
 use crate::loss::{Loss, Objective};
+use crate::model::bytes::{self, Header, Kind};
 use crate::optim::StateParts;
 use crate::train::{
-    ControlledSummary, Dataset, EpochRecord, Hooks, ObjectiveKernels, Run, Strategy, TrainConfig,
-    TrainSummary, controlled_loop, finish_average, fit_parts,
+    Access, Dataset, Decision, Epoch, Fit, ObjectiveKernels, Observer, Run, Summary, Training,
 };
 use crate::{Error, kernel};
 use std::path::Path;
@@ -43,7 +43,7 @@ impl DynLinearModel {
     /// # Errors
     /// [`Error::ZeroFeatures`] for empty weights, [`Error::NonFinite`] for non-finite values.
     pub fn new(w: Vec<f32>, b: f32) -> Result<Self, Error> {
-        kernel::check_params(&w, b)?;
+        check::check_params(&w, b)?;
         Ok(Self {
             w,
             b,
@@ -82,34 +82,9 @@ impl DynLinearModel {
     /// Mean loss on a data set.
     ///
     /// # Errors
-    /// As [`kernel::loss_with`].
+    /// As [`Loss::mean`].
     pub fn loss(&self, x: &[f32], y: &[f32]) -> Result<f32, Error> {
-        kernel::loss_with(self.loss, x, y, &self.w, self.b)
-    }
-
-    /// Trains in place with the same loop as [`crate::train::fit`]; on error the model is
-    /// unchanged.
-    ///
-    /// # Errors
-    /// As [`crate::train::fit`].
-    pub fn fit<S: Strategy>(
-        &mut self,
-        data: &Dataset<'_>,
-        config: &TrainConfig,
-        mut strategy: S,
-    ) -> Result<TrainSummary, Error> {
-        let backup = (self.w.clone(), self.b);
-        let out = fit_dyn(
-            Objective::Single(self.loss),
-            (&mut self.w, core::slice::from_mut(&mut self.b)),
-            data,
-            config,
-            &mut strategy,
-        );
-        if out.is_err() {
-            (self.w, self.b) = backup;
-        }
-        out
+        self.loss.mean(&kernel::SIMD, x, y, &self.w, self.b)
     }
 }
 
@@ -163,7 +138,7 @@ impl DynClassifier {
     /// # Errors
     /// As [`kernel::forward`]; [`Error::LengthMismatch`] if `out` is not `k` long.
     pub fn logits(&self, x: &[f32], out: &mut [f32]) -> Result<(), Error> {
-        kernel::check_len("out", out.len(), self.b.len())?;
+        check::check_len("out", out.len(), self.b.len())?;
         for ((o, wc), &bc) in out.iter_mut().zip(self.w.chunks_exact(self.d)).zip(&self.b) {
             let mut one = [0.0f32];
             kernel::forward(x, wc, bc, &mut one)?;
@@ -179,7 +154,7 @@ impl DynClassifier {
     pub fn predict_class(&self, x: &[f32]) -> Result<usize, Error> {
         let mut z = vec![0.0f32; self.b.len()];
         self.logits(x, &mut z)?;
-        Ok(crate::classifier::argmax(&z))
+        Ok(crate::model::classifier::argmax(&z))
     }
 
     /// Mean cross-entropy on a data set (labels as floats `0.0, 1.0, …`).
@@ -189,89 +164,45 @@ impl DynClassifier {
     pub fn loss(&self, x: &[f32], y: &[f32]) -> Result<f32, Error> {
         kernel::softmax_loss(x, y, &self.w, &self.b)
     }
-
-    /// Trains in place with the same loop as [`crate::train::fit`]; on error the classifier
-    /// is unchanged.
-    ///
-    /// # Errors
-    /// As [`crate::train::fit`].
-    pub fn fit<S: Strategy>(
-        &mut self,
-        data: &Dataset<'_>,
-        config: &TrainConfig,
-        mut strategy: S,
-    ) -> Result<TrainSummary, Error> {
-        let backup = (self.w.clone(), self.b.clone());
-        let out = fit_dyn(
-            Objective::Softmax,
-            (&mut self.w, &mut self.b),
-            data,
-            config,
-            &mut strategy,
-        );
-        if out.is_err() {
-            (self.w, self.b) = backup;
-        }
-        out
-    }
 }
 
-/// The training loop for run-time sized parameters, with gradient scratch and the optimizer's
-/// state in `Vec`s (fresh for each call); the model becomes the average for
-/// [`Rule::Averaged`](crate::optim::Rule::Averaged).
-fn fit_dyn<S: Strategy + ?Sized>(
-    obj: Objective,
-    (w, b): (&mut [f32], &mut [f32]),
-    data: &Dataset<'_>,
-    config: &TrainConfig,
-    strategy: &mut S,
-) -> Result<TrainSummary, Error> {
-    let (n, nb) = (w.len(), b.len());
-    let bufs = config.optimizer.buffers();
-    let sized = |k: usize| {
-        if bufs > k {
-            (vec![0.0f32; n], vec![0.0f32; nb])
-        } else {
-            (vec![], vec![])
-        }
-    };
-    let (mut aw, mut ab) = sized(0);
-    let (mut bw, mut bb) = sized(1);
-    let (mut gw, mut gb) = (vec![0.0f32; n], vec![0.0f32; nb]);
-    let mut t = 0u64;
-    let mut st = StateParts {
-        a: (&mut aw, &mut ab),
-        b: (&mut bw, &mut bb),
-        t: &mut t,
-    };
-    let out = fit_parts(
-        (obj, ObjectiveKernels::RUNTIME),
-        (&mut *w, &mut *b),
-        (&mut gw, &mut gb),
-        &mut st,
-        data,
-        config,
-        strategy,
-    )?;
-    finish_average(config.optimizer, (w, b), &st);
-    Ok(out)
-}
-
-/// A controlled run's record: the summary, one [`EpochRecord`] per epoch, every [`Event`].
-#[derive(Debug, Clone, PartialEq)]
+/// An [`Observer`] that keeps a run's record: one [`Epoch`] per epoch and every [`Event`].
+///
+/// ```
+/// use npoa::{DynLinearModel, History};
+/// use npoa::train::{Dataset, TrainConfig, Training};
+/// let (x, y) = ([0.0f32, 1.0, 2.0], [1.0f32, 3.0, 5.0]);
+/// let data = Dataset::new(&x, &y, 1)?;
+/// let config = TrainConfig { learning_rate: 0.1, epochs: 50, ..TrainConfig::default() };
+/// let mut model = DynLinearModel::zeros(1)?;
+/// let mut history = History::default();
+/// Training::new(&config).observer(&mut history).fit(&mut model, &data)?;
+/// assert_eq!(history.epochs.len(), 50);
+/// assert!(history.epochs[49].train_loss < history.epochs[0].train_loss);
+/// # Ok::<(), npoa::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct History {
-    /// How the run ended.
-    pub summary: ControlledSummary,
     /// Per epoch.
-    pub records: Vec<EpochRecord>,
+    pub epochs: Vec<Epoch>,
     /// The controller's decisions, in order.
     pub events: Vec<Event>,
 }
 
+impl Observer for History {
+    fn on_epoch(&mut self, epoch: &Epoch) -> Decision {
+        self.epochs.push(*epoch);
+        Decision::Continue
+    }
+    fn on_event(&mut self, event: &Event) {
+        self.events.push(*event);
+    }
+}
+
 /// Run-time sized parameters with gradient scratch and optimizer state in `Vec`s.
 struct DynRun<'a> {
-    w: &'a mut Vec<f32>,
-    b: &'a mut Vec<f32>,
+    w: &'a mut [f32],
+    b: &'a mut [f32],
     gw: Vec<f32>,
     gb: Vec<f32>,
     bufs: [(Vec<f32>, Vec<f32>); 2],
@@ -279,7 +210,7 @@ struct DynRun<'a> {
 }
 
 impl<'a> DynRun<'a> {
-    fn new(w: &'a mut Vec<f32>, b: &'a mut Vec<f32>, buffers: usize) -> Self {
+    fn new(w: &'a mut [f32], b: &'a mut [f32], buffers: usize) -> Self {
         let (n, nb) = (w.len(), b.len());
         let sized = |k: usize| {
             if buffers > k {
@@ -302,7 +233,7 @@ impl<'a> DynRun<'a> {
 impl Run for DynRun<'_> {
     type Snap = (Vec<f32>, Vec<f32>, [(Vec<f32>, Vec<f32>); 2], u64);
     fn snapshot(&mut self) -> Self::Snap {
-        (self.w.clone(), self.b.clone(), self.bufs.clone(), self.t)
+        (self.w.to_vec(), self.b.to_vec(), self.bufs.clone(), self.t)
     }
     fn restore(&mut self, snap: &Self::Snap) {
         self.w.copy_from_slice(&snap.0);
@@ -322,111 +253,32 @@ impl Run for DynRun<'_> {
     ) {
         let [a, b] = &mut self.bufs;
         (
-            (self.w, self.b),
+            (&mut *self.w, &mut *self.b),
             (&mut self.gw, &mut self.gb),
             StateParts {
-                a: (&mut a.0, &mut a.1),
-                b: (&mut b.0, &mut b.1),
-                t: &mut self.t,
+                first: (&mut a.0[..], &mut a.1[..]).into(),
+                second: (&mut b.0[..], &mut b.1[..]).into(),
+                steps: &mut self.t,
             },
         )
     }
 }
 
-/// What a watcher of a run-time sized training run sees, as it happens.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Progress<'a> {
-    /// An epoch completed.
-    Epoch(&'a EpochRecord),
-    /// The controller decided something.
-    Event(&'a Event),
-}
-
-/// The controlled loop on run-time sized parameters, collecting the history.
-fn controlled_dyn(
-    obj: Objective,
-    (w, b): (&mut Vec<f32>, &mut Vec<f32>),
-    (data, validation): (&Dataset<'_>, Option<&Dataset<'_>>),
-    config: &TrainConfig,
-    controller: &mut Controller,
-    watch: &mut dyn FnMut(Progress<'_>),
-) -> Result<History, Error> {
-    let mut run = DynRun::new(w, b, config.optimizer.buffers());
-    let (mut records, mut events) = (Vec::new(), Vec::new());
-    let watch = core::cell::RefCell::new(watch);
-    let hooks = Hooks {
-        on_event: &mut |e: &Event| {
-            events.push(*e);
-            (watch.borrow_mut())(Progress::Event(e));
-        },
-        on_epoch: &mut |r: &EpochRecord| {
-            records.push(*r);
-            (watch.borrow_mut())(Progress::Epoch(r));
-        },
-    };
-    let summary = controlled_loop(
-        &mut run,
-        (obj, ObjectiveKernels::RUNTIME),
-        (data, validation),
-        config,
-        controller,
-        hooks,
-    )?;
-    Ok(History {
-        summary,
-        records,
-        events,
-    })
-}
-
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    std::fs::write(path, bytes).map_err(|_| Error::InvalidParameter {
-        name: "path",
-        reason: "could not write the file",
-    })
+    std::fs::write(path, bytes).map_err(|_| Error::Io { what: "write" })
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|_| Error::InvalidParameter {
-        name: "path",
-        reason: "could not read the file",
-    })
+    std::fs::read(path).map_err(|_| Error::Io { what: "read" })
 }
 
 impl DynLinearModel {
-    /// Trains in place under a strategy [`Controller`] (as [`crate::train::fit_controlled`]:
-    /// the model returned is the best seen), and returns the history; `watch` sees each epoch
-    /// and event as it happens.
-    ///
-    /// # Errors
-    /// As [`crate::train::fit_controlled`]; on error the model is unchanged.
-    pub fn fit_controlled(
-        &mut self,
-        data: &Dataset<'_>,
-        validation: Option<&Dataset<'_>>,
-        config: &TrainConfig,
-        controller: &mut Controller,
-        watch: &mut dyn FnMut(Progress<'_>),
-    ) -> Result<History, Error> {
-        let mut b = vec![self.b];
-        let out = controlled_dyn(
-            Objective::Single(self.loss),
-            (&mut self.w, &mut b),
-            (data, validation),
-            config,
-            controller,
-            watch,
-        );
-        self.b = b[0];
-        out
-    }
-
     /// The loss this model is trained for.
     pub fn loss_kind(&self) -> Loss {
         self.loss
     }
 
-    /// The model's bytes ([`crate::bytes`]).
+    /// The model's bytes ([`crate::model::bytes`]).
     pub fn to_bytes(&self) -> Vec<u8> {
         let h = Header {
             kind: Kind::Linear(self.loss),
@@ -442,12 +294,11 @@ impl DynLinearModel {
     /// Decodes a linear model of any size.
     ///
     /// # Errors
-    /// As [`crate::bytes::decode_into`]; [`Error::InvalidParameter`] for a classifier.
+    /// As [`crate::model::bytes::decode_into`]; [`Error::InvalidBytes`] for a classifier.
     pub fn from_bytes(buf: &[u8]) -> Result<Self, Error> {
         match DynModel::from_bytes(buf)? {
             DynModel::Linear(m) => Ok(m),
-            DynModel::Classifier(_) => Err(Error::InvalidParameter {
-                name: "model bytes",
+            DynModel::Classifier(_) => Err(Error::InvalidBytes {
                 reason: "a classifier, not a linear model",
             }),
         }
@@ -456,7 +307,7 @@ impl DynLinearModel {
     /// Writes [`to_bytes`](Self::to_bytes) to a file.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] (`"path"`) if the file cannot be written.
+    /// [`Error::Io`] if the file cannot be written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         write_file(path.as_ref(), &self.to_bytes())
     }
@@ -471,35 +322,12 @@ impl DynLinearModel {
 }
 
 impl DynClassifier {
-    /// Trains in place under a strategy [`Controller`] and returns the history; `watch` sees
-    /// each epoch and event as it happens.
-    ///
-    /// # Errors
-    /// As [`crate::train::fit_controlled`]; on error the classifier is unchanged.
-    pub fn fit_controlled(
-        &mut self,
-        data: &Dataset<'_>,
-        validation: Option<&Dataset<'_>>,
-        config: &TrainConfig,
-        controller: &mut Controller,
-        watch: &mut dyn FnMut(Progress<'_>),
-    ) -> Result<History, Error> {
-        controlled_dyn(
-            Objective::Softmax,
-            (&mut self.w, &mut self.b),
-            (data, validation),
-            config,
-            controller,
-            watch,
-        )
-    }
-
     /// Features.
     pub fn features(&self) -> usize {
         self.d
     }
 
-    /// The classifier's bytes ([`crate::bytes`]).
+    /// The classifier's bytes ([`crate::model::bytes`]).
     pub fn to_bytes(&self) -> Vec<u8> {
         let h = Header {
             kind: Kind::Softmax,
@@ -515,12 +343,11 @@ impl DynClassifier {
     /// Decodes a classifier of any size.
     ///
     /// # Errors
-    /// As [`crate::bytes::decode_into`]; [`Error::InvalidParameter`] for a linear model.
+    /// As [`crate::model::bytes::decode_into`]; [`Error::InvalidBytes`] for a linear model.
     pub fn from_bytes(buf: &[u8]) -> Result<Self, Error> {
         match DynModel::from_bytes(buf)? {
             DynModel::Classifier(m) => Ok(m),
-            DynModel::Linear(_) => Err(Error::InvalidParameter {
-                name: "model bytes",
+            DynModel::Linear(_) => Err(Error::InvalidBytes {
                 reason: "a linear model, not a classifier",
             }),
         }
@@ -529,7 +356,7 @@ impl DynClassifier {
     /// Writes [`to_bytes`](Self::to_bytes) to a file.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] (`"path"`) if the file cannot be written.
+    /// [`Error::Io`] if the file cannot be written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         write_file(path.as_ref(), &self.to_bytes())
     }
@@ -548,7 +375,7 @@ impl DynModel {
     /// Decodes either kind.
     ///
     /// # Errors
-    /// As [`crate::bytes::decode_into`].
+    /// As [`crate::model::bytes::decode_into`].
     pub fn from_bytes(buf: &[u8]) -> Result<Self, Error> {
         let h = bytes::decode_header(buf)?;
         let mut w = vec![0.0f32; h.k * h.d];
@@ -628,5 +455,62 @@ impl DynClassifier {
     /// Classes.
     pub fn classes(&self) -> usize {
         self.b.len()
+    }
+}
+
+impl Access for DynLinearModel {
+    fn params(&mut self) -> (&mut [f32], &mut [f32]) {
+        (&mut self.w, core::slice::from_mut(&mut self.b))
+    }
+}
+
+impl Access for DynClassifier {
+    fn params(&mut self) -> (&mut [f32], &mut [f32]) {
+        (&mut self.w, &mut self.b)
+    }
+}
+
+/// Trains run-time sized parameters with the one loop: gradient scratch and optimizer state in
+/// `Vec`s, fresh for each call.
+fn fit_dyn<M: Access>(
+    model: &mut M,
+    obj: Objective,
+    training: Training<'_>,
+    data: &Dataset<'_>,
+) -> Result<Summary, Error> {
+    let buffers = training.config().optimizer.buffers();
+    let (w, b) = model.params();
+    let mut run = DynRun::new(w, b, buffers);
+    training.run(&mut run, (obj, ObjectiveKernels::RUNTIME), data)
+}
+
+impl Fit for DynLinearModel {
+    fn fit_in(&mut self, training: Training<'_>, data: &Dataset<'_>) -> Result<Summary, Error> {
+        let obj = Objective::Single(self.loss);
+        fit_dyn(self, obj, training, data)
+    }
+}
+
+impl Fit for DynClassifier {
+    fn fit_in(&mut self, training: Training<'_>, data: &Dataset<'_>) -> Result<Summary, Error> {
+        fit_dyn(self, Objective::Softmax, training, data)
+    }
+}
+
+impl Access for DynModel {
+    fn params(&mut self) -> (&mut [f32], &mut [f32]) {
+        match self {
+            DynModel::Linear(m) => m.params(),
+            DynModel::Classifier(m) => m.params(),
+        }
+    }
+}
+
+impl Fit for DynModel {
+    fn fit_in(&mut self, training: Training<'_>, data: &Dataset<'_>) -> Result<Summary, Error> {
+        match self {
+            DynModel::Linear(m) => m.fit_in(training, data),
+            DynModel::Classifier(m) => m.fit_in(training, data),
+        }
     }
 }

@@ -7,9 +7,8 @@
 //! divergence guard, and scored by the validation loss of the best model it returned.
 //! (Regularisation strength joins the space when the proximal steps exist.)
 
-use crate::controller::{Controller, ControllerConfig};
-use crate::schedule::{LrSchedule, Schedule};
-use crate::train::{Dataset, TrainConfig, fit_controlled};
+use crate::control::{Controller, ControllerConfig, LrSchedule, Schedule};
+use crate::train::{Dataset, TrainConfig, Training};
 use crate::{Error, LinearModel};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
@@ -121,15 +120,10 @@ fn evaluate<const D: usize>(
         ..ControllerConfig::constant(lr)?
     })?;
     let mut m = LinearModel::<D>::zeros();
-    fit_controlled(
-        &mut m,
-        train,
-        Some(val),
-        &cfg.train,
-        &mut ctl,
-        &mut |_| {},
-        &mut |_| {},
-    )?;
+    Training::new(&cfg.train)
+        .controller(&mut ctl)
+        .validation(val)
+        .fit(&mut m, train)?;
     let score = m.loss(val.x(), val.y()).unwrap_or(f32::INFINITY);
     Ok((if score.is_nan() { f32::INFINITY } else { score }, m))
 }
@@ -138,7 +132,7 @@ fn evaluate<const D: usize>(
 /// and its model.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for a bad configuration; data errors as [`fit_controlled`].
+/// [`Error::InvalidParameter`] for a bad configuration; data errors as [`Training::fit`].
 pub fn search<const D: usize>(
     train: &Dataset<'_>,
     val: &Dataset<'_>,

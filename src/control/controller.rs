@@ -9,11 +9,12 @@
 //! [`crate::train::fit_controlled`] runs it inside the training loop; it can also be driven by
 //! hand (`on_epoch`, `on_divergence`), with no data at all.
 
+use super::clip::Clip;
 use crate::Error;
-use crate::adapt::{
+use crate::control::adapt::{
     Adaptive, AdaptiveStep, EarlyStep, EarlyStop, EarlyStopping, Mode, Plateau, ReduceOnPlateau,
 };
-use crate::schedule::LrSchedule;
+use crate::control::schedule::LrSchedule;
 
 /// The divergence guard: what counts as divergence and how it is answered.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,27 +60,6 @@ pub struct ControllerConfig {
     pub clip: Clip,
 }
 
-/// Truncation applied to every step's gradient, in this order: by value, by global norm, then
-/// the step length capped by a trust region (see [`crate::clip`]).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Clip {
-    /// Clamp every gradient value to `[-v, v]`.
-    pub value: Option<f32>,
-    /// Scale the gradient to a global L2 norm of at most this (PyTorch `clip_grad_norm_`).
-    pub norm: Option<f32>,
-    /// Cap the parameter change `η·‖g‖` of a step to this length.
-    pub trust_radius: Option<f32>,
-}
-
-impl Clip {
-    /// No truncation.
-    pub const NONE: Clip = Clip {
-        value: None,
-        norm: None,
-        trust_radius: None,
-    };
-}
-
 impl ControllerConfig {
     /// A constant-rate configuration with the default guard and no other rule.
     ///
@@ -87,7 +67,7 @@ impl ControllerConfig {
     /// [`Error::InvalidParameter`] if `learning_rate` is not finite and > 0.
     pub fn constant(learning_rate: f32) -> Result<Self, Error> {
         Ok(Self {
-            schedule: LrSchedule::new(learning_rate, crate::schedule::Schedule::Constant)?,
+            schedule: LrSchedule::new(learning_rate, super::schedule::Schedule::Constant)?,
             min_lr: 0.0,
             max_lr: f32::MAX,
             plateau: None,
@@ -99,26 +79,26 @@ impl ControllerConfig {
         })
     }
 
-    /// [`constant`](Self::constant) at the stable rate of the data ([`crate::autolr`]): the
+    /// [`constant`](Self::constant) at the stable rate of the data ([`crate::control::autolr`]): the
     /// default choice when nothing is known about the problem.
     ///
     /// # Errors
-    /// As [`crate::autolr::stable_rate_for`].
-    pub fn auto<const D: usize>(data: &crate::train::Dataset<'_>) -> Result<Self, Error> {
-        Self::constant(crate::autolr::stable_rate_for::<D>(data)?)
+    /// As [`super::autolr::stable_rate_for`].
+    pub fn auto<const D: usize>(data: &crate::dataset::Dataset<'_>) -> Result<Self, Error> {
+        Self::constant(super::autolr::stable_rate_for::<D>(data)?)
     }
 
     /// [`auto`](Self::auto) for a model trained on any objective (the stable rate uses that
-    /// objective's curvature bound, [`crate::autolr::stable_rate_for_objective`]); pass
+    /// objective's curvature bound, [`super::autolr::stable_rate_for_objective`]); pass
     /// `model.objective()` ([`crate::train::Trainable`]).
     ///
     /// # Errors
-    /// As [`crate::autolr::stable_rate_for_objective`].
+    /// As [`super::autolr::stable_rate_for_objective`].
     pub fn auto_for<const D: usize>(
-        data: &crate::train::Dataset<'_>,
+        data: &crate::dataset::Dataset<'_>,
         objective: crate::loss::Objective,
     ) -> Result<Self, Error> {
-        Self::constant(crate::autolr::stable_rate_for_objective::<D>(
+        Self::constant(super::autolr::stable_rate_for_objective::<D>(
             data, objective,
         )?)
     }
@@ -135,16 +115,24 @@ pub enum RateCause {
     Rollback,
 }
 
-/// Why a run stopped.
+/// Why a training run ended: the one vocabulary of the controller, the training loop and the
+/// online learner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopCause {
+pub enum Stop {
+    /// Every configured epoch ran (the training loop's; the controller never says it).
+    MaxEpochs,
+    /// The observer answered [`Decision::Stop`](crate::train::Decision::Stop) (the training
+    /// loop's).
+    Observer,
     /// Early stopping: no improvement within the patience.
     EarlyStop,
     /// The target metric was reached.
     Target,
     /// The adaptive rule found no improvement at the smallest rate.
     Converged,
-    /// Divergence persisted beyond the retry budget.
+    /// A step diverged: without a controller, at once (the model is the start of the epoch
+    /// with the lowest training loss); with one, divergence persisted beyond its retry budget
+    /// (the model is its best copy).
     Diverged,
 }
 
@@ -182,7 +170,7 @@ pub enum EventKind {
         retry: u32,
     },
     /// The run stopped.
-    Stopped(StopCause),
+    Stopped(Stop),
     /// A warm restart ([`Controller::restart`]): the data drifted (the metric stayed well above
     /// its usual level), so the schedule starts again from its first epoch at the full rate,
     /// and the best so far is forgotten.
@@ -211,7 +199,7 @@ pub struct Verdict {
     /// Restore the best copy (before anything else).
     pub roll_back: bool,
     /// Stop, for this reason (the loop then returns the best copy).
-    pub stop: Option<StopCause>,
+    pub stop: Option<Stop>,
 }
 
 /// The controller's state.
@@ -351,10 +339,10 @@ impl Controller {
         });
         let budget = self.cfg.guard.map_or(0, |g| g.max_retries);
         if self.retries > budget {
-            v.stop = Some(StopCause::Diverged);
+            v.stop = Some(Stop::Diverged);
             ev(&Event {
                 epoch,
-                kind: EventKind::Stopped(StopCause::Diverged),
+                kind: EventKind::Stopped(Stop::Diverged),
             });
             return v;
         }
@@ -434,10 +422,10 @@ impl Controller {
         if let Some(t) = self.cfg.target
             && metric <= t
         {
-            v.stop = Some(StopCause::Target);
+            v.stop = Some(Stop::Target);
             ev(&Event {
                 epoch,
-                kind: EventKind::Stopped(StopCause::Target),
+                kind: EventKind::Stopped(Stop::Target),
             });
             return v;
         }
@@ -453,10 +441,10 @@ impl Controller {
                 AdaptiveStep::Keep => {}
                 AdaptiveStep::Reduce(_) => self.rescale(epoch, 0.2, RateCause::Adaptive, ev),
                 AdaptiveStep::Stop => {
-                    v.stop = Some(StopCause::Converged);
+                    v.stop = Some(Stop::Converged);
                     ev(&Event {
                         epoch,
-                        kind: EventKind::Stopped(StopCause::Converged),
+                        kind: EventKind::Stopped(Stop::Converged),
                     });
                     return v;
                 }
@@ -465,10 +453,10 @@ impl Controller {
         if let Some(e) = self.early.as_mut()
             && e.step(epoch.saturating_sub(self.origin), metric) == EarlyStep::Stop
         {
-            v.stop = Some(StopCause::EarlyStop);
+            v.stop = Some(Stop::EarlyStop);
             ev(&Event {
                 epoch,
-                kind: EventKind::Stopped(StopCause::EarlyStop),
+                kind: EventKind::Stopped(Stop::EarlyStop),
             });
         }
         v

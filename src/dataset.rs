@@ -1,0 +1,223 @@
+//! The borrowed data view and the batch order: layer 1.
+//!
+//! A [`Dataset`] is checked once (shapes and finiteness, one pass) and then borrowed by every
+//! training loop. [`Epochs`] gives each epoch's order of mini-batches: contiguous ranges of
+//! rows, shuffled by a seeded permutation that needs no memory (a keyed Feistel network with
+//! cycle walking), so an epoch is deterministic for a seed and allocation-free for any number
+//! of batches. Rows are not reordered: shuffle them once beforehand if their order carries
+//! structure.
+//!
+//! ```
+//! use npoa::dataset::{Dataset, Epochs};
+//! let x = [0.0f32, 1.0, 2.0, 3.0, 4.0];
+//! let y = [0.0f32, 2.0, 4.0, 6.0, 8.0];
+//! let data = Dataset::new(&x, &y, 1)?;
+//! let mut epochs = Epochs::new(&data, 2, true, 7);
+//! let mut seen = 0;
+//! for (xb, yb) in epochs.next_pass().batches() {
+//!     assert_eq!(xb.len(), yb.len());
+//!     seen += yb.len();
+//! }
+//! assert_eq!(seen, 5);
+//! # Ok::<(), npoa::Error>(())
+//! ```
+
+use crate::Error;
+use crate::check::{check_finite, check_len};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
+
+/// A validated, borrowed data set: `n` samples of `d` features, row-major.
+#[derive(Debug, Clone, Copy)]
+pub struct Dataset<'a> {
+    x: &'a [f32],
+    y: &'a [f32],
+    d: usize,
+}
+
+impl<'a> Dataset<'a> {
+    /// A dataset whose checks the caller already did (an owner that checked at construction).
+    #[cfg(feature = "std")]
+    pub(crate) const fn prechecked(x: &'a [f32], y: &'a [f32], d: usize) -> Self {
+        Self { x, y, d }
+    }
+
+    /// Checks shapes and values once (one pass over the data), so that training needs no
+    /// further checks.
+    ///
+    /// # Errors
+    /// [`Error::ZeroFeatures`], [`Error::EmptyBatch`], [`Error::LengthMismatch`] if
+    /// `x.len() != y.len()·d`, [`Error::NonFinite`] for a NaN or infinity in `x` or `y`.
+    pub fn new(x: &'a [f32], y: &'a [f32], d: usize) -> Result<Self, Error> {
+        if d == 0 {
+            return Err(Error::ZeroFeatures);
+        }
+        if y.is_empty() {
+            return Err(Error::EmptyBatch);
+        }
+        let expected = y.len().saturating_mul(d);
+        check_len("x", x.len(), expected)?;
+        check_finite("x", x)?;
+        check_finite("y", y)?;
+        Ok(Self { x, y, d })
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Always `false`: a data set has at least one sample.
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+
+    /// Number of features.
+    pub fn features(&self) -> usize {
+        self.d
+    }
+
+    /// The features, row-major.
+    pub fn x(&self) -> &'a [f32] {
+        self.x
+    }
+
+    /// The targets.
+    pub fn y(&self) -> &'a [f32] {
+        self.y
+    }
+
+    /// Rows `start..start + len` (clamped to the data), as `(x, y)`.
+    pub fn rows(&self, start: usize, len: usize) -> (&'a [f32], &'a [f32]) {
+        let n = self.y.len();
+        let s = start.min(n);
+        let e = s.saturating_add(len).min(n);
+        let x = self.x.get(s * self.d..e * self.d).unwrap_or(&[]);
+        let y = self.y.get(s..e).unwrap_or(&[]);
+        (x, y)
+    }
+}
+
+/// The batching of a run: batch size, number of batches, and the seeded generator of each
+/// epoch's batch order.
+#[derive(Debug, Clone)]
+pub struct Epochs<'d, 'a> {
+    data: &'d Dataset<'a>,
+    batch: usize,
+    batches: u64,
+    shuffle: bool,
+    rng: Xoshiro256PlusPlus,
+}
+
+impl<'d, 'a> Epochs<'d, 'a> {
+    /// Batches of `batch_size` rows (clamped to `1..=n`; the last one may be shorter), in an
+    /// order shuffled every epoch if `shuffle`, from the generator seeded with `seed`.
+    pub fn new(data: &'d Dataset<'a>, batch_size: usize, shuffle: bool, seed: u64) -> Self {
+        let n = data.len();
+        let batch = batch_size.clamp(1, n.max(1));
+        Self {
+            data,
+            batch,
+            batches: n.div_ceil(batch) as u64,
+            shuffle,
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+        }
+    }
+
+    /// The next epoch, with its own shuffled batch order.
+    pub fn next_pass(&mut self) -> Pass<'d, 'a> {
+        Pass {
+            data: self.data,
+            batch: self.batch,
+            batches: self.batches,
+            key: self.shuffle.then(|| self.rng.next_u64()),
+        }
+    }
+}
+
+/// One epoch's batches over a data set, in a given order.
+#[derive(Debug, Clone, Copy)]
+pub struct Pass<'d, 'a> {
+    data: &'d Dataset<'a>,
+    batch: usize,
+    batches: u64,
+    /// Shuffling key of this epoch's batch order (`None`: in order).
+    key: Option<u64>,
+}
+
+impl<'d, 'a> Pass<'d, 'a> {
+    /// The data set the pass covers.
+    pub fn data(&self) -> &'d Dataset<'a> {
+        self.data
+    }
+
+    /// The epoch's batches, `(x, y)` row ranges, in this pass's order.
+    pub fn batches(&self) -> impl Iterator<Item = (&'a [f32], &'a [f32])> + '_ {
+        (0..self.batches).map(move |k| {
+            let bi = match self.key {
+                Some(key) => permute(k, self.batches, key),
+                None => k,
+            };
+            self.data
+                .rows((bi as usize).saturating_mul(self.batch), self.batch)
+        })
+    }
+}
+
+/// A seeded permutation of `0..m` without memory: a 4-round Feistel network on the smallest
+/// even number of bits covering `m`, with cycle walking back into range.
+pub(crate) fn permute(i: u64, m: u64, key: u64) -> u64 {
+    if m <= 1 {
+        return 0;
+    }
+    let bits = (64 - (m - 1).leading_zeros()).max(2);
+    let bits = bits + (bits & 1);
+    let half = bits / 2;
+    let mask = (1u64 << half) - 1;
+    let mut v = i % m;
+    loop {
+        let (mut l, mut r) = (v >> half, v & mask);
+        for round in 0..4u32 {
+            let f = mix(r ^ key.rotate_left(round * 16) ^ u64::from(round)) & mask;
+            (l, r) = (r, l ^ f);
+        }
+        v = (l << half) | r;
+        if v < m {
+            return v;
+        }
+    }
+}
+
+/// The SplitMix64 finaliser.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_is_a_bijection() {
+        for m in 1..300u64 {
+            for key in [0u64, 1, 0xdead_beef, u64::MAX] {
+                let mut seen = [false; 300];
+                for i in 0..m {
+                    let p = permute(i, m, key) as usize;
+                    assert!(p < m as usize);
+                    assert!(!seen[p], "m={m} key={key} repeats {p}");
+                    seen[p] = true;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn permute_depends_on_key() {
+        let a: [u64; 16] = core::array::from_fn(|i| permute(i as u64, 16, 1));
+        let b: [u64; 16] = core::array::from_fn(|i| permute(i as u64, 16, 2));
+        assert_ne!(a, b);
+    }
+}

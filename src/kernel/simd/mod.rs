@@ -1,0 +1,337 @@
+//! The SIMD path, on `wide::f32x8`, bit-identical across targets.
+//!
+//! The exact order of operations is the contract stated in the [module docs](super); this file
+//! is organised around it:
+//!
+//! * **tiny models** (`d < 8`): eight samples per vector. Eight overlapping loads of eight
+//!   floats starting at `x_i` (`i = 0..8`) and an 8×8 transpose give one vector per feature with
+//!   the samples in lanes, so each prediction is a sequential sum, like the scalar path, and the
+//!   sums over samples live in lanes.
+//! * **other models** (`d ≥ 8`): features in lanes. Eight rows are reduced together: eight
+//!   accumulators, one transpose, one `tree8` of vectors gives eight dot products at once, in
+//!   exactly the order of a single row's `tree8`. The gradient is then accumulated per feature
+//!   over the block's rows, which are still in L1.
+//!
+//! Files by shape: `tiny.rs` (`d < 8`), `wide.rs` (`d ≥ 8`), `pointwise.rs` (any
+//! [`PointLoss`] through its [`Link`]), `softmax.rs` (K outputs). Every entry has one body,
+//! generic in a compile-time size `D` (`0`: the size is read at run time); the public
+//! functions are the run-time instances, and the fixed-size models call the instance for
+//! their `D`, so that a firmware image links one kernel shape.
+
+use super::entry::{entry_forward, entry_grad, entry_loss};
+use super::{LossGrad, PointLoss, block_len};
+use crate::Error;
+use crate::check::nz;
+use ::wide::{f32x4, f32x8};
+
+const ZERO: f32x8 = f32x8::ZERO;
+
+/// The fixed reduction tree of the contract.
+#[inline(always)]
+fn tree8(a: [f32; 8]) -> f32 {
+    ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
+}
+
+/// `tree8` applied lane-wise to the transpose of eight accumulators: lane `k` is `tree8` of `t[k]`.
+#[inline(always)]
+fn tree8_rows(t: [f32x8; 8]) -> f32x8 {
+    let t = f32x8::transpose(t);
+    ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]))
+}
+
+#[inline(always)]
+fn load(c: &[f32; 8]) -> f32x8 {
+    f32x8::new(*c)
+}
+
+/// A partial chunk padded with zeros.
+#[inline(always)]
+fn load_padded(c: &[f32]) -> f32x8 {
+    let mut a = [0.0f32; 8];
+    for (dst, src) in a.iter_mut().zip(c) {
+        *dst = *src;
+    }
+    f32x8::new(a)
+}
+
+/// Sequential dot product from `+0.0`, as in the scalar path (used for `d < 8`).
+#[inline(always)]
+fn dot_seq(row: &[f32], w: &[f32]) -> f32 {
+    let mut s = 0.0f32;
+    for (xj, wj) in row.iter().zip(w) {
+        s += xj * wj;
+    }
+    s
+}
+
+/// Which sums a pass computes, as a const parameter so that each kernel gets its own loop.
+type Want = u8;
+/// Predictions only (`forward`).
+const PRED: Want = 0;
+/// Loss only.
+const LOSS: Want = 1;
+/// Gradient only.
+const GRAD: Want = 2;
+/// Loss and gradient.
+const BOTH: Want = 3;
+
+#[inline(always)]
+const fn wants_loss(w: Want) -> bool {
+    w == LOSS || w == BOTH
+}
+
+#[inline(always)]
+const fn wants_grad(w: Want) -> bool {
+    w == GRAD || w == BOTH
+}
+
+/// Lane sums of `v²` (if `squares`) and of `v` over one block's residuals, then `tree8`.
+#[inline(always)]
+fn lane_sums(r: &[f32], squares: bool) -> (f32, f32) {
+    let (rc, rt) = r.as_chunks::<8>();
+    let mut l = ZERO;
+    let mut s = ZERO;
+    for c in rc {
+        let v = load(c);
+        if squares {
+            l += v * v;
+        }
+        s += v;
+    }
+    if !rt.is_empty() {
+        // Padding with +0 adds +0 to lanes that are never −0: the same bits as not adding.
+        let v = load_padded(rt);
+        if squares {
+            l += v * v;
+        }
+        s += v;
+    }
+    (tree8(l.to_array()), tree8(s.to_array()))
+}
+
+/// Lane index mask `lane < m`.
+#[inline(always)]
+pub(super) fn first_lanes(m: usize) -> f32x8 {
+    let idx = f32x8::new([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+    idx.simd_lt(f32x8::splat(m as f32))
+}
+
+/// Stores the first `dst.len() ≤ 8` lanes of `v`.
+#[inline(always)]
+pub(super) fn store_partial(dst: &mut [f32], v: f32x8) {
+    for (d, s) in dst.iter_mut().zip(v.to_array()) {
+        *d = s;
+    }
+}
+
+/// Predictions of one block (the same bits as [`forward`]) and the gradient accumulation of one
+/// block, for one model size.
+pub(super) trait Shape: Copy {
+    fn predict(self, xb: &[f32], w: &[f32], b: f32, out: &mut [f32], streaming: bool);
+    fn grad(self, xb: &[f32], g: &[f32], grad_w: &mut [f32]);
+    fn d(self) -> usize;
+}
+
+/// Calls `$f` with the [`Shape`] for `$d` (monomorphised for `d < 8` and `d ∈ {8, 16, 32, 64}`).
+/// With a const generic `D` for `$d`, only the matching arm is compiled (rustc drops `match`
+/// arms on a constant before code generation); see [`sized`].
+macro_rules! with_shape {
+    ($d:expr, $f:ident ( $($arg:expr),* )) => {
+        match $d {
+            1 => $f(Tiny::<1>, $($arg),*),
+            2 => $f(Tiny::<2>, $($arg),*),
+            3 => $f(Tiny::<3>, $($arg),*),
+            4 => $f(Tiny::<4>, $($arg),*),
+            5 => $f(Tiny::<5>, $($arg),*),
+            6 => $f(Tiny::<6>, $($arg),*),
+            7 => $f(Tiny::<7>, $($arg),*),
+            8 => $f(Wide::<8>(8), $($arg),*),
+            16 => $f(Wide::<16>(16), $($arg),*),
+            32 => $f(Wide::<32>(32), $($arg),*),
+            64 => $f(Wide::<64>(64), $($arg),*),
+            d => $f(Wide::<0>(d), $($arg),*),
+        }
+    };
+}
+
+/// `$f` for the compile-time size `$D`, or, for `$D = 0`, for the run-time size `$d`: the one
+/// body of each entry serves both (an inline `const` condition is decided before code
+/// generation, so a fixed size compiles one arm).
+macro_rules! sized {
+    ($D:ident, $d:expr, $m:ident!($($rest:tt)*)) => {
+        if const { $D == 0 } { $m!($d, $($rest)*) } else { $m!($D, $($rest)*) }
+    };
+}
+
+/// The squared error's pass for `$d` features: the tiny kernels for `d = 1..=7`, fixed sizes
+/// for `d ∈ {8, 16, 32, 64}`, the run-time size otherwise.
+macro_rules! mse_pass {
+    ($d:expr, $w:ident, ($($arg:expr),*)) => {
+        match $d {
+            1 => tiny_pass::<1, $w>($($arg),*),
+            2 => tiny_pass::<2, $w>($($arg),*),
+            3 => tiny_pass::<3, $w>($($arg),*),
+            4 => tiny_pass::<4, $w>($($arg),*),
+            5 => tiny_pass::<5, $w>($($arg),*),
+            6 => tiny_pass::<6, $w>($($arg),*),
+            7 => tiny_pass::<7, $w>($($arg),*),
+            8 => wide_fixed::<$w, 8>($($arg),*),
+            16 => wide_fixed::<$w, 16>($($arg),*),
+            32 => wide_fixed::<$w, 32>($($arg),*),
+            64 => wide_fixed::<$w, 64>($($arg),*),
+            _ => wide_pass::<$w>($($arg),*),
+        }
+    };
+}
+
+/// The squared error's pass for the compile-time size `D` (`0`: run time).
+#[inline(always)]
+fn pass<const W: Want, const D: usize>(
+    x: &[f32],
+    y: Option<&[f32]>,
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+    pred_out: Option<&mut [f32]>,
+) -> (f64, f64) {
+    sized!(D, w.len(), mse_pass!(W, (x, y, w, b, grad_w, pred_out)))
+}
+
+/// [`forward`] for the compile-time size `D` (`0`: run time); the same bits.
+pub(crate) fn forward_n<const D: usize>(
+    x: &[f32],
+    w: &[f32],
+    b: f32,
+    out: &mut [f32],
+) -> Result<(), Error> {
+    entry_forward(x, w, b, out, |out| {
+        pass::<PRED, D>(x, None, w, b, &mut [], Some(out));
+    })
+}
+
+/// One prediction of a row of exactly `D` features, without the entry checks (the same bits
+/// as [`forward`] of that row; a non-finite input or an overflow gives a non-finite result).
+pub(crate) fn predict_one_n<const D: usize>(row: &[f32; D], w: &[f32], b: f32) -> f32 {
+    if D == 0 || w.len() != D {
+        return b;
+    }
+    let mut out = [0.0f32];
+    pass::<PRED, D>(row, None, w, b, &mut [], Some(&mut out));
+    out[0]
+}
+
+/// [`loss`] for the compile-time size `D` (`0`: run time); the same bits.
+pub(crate) fn loss_n<const D: usize>(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+) -> Result<f32, Error> {
+    entry_loss(x, y, w, b, || {
+        pass::<LOSS, D>(x, Some(y), w, b, &mut [], None).0
+    })
+}
+
+/// [`fused`] for the compile-time size `D` (`0`: run time); the same bits.
+pub(crate) fn fused_n<const D: usize>(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+) -> Result<LossGrad, Error> {
+    entry_grad(x, y, w, b, grad_w, |g| {
+        pass::<BOTH, D>(x, Some(y), w, b, g, None)
+    })
+}
+
+/// Predictions `out[i] = w·x_i + b` for `n = out.len()` samples.
+///
+/// # Errors
+/// Shape errors, non-finite `w`/`b`; [`Error::NonFinite`] for a non-finite `x`,
+/// [`Error::Overflow`] if a prediction overflows.
+pub fn forward(x: &[f32], w: &[f32], b: f32, out: &mut [f32]) -> Result<(), Error> {
+    forward_n::<0>(x, w, b, out)
+}
+
+/// Mean squared error `(1/n) Σ (w·x_i + b − y_i)²`, `n = y.len()`.
+///
+/// # Errors
+/// As [`fused`].
+pub fn loss(x: &[f32], y: &[f32], w: &[f32], b: f32) -> Result<f32, Error> {
+    loss_n::<0>(x, y, w, b)
+}
+
+/// Gradient of the mean squared error: writes `∂L/∂w` into `grad_w` (length `d`) and returns
+/// `∂L/∂b`. Same bits as the gradient of [`fused`].
+///
+/// # Errors
+/// As [`fused`].
+pub fn gradient(x: &[f32], y: &[f32], w: &[f32], b: f32, grad_w: &mut [f32]) -> Result<f32, Error> {
+    entry_grad(x, y, w, b, grad_w, |g| {
+        (0.0, pass::<GRAD, 0>(x, Some(y), w, b, g, None).1)
+    })
+    .map(|o| o.grad_b)
+}
+
+/// Loss and gradient in one pass over `x`: writes `∂L/∂w` into `grad_w` (length `d`).
+///
+/// # Errors
+/// [`Error::ZeroFeatures`], [`Error::EmptyBatch`], [`Error::LengthMismatch`] for `x` or
+/// `grad_w`, [`Error::NonFinite`] for non-finite `w`, `b`, `x` or `y`, [`Error::Overflow`] if the
+/// loss or gradient overflows `f32` from finite inputs.
+pub fn fused(
+    x: &[f32],
+    y: &[f32],
+    w: &[f32],
+    b: f32,
+    grad_w: &mut [f32],
+) -> Result<LossGrad, Error> {
+    fused_n::<0>(x, y, w, b, grad_w)
+}
+
+// The shapes and the losses' passes, after the macros they use.
+mod pointwise;
+mod softmax;
+mod tiny;
+mod wide;
+
+pub use pointwise::{Link, apply_link, pointwise_fused, pointwise_loss};
+pub(crate) use pointwise::{pointwise_fused_n, pointwise_loss_n};
+pub use softmax::{softmax_fused, softmax_loss};
+pub(crate) use softmax::{softmax_fused_n, softmax_loss_n};
+use tiny::{Tiny, tiny_pass};
+use wide::{STREAMING_FLOATS, Wide, wide_fixed, wide_pass};
+
+#[cfg(test)]
+mod tests {
+    use super::wide::wide_residuals;
+
+    /// The two loop shapes of `wide_residuals` give the same bits (the kernels switch between
+    /// them on the size of `x`, which the integration tests cannot reach cheaply).
+    #[test]
+    fn streaming_and_interleaved_rows_agree_bitwise() {
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rnd = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 8.0 - 4.0
+        };
+        for d in [8usize, 9, 15, 16, 17, 31, 32, 33, 64, 100, 257] {
+            for n in [1usize, 7, 8, 9, 16, 17, 40] {
+                let x: std::vec::Vec<f32> = (0..n * d).map(|_| rnd()).collect();
+                let y: std::vec::Vec<f32> = (0..n).map(|_| rnd()).collect();
+                let w: std::vec::Vec<f32> = (0..d).map(|_| rnd()).collect();
+                let b = rnd();
+                let mut r1 = std::vec![0.0f32; n];
+                let mut r2 = std::vec![0.0f32; n];
+                wide_residuals(&x, Some(&y), &w, b, d, &mut r1, false);
+                wide_residuals(&x, Some(&y), &w, b, d, &mut r2, true);
+                let b1: std::vec::Vec<u32> = r1.iter().map(|v| v.to_bits()).collect();
+                let b2: std::vec::Vec<u32> = r2.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(b1, b2, "d={d} n={n}");
+            }
+        }
+    }
+}

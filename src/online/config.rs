@@ -1,0 +1,134 @@
+//! How an online learner trains, and what a call reports.
+
+use crate::Error;
+use crate::control::Stop;
+use crate::optim::{Regularization, Rule};
+use crate::train::TrainConfig;
+
+/// When the learner sees drift (see the [module docs](super)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Drift {
+    /// A round is bad when its metric is above `factor × level + floor`, where `level` is
+    /// the running mean of the good rounds' metrics (finite, ≥ 1).
+    pub factor: f32,
+    /// Absolute slack added to the bound, for metrics near 0 (finite, ≥ 0).
+    pub floor: f32,
+    /// Bad rounds in a row that make a drift (≥ 1).
+    pub patience: u32,
+}
+
+impl Default for Drift {
+    /// Three times the level, for 3 rounds in a row, no floor.
+    fn default() -> Self {
+        Self {
+            factor: 3.0,
+            floor: 0.0,
+            patience: 3,
+        }
+    }
+}
+
+/// How an [`OnlineLearner`] trains.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OnlineConfig {
+    /// Samples per update (≥ 1; a window's last batch may be shorter).
+    pub batch_size: usize,
+    /// Updates per [`step`](OnlineLearner::step) call (≥ 1): the caller's time budget.
+    pub steps_per_call: u32,
+    /// Updates per round, the controller's epoch (≥ 1).
+    pub round_steps: u32,
+    /// Every `k`-th pushed sample goes to the held-out window (0: none is held out; then
+    /// the metric reads the training window, unless samples come by
+    /// [`push_holdout`](OnlineLearner::push_holdout)).
+    pub holdout_every: u32,
+    /// Samples the metric's window must hold before the controller starts (`None`: its
+    /// capacity). Until then the updates run at the schedule's first rate and no round ends:
+    /// a loss over a handful of samples, changing with each sample, would read as spikes and
+    /// plateaus that are not there.
+    pub metric_warmup: Option<usize>,
+    /// The update rule (at most two state buffers, which every rule fits).
+    pub optimizer: Rule,
+    /// The proximal penalty and box.
+    pub regularization: Regularization,
+    /// Warm restarts on drift (`None`: off).
+    pub drift: Option<Drift>,
+}
+
+impl Default for OnlineConfig {
+    /// Batches of 8, one update per call, rounds of 8 updates, every 5th sample held out,
+    /// the controller started once the held-out window is full, SGD, no penalty, drift
+    /// handling on with [`Drift::default`].
+    fn default() -> Self {
+        Self {
+            batch_size: 8,
+            steps_per_call: 1,
+            round_steps: 8,
+            holdout_every: 5,
+            metric_warmup: None,
+            optimizer: Rule::Sgd,
+            regularization: Regularization::NONE,
+            drift: Some(Drift::default()),
+        }
+    }
+}
+
+impl OnlineConfig {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first field out of range.
+    pub fn validate(&self) -> Result<(), Error> {
+        let inv = |name, reason| Err(Error::InvalidParameter { name, reason });
+        if self.steps_per_call == 0 {
+            return inv("steps_per_call", "must be >= 1");
+        }
+        if self.round_steps == 0 {
+            return inv("round_steps", "must be >= 1");
+        }
+        if self.holdout_every == 1 {
+            return inv(
+                "holdout_every",
+                "must be 0 (none held out) or >= 2 (1 would leave nothing to train on)",
+            );
+        }
+        if let Some(d) = self.drift {
+            if !(d.factor.is_finite() && d.factor >= 1.0) {
+                return inv("drift.factor", "must be finite and >= 1");
+            }
+            if !(d.floor.is_finite() && d.floor >= 0.0) {
+                return inv("drift.floor", "must be finite and >= 0");
+            }
+            if d.patience == 0 {
+                return inv("drift.patience", "must be >= 1");
+            }
+        }
+        self.as_train_config().validate()
+    }
+
+    /// The fields a [`TrainConfig`] checks (its rate is not used here).
+    fn as_train_config(&self) -> TrainConfig {
+        TrainConfig {
+            learning_rate: 1.0,
+            batch_size: self.batch_size,
+            optimizer: self.optimizer,
+            regularization: self.regularization,
+            ..TrainConfig::default()
+        }
+    }
+}
+
+/// What a [`step`](OnlineLearner::step) or [`partial_fit`](OnlineLearner::partial_fit) did.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StepReport {
+    /// Updates applied by this call.
+    pub updates: u32,
+    /// Rounds that ended during this call.
+    pub rounds: u32,
+    /// The metric of the last round that ended (or of the drift watch), if any; NaN after a
+    /// round that diverged.
+    pub metric: Option<f32>,
+    /// A warm restart happened in this call.
+    pub restarted: bool,
+    /// The learner is stopped (by the controller) after this call.
+    pub stopped: Option<Stop>,
+}

@@ -1,0 +1,99 @@
+//! Learning from a stream: a fixed sample window, incremental training in bounded steps, and
+//! warm restarts when the data drifts. No heap: every buffer is sized by const generics.
+//!
+//! * [`Window<N, D>`] keeps `N` samples of `D` features: the most recent ones (a ring buffer,
+//!   [`Sampling::Sliding`]) or a uniform sample of the whole stream ([`Sampling::Reservoir`],
+//!   Vitter's algorithm R with a seeded generator).
+//! * [`OnlineLearner<M, D, N, V>`] owns a model, its optimizer state, a best copy, a strategy
+//!   [`Controller`], a training window of `N` samples and a held-out window of `V` samples
+//!   (every `k`-th pushed sample goes there, [`OnlineConfig::holdout_every`]).
+//!   [`push`](OnlineLearner::push) stores a sample; [`step`](OnlineLearner::step) runs a fixed
+//!   number of mini-batch updates over the training window;
+//!   [`partial_fit`](OnlineLearner::partial_fit) runs one update on a batch the caller holds.
+//!
+//! ## Rounds: the controller's epochs
+//! The controller sees a **round** of [`OnlineConfig::round_steps`] updates as one epoch: the
+//! round's rate is `controller.rate(round)`, and after the round the metric (the loss on the
+//! held-out window; on the training window if nothing is held out; else the round's mean
+//! training loss, each batch's loss taken before its step) goes to the controller, which may
+//! keep a best copy, roll back to it, cut the rate on a plateau, or stop. The state carries
+//! over between calls, so a round may span many calls, and the updates and rounds are those of
+//! [`crate::train::Training`] with a controller: the same code runs each batch step and each
+//! epoch's end.
+//! Fed the same batches in the same order, with rounds as long as an epoch, the learner's best
+//! model equals the controlled training's result bit for bit (tested), as long as no step
+//! diverges (a diverged step ends its round early, where training skips the rest of the epoch).
+//!
+//! The controller starts once the metric's window holds
+//! [`OnlineConfig::metric_warmup`] samples (by default: once it is full). Before that the
+//! updates run at the schedule's first rate, no round ends, and a step that would make
+//! something non-finite is skipped.
+//!
+//! ## Drift
+//! With [`OnlineConfig::drift`] set (the default), when the metric stays above
+//! `factor × level + floor` for `patience` rounds in a row (`level`: the running mean of the
+//! metric over the good rounds since the start or the last restart) while the learner is
+//! frozen (stopped, or at a rate below the highest of its run), the learner makes a warm
+//! restart ([`Controller::restart`]): the schedule starts again at its full rate, the rate cuts
+//! of plateaus and rollbacks are undone, the early stop is lifted, the current weights become
+//! the best copy and the best metric is forgotten (the old best describes data that is gone),
+//! and an averaged SGD starts its average again. [`EventKind::Restarted`](crate::control::controller::EventKind::Restarted)
+//! reports it. A stopped learner keeps measuring its metric once per idle round (one loss
+//! pass every `round_steps` calls) to see drift. A [`Sampling::Reservoir`] window remembers the
+//! whole stream, old regime included: it reacts to drift slowly, so prefer
+//! [`Sampling::Sliding`] where the data may change.
+//!
+//! Drift handling is **on by default**: a learner on a device runs unattended, and without it a
+//! change of regime leaves the model frozen (early-stopped, or at the minimum rate after the
+//! plateau cuts, or rolled back again and again by the divergence guard, which reads the
+//! higher error as a spike) — the failure nobody sees. The cost of a false alarm is bounded: a
+//! restart needs `patience` consecutive bad rounds, and the guard still protects the restarted
+//! run. Set `drift: None` for a stationary stream.
+//!
+//! ## Bounded work
+//! With `B` = [`OnlineConfig::batch_size`], `S` = [`OnlineConfig::steps_per_call`], `R` =
+//! [`OnlineConfig::round_steps`], and `E` = the rows the metric reads (`V`, or `N` when nothing
+//! is held out), in kernel passes:
+//!
+//! | call | worst case |
+//! |---|---|
+//! | [`push`](OnlineLearner::push) | no kernel pass: one copy of `D + 1` floats, a target check, one generator draw (reservoir) |
+//! | [`step`](OnlineLearner::step) | `S` fused passes over ≤ `B` rows and `S` parameter updates, plus `⌈S / R⌉ + 1` loss passes over ≤ `E` rows (round ends; the first call's starting metric); stopped: one loss pass over ≤ `E` rows once per idle round (drift watch), or nothing |
+//! | [`partial_fit`](OnlineLearner::partial_fit) | one fused pass over the batch, one update, plus ≤ 2 loss passes over ≤ `E` rows (the round's end; the first call's starting metric); stopped: one loss pass once per idle round (over ≤ `E` rows, or over the batch when no window holds samples), or nothing |
+//!
+//! Besides the passes, each `step` and `partial_fit` copies the model, its optimizer state,
+//! the best copy, the controller and the counters once (the backup that undoes a failed call:
+//! 3768 bytes of learner with `D = 8, N = 64, V = 16` copy about 760 bytes), and each round's
+//! end may copy the model and its state once more (a best copy or a rollback). Nothing depends
+//! on how many samples the stream has seen.
+//!
+//! ```
+//! use npoa::LinearModel;
+//! use npoa::control::ControllerConfig;
+//! use npoa::online::{OnlineConfig, OnlineLearner, Sampling};
+//!
+//! // 64 training samples, 16 held out, 2 features: y = 2·x0 − x1 + 0.5.
+//! let mut learner = OnlineLearner::<LinearModel<2>, 2, 64, 16>::new(
+//!     LinearModel::zeros(),
+//!     ControllerConfig::constant(0.1)?,
+//!     OnlineConfig::default(),
+//!     Sampling::Sliding,
+//! )?;
+//! let mut events = 0;
+//! for i in 0..2000u32 {
+//!     let x = [(i % 7) as f32 / 7.0, (i % 5) as f32 / 5.0];
+//!     learner.push(&x, 2.0 * x[0] - x[1] + 0.5)?;
+//!     learner.step(&mut |_| events += 1)?;
+//! }
+//! let m = learner.model();
+//! assert!((m.weights()[0] - 2.0).abs() < 1e-2 && (m.bias() - 0.5).abs() < 1e-2);
+//! # Ok::<(), npoa::Error>(())
+//! ```
+
+mod config;
+mod learner;
+mod window;
+
+pub use config::{Drift, OnlineConfig, StepReport};
+pub use learner::OnlineLearner;
+pub use window::{Sampling, Window};

@@ -1,0 +1,370 @@
+//! One step of an update rule over a model's parts: the per-step scalars, the element-wise
+//! loops (one per rule and lane type, written once), the all-or-nothing check and write.
+
+use super::lane::Lane;
+use super::prox::Regularization;
+use super::{Penalty, Rule, StateParts, Update, each_rule};
+use crate::Error;
+use crate::check::check_len;
+use wide::f32x8;
+
+/// Everything a step needs that is the same for every element, computed once per step.
+#[derive(Debug, Clone, Copy)]
+pub struct StepScalars {
+    pub(super) rule: Rule,
+    pub(super) lr: f32,
+    /// Step number (from 1).
+    pub(super) t: u64,
+    /// `η·λ1` (0: no soft threshold).
+    pub(super) thresh: f32,
+    /// `1 + η·λ2` (1: no shrinkage).
+    pub(super) shrink: f32,
+    /// `λ1`, `λ2` (FTRL).
+    pub(super) l1: f32,
+    pub(super) l2: f32,
+    /// `1 − η·λ2` (AdamW).
+    pub(super) decay: f32,
+    /// Adam: `η/(1 − β1ᵗ)` and `√(1 − β2ᵗ)`.
+    pub(super) step_size: f32,
+    pub(super) bc2_sqrt: f32,
+    /// Averaged: `t − t0 + 1` (0 before `t0`).
+    pub(super) avg_k: f32,
+    pub(super) bounds: Option<(f32, f32)>,
+}
+
+impl StepScalars {
+    /// The scalars of step `t` (from 1) at rate `lr` for one part of the parameters, with its
+    /// penalty (`None`: unpenalised, unbounded).
+    pub fn new(rule: Rule, reg: Option<&Regularization>, lr: f32, t: u64) -> Self {
+        each_rule!(rule, r => Self::of(r, rule, reg, lr, t))
+    }
+
+    fn of<R: Update>(r: R, rule: Rule, reg: Option<&Regularization>, lr: f32, t: u64) -> Self {
+        let (mut l1, mut l2, bounds) = match reg {
+            Some(r) => (r.l1, r.l2, r.bounds),
+            None => (0.0, 0.0, None),
+        };
+        let penalty = r.penalty();
+        if let Penalty::Own { l1: f1, l2: f2 } = penalty {
+            // The rule's own penalty, on the weights (and the biases only if the penalty
+            // covers them); no proximal step on top.
+            (l1, l2) = if reg.is_some() { (f1, f2) } else { (0.0, 0.0) };
+        }
+        let own = matches!(penalty, Penalty::Own { .. });
+        let decoupled = matches!(penalty, Penalty::Decoupled);
+        // The prox's step: the step the rule takes along `g` once settled, so that the prox
+        // has the minimisers of F as fixed points.
+        let prox_step = r.prox_step(lr);
+        let mut s = Self {
+            rule,
+            lr,
+            t,
+            thresh: if own { 0.0 } else { prox_step * l1 },
+            shrink: if decoupled || own {
+                1.0
+            } else {
+                1.0 + prox_step * l2
+            },
+            l1,
+            l2,
+            decay: if decoupled { 1.0 - lr * l2 } else { 1.0 },
+            step_size: 0.0,
+            bc2_sqrt: 1.0,
+            avg_k: 0.0,
+            bounds,
+        };
+        r.scalars(&mut s);
+        s
+    }
+
+    /// The same step without the penalty and bounds: equal to `new(rule, None, lr, t)`, without
+    /// recomputing the rule's scalars (Adam's bias corrections are two `f64` powers).
+    fn unpenalised(&self) -> Self {
+        Self {
+            thresh: 0.0,
+            shrink: 1.0,
+            l1: 0.0,
+            l2: 0.0,
+            decay: 1.0,
+            bounds: None,
+            ..*self
+        }
+    }
+}
+
+/// Element-wise updates of one part (weights or biases) on one lane type.
+macro_rules! part_update {
+    ($name:ident, $doc:literal, $lane:ty, $chunk:literal, $load:expr, $store:expr, $all_zero:expr) => {
+        #[doc = $doc]
+        // Not inlined: one copy of each rule's loop serves the check and the write passes of
+        // both parts (inlining all four cost about 27 KB of code for no measurable speed).
+        #[inline(never)]
+        pub(crate) fn $name(
+            s: &StepScalars,
+            w: &mut [f32],
+            g: &[f32],
+            a: &mut [f32],
+            b: &mut [f32],
+            write: bool,
+        ) -> bool {
+            /// The loop for one rule.
+            #[inline(always)]
+            fn run<R: Update>(
+                r: R,
+                s: &StepScalars,
+                w: &mut [f32],
+                g: &[f32],
+                a: &mut [f32],
+                b: &mut [f32],
+                write: bool,
+            ) -> bool {
+                let (wa, wb) = (R::BUFFERS >= 1, R::BUFFERS >= 2);
+                // `v·0` is 0 for a finite `v` and NaN otherwise; the sum keeps a NaN. Unused state
+                // buffers (empty slices) read as zeros, which every rule maps to finite values.
+                let zero = <$lane as Lane>::splat(0.0);
+                let mut acc = zero;
+                let n = w.len();
+                // Whole chunks on the lane type; the last `n % chunk` elements one at a time
+                // below (the same formula per element, so the same bits, without the cost of
+                // gathering a partial vector: a model of 4 weights and 1 bias is all tail).
+                #[allow(clippy::modulo_one)] // `$chunk` is 1 on the scalar path: no tail
+                let full = n - n % $chunk;
+                let mut i = 0;
+                while i < full {
+                    let m = $chunk;
+                    let get = |v: &[f32]| -> $lane { $load(v.get(i..i + m).unwrap_or(&[])) };
+                    let (w1, a1, b1) = r.element::<$lane>(s, get(w), get(g), get(a), get(b));
+                    if write {
+                        $store(w.get_mut(i..i + m).unwrap_or(&mut []), w1);
+                        if wa {
+                            $store(a.get_mut(i..i + m).unwrap_or(&mut []), a1);
+                        }
+                        if wb {
+                            $store(b.get_mut(i..i + m).unwrap_or(&mut []), b1);
+                        }
+                    } else {
+                        acc += w1 * zero;
+                        if wa {
+                            acc += a1 * zero;
+                        }
+                        if wb {
+                            acc += b1 * zero;
+                        }
+                    }
+                    i += m;
+                }
+                let mut tail = 0.0f32;
+                for j in full..n {
+                    let get = |v: &[f32]| v.get(j).copied().unwrap_or(0.0);
+                    let (w1, a1, b1) = r.element::<f32>(s, get(w), get(g), get(a), get(b));
+                    if write {
+                        let put = |v: &mut [f32], x: f32| {
+                            if let Some(d) = v.get_mut(j) {
+                                *d = x;
+                            }
+                        };
+                        put(w, w1);
+                        if wa {
+                            put(a, a1);
+                        }
+                        if wb {
+                            put(b, b1);
+                        }
+                    } else {
+                        tail += w1 * 0.0;
+                        if wa {
+                            tail += a1 * 0.0;
+                        }
+                        if wb {
+                            tail += b1 * 0.0;
+                        }
+                    }
+                }
+                write || ($all_zero(acc) && tail == 0.0)
+            }
+            if !cfg!(feature = "optimizers") {
+                // Only SGD is compiled in (`update_with`/`TrainConfig` refuse the others).
+                return run(super::sgd::Sgd, s, w, g, a, b, write);
+            }
+            each_rule!(s.rule, r => run(r, s, w, g, a, b, write))
+        }
+    };
+}
+
+fn load_scalar(v: &[f32]) -> f32 {
+    v.first().copied().unwrap_or(0.0)
+}
+
+fn store_scalar(v: &mut [f32], x: f32) {
+    if let Some(d) = v.first_mut() {
+        *d = x;
+    }
+}
+
+fn zero_scalar(x: f32) -> bool {
+    x == 0.0
+}
+
+fn load_vec(v: &[f32]) -> f32x8 {
+    match v.first_chunk::<8>() {
+        Some(a) => f32x8::new(*a),
+        None => {
+            let mut a = [0.0f32; 8];
+            for (d, s) in a.iter_mut().zip(v) {
+                *d = *s;
+            }
+            f32x8::new(a)
+        }
+    }
+}
+
+fn store_vec(v: &mut [f32], x: f32x8) {
+    match v.first_chunk_mut::<8>() {
+        Some(a) => *a = x.to_array(),
+        None => {
+            for (d, s) in v.iter_mut().zip(x.to_array()) {
+                *d = s;
+            }
+        }
+    }
+}
+
+fn zero_vec(x: f32x8) -> bool {
+    x.to_array().iter().all(|v| *v == 0.0)
+}
+
+part_update!(
+    part_scalar,
+    "One part, one element at a time.",
+    f32,
+    1,
+    load_scalar,
+    store_scalar,
+    zero_scalar
+);
+part_update!(
+    part_simd,
+    "One part, eight elements at a time.",
+    f32x8,
+    8,
+    load_vec,
+    store_vec,
+    zero_vec
+);
+
+/// Signature of a path's update of one part: `(scalars, w, g, a, b, write) -> all finite`.
+pub(crate) type PartFn = fn(&StepScalars, &mut [f32], &[f32], &mut [f32], &mut [f32], bool) -> bool;
+
+/// Checks a buffer's length: the rule's buffers must match the part, unused ones may be empty.
+fn check_state(name: &'static str, len: usize, want: usize, used: bool) -> Result<(), Error> {
+    if !used || len == want {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            what: name,
+            expected: want,
+            found: len,
+        })
+    }
+}
+
+/// Steps one part in place: checks the lengths, then that the whole step is finite, then
+/// writes. Returns `Ok(false)` (nothing written) if a new value would not be finite.
+fn update_with(
+    part: PartFn,
+    s: &StepScalars,
+    w: &mut [f32],
+    g: &[f32],
+    a: &mut [f32],
+    b: &mut [f32],
+) -> Result<bool, Error> {
+    s.rule.validate()?;
+    let n = w.len();
+    check_len("grad", g.len(), n)?;
+    let used = s.rule.buffers();
+    check_state("state a", a.len(), n, used >= 1)?;
+    check_state("state b", b.len(), n, used >= 2)?;
+    if !part(s, w, g, a, b, false) {
+        return Ok(false);
+    }
+    part(s, w, g, a, b, true);
+    Ok(true)
+}
+
+/// The scalar reference of the element-wise updates.
+pub mod scalar {
+    use super::{Error, StepScalars};
+
+    /// Applies one step to `w` (and the state buffers `a`, `b`: as long as `w` when the rule
+    /// uses them, else may be empty) from the gradient `g`, element by element.
+    /// Returns `Ok(false)` and writes nothing if a new value would not be finite.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] for a gradient or a used state buffer of the wrong length.
+    pub fn update(
+        s: &StepScalars,
+        w: &mut [f32],
+        g: &[f32],
+        a: &mut [f32],
+        b: &mut [f32],
+    ) -> Result<bool, Error> {
+        super::update_with(super::part_scalar, s, w, g, a, b)
+    }
+}
+
+/// The SIMD path of the element-wise updates (`wide::f32x8`), bit-identical to [`scalar`].
+pub mod simd {
+    use super::{Error, StepScalars};
+
+    /// As [`super::scalar::update`], eight elements at a time; the same bits.
+    ///
+    /// # Errors
+    /// As [`super::scalar::update`].
+    pub fn update(
+        s: &StepScalars,
+        w: &mut [f32],
+        g: &[f32],
+        a: &mut [f32],
+        b: &mut [f32],
+    ) -> Result<bool, Error> {
+        super::update_with(super::part_simd, s, w, g, a, b)
+    }
+}
+
+/// One training step over a model's two parts (weights, biases) with the path `part`
+/// (`part_simd` or `part_scalar`, which give the same bits): the
+/// weights get `reg`, the biases get it only if `reg.bias`. All-or-nothing: returns
+/// `Ok(false)`, with nothing written (not even the step count), if any new value would not be
+/// finite.
+pub(crate) fn step_parts(
+    part: PartFn,
+    rule: Rule,
+    reg: &Regularization,
+    lr: f32,
+    (w, bias): (&mut [f32], &mut [f32]),
+    (gw, gb): (&[f32], &[f32]),
+    st: &mut StateParts<'_>,
+) -> Result<bool, Error> {
+    let t = *st.steps + 1;
+    let sw = StepScalars::new(rule, Some(reg), lr, t);
+    let sb = if reg.bias { sw } else { sw.unpenalised() };
+    let used = rule.buffers();
+    let n = w.len();
+    let nb = bias.len();
+    check_len("grad", gw.len(), n)?;
+    check_len("grad_b", gb.len(), nb)?;
+    let (a, b) = (&mut st.first, &mut st.second);
+    check_state("state a", a.weights.len(), n, used >= 1)?;
+    check_state("state a (biases)", a.biases.len(), nb, used >= 1)?;
+    check_state("state b", b.weights.len(), n, used >= 2)?;
+    check_state("state b (biases)", b.biases.len(), nb, used >= 2)?;
+    let ok = part(&sw, w, gw, a.weights, b.weights, false)
+        && part(&sb, bias, gb, a.biases, b.biases, false);
+    if !ok {
+        return Ok(false);
+    }
+    part(&sw, w, gw, a.weights, b.weights, true);
+    part(&sb, bias, gb, a.biases, b.biases, true);
+    *st.steps = t;
+    Ok(true)
+}

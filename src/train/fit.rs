@@ -1,0 +1,475 @@
+//! The one training loop, and the way in: [`Training`] (a configuration with an optional
+//! controller, validation set and observer) and its shorthand [`fit`].
+
+use super::config::{TrainConfig, check_rate};
+use super::observe::{Decision, Epoch, Observer, Summary};
+use super::step::{
+    ObjectiveKernels, Stepping, Trainable, check_model, finish_average, run_pass, sealed::Access,
+};
+use crate::Error;
+use crate::control::{Controller, Event, Stop};
+use crate::dataset::{Dataset, Epochs};
+use crate::loss::Objective;
+use crate::optim::{self, OptimState, StateParts};
+
+/// A training run: the hyper-parameters and, optionally, a strategy [`Controller`], a
+/// validation set and an [`Observer`]. Build it, then call [`fit`](Training::fit) (a fresh
+/// optimizer state) or [`fit_with`](Training::fit_with) (a state the caller keeps).
+///
+/// * **Without a controller** the rate is `config.learning_rate` (an observer may change it
+///   between epochs) and the model returned is the last one; if a step diverges (a
+///   non-finite loss, gradient or parameter: the step is not applied), the run stops with
+///   [`Stop::Diverged`] and the model returned is the one from the start of the epoch with
+///   the lowest training loss (the initial model if none was finite), never the runaway
+///   weights of the last epochs.
+/// * **With a controller** it sets each epoch's rate (`config.learning_rate` is not used), and
+///   after each epoch it may keep a copy of the weights as the best, roll back to it, cut the
+///   rate or stop. The metric is the loss after each epoch's steps (one extra loss pass), on
+///   the validation set if given, else on the training data. The model returned is **the best
+///   seen**, always finite: the initial model if no epoch improved on it.
+///
+/// On error the model (and the state) are unchanged.
+///
+/// ```
+/// use npoa::LinearModel;
+/// use npoa::control::{Controller, ControllerConfig};
+/// use npoa::train::{Dataset, TrainConfig, Training, watch};
+///
+/// let x = [0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0];
+/// let y = [1.0f32, 3.0, 5.0, 7.0, 9.0, 11.0];
+/// let data = Dataset::new(&x, &y, 1)?;
+/// let config = TrainConfig { epochs: 300, batch_size: 2, ..TrainConfig::default() };
+/// let mut controller = Controller::new(ControllerConfig::auto::<1>(&data)?)?;
+/// let mut model = LinearModel::<1>::zeros();
+/// let mut epochs = 0;
+/// let summary = Training::new(&config)
+///     .controller(&mut controller)
+///     .observer(&mut watch(|_| epochs += 1, |_| {}))
+///     .fit(&mut model, &data)?;
+/// assert!((model.weights()[0] - 2.0).abs() < 1e-3 && summary.best_metric < 1e-5);
+/// assert_eq!(epochs, summary.epochs);
+/// # Ok::<(), npoa::Error>(())
+/// ```
+pub struct Training<'a> {
+    config: TrainConfig,
+    controller: Option<&'a mut Controller>,
+    validation: Option<&'a Dataset<'a>>,
+    observer: Option<&'a mut dyn Observer>,
+}
+
+impl core::fmt::Debug for Training<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Training")
+            .field("config", &self.config)
+            .field("controller", &self.controller)
+            .field("validation", &self.validation)
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
+}
+
+impl<'a> Training<'a> {
+    /// A run with the hyper-parameters `config`, no controller, no validation set, no
+    /// observer.
+    pub fn new(config: &TrainConfig) -> Self {
+        Self {
+            config: *config,
+            controller: None,
+            validation: None,
+            observer: None,
+        }
+    }
+
+    /// Under the strategy controller `controller`.
+    pub fn controller(mut self, controller: &'a mut Controller) -> Self {
+        self.controller = Some(controller);
+        self
+    }
+
+    /// Measures the metric on `validation` (it must have the training data's features).
+    pub fn validation(mut self, validation: &'a Dataset<'a>) -> Self {
+        self.validation = Some(validation);
+        self
+    }
+
+    /// Shows every epoch and event to `observer`.
+    pub fn observer(mut self, observer: &'a mut dyn Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The hyper-parameters.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Trains `model` in place on `data`, with a fresh optimizer state. With
+    /// [`Rule::Averaged`](crate::optim::Rule::Averaged) the model ends as the average once the
+    /// averaging has started.
+    ///
+    /// # Errors
+    /// An invalid configuration ([`Error::InvalidParameter`]: `epochs: 0` among others), data
+    /// whose feature count differs from the model's ([`Error::FeatureMismatch`]), targets the
+    /// loss refuses, or an observer's invalid decision. On error the model is unchanged.
+    pub fn fit<M: Fit + ?Sized>(self, model: &mut M, data: &Dataset<'_>) -> Result<Summary, Error> {
+        model.fit_in(self, data)
+    }
+
+    /// [`fit`](Training::fit) with caller-owned optimizer state (momentum, Adam moments, FTRL
+    /// `z`/`n`, the average), which training continues from. The state must be fresh or left
+    /// by the same rule. With a controller, the best copy and every rollback cover the state
+    /// too, and the state returned goes with the best weights.
+    ///
+    /// # Errors
+    /// As [`fit`](Training::fit), plus [`Error::InvalidParameter`] if `BUFS` is below the
+    /// rule's [`Rule::buffers`](crate::optim::Rule::buffers) or the state was left by another
+    /// rule. On error the model and the state are unchanged.
+    pub fn fit_with<M: Trainable, const BUFS: usize>(
+        self,
+        model: &mut M,
+        state: &mut OptimState<M, BUFS>,
+        data: &Dataset<'_>,
+    ) -> Result<Summary, Error> {
+        let rule = self.config.optimizer;
+        if BUFS < rule.buffers() {
+            return Err(Error::InvalidParameter {
+                name: "optimizer",
+                reason: "needs more state buffers than given (see Rule::buffers)",
+            });
+        }
+        state.check_for(rule)?;
+        let obj = model.objective();
+        let mut run = TypedRun {
+            model,
+            state,
+            grad: M::zero_grad(),
+        };
+        let out = self.run(&mut run, (obj, M::kernels()), data);
+        run.state.mark(rule);
+        out
+    }
+
+    /// Runs the loop on any [`Run`] (the fixed-size models' and the `std` layer's).
+    pub(crate) fn run<R: Run>(
+        self,
+        run: &mut R,
+        kern: (Objective, ObjectiveKernels),
+        data: &Dataset<'_>,
+    ) -> Result<Summary, Error> {
+        let mut none = ();
+        let observer: &mut dyn Observer = match self.observer {
+            Some(o) => o,
+            None => &mut none,
+        };
+        run_loop(
+            run,
+            kern,
+            (data, self.validation),
+            &self.config,
+            self.controller,
+            observer,
+        )
+    }
+}
+
+/// Trains `model` in place on `data` with the hyper-parameters `config`: the shorthand of
+/// [`Training::new`]`(config).fit(model, data)` (no controller, no observer).
+///
+/// ```
+/// use npoa::{LinearModel, train::{Dataset, TrainConfig, fit}};
+/// let (x, y) = ([1.0f32, 2.0, 3.0, 4.0], [2.0f32, 4.0, 6.0, 8.0]);
+/// let data = Dataset::new(&x, &y, 1)?;
+/// let mut model = LinearModel::<1>::zeros();
+/// let config = TrainConfig { learning_rate: 0.01, epochs: 1000, batch_size: 4, ..TrainConfig::default() };
+/// let summary = fit(&mut model, &data, &config)?;
+/// assert!((model.weights()[0] - 2.0).abs() < 0.02 && summary.final_loss < 1e-3);
+/// # Ok::<(), npoa::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`Training::fit`].
+pub fn fit<M: Fit + ?Sized>(
+    model: &mut M,
+    data: &Dataset<'_>,
+    config: &TrainConfig,
+) -> Result<Summary, Error> {
+    Training::new(config).fit(model, data)
+}
+
+/// A model [`Training`] can train: every model of the crate (the fixed-size ones through
+/// [`Trainable`], the `std` layer's run-time sized ones directly). Sealed.
+pub trait Fit: Access {
+    /// Runs `training` on this model (use [`Training::fit`]).
+    #[doc(hidden)]
+    fn fit_in(&mut self, training: Training<'_>, data: &Dataset<'_>) -> Result<Summary, Error>;
+}
+
+impl<M: Trainable> Fit for M {
+    fn fit_in(&mut self, training: Training<'_>, data: &Dataset<'_>) -> Result<Summary, Error> {
+        let mut state = OptimState::<M, 2>::new();
+        training.fit_with(self, &mut state, data)
+    }
+}
+
+/// What a run trains: parameters, gradient scratch and optimizer state as slices, and copies
+/// of the parameters with their state (the best copy, the backup).
+pub(crate) trait Run {
+    /// A copy of the parameters and the optimizer state.
+    type Snap;
+    fn snapshot(&mut self) -> Self::Snap;
+    fn restore(&mut self, snap: &Self::Snap);
+    /// `((w, b), (grad_w, grad_b), state)`.
+    #[allow(clippy::type_complexity)]
+    fn split(
+        &mut self,
+    ) -> (
+        (&mut [f32], &mut [f32]),
+        (&mut [f32], &mut [f32]),
+        StateParts<'_>,
+    );
+}
+
+/// A fixed-size model and its state (copies on the stack).
+pub(crate) struct TypedRun<'a, M: Trainable, const BUFS: usize> {
+    pub(crate) model: &'a mut M,
+    pub(crate) state: &'a mut OptimState<M, BUFS>,
+    pub(crate) grad: M::Grad,
+}
+
+impl<M: Trainable, const BUFS: usize> Run for TypedRun<'_, M, BUFS> {
+    type Snap = (M, OptimState<M, BUFS>);
+    fn snapshot(&mut self) -> Self::Snap {
+        (*self.model, *self.state)
+    }
+    fn restore(&mut self, snap: &Self::Snap) {
+        (*self.model, *self.state) = *snap;
+    }
+    fn split(
+        &mut self,
+    ) -> (
+        (&mut [f32], &mut [f32]),
+        (&mut [f32], &mut [f32]),
+        StateParts<'_>,
+    ) {
+        (
+            self.model.params(),
+            M::grad_parts(&mut self.grad),
+            self.state.parts(),
+        )
+    }
+}
+
+/// Forwards a controller's events to the observer.
+struct Events<'o>(&'o mut dyn Observer);
+
+impl Events<'_> {
+    fn sink(&mut self) -> impl FnMut(&Event) + '_ {
+        |e| self.0.on_event(e)
+    }
+}
+
+/// The loop (see [`Training`]).
+pub(crate) fn run_loop<R: Run>(
+    run: &mut R,
+    (obj, kern): (Objective, ObjectiveKernels),
+    (data, validation): (&Dataset<'_>, Option<&Dataset<'_>>),
+    config: &TrainConfig,
+    mut controller: Option<&mut Controller>,
+    observer: &mut dyn Observer,
+) -> Result<Summary, Error> {
+    config.validate()?;
+    {
+        let ((w, b), (gw, gb), _) = run.split();
+        check_model(obj, w, b, gw, gb, data.features())?;
+    }
+    if let Some(v) = validation
+        && v.features() != data.features()
+    {
+        return Err(Error::FeatureMismatch {
+            model: data.features(),
+            data: v.features(),
+        });
+    }
+    let mut epochs = Epochs::new(data, config.batch_size, config.shuffle, config.seed);
+    let backup = run.snapshot();
+    // The controller's best copy; without one, the start of the epoch with the lowest loss.
+    let mut best = run.snapshot();
+    let mut best_loss = f32::INFINITY;
+    let mut out = Summary {
+        epochs: 0,
+        steps: 0,
+        final_loss: f32::NAN,
+        best_metric: f32::INFINITY,
+        stop: Stop::MaxEpochs,
+        rollbacks: 0,
+    };
+    let eval = validation.unwrap_or(data);
+    let mut metric_of = |run: &mut R| {
+        let ((w, b), _, _) = run.split();
+        (kern.loss)(obj, eval.x(), eval.y(), (w, b)).unwrap_or(f32::NAN)
+    };
+    if let Some(c) = controller.as_deref_mut() {
+        c.start(metric_of(run), &mut Events(observer).sink());
+    }
+    let mut lr = config.learning_rate;
+    for epoch in 1..=config.epochs {
+        if let Some(c) = controller.as_deref() {
+            lr = c.rate(u64::from(epoch - 1));
+        }
+        let start = controller.is_none().then(|| run.snapshot());
+        let pass = epochs.next_pass();
+        let ran = {
+            let ((w, b), (gw, gb), mut st) = run.split();
+            let stepping = Stepping {
+                rule: config.optimizer,
+                regularization: &config.regularization,
+                lr,
+                clip: controller
+                    .as_deref()
+                    .map_or(crate::control::Clip::NONE, Controller::clip),
+                state: &mut st,
+            };
+            run_pass(
+                &pass,
+                (obj, kern),
+                (w, b),
+                (gw, gb),
+                stepping,
+                &mut out.steps,
+            )
+        };
+        let ran = match ran {
+            Ok(r) => r,
+            Err(e) => {
+                run.restore(&backup);
+                return Err(e);
+            }
+        };
+        out.epochs = epoch;
+        let decision = match (controller.as_deref_mut(), ran) {
+            (Some(c), ran) => {
+                if let Some(l) = ran {
+                    out.final_loss = l;
+                }
+                let (stop, decision, _) = end_epoch(
+                    run,
+                    &mut best,
+                    (epoch, lr, ran, out.steps),
+                    &mut metric_of,
+                    c,
+                    observer,
+                );
+                if let Some(s) = stop {
+                    out.stop = s;
+                    break;
+                }
+                decision
+            }
+            (None, None) => {
+                // Diverged: back to the start of the best epoch (or the initial model).
+                run.restore(&best);
+                out.stop = Stop::Diverged;
+                break;
+            }
+            (None, Some(loss)) => {
+                out.final_loss = loss;
+                if loss < best_loss
+                    && let Some(s) = start
+                {
+                    best_loss = loss;
+                    best = s;
+                }
+                let metric = if validation.is_some() {
+                    metric_of(run)
+                } else {
+                    loss
+                };
+                let zeros = optim::zeros(run.split().0.0);
+                observer.on_epoch(&Epoch {
+                    epoch,
+                    train_loss: loss,
+                    metric,
+                    learning_rate: lr,
+                    steps: out.steps,
+                    zeros,
+                })
+            }
+        };
+        match decision {
+            Decision::Continue => {}
+            Decision::Stop => {
+                out.stop = Stop::Observer;
+                break;
+            }
+            Decision::SetLearningRate(r) => {
+                let checked = if controller.is_some() {
+                    Err(Error::InvalidParameter {
+                        name: "decision",
+                        reason: "SetLearningRate under a controller (the controller sets the rate)",
+                    })
+                } else {
+                    check_rate(r)
+                };
+                if let Err(e) = checked {
+                    run.restore(&backup);
+                    return Err(e);
+                }
+                lr = r;
+            }
+        }
+    }
+    match controller {
+        Some(c) => {
+            run.restore(&best);
+            out.best_metric = c.best();
+            out.rollbacks = c.retries();
+        }
+        None => out.best_metric = best_loss,
+    }
+    let ((w, b), _, st) = run.split();
+    finish_average(config.optimizer, (w, b), &st);
+    Ok(out)
+}
+
+/// The end of a controlled epoch (or of an online round): `ran` is the epoch's mean training
+/// loss, or `None` if a step diverged. Measures the metric (one loss pass, by `metric_of`),
+/// reports the epoch, asks the controller, and applies its verdict to `run` (roll back to
+/// `best`, or make the current weights the best copy). Returns the stop, if any, the
+/// observer's decision and the metric (NaN after a divergence).
+pub(crate) fn end_epoch<R: Run>(
+    run: &mut R,
+    best: &mut R::Snap,
+    (epoch, lr, ran, steps): (u32, f32, Option<f32>, u64),
+    metric_of: &mut dyn FnMut(&mut R) -> f32,
+    controller: &mut Controller,
+    observer: &mut dyn Observer,
+) -> (Option<Stop>, Decision, f32) {
+    let mut decision = Decision::Continue;
+    let mut measured = f32::NAN;
+    let verdict = match ran {
+        None => controller.on_divergence(epoch, &mut Events(observer).sink()),
+        Some(train_loss) => {
+            // The metric describes the weights as they are now, the ones a `save_best`
+            // would copy: one loss pass after the epoch's steps.
+            let metric = metric_of(run);
+            measured = metric;
+            let zeros = optim::zeros(run.split().0.0);
+            decision = observer.on_epoch(&Epoch {
+                epoch,
+                train_loss,
+                metric,
+                learning_rate: lr,
+                steps,
+                zeros,
+            });
+            controller.on_epoch(epoch, metric, &mut Events(observer).sink())
+        }
+    };
+    if verdict.roll_back {
+        run.restore(best);
+    }
+    if verdict.save_best {
+        *best = run.snapshot();
+    }
+    (verdict.stop, decision, measured)
+}
