@@ -2,9 +2,9 @@
 //! guard all on) and `rate` (a cosine schedule with warm-up, clamped), in ns per call.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use npoa::adapt::{EarlyStop, Plateau};
-use npoa::controller::{Controller, ControllerConfig};
-use npoa::schedule::{LrSchedule, Schedule, Warmup};
+use npoa::control::{Controller, ControllerConfig};
+use npoa::control::{EarlyStop, Plateau};
+use npoa::control::{LrSchedule, Schedule, Warmup};
 use std::hint::black_box;
 use std::time::Duration;
 

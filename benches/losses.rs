@@ -90,8 +90,8 @@ fn bench_glm(
         let (x, c) = x();
         let mut g = vec![0.0f32; c.w.len()];
         bench.iter(|| {
-            (path.fused_with)(
-                loss,
+            loss.fused(
+                &path,
                 black_box(x),
                 black_box(&c.y),
                 black_box(&c.w),
@@ -125,10 +125,8 @@ fn losses(c: &mut Criterion) {
                         let cs = case(loss, x, n, d);
                         if s == 0 {
                             let (mut g1, mut g2) = (vec![0.0; d], vec![0.0; d]);
-                            let a =
-                                (SCALAR.fused_with)(loss, x, &cs.y, &cs.w, cs.b, &mut g1).unwrap();
-                            let b =
-                                (SIMD.fused_with)(loss, x, &cs.y, &cs.w, cs.b, &mut g2).unwrap();
+                            let a = loss.fused(&SCALAR, x, &cs.y, &cs.w, cs.b, &mut g1).unwrap();
+                            let b = loss.fused(&SIMD, x, &cs.y, &cs.w, cs.b, &mut g2).unwrap();
                             g1.extend([a.loss, a.grad_b]);
                             g2.extend([b.loss, b.grad_b]);
                             check_close(name, &g1, &g2);
@@ -210,8 +208,8 @@ fn subnormal(c: &mut Criterion) {
         let mut g = vec![0.0f32; d];
         group.bench_function(name, |bench| {
             bench.iter(|| {
-                (SIMD.fused_with)(
-                    Loss::Huber { delta: 1.0 },
+                (Loss::Huber { delta: 1.0 }).fused(
+                    &SIMD,
                     black_box(xs),
                     black_box(ys),
                     black_box(&case.w),

@@ -26,7 +26,7 @@ use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
 use npoa::LinearModel;
-use npoa::controller::ControllerConfig;
+use npoa::control::ControllerConfig;
 use npoa::online::{OnlineConfig, OnlineLearner, Sampling};
 use npoa::train::{ScalarPath, Trainable};
 use rand::rngs::Xoshiro256PlusPlus;

@@ -51,16 +51,13 @@ use criterion::{
     measurement::WallTime,
 };
 use npoa::LinearModel;
-use npoa::adapt::{EarlyStop, Plateau};
-use npoa::bytes::encoded_len;
-use npoa::controller::{Controller, ControllerConfig};
+use npoa::control::{Controller, ControllerConfig};
+use npoa::control::{EarlyStop, Plateau};
 use npoa::kernel::SCALAR;
-use npoa::metrics::evaluate;
+use npoa::model::bytes::encoded_len;
+use npoa::model::metrics::evaluate;
 use npoa::optim::{OptimState, Regularization, Rule};
-use npoa::train::{
-    Dataset, FixedRate, ScalarPath, StopReason, TrainConfig, TrainSummary, Trainable,
-    fit_controlled_with, fit_with,
-};
+use npoa::train::{Dataset, ScalarPath, Stop, Summary, TrainConfig, Trainable, Training, watch};
 use rand::RngExt;
 
 /// Feature counts.
@@ -191,11 +188,13 @@ fn config(
 // ---------------------------------------------------------------------------------------------
 
 /// Trains a copy of `model` with a fresh state.
-fn train<M: Trainable>(model: M, data: &Dataset<'_>, cfg: &TrainConfig) -> (M, TrainSummary) {
+fn train<M: Trainable>(model: M, data: &Dataset<'_>, cfg: &TrainConfig) -> (M, Summary) {
     let mut m = model;
     let mut state = OptimState::<M, 2>::new();
-    let s = fit_with(&mut m, &mut state, data, cfg, FixedRate).expect("training");
-    assert_eq!(s.stop, StopReason::MaxEpochs, "training diverged");
+    let s = Training::new(cfg)
+        .fit_with(&mut m, &mut state, data)
+        .expect("training");
+    assert_eq!(s.stop, Stop::MaxEpochs, "training diverged");
     (m, s)
 }
 
@@ -257,7 +256,7 @@ fn bench_epoch<'a, M: Trainable>(
         bench.iter(|| {
             let mut m = model;
             let mut state = OptimState::<M, 2>::new();
-            let s = fit_with(&mut m, &mut state, black_box(&data), cfg, FixedRate);
+            let s = Training::new(cfg).fit_with(&mut m, &mut state, black_box(&data));
             black_box((m, s))
         });
     });
@@ -362,21 +361,19 @@ fn run_controlled<const D: usize>(
     let mut m = start::<D>();
     let mut state = OptimState::<LinearModel<D>, 2>::new();
     let mut ctl = ctl;
-    let s = fit_controlled_with(
-        &mut m,
-        &mut state,
-        data,
-        Some(validation),
-        cfg,
-        &mut ctl,
-        &mut |e| {
-            black_box(e);
-        },
-        &mut |r| {
-            black_box(r);
-        },
-    )
-    .expect("controlled training");
+    let s = Training::new(cfg)
+        .controller(&mut ctl)
+        .validation(validation)
+        .observer(&mut watch(
+            |r| {
+                black_box(r);
+            },
+            |e| {
+                black_box(e);
+            },
+        ))
+        .fit_with(&mut m, &mut state, data)
+        .expect("controlled training");
     (m, s.best_metric)
 }
 

@@ -7,10 +7,10 @@
 //!
 //! Run: `cargo run --release --example classification`
 
-use npoa::controller::{Controller, ControllerConfig};
+use npoa::control::{Controller, ControllerConfig};
 use npoa::loss::Loss;
-use npoa::metrics::{Classification, evaluate_classifier, evaluate_logistic};
-use npoa::train::{Dataset, TrainConfig, Trainable, fit_controlled};
+use npoa::model::metrics::{Classification, evaluate_classifier, evaluate_logistic};
+use npoa::train::{Dataset, TrainConfig, Trainable, Training};
 use npoa::{Error, LinearClassifier, LinearModel};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
@@ -83,15 +83,10 @@ fn train<M: Trainable>(
         batch_size: 32,
         ..TrainConfig::default()
     };
-    let s = fit_controlled(
-        model,
-        train,
-        Some(valid),
-        &config,
-        &mut ctl,
-        &mut |_| {},
-        &mut |_| {},
-    )?;
+    let s = Training::new(&config)
+        .controller(&mut ctl)
+        .validation(valid)
+        .fit(model, train)?;
     println!(
         "  {} epochs, {} steps, best validation loss {:.4}",
         s.epochs, s.steps, s.best_metric

@@ -14,7 +14,7 @@
 //! Run: `cargo run --release --example linear_regression`
 
 use npoa::LinearModel;
-use npoa::train::{Dataset, TrainConfig, fit, observe};
+use npoa::train::{Dataset, Epoch, TrainConfig, Training, fit, observe};
 
 fn main() -> Result<(), npoa::Error> {
     let x = [1.0f32, 2.0, 3.0, 4.0];
@@ -28,18 +28,15 @@ fn main() -> Result<(), npoa::Error> {
         shuffle: false,
         ..TrainConfig::default() // seed 0, plain SGD, no penalty
     };
-    let summary = fit(
-        &mut model,
-        &data,
-        &config,
-        observe(|r| {
+    let summary = Training::new(&config)
+        .observer(&mut observe(|r| {
             // The loss of epoch e is measured before its step, as in the seed (epoch 0 there).
             let e = r.epoch - 1;
             if e % 100 == 0 {
                 println!("Epoch {e:4}, Loss: {:.6e}", r.loss);
             }
-        }),
-    )?;
+        }))
+        .fit(&mut model, &data)?;
     let final_loss = model.loss(&x, &y)?;
     println!(
         "after {} epochs ({} steps, stop: {:?}):",
@@ -54,7 +51,7 @@ fn main() -> Result<(), npoa::Error> {
     println!("truth: w = 2, b = 0; the remaining error decays as 0.997 per epoch at this rate");
 
     // The same data and budget with a rate taken from the data's curvature (0.9 / λ_max).
-    let lr = npoa::autolr::stable_rate_for::<1>(&data)?;
+    let lr = npoa::control::autolr::stable_rate_for::<1>(&data)?;
     let mut auto = LinearModel::<1>::zeros();
     fit(
         &mut auto,
@@ -63,7 +60,6 @@ fn main() -> Result<(), npoa::Error> {
             learning_rate: lr,
             ..config
         },
-        npoa::train::FixedRate,
     )?;
     println!(
         "auto LR {lr:.4}: w = {:.6}, b = {:.6}, loss = {:.3e}",

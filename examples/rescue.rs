@@ -7,9 +7,9 @@
 //! Run: `cargo run --release --example rescue`
 
 use npoa::LinearModel;
-use npoa::autolr::stable_rate_for;
-use npoa::controller::{Controller, ControllerConfig};
-use npoa::train::{Dataset, TrainConfig, fit_controlled};
+use npoa::control::autolr::stable_rate_for;
+use npoa::control::{Controller, ControllerConfig};
+use npoa::train::{Dataset, TrainConfig, Training, watch};
 
 fn main() -> Result<(), npoa::Error> {
     let x = [1.0f32, 2.0, 3.0, 4.0];
@@ -27,22 +27,20 @@ fn main() -> Result<(), npoa::Error> {
         shuffle: false,
         ..TrainConfig::default()
     };
-    let summary = fit_controlled(
-        &mut model,
-        &data,
-        None,
-        &config,
-        &mut controller,
-        &mut |e| println!("epoch {:4}: {:?}", e.epoch, e.kind),
-        &mut |r| {
-            if r.epoch <= 6 || r.epoch % 200 == 0 {
-                println!(
-                    "epoch {:4}: rate {:.3e}, loss after the epoch {:.3e}",
-                    r.epoch, r.learning_rate, r.metric
-                );
-            }
-        },
-    )?;
+    let summary = Training::new(&config)
+        .controller(&mut controller)
+        .observer(&mut watch(
+            |r| {
+                if r.epoch <= 6 || r.epoch % 200 == 0 {
+                    println!(
+                        "epoch {:4}: rate {:.3e}, loss after the epoch {:.3e}",
+                        r.epoch, r.learning_rate, r.metric
+                    );
+                }
+            },
+            |e| println!("epoch {:4}: {:?}", e.epoch, e.kind),
+        ))
+        .fit(&mut model, &data)?;
     println!(
         "{} epochs, {} rollbacks, stop: {:?}; w = {:.6}, b = {:.6}, loss = {:.3e}",
         summary.epochs,

@@ -19,7 +19,7 @@
 mod sensor;
 
 use clap::Parser;
-use npoa::controller::EventKind;
+use npoa::control::EventKind;
 use npoa::online::Drift;
 use std::fmt::Write as _;
 

@@ -5,10 +5,10 @@
 //!
 //! Run: `cargo run --release --example strategies`
 
-use npoa::adapt::Plateau;
-use npoa::controller::{Controller, ControllerConfig, Event, EventKind, Guard};
-use npoa::schedule::{LrSchedule, Schedule, Warmup};
-use npoa::train::{Dataset, EpochRecord, TrainConfig, fit_controlled};
+use npoa::control::Plateau;
+use npoa::control::{Controller, ControllerConfig, Event, EventKind, Guard};
+use npoa::control::{LrSchedule, Schedule, Warmup};
+use npoa::train::{Dataset, Epoch, TrainConfig, Training, watch};
 use npoa::{Error, LinearModel};
 
 struct Outcome {
@@ -35,19 +35,17 @@ fn run<const D: usize>(
         seed: 7,
         ..TrainConfig::default()
     };
-    let s = fit_controlled(
-        &mut model,
-        data,
-        None,
-        &tc,
-        &mut ctl,
-        &mut |e| events.push(*e),
-        &mut |r: &EpochRecord| {
-            if first_below.is_none() && r.metric < 1e-6 {
-                first_below = Some(r.epoch);
-            }
-        },
-    )?;
+    let s = Training::new(&tc)
+        .controller(&mut ctl)
+        .observer(&mut watch(
+            |r: &Epoch| {
+                if first_below.is_none() && r.metric < 1e-6 {
+                    first_below = Some(r.epoch);
+                }
+            },
+            |e| events.push(*e),
+        ))
+        .fit(&mut model, data)?;
     Ok(Outcome {
         loss: model.loss(data.x(), data.y())?,
         first_below,
@@ -63,7 +61,7 @@ fn compare<const D: usize>(
     epochs: u32,
     batch: usize,
 ) -> Result<(), Error> {
-    let auto = npoa::autolr::stable_rate_for::<D>(data)?;
+    let auto = npoa::control::autolr::stable_rate_for::<D>(data)?;
     let cosine = LrSchedule::new(
         auto,
         Schedule::Cosine {

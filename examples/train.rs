@@ -18,14 +18,14 @@ mod shared;
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use npoa::controller::EventKind;
+use npoa::control::EventKind;
+use npoa::control::Schedule;
 use npoa::data::{DynDataset, Standardizer, Table};
 use npoa::loss::{Loss, Objective};
 use npoa::optim::{Regularization, Rule};
 use npoa::recipe::Recipe;
-use npoa::schedule::Schedule;
-use npoa::search::{Method, SearchConfig, search_by};
-use npoa::train::{EpochRecord, TrainConfig};
+use npoa::train::search::{Method, SearchConfig, search_by};
+use npoa::train::{Epoch, Stop, TrainConfig, Training};
 use npoa::{DynModel, History, Progress};
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -124,7 +124,7 @@ struct Args {
     /// Write the loss curves (log scale), the rate and the events as SVG.
     #[arg(long)]
     plot: Option<String>,
-    /// Save the model bytes (npoa::bytes) to this file.
+    /// Save the model bytes (npoa::model::bytes) to this file.
     #[arg(long)]
     save: Option<String>,
     /// Write `pub const` weights and bias as Rust source.
@@ -197,7 +197,7 @@ fn schedule_of(args: &Args) -> Schedule {
             pct_start: 0.3,
             div_factor: 25.0,
             final_div_factor: 1e4,
-            anneal: npoa::schedule::Anneal::Cos,
+            anneal: npoa::control::Anneal::Cos,
         },
     }
 }
@@ -478,10 +478,10 @@ fn export_c(w: &[f32], b: &[f32], d: usize, k: usize) -> String {
 /// and the controller's rate changes, rollbacks and stop as vertical marks.
 fn plot_svg(h: &History, validation: bool) -> String {
     let (w, ht, l, r, t, bm) = (800.0f64, 450.0f64, 70.0, 70.0, 30.0, 50.0);
-    let recs: &[EpochRecord] = &h.records;
+    let recs: &[Epoch] = &h.records;
     let n = recs.len().max(1) as f64;
     let pos = |v: f32| v.is_finite() && v > 0.0;
-    let logs = |f: &dyn Fn(&EpochRecord) -> f32| {
+    let logs = |f: &dyn Fn(&Epoch) -> f32| {
         recs.iter()
             .map(f)
             .filter(|v| pos(*v))
@@ -507,7 +507,7 @@ fn plot_svg(h: &History, validation: bool) -> String {
     let (rlo, rhi) = range(&logs(&|e| e.learning_rate));
     let x = |epoch: u32| l + (f64::from(epoch) - 1.0) / (n - 1.0).max(1.0) * (w - l - r);
     let y = |v: f64, lo: f64, hi: f64| t + (hi - v) / (hi - lo) * (ht - t - bm);
-    let path = |f: &dyn Fn(&EpochRecord) -> f32, lo: f64, hi: f64| {
+    let path = |f: &dyn Fn(&Epoch) -> f32, lo: f64, hi: f64| {
         let mut p = String::new();
         for e in recs.iter().filter(|e| pos(f(e))) {
             let _ = write!(

@@ -3,7 +3,7 @@
 //! (including NaN, ±∞ and huge values).
 
 use npoa::Error;
-use npoa::adapt::{
+use npoa::control::{
     Adaptive, AdaptiveStep, EarlyStep, EarlyStop, EarlyStopping, Mode, Plateau, ReduceOnPlateau,
     Threshold,
 };

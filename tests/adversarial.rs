@@ -4,11 +4,11 @@
 
 mod common;
 
-use npoa::controller::{Controller, ControllerConfig};
+use npoa::control::{Controller, ControllerConfig};
 use npoa::kernel::{SCALAR, SIMD};
 use npoa::loss::Loss;
 use npoa::optim::{Regularization, Rule};
-use npoa::train::{Dataset, FixedRate, TrainConfig, fit, fit_controlled};
+use npoa::train::{Dataset, TrainConfig, Training, fit};
 use npoa::{Error, LinearClassifier, LinearModel};
 
 const LOSSES: [Loss; 5] = [
@@ -35,7 +35,7 @@ fn kernels_err_or_finite(x: &[f32], y: &[f32], w: &[f32], b: f32) {
         let mut outcomes = Vec::new();
         for k in [SCALAR, SIMD] {
             let mut g = vec![0.0f32; d];
-            let r = (k.fused_with)(loss, x, y, w, b, &mut g);
+            let r = loss.fused(&k, x, y, w, b, &mut g);
             match r {
                 Ok(lg) => {
                     assert!(lg.loss.is_finite() && lg.grad_b.is_finite(), "{loss:?}");
@@ -139,7 +139,7 @@ fn all_zero_data_gives_the_exact_answer() {
             let lg = (k.fused)(&x, &y, &w, 0.0, &mut g).unwrap();
             assert_eq!((lg.loss, lg.grad_b), (0.0, 0.0));
             assert!(g.iter().all(|v| *v == 0.0));
-            let lg = (k.fused_with)(Loss::Logistic, &x, &y, &w, 0.0, &mut g).unwrap();
+            let lg = Loss::Logistic.fused(&k, &x, &y, &w, 0.0, &mut g).unwrap();
             // ln 2 within the 1-ulp accuracy of the SIMD log (the scalar path rounds it once).
             assert!(
                 (lg.loss - core::f32::consts::LN_2).abs() <= 6e-8,
@@ -166,7 +166,7 @@ fn train_on_zeros(x: &[f32], d: usize) {
             batch_size: 30,
             ..TrainConfig::default()
         };
-        m.fit(&data, &cfg, FixedRate).unwrap();
+        fit(&mut m, &data, &cfg).unwrap();
         assert!(m.weights().iter().all(|v| *v == 0.0));
         assert!((m.bias() - 1.0).abs() < 1e-5, "{}", m.bias());
     }
@@ -181,7 +181,7 @@ fn err_or_finite(cfg: &TrainConfig, what: &str) {
     for loss in LOSSES {
         let mut m = m0.with_loss(loss).unwrap();
         let before = m;
-        match fit(&mut m, &data, cfg, FixedRate) {
+        match fit(&mut m, &data, cfg) {
             Err(_) => assert_eq!(m, before, "{what} {loss:?}: Err must leave the model"),
             Ok(_) => assert!(
                 m.weights().iter().all(|v| v.is_finite()) && m.bias().is_finite(),
@@ -192,7 +192,7 @@ fn err_or_finite(cfg: &TrainConfig, what: &str) {
     let mut c = LinearClassifier::<3, 2>::zeros();
     let yl: Vec<f32> = y.iter().map(|v| f32::from(*v > 0.3)).collect();
     let d2 = Dataset::new(&x, &yl, 3).unwrap();
-    if fit(&mut c, &d2, cfg, FixedRate).is_ok() {
+    if fit(&mut c, &d2, cfg).is_ok() {
         assert!(
             c.weights().as_flattened().iter().all(|v| v.is_finite()),
             "{what}"
@@ -265,7 +265,7 @@ fn hyper_parameters_at_the_edges_of_their_types() {
         let data = Dataset::new(&x, &y, 3).unwrap();
         let mut m = LinearModel::<3>::zeros();
         assert!(matches!(
-            fit(&mut m, &data, &cfg, FixedRate),
+            fit(&mut m, &data, &cfg),
             Err(Error::InvalidParameter { .. })
         ));
     }
@@ -280,15 +280,7 @@ fn hyper_parameters_at_the_edges_of_their_types() {
         let (x, y) = data(3, 12, |i| ((i * 5) % 9) as f32 - 4.0);
         let data = Dataset::new(&x, &y, 3).unwrap();
         let mut m = LinearModel::<3>::zeros();
-        let r = fit_controlled(
-            &mut m,
-            &data,
-            None,
-            &base,
-            &mut ctl,
-            &mut |_| {},
-            &mut |_| {},
-        );
+        let r = Training::new(&base).controller(&mut ctl).fit(&mut m, &data);
         assert!(r.is_ok(), "lr {lr:e}: {r:?}");
         assert!(m.weights().iter().all(|v| v.is_finite()) && m.bias().is_finite());
     }

@@ -1,8 +1,8 @@
 //! Auto LR: the curvature estimate against an f64 eigenvalue computation, and the rate it gives
 //! on the seed's data and on generated problems.
 
-use npoa::autolr::{lambda_max, stable_rate, stable_rate_for};
-use npoa::train::{Dataset, FixedRate, StopReason, TrainConfig, fit};
+use npoa::control::autolr::{lambda_max, stable_rate, stable_rate_for};
+use npoa::train::{Dataset, Stop, TrainConfig, fit};
 use npoa::{Error, LinearModel};
 
 /// λ_max of E[x̃ x̃ᵀ] in f64: the matrix written out, then 20 000 power iterations.
@@ -83,8 +83,8 @@ fn seed_data_auto_lr_reaches_1e_8() {
         seed: 0,
         ..TrainConfig::default()
     };
-    let s = fit(&mut m, &data, &cfg, FixedRate).unwrap();
-    assert_eq!(s.stop, StopReason::MaxEpochs);
+    let s = fit(&mut m, &data, &cfg).unwrap();
+    assert_eq!(s.stop, Stop::MaxEpochs);
     let loss = m.loss(&x, &y).unwrap();
     assert!(loss < 1e-8, "loss {loss:e} with lr {lr}");
     // The fixed 0.01 of the seed stops at 1.5e-4 on the same budget.
@@ -101,9 +101,7 @@ fn auto_lr_trains_without_diverging() {
         let data = Dataset::new(&x, &y, d).unwrap();
         let (mut v, mut g, mut g0) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
         let lr = stable_rate(&data, 0.9, &mut v, &mut g, &mut g0).unwrap();
-        let mut w = vec![0.0f32; d];
-        let mut b = 0.0f32;
-        let mut grad = vec![0.0f32; d];
+        let mut model = npoa::DynLinearModel::zeros(d).unwrap();
         let cfg = TrainConfig {
             learning_rate: lr,
             epochs: 300,
@@ -113,16 +111,11 @@ fn auto_lr_trains_without_diverging() {
             ..TrainConfig::default()
         };
         let mut losses = vec![];
-        let s = npoa::train::fit_slices(
-            &mut w,
-            &mut b,
-            &mut grad,
-            &data,
-            &cfg,
-            &mut npoa::train::observe(|r| losses.push(r.loss)),
-        )
-        .unwrap();
-        assert_eq!(s.stop, StopReason::MaxEpochs);
+        let s = npoa::train::Training::new(&cfg)
+            .observer(&mut npoa::train::observe(|r| losses.push(r.train_loss)))
+            .fit(&mut model, &data)
+            .unwrap();
+        assert_eq!(s.stop, Stop::MaxEpochs);
         // Full-batch gradient descent below the stability limit never increases the loss
         // (down to the f32 rounding floor, ~1e-13 here), and it gets there.
         for p in losses.windows(2) {

@@ -5,10 +5,10 @@
 mod common;
 
 use common::SplitMix64;
-use npoa::controller::{Controller, ControllerConfig};
+use npoa::control::{Controller, ControllerConfig};
 use npoa::loss::{Loss, Objective};
-use npoa::metrics::{ClassificationAcc, evaluate_classifier, evaluate_logistic};
-use npoa::train::{Dataset, FixedRate, TrainConfig, Trainable, fit, fit_controlled};
+use npoa::model::metrics::{ClassificationAcc, evaluate_classifier, evaluate_logistic};
+use npoa::train::{Dataset, TrainConfig, Trainable, Training, fit};
 use npoa::{Error, LinearClassifier, LinearModel};
 
 /// `n` points of `D` features in `k` clusters around well-separated centres, labels as floats.
@@ -39,14 +39,15 @@ fn logistic_training_on_separable_data_reaches_full_accuracy() {
     // Label 1 for the cluster at x_0 = −4, to make the sign non-trivial.
     let data = Dataset::new(&x, &y, 5).unwrap();
     let mut model = LinearModel::<5>::zeros().with_loss(Loss::Logistic).unwrap();
-    let lr = npoa::autolr::stable_rate_for_objective::<5>(&data, model.objective()).unwrap();
+    let lr =
+        npoa::control::autolr::stable_rate_for_objective::<5>(&data, model.objective()).unwrap();
     let cfg = TrainConfig {
         learning_rate: lr,
         epochs: 200,
         batch_size: 32,
         ..TrainConfig::default()
     };
-    let s = fit(&mut model, &data, &cfg, FixedRate).unwrap();
+    let s = fit(&mut model, &data, &cfg).unwrap();
     let c = evaluate_logistic(&model, &x, &y).unwrap();
     assert_eq!(c.accuracy, 1.0, "{c:?}");
     assert_eq!(c.confusion, [[200, 0], [0, 200]]);
@@ -72,16 +73,10 @@ fn softmax_training_separates_three_classes() {
         batch_size: 16,
         ..TrainConfig::default()
     };
-    let s = fit_controlled(
-        &mut model,
-        &data,
-        None,
-        &cfg,
-        &mut ctl,
-        &mut |_| {},
-        &mut |_| {},
-    )
-    .unwrap();
+    let s = Training::new(&cfg)
+        .controller(&mut ctl)
+        .fit(&mut model, &data)
+        .unwrap();
     assert_eq!(s.rollbacks, 0);
     let c = evaluate_classifier(&model, &x, &y).unwrap();
     assert_eq!(c.accuracy, 1.0, "{c:?}");
@@ -103,9 +98,9 @@ fn two_class_softmax_matches_logistic_regression() {
         ..TrainConfig::default()
     };
     let mut soft = LinearClassifier::<3, 2>::zeros();
-    fit(&mut soft, &data, &cfg(0.05), FixedRate).unwrap();
+    fit(&mut soft, &data, &cfg(0.05)).unwrap();
     let mut logi = LinearModel::<3>::zeros().with_loss(Loss::Logistic).unwrap();
-    fit(&mut logi, &data, &cfg(0.1), FixedRate).unwrap();
+    fit(&mut logi, &data, &cfg(0.1)).unwrap();
     let w = soft.weights();
     for (j, l) in logi.weights().iter().enumerate() {
         let v = w[1][j] - w[0][j];
@@ -143,16 +138,10 @@ fn huber_resists_outliers_that_pull_squared_error() {
             batch_size: 50,
             ..TrainConfig::default()
         };
-        let s = fit_controlled(
-            &mut m,
-            &data,
-            None,
-            &cfg,
-            &mut ctl,
-            &mut |_| {},
-            &mut |_| {},
-        )
-        .unwrap();
+        let s = Training::new(&cfg)
+            .controller(&mut ctl)
+            .fit(&mut m, &data)
+            .unwrap();
         assert_eq!(s.rollbacks, 0, "{loss:?}");
         m
     };
@@ -174,8 +163,8 @@ fn huber_resists_outliers_that_pull_squared_error() {
 fn stable_rates_follow_the_curvature_bound() {
     let (x, y) = clusters::<2>(64, 2, 5, 1.0);
     let data = Dataset::new(&x, &y, 2).unwrap();
-    let base = npoa::autolr::stable_rate_for::<2>(&data).unwrap();
-    let at = |o| npoa::autolr::stable_rate_for_objective::<2>(&data, o).unwrap();
+    let base = npoa::control::autolr::stable_rate_for::<2>(&data).unwrap();
+    let at = |o| npoa::control::autolr::stable_rate_for_objective::<2>(&data, o).unwrap();
     assert_eq!(at(Objective::Single(Loss::Squared)), base);
     assert!((at(Objective::Single(Loss::Logistic)) / base - 8.0).abs() < 1e-5);
     assert!((at(Objective::Softmax) / base - 4.0).abs() < 1e-5);
@@ -227,12 +216,12 @@ fn classification_metrics_reject_bad_labels() {
     let m = LinearModel::<1>::new([1.0], 0.0).unwrap();
     assert!(matches!(
         evaluate_logistic(&m, &[1.0, 2.0], &[0.0, 0.5]),
-        Err(Error::InvalidParameter { name: "y", .. })
+        Err(Error::InvalidData { what: "y", .. })
     ));
     let c = LinearClassifier::<1, 2>::zeros();
     assert!(matches!(
         evaluate_classifier(&c, &[1.0, 2.0], &[0.0, 2.0]),
-        Err(Error::InvalidParameter { name: "y", .. })
+        Err(Error::InvalidData { what: "y", .. })
     ));
     assert!(matches!(
         evaluate_classifier(&c, &[1.0], &[0.0, 1.0]),
@@ -250,24 +239,18 @@ fn bad_labels_stop_training_with_the_model_unchanged() {
         .unwrap();
     let before = m;
     let cfg = TrainConfig::default();
-    assert!(fit(&mut m, &data, &cfg, FixedRate).is_err());
+    assert!(fit(&mut m, &data, &cfg).is_err());
     assert_eq!(m, before);
     let mut c = LinearClassifier::<1, 2>::random(1, 0.5).unwrap();
     let before = c;
-    assert!(fit(&mut c, &data, &cfg, FixedRate).is_err());
+    assert!(fit(&mut c, &data, &cfg).is_err());
     assert_eq!(c, before);
     let mut ctl = Controller::new(ControllerConfig::constant(0.1).unwrap()).unwrap();
     assert!(
-        fit_controlled(
-            &mut c,
-            &data,
-            None,
-            &cfg,
-            &mut ctl,
-            &mut |_| {},
-            &mut |_| {}
-        )
-        .is_err()
+        Training::new(&cfg)
+            .controller(&mut ctl)
+            .fit(&mut c, &data)
+            .is_err()
     );
     assert_eq!(c, before);
 }
@@ -284,9 +267,9 @@ fn run_time_sized_models_give_the_same_bits() {
         ..TrainConfig::default()
     };
     let mut a = LinearClassifier::<3, 3>::zeros();
-    fit(&mut a, &data, &cfg, FixedRate).unwrap();
+    fit(&mut a, &data, &cfg).unwrap();
     let mut b = npoa::DynClassifier::zeros(3, 3).unwrap();
-    b.fit(&data, &cfg, FixedRate).unwrap();
+    fit(&mut b, &data, &cfg).unwrap();
     assert_eq!(a.weights().as_flattened(), b.weights());
     assert_eq!(&a.biases()[..], b.biases());
     assert_eq!(
@@ -298,12 +281,12 @@ fn run_time_sized_models_give_the_same_bits() {
     let yb: Vec<f32> = y.iter().map(|&v| f32::from(v == 1.0)).collect();
     let data = Dataset::new(&x, &yb, 3).unwrap();
     let mut m = LinearModel::<3>::zeros().with_loss(Loss::Logistic).unwrap();
-    fit(&mut m, &data, &cfg, FixedRate).unwrap();
+    fit(&mut m, &data, &cfg).unwrap();
     let mut d = npoa::DynLinearModel::zeros(3)
         .unwrap()
         .with_loss(Loss::Logistic)
         .unwrap();
-    d.fit(&data, &cfg, FixedRate).unwrap();
+    fit(&mut d, &data, &cfg).unwrap();
     assert_eq!(&m.weights()[..], d.weights());
     assert_eq!(m.bias(), d.bias());
 }

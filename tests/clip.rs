@@ -2,7 +2,7 @@
 //! `clip_grad_norm_` / `clip_grad_value_` semantics written out in `f64`.
 
 use npoa::Error;
-use npoa::clip::{clip_grad_norm, clip_grad_value, global_norm, trust_region_factor};
+use npoa::control::clip::{clip_grad_norm, clip_grad_value, global_norm, trust_region_factor};
 use proptest::prelude::*;
 
 /// PyTorch: `total_norm = ‖g‖₂; coef = max_norm / (total_norm + 1e-6); if coef < 1: g *= coef`.

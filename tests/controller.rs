@@ -2,18 +2,17 @@
 //! rescues a rate 100× too large, a divergence leaves the best finite weights, early stopping
 //! and target stops, plateau reductions composed with a schedule, rates always in bounds.
 
-use npoa::adapt::{EarlyStop, Mode, Plateau};
-use npoa::controller::{
+use npoa::control::{
     Clip, Controller, ControllerConfig, Event, EventKind, Guard, RateCause, RollbackCause,
-    StopCause,
 };
-use npoa::schedule::{LrSchedule, Schedule};
-use npoa::train::{Dataset, TrainConfig, fit_controlled};
+use npoa::control::{EarlyStop, Mode, Plateau};
+use npoa::control::{LrSchedule, Schedule};
+use npoa::train::{Dataset, Epoch, Stop, TrainConfig, Training, observe, watch};
 use npoa::{Error, LinearModel};
 use proptest::prelude::*;
 
 /// `(epoch, save_best, roll_back, stop)` of each epoch.
-type Step = (u32, bool, bool, Option<StopCause>);
+type Step = (u32, bool, bool, Option<Stop>);
 
 fn drive(c: &mut Controller, metrics: &[f32]) -> (Vec<Step>, Vec<Event>) {
     let mut events = vec![];
@@ -72,15 +71,15 @@ fn retry_budget_then_diverged() {
     };
     let mut c = Controller::new(cfg).unwrap();
     let (v, ev) = drive(&mut c, &[f32::NAN; 5]);
-    assert_eq!(v.last(), Some(&(3, false, true, Some(StopCause::Diverged))));
+    assert_eq!(v.last(), Some(&(3, false, true, Some(Stop::Diverged))));
     assert!(ev.contains(&Event {
         epoch: 3,
-        kind: EventKind::Stopped(StopCause::Diverged)
+        kind: EventKind::Stopped(Stop::Diverged)
     }));
     // Without a guard the first divergence stops.
     let mut c = Controller::new(ControllerConfig { guard: None, ..cfg }).unwrap();
     let (v, _) = drive(&mut c, &[f32::NAN]);
-    assert_eq!(v, vec![(1, false, true, Some(StopCause::Diverged))]);
+    assert_eq!(v, vec![(1, false, true, Some(Stop::Diverged))]);
 }
 
 #[test]
@@ -95,17 +94,14 @@ fn early_stop_target_and_plateau() {
     })
     .unwrap();
     let (v, _) = drive(&mut c, &[1.0, 0.5, 0.6, 0.7, 0.8]);
-    assert_eq!(
-        v.last(),
-        Some(&(4, false, false, Some(StopCause::EarlyStop)))
-    );
+    assert_eq!(v.last(), Some(&(4, false, false, Some(Stop::EarlyStop))));
     let mut c = Controller::new(ControllerConfig {
         target: Some(0.3),
         ..base
     })
     .unwrap();
     let (v, _) = drive(&mut c, &[1.0, 0.5, 0.25, 0.1]);
-    assert_eq!(v.last(), Some(&(3, true, false, Some(StopCause::Target))));
+    assert_eq!(v.last(), Some(&(3, true, false, Some(Stop::Target))));
     // Plateau (patience 1) composed with a cosine schedule: the schedule's shape, scaled.
     let cos = LrSchedule::new(
         0.1,
@@ -244,7 +240,7 @@ fn run(
     lr: f32,
     guard: Option<Guard>,
     epochs: u32,
-) -> (LinearModel<1>, npoa::train::ControlledSummary, Vec<Event>) {
+) -> (LinearModel<1>, npoa::train::Summary, Vec<Event>) {
     let (x, y) = seed_data();
     let data = Dataset::new(&x, &y, 1).unwrap();
     let cfg = ControllerConfig {
@@ -260,16 +256,11 @@ fn run(
         shuffle: false,
         ..TrainConfig::default()
     };
-    let s = fit_controlled(
-        &mut m,
-        &data,
-        None,
-        &tc,
-        &mut c,
-        &mut |e| events.push(*e),
-        &mut |_| {},
-    )
-    .unwrap();
+    let s = Training::new(&tc)
+        .controller(&mut c)
+        .observer(&mut watch(|_| {}, |e| events.push(*e)))
+        .fit(&mut m, &data)
+        .unwrap();
     (m, s, events)
 }
 
@@ -277,11 +268,11 @@ fn run(
 fn the_guard_rescues_a_rate_100x_too_large() {
     let (x, y) = seed_data();
     let data = Dataset::new(&x, &y, 1).unwrap();
-    let auto = npoa::autolr::stable_rate_for::<1>(&data).unwrap();
+    let auto = npoa::control::autolr::stable_rate_for::<1>(&data).unwrap();
     let (m, s, events) = run(100.0 * auto, Some(Guard::default()), 1000);
     let loss = m.loss(&x, &y).unwrap();
     assert!(loss < 1e-8, "loss {loss:e}, {s:?}, {events:?}");
-    assert!(s.rollbacks >= 2 && s.stop.is_none(), "{s:?}");
+    assert!(s.rollbacks >= 2 && s.stop == Stop::MaxEpochs, "{s:?}");
     assert!(events.iter().any(|e| matches!(
         e.kind,
         EventKind::RateChanged {
@@ -291,7 +282,7 @@ fn the_guard_rescues_a_rate_100x_too_large() {
     )));
     // Without the guard the same run stops at once, with the initial (best, finite) model.
     let (m, s, _) = run(100.0 * auto, None, 1000);
-    assert_eq!(s.stop, Some(StopCause::Diverged));
+    assert_eq!(s.stop, Stop::Diverged);
     assert!(m.weights()[0].is_finite() && m.bias().is_finite());
 }
 
@@ -308,8 +299,11 @@ fn injected_overflow_leaves_finite_best_weights() {
         batch_size: 4,
         ..TrainConfig::default()
     };
-    let s = fit_controlled(&mut m, &data, None, &tc, &mut c, &mut |_| {}, &mut |_| {}).unwrap();
-    assert_eq!(s.stop, Some(StopCause::Diverged));
+    let s = Training::new(&tc)
+        .controller(&mut c)
+        .fit(&mut m, &data)
+        .unwrap();
+    assert_eq!(s.stop, Stop::Diverged);
     assert_eq!((m.weights()[0], m.bias()), (0.5, 0.25));
 }
 
@@ -336,16 +330,12 @@ fn controlled_runs_are_deterministic_and_use_validation() {
             seed: 5,
             ..TrainConfig::default()
         };
-        fit_controlled(
-            &mut m,
-            &train,
-            Some(&val),
-            &tc,
-            &mut c,
-            &mut |_| {},
-            &mut |r| recs.push(*r),
-        )
-        .unwrap();
+        Training::new(&tc)
+            .controller(&mut c)
+            .validation(&val)
+            .observer(&mut observe(|r| recs.push(*r)))
+            .fit(&mut m, &train)
+            .unwrap();
         (m, recs)
     };
     let (a, ra) = go();
@@ -414,7 +404,10 @@ fn truncation_in_the_loop() {
     };
     let mut c = Controller::new(cfg).unwrap();
     let mut m = LinearModel::<1>::zeros();
-    let s = fit_controlled(&mut m, &data, None, &tc, &mut c, &mut |_| {}, &mut |_| {}).unwrap();
+    let s = Training::new(&tc)
+        .controller(&mut c)
+        .fit(&mut m, &data)
+        .unwrap();
     assert_eq!(s.rollbacks, 0);
     assert!(m.loss(&x, &y).unwrap() < 0.1, "{}", m.loss(&x, &y).unwrap());
     // Clipping by norm at the stable rate changes nothing once gradients are small, and the
@@ -430,7 +423,10 @@ fn truncation_in_the_loop() {
     let mut c = Controller::new(cfg).unwrap();
     let mut m = LinearModel::<1>::zeros();
     let tc = TrainConfig { epochs: 2000, ..tc };
-    fit_controlled(&mut m, &data, None, &tc, &mut c, &mut |_| {}, &mut |_| {}).unwrap();
+    Training::new(&tc)
+        .controller(&mut c)
+        .fit(&mut m, &data)
+        .unwrap();
     assert!(m.loss(&x, &y).unwrap() < 1e-8);
     for bad in [0.0f32, -1.0, f32::NAN, f32::INFINITY] {
         let cfg = ControllerConfig {

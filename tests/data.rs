@@ -122,9 +122,7 @@ fn folded_standardisation_predicts_as_the_standardised_model() {
         epochs: 50,
         ..Default::default()
     };
-    std_model
-        .fit(&z.view(), &cfg, npoa::train::FixedRate)
-        .unwrap();
+    npoa::train::fit(&mut std_model, &z.view(), &cfg).unwrap();
     let mut raw_model = std_model.clone();
     raw_model.unstandardize(&s).unwrap();
     let (mut p_std, mut p_raw) = (vec![0.0f32; n], vec![0.0f32; n]);
@@ -217,9 +215,7 @@ fn the_default_recipe_reaches_least_squares() {
     // is not the least-squares fit of the training rows: 1 % above it on this data).
     let split = all.split(0.0, 0.0, 0).unwrap();
     assert!(split.validation.is_none());
-    let (model, _) = Recipe::default()
-        .fit(&split.train, None, &mut |_| {})
-        .unwrap();
+    let (model, _) = Recipe::default().fit(&split.train, None, &mut ()).unwrap();
     let DynModel::Linear(m) = model else {
         panic!("a linear model")
     };
@@ -263,9 +259,10 @@ fn the_recipe_trains_every_objective() {
             standardize: true,
             ..Recipe::default()
         };
-        let (model, h) = r.fit(&d, None, &mut |_| {}).unwrap();
-        assert!(h.summary.best_metric.is_finite(), "{objective:?}");
-        assert_eq!(h.records.len() as u32, h.summary.epochs);
+        let mut h = npoa::History::default();
+        let (model, summary) = r.fit(&d, None, &mut h).unwrap();
+        assert!(summary.best_metric.is_finite(), "{objective:?}");
+        assert_eq!(h.epochs.len() as u32, summary.epochs);
         let bytes = model.to_bytes();
         assert_eq!(DynModel::from_bytes(&bytes).unwrap(), model);
     }

@@ -155,8 +155,23 @@ fn errors() {
     assert_eq!(softmax_xent(&[], 0, &mut []), Err(Error::EmptyBatch));
     assert!(matches!(
         softmax_xent(&[1.0, 2.0], 2, &mut g),
-        Err(Error::InvalidParameter { name: "label", .. })
+        Err(Error::InvalidData { what: "label", .. })
     ));
+    // Logits more than f32::MAX apart: the loss overflows f32 (an error, not `Ok(inf)`), and
+    // the gradient is left as it was.
+    assert_eq!(
+        softmax_xent(&[-f32::MAX, 0.5, 3e38], 0, &mut [0.0; 3]),
+        Err(Error::Overflow { what: "loss" })
+    );
+    let mut g3 = [7.0f32; 3];
+    assert!(softmax_xent(&[f32::MAX, -f32::MAX, 0.0], 1, &mut g3).is_err());
+    assert_eq!(g3, [7.0; 3]);
+    // Far apart but representable: finite.
+    assert!(
+        softmax_xent(&[-1e38, 0.5, 1e38], 0, &mut [0.0; 3])
+            .unwrap()
+            .is_finite()
+    );
     assert!(matches!(
         softmax_xent(&[1.0, 2.0], 0, &mut [0.0; 3]),
         Err(Error::LengthMismatch { .. })

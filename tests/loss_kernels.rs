@@ -152,7 +152,9 @@ fn check_glm(loss: Loss, c: &Case, k: &Kernels) -> Result<(), String> {
     let nf = n as f64;
     let gn = gamma(n + 2);
     let mut gw = vec![0.0f32; d];
-    let lg = (k.fused_with)(loss, &c.x, &c.y, &c.w, c.b, &mut gw).map_err(|e| format!("{e}"))?;
+    let lg = loss
+        .fused(&k, &c.x, &c.y, &c.w, c.b, &mut gw)
+        .map_err(|e| format!("{e}"))?;
     let sum = |v: &[f64], e: &[f64]| -> (f64, f64) {
         let s1: f64 = e.iter().sum();
         let s2: f64 = v.iter().zip(e).map(|(a, b)| a.abs() + b).sum();
@@ -175,7 +177,9 @@ fn check_glm(loss: Loss, c: &Case, k: &Kernels) -> Result<(), String> {
         within(&format!("grad_w[{j}]"), gw[j], o.grad_w[j], bw)?;
     }
     // The loss-only kernel gives the fused kernel's loss, bit for bit.
-    let l = (k.loss_with)(loss, &c.x, &c.y, &c.w, c.b).map_err(|e| format!("{e}"))?;
+    let l = loss
+        .mean(&k, &c.x, &c.y, &c.w, c.b)
+        .map_err(|e| format!("{e}"))?;
     if l.to_bits() != lg.loss.to_bits() {
         return Err(format!("loss_with {l:e} != fused loss {:e}", lg.loss));
     }
@@ -221,7 +225,9 @@ fn squared_error_is_the_mse_kernel() {
     let c = Case::random(9, 33, 7, false);
     for k in [SCALAR, SIMD] {
         let (mut g1, mut g2) = (vec![0.0; 9], vec![0.0; 9]);
-        let a = (k.fused_with)(Loss::Squared, &c.x, &c.y, &c.w, c.b, &mut g1).unwrap();
+        let a = Loss::Squared
+            .fused(&k, &c.x, &c.y, &c.w, c.b, &mut g1)
+            .unwrap();
         let b = (k.fused)(&c.x, &c.y, &c.w, c.b, &mut g2).unwrap();
         assert_eq!(a, b);
         assert_eq!(g1, g2);
@@ -427,7 +433,7 @@ fn kernel_gradients_match_central_differences() {
             let b64 = f64::from(c.b);
             for k in [SCALAR, SIMD] {
                 let mut gw = vec![0.0f32; d];
-                let lg = (k.fused_with)(loss, &c.x, &c.y, &c.w, c.b, &mut gw).unwrap();
+                let lg = loss.fused(&k, &c.x, &c.y, &c.w, c.b, &mut gw).unwrap();
                 let h = 1e-6;
                 for j in 0..d {
                     let mut wp = w64.clone();
@@ -510,7 +516,9 @@ fn extreme_logits_give_finite_loss_and_gradient() {
         for z in [1e30f32, -1e30, 88.0, -88.0, 89.0, -104.0, 0.0, -0.0, 1e-30] {
             for y in [0.0f32, 1.0, 0.5] {
                 let mut g = [0.0f32];
-                let lg = (k.fused_with)(Loss::Logistic, &[1.0], &[y], &[0.0], z, &mut g).unwrap();
+                let lg = Loss::Logistic
+                    .fused(&k, &[1.0], &[y], &[0.0], z, &mut g)
+                    .unwrap();
                 let (l, d) = exact(Loss::Logistic, f64::from(z), f64::from(y));
                 assert!(
                     lg.loss.is_finite() && lg.grad_b.is_finite(),
@@ -560,7 +568,9 @@ fn softmax_with_two_classes_matches_logistic() {
         }
         for k in [SCALAR, SIMD] {
             let mut g = vec![0.0f32; d];
-            let lg = (k.fused_with)(Loss::Logistic, &c.x, &c.y, &c.w, c.b, &mut g).unwrap();
+            let lg = Loss::Logistic
+                .fused(&k, &c.x, &c.y, &c.w, c.b, &mut g)
+                .unwrap();
             let mut w2 = vec![0.0f32; d];
             w2.extend_from_slice(&c.w);
             let (mut gw, mut gb) = (vec![0.0f32; 2 * d], [0.0f32; 2]);
@@ -591,11 +601,13 @@ fn bad_input_is_an_error_and_leaves_no_model_change() {
     let x = [1.0f32, 2.0, 3.0, 4.0];
     for k in [SCALAR, SIMD] {
         let mut g = [0.0f32; 2];
-        let lf = k.fused_with;
+        let lf = |l: Loss, x: &[f32], y: &[f32], w: &[f32], b: f32, g: &mut [f32]| {
+            l.fused(&k, x, y, w, b, g)
+        };
         assert_eq!(
             lf(Loss::Logistic, &x, &[0.0, 2.0], &[0.0; 2], 0.0, &mut g),
-            Err(Error::InvalidParameter {
-                name: "y",
+            Err(Error::InvalidData {
+                what: "y",
                 reason: "logistic targets must be in [0, 1]"
             })
         );
@@ -667,7 +679,7 @@ fn bad_input_is_an_error_and_leaves_no_model_change() {
         for bad in [2.0f32, -1.0, 0.5] {
             assert!(matches!(
                 sf(&x, &[0.0, bad], &[0.0; 4], &[0.0; 2], &mut gw, &mut gb),
-                Err(Error::InvalidParameter { name: "y", .. })
+                Err(Error::InvalidData { what: "y", .. })
             ));
         }
         assert!(matches!(
@@ -720,7 +732,9 @@ fn simd_digest() -> Vec<(String, u64)> {
         for &d in &[1usize, 3, 7, 8, 9, 17, 32, 100] {
             let c = case_for(*loss, d, 300, 77 + d as u64);
             let mut g = vec![0.0f32; d];
-            let lg = npoa::kernel::fused_with(*loss, &c.x, &c.y, &c.w, c.b, &mut g).unwrap();
+            let lg = (*loss)
+                .fused(&npoa::kernel::SIMD, &c.x, &c.y, &c.w, c.b, &mut g)
+                .unwrap();
             g.push(lg.loss);
             g.push(lg.grad_b);
             out.push((format!("loss{li}/d{d}"), fnv1a(&g)));
@@ -1052,8 +1066,9 @@ fn bits(v: &[f32]) -> Vec<u32> {
 fn check_emulated_glm(loss: Loss, c: &Case) -> Result<(), String> {
     let (l, gb, gw) = emu_losses::glm(loss, &c.x, &c.y, &c.w, c.b);
     let mut g = vec![0.0f32; c.d()];
-    let lg =
-        npoa::kernel::fused_with(loss, &c.x, &c.y, &c.w, c.b, &mut g).map_err(|e| e.to_string())?;
+    let lg = loss
+        .fused(&npoa::kernel::SIMD, &c.x, &c.y, &c.w, c.b, &mut g)
+        .map_err(|e| e.to_string())?;
     if bits(&[lg.loss, lg.grad_b]) != bits(&[l, gb]) || bits(&g) != bits(&gw) {
         return Err(format!(
             "simd ({}, {}) vs emulated ({l}, {gb})",

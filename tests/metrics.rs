@@ -1,7 +1,7 @@
 //! Regression metrics against an f64 reference (scikit-learn's definitions), across chunk
 //! boundaries, and their errors.
 
-use npoa::metrics::{RegressionAcc, evaluate};
+use npoa::model::metrics::{RegressionAcc, evaluate};
 use npoa::{Error, LinearModel};
 
 fn reference(pred: &[f64], y: &[f64]) -> (f64, f64, f64) {

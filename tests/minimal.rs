@@ -5,7 +5,7 @@
 
 use npoa::loss::Loss;
 use npoa::optim::Rule;
-use npoa::train::{Dataset, FixedRate, TrainConfig, fit};
+use npoa::train::{Dataset, TrainConfig, fit};
 use npoa::{Error, LinearClassifier, LinearModel};
 
 #[test]
@@ -19,7 +19,7 @@ fn squared_error_and_sgd_train() {
         batch_size: 4,
         ..TrainConfig::default()
     };
-    fit(&mut m, &data, &cfg, FixedRate).unwrap();
+    fit(&mut m, &data, &cfg).unwrap();
     assert!((m.weights()[0] - 2.0).abs() < 1e-3);
 }
 
@@ -29,17 +29,17 @@ fn the_rest_is_refused() {
     let mut g = [0.0f32];
     for loss in [Loss::Huber { delta: 1.0 }, Loss::Absolute, Loss::Logistic] {
         assert!(matches!(
-            npoa::kernel::fused_with(loss, &x, &y, &[0.5], 0.0, &mut g),
+            loss.fused(&npoa::kernel::SIMD, &x, &y, &[0.5], 0.0, &mut g),
             Err(Error::InvalidParameter { name: "loss", .. })
         ));
         let data = Dataset::new(&x, &y, 1).unwrap();
         let mut m = LinearModel::<1>::zeros().with_loss(loss).unwrap();
-        assert!(fit(&mut m, &data, &TrainConfig::default(), FixedRate).is_err());
+        assert!(fit(&mut m, &data, &TrainConfig::default()).is_err());
         assert_eq!(m, LinearModel::<1>::zeros().with_loss(loss).unwrap());
     }
     let data = Dataset::new(&x, &y, 1).unwrap();
     let mut c = LinearClassifier::<1, 2>::zeros();
-    assert!(fit(&mut c, &data, &TrainConfig::default(), FixedRate).is_err());
+    assert!(fit(&mut c, &data, &TrainConfig::default()).is_err());
     for rule in [Rule::momentum(0.9), Rule::ADAM] {
         let cfg = TrainConfig {
             optimizer: rule,
@@ -47,7 +47,7 @@ fn the_rest_is_refused() {
         };
         let mut m = LinearModel::<1>::zeros();
         assert!(matches!(
-            fit(&mut m, &data, &cfg, FixedRate),
+            fit(&mut m, &data, &cfg),
             Err(Error::InvalidParameter {
                 name: "optimizer",
                 ..

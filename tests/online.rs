@@ -6,13 +6,13 @@
 #[path = "../examples/shared/sensor.rs"]
 mod sensor;
 
-use npoa::adapt::{EarlyStop, Plateau};
-use npoa::controller::{Controller, ControllerConfig, Event, EventKind, Guard, StopCause};
+use npoa::control::{Controller, ControllerConfig, Event, EventKind, Guard, Stop};
+use npoa::control::{EarlyStop, Plateau};
+use npoa::control::{LrSchedule, Schedule};
 use npoa::loss::Loss;
 use npoa::online::{Drift, OnlineConfig, OnlineLearner, Sampling, Window};
 use npoa::optim::{OptimState, Regularization, Rule};
-use npoa::schedule::{LrSchedule, Schedule};
-use npoa::train::{Dataset, FixedRate, TrainConfig, fit, fit_controlled_with};
+use npoa::train::{Dataset, TrainConfig, Training, fit, watch};
 use npoa::{Error, LinearModel};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -192,17 +192,12 @@ fn partial_fit_equals_fit_controlled_bit_for_bit() {
         let (mut model, mut state) = (start, OptimState::<LinearModel<D>, 2>::new());
         let mut controller = Controller::new(full_controller()).unwrap();
         let mut batch_events = Vec::new();
-        let summary = fit_controlled_with(
-            &mut model,
-            &mut state,
-            &train,
-            Some(&val),
-            &config,
-            &mut controller,
-            &mut |e| batch_events.push(*e),
-            &mut |_| {},
-        )
-        .unwrap();
+        let summary = Training::new(&config)
+            .controller(&mut controller)
+            .validation(&val)
+            .observer(&mut watch(|_| {}, |e| batch_events.push(*e)))
+            .fit_with(&mut model, &mut state, &train)
+            .unwrap();
 
         let online_config = OnlineConfig {
             batch_size: batch,
@@ -248,7 +243,8 @@ fn partial_fit_equals_fit_controlled_bit_for_bit() {
         );
         assert_eq!(learner.rounds(), summary.epochs, "{ctx}: rounds");
         assert_eq!(learner.updates(), summary.steps, "{ctx}: updates");
-        assert_eq!(learner.stopped(), summary.stop, "{ctx}: stop");
+        let stop = (summary.stop != npoa::control::Stop::MaxEpochs).then_some(summary.stop);
+        assert_eq!(learner.stopped(), stop, "{ctx}: stop");
         assert_eq!(online_events, batch_events, "{ctx}: events");
         assert_eq!(
             learner.controller().best().to_bits(),
@@ -304,19 +300,13 @@ fn push_and_step_equal_fit_on_the_window() {
     let mut state = OptimState::<LinearModel<D>, 2>::new();
     let mut controller = Controller::new(full_controller()).unwrap();
     let mut batch_events = Vec::new();
-    let summary = fit_controlled_with(
-        &mut model,
-        &mut state,
-        &data,
-        None,
-        &TrainConfig {
-            epochs: learner.rounds(),
-            ..config
-        },
-        &mut controller,
-        &mut |e| batch_events.push(*e),
-        &mut |_| {},
-    )
+    let summary = Training::new(&TrainConfig {
+        epochs: learner.rounds(),
+        ..config
+    })
+    .controller(&mut controller)
+    .observer(&mut watch(|_| {}, |e| batch_events.push(*e)))
+    .fit_with(&mut model, &mut state, &data)
     .unwrap();
     assert!(learner.rounds() > 5, "{}", learner.rounds());
     assert_eq!(bits(&learner.best_model()), bits(&model));
@@ -343,7 +333,7 @@ fn push_and_step_equal_fit_on_the_window() {
     }
     assert_eq!(rollbacks, 0);
     let mut model = LinearModel::<D>::zeros();
-    let s = fit(&mut model, &data, &config, FixedRate).unwrap();
+    let s = fit(&mut model, &data, &config).unwrap();
     assert_eq!(learner.updates(), s.steps);
     assert_eq!(bits(&learner.model()), bits(&model));
 }
@@ -459,7 +449,7 @@ fn divergence_is_rolled_back_and_stops() {
         "three retries, then the fourth rollback stops the run"
     );
     assert!(learner.rate() < 50.0);
-    assert_eq!(learner.stopped(), Some(StopCause::Diverged));
+    assert_eq!(learner.stopped(), Some(Stop::Diverged));
 }
 
 /// A reservoir window and a softmax classifier: the learner is generic over the model and the

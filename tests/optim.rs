@@ -9,11 +9,10 @@
 mod common;
 
 use common::SplitMix64;
-use npoa::controller::{Controller, ControllerConfig, EventKind, Guard};
+use npoa::control::{Controller, ControllerConfig, EventKind, Guard};
 use npoa::optim::{self, OptimState, Regularization, Rule, StepScalars};
 use npoa::train::{
-    Dataset, Decision, EpochReport, FixedRate, Strategy, TrainConfig, fit, fit_controlled_with,
-    fit_with, observe,
+    Dataset, Decision, Epoch, Observer, Stop, TrainConfig, Training, fit, observe, watch,
 };
 use npoa::{Error, LinearModel};
 use proptest::prelude::*;
@@ -446,7 +445,7 @@ fn lasso_by_proximal_steps_matches_coordinate_descent() {
     let (w_cd, b_cd) = lasso_cd::<D>(&x, &y, f64::from(l1));
     let data = Dataset::new(&x, &y, D).unwrap();
     let mut m = LinearModel::<D>::zeros();
-    let lr = npoa::autolr::stable_rate_for::<D>(&data).unwrap();
+    let lr = npoa::control::autolr::stable_rate_for::<D>(&data).unwrap();
     let cfg = TrainConfig {
         learning_rate: lr,
         epochs: 3000,
@@ -456,7 +455,10 @@ fn lasso_by_proximal_steps_matches_coordinate_descent() {
         ..TrainConfig::default()
     };
     let mut last_zeros = 0;
-    fit(&mut m, &data, &cfg, observe(|r| last_zeros = r.zeros)).unwrap();
+    Training::new(&cfg)
+        .observer(&mut observe(|r| last_zeros = r.zeros))
+        .fit(&mut m, &data)
+        .unwrap();
     let w = m.weights();
     for j in 0..D {
         assert_eq!(
@@ -485,7 +487,7 @@ fn lasso_by_proximal_steps_matches_coordinate_descent() {
             optimizer: rule,
             ..cfg
         };
-        fit(&mut m, &data, &cfg, FixedRate).unwrap();
+        fit(&mut m, &data, &cfg).unwrap();
         for j in 0..D {
             let wj = m.weights()[j];
             assert_eq!(
@@ -552,14 +554,14 @@ fn ridge_by_proximal_steps_matches_the_closed_form() {
     let data = Dataset::new(&x, &y, D).unwrap();
     let mut m = LinearModel::<D>::zeros();
     let cfg = TrainConfig {
-        learning_rate: npoa::autolr::stable_rate_for::<D>(&data).unwrap(),
+        learning_rate: npoa::control::autolr::stable_rate_for::<D>(&data).unwrap(),
         epochs: 3000,
         batch_size: 300,
         shuffle: false,
         regularization: Regularization::l2(l2 as f32),
         ..TrainConfig::default()
     };
-    fit(&mut m, &data, &cfg, FixedRate).unwrap();
+    fit(&mut m, &data, &cfg).unwrap();
     for j in 0..D {
         assert!(
             (f64::from(m.weights()[j]) - w_star[j]).abs() < 1e-4,
@@ -601,7 +603,10 @@ fn ftrl_on_a_sparse_problem_gives_exact_zeros() {
         ..TrainConfig::default()
     };
     let mut zeros = 0;
-    fit(&mut m, &data, &cfg, observe(|r| zeros = r.zeros)).unwrap();
+    Training::new(&cfg)
+        .observer(&mut observe(|r| zeros = r.zeros))
+        .fit(&mut m, &data)
+        .unwrap();
     let w = m.weights();
     for j in 0..D {
         let informative = [0, 5, 9].contains(&j);
@@ -609,7 +614,7 @@ fn ftrl_on_a_sparse_problem_gives_exact_zeros() {
     }
     assert_eq!(zeros, D - 3);
     assert!(w[0] > 0.0 && w[5] < 0.0 && w[9] > 0.0);
-    let c = npoa::metrics::evaluate_logistic(&m, &x, &y).unwrap();
+    let c = npoa::model::metrics::evaluate_logistic(&m, &x, &y).unwrap();
     assert!(c.accuracy > 0.95, "{}", c.accuracy);
 }
 
@@ -626,13 +631,13 @@ struct UntilTarget {
     hit: Option<u32>,
 }
 
-impl Strategy for UntilTarget {
-    fn on_epoch(&mut self, r: &EpochReport) -> Decision {
-        let first = *self.first.get_or_insert(r.loss);
-        if r.loss - self.floor <= self.target {
+impl Observer for UntilTarget {
+    fn on_epoch(&mut self, r: &Epoch) -> Decision {
+        let first = *self.first.get_or_insert(r.train_loss);
+        if r.train_loss - self.floor <= self.target {
             self.hit = Some(r.epoch);
             Decision::Stop
-        } else if r.loss.is_nan() || r.loss > 10.0 * first {
+        } else if r.train_loss.is_nan() || r.train_loss > 10.0 * first {
             Decision::Stop
         } else {
             Decision::Continue
@@ -663,7 +668,10 @@ fn epochs_to_target(
         first: None,
         hit: None,
     };
-    fit(&mut m, data, &cfg, &mut s).ok()?;
+    Training::new(&cfg)
+        .observer(&mut s)
+        .fit(&mut m, data)
+        .ok()?;
     s.hit
 }
 
@@ -699,7 +707,7 @@ fn momentum_nesterov_and_adam_beat_sgd_on_an_ill_conditioned_problem() {
     let l0 = LinearModel::<D>::zeros().loss(&x, &y).unwrap();
     let target = 1e-4 * l0;
     // Rates from 1/32 of the stable rate up to 32× it (SGD diverges above 2×).
-    let lo = npoa::autolr::stable_rate_for::<D>(&data).unwrap() / 32.0;
+    let lo = npoa::control::autolr::stable_rate_for::<D>(&data).unwrap() / 32.0;
     let (sgd, sgd_lr) = best_epochs(Rule::Sgd, lo, &data, 0.0, target);
     let (mom, mom_lr) = best_epochs(Rule::momentum(0.9), lo, &data, 0.0, target);
     let (nes, nes_lr) = best_epochs(Rule::nesterov(0.9), lo, &data, 0.0, target);
@@ -736,7 +744,7 @@ fn the_best_copy_includes_the_optimizer_state() {
         ..TrainConfig::default()
     };
     let mut cc = ControllerConfig::constant(0.05).unwrap();
-    cc.early_stop = Some(npoa::adapt::EarlyStop {
+    cc.early_stop = Some(npoa::control::EarlyStop {
         patience: 5,
         ..Default::default()
     });
@@ -744,22 +752,20 @@ fn the_best_copy_includes_the_optimizer_state() {
     let mut m = LinearModel::<3>::zeros();
     let mut st = OptimState::<LinearModel<3>>::new();
     let mut best_epoch = 0;
-    let s = fit_controlled_with(
-        &mut m,
-        &mut st,
-        &data,
-        Some(&val),
-        &cfg,
-        &mut ctl,
-        &mut |e| {
-            if let EventKind::Improved { .. } = e.kind {
-                best_epoch = e.epoch;
-            }
-        },
-        &mut |_| {},
-    )
-    .unwrap();
-    assert!(s.stop.is_some() && best_epoch > 0 && best_epoch < s.epochs);
+    let s = Training::new(&cfg)
+        .controller(&mut ctl)
+        .validation(&val)
+        .observer(&mut watch(
+            |_| {},
+            |e| {
+                if let EventKind::Improved { .. } = e.kind {
+                    best_epoch = e.epoch;
+                }
+            },
+        ))
+        .fit_with(&mut m, &mut st, &data)
+        .unwrap();
+    assert!(s.stop != Stop::MaxEpochs && best_epoch > 0 && best_epoch < s.epochs);
     let mut m2 = LinearModel::<3>::zeros();
     let mut st2 = OptimState::<LinearModel<3>>::new();
     let cfg2 = TrainConfig {
@@ -767,7 +773,9 @@ fn the_best_copy_includes_the_optimizer_state() {
         epochs: best_epoch,
         ..cfg
     };
-    fit_with(&mut m2, &mut st2, &data, &cfg2, FixedRate).unwrap();
+    Training::new(&cfg2)
+        .fit_with(&mut m2, &mut st2, &data)
+        .unwrap();
     assert_eq!(m, m2);
     assert_eq!(st.steps(), st2.steps());
     assert_eq!(st.steps(), u64::from(best_epoch) * 8);
@@ -784,7 +792,7 @@ fn a_rollback_restores_the_optimizer_state() {
     // state returned holds exactly the steps of the epochs behind the best weights.
     let (x, y) = regression::<2>(32, [2.0, -1.0], 0.1, 5);
     let data = Dataset::new(&x, &y, 2).unwrap();
-    let lr = 30.0 * npoa::autolr::stable_rate_for::<2>(&data).unwrap();
+    let lr = 30.0 * npoa::control::autolr::stable_rate_for::<2>(&data).unwrap();
     let mut cc = ControllerConfig::constant(lr).unwrap();
     cc.guard = Some(Guard {
         max_retries: 10,
@@ -802,24 +810,21 @@ fn a_rollback_restores_the_optimizer_state() {
     // Epochs behind the current weights (`cur`) and behind the best copy (`best`): an epoch
     // that completes adds one; a rollback goes back to the best copy's count.
     let (cur, best, rollbacks) = (Cell::new(0u64), Cell::new(0u64), Cell::new(0));
-    fit_controlled_with(
-        &mut m,
-        &mut st,
-        &data,
-        None,
-        &cfg,
-        &mut ctl,
-        &mut |e| match e.kind {
-            EventKind::Improved { .. } => best.set(cur.get()),
-            EventKind::RolledBack { .. } => {
-                cur.set(best.get());
-                rollbacks.set(rollbacks.get() + 1);
-            }
-            _ => {}
-        },
-        &mut |_| cur.set(cur.get() + 1),
-    )
-    .unwrap();
+    Training::new(&cfg)
+        .controller(&mut ctl)
+        .observer(&mut watch(
+            |_| cur.set(cur.get() + 1),
+            |e| match e.kind {
+                EventKind::Improved { .. } => best.set(cur.get()),
+                EventKind::RolledBack { .. } => {
+                    cur.set(best.get());
+                    rollbacks.set(rollbacks.get() + 1);
+                }
+                _ => {}
+            },
+        ))
+        .fit_with(&mut m, &mut st, &data)
+        .unwrap();
     let (best, rollbacks) = (best.get(), rollbacks.get());
     assert!(rollbacks > 0);
     assert_eq!(
@@ -832,26 +837,27 @@ fn a_rollback_restores_the_optimizer_state() {
 
 #[test]
 fn state_sizes_follow_the_formula() {
-    // 4·buffers·p + 8 bytes for p parameters.
+    // 4·buffers·p bytes (rounded up to 8) + 16 for p parameters: the u64 step count and the
+    // u64 tag of the rule that stepped the state.
     type M = LinearModel<8>;
-    assert_eq!(Rule::Sgd.state_bytes(9), 8);
+    assert_eq!(Rule::Sgd.state_bytes(9), 16);
     // 36 bytes of buffer, padded to 40 for the u64 step count.
-    assert_eq!(Rule::momentum(0.9).state_bytes(9), 48);
-    assert_eq!(Rule::ADAM.state_bytes(9), 80);
+    assert_eq!(Rule::momentum(0.9).state_bytes(9), 56);
+    assert_eq!(Rule::ADAM.state_bytes(9), 88);
     let ftrl = Rule::Ftrl {
         beta: 1.0,
         l1: 0.0,
         l2: 0.0,
     };
-    assert_eq!(ftrl.state_bytes(9), 80);
-    assert_eq!(Rule::Averaged { start: 1 }.state_bytes(9), 48);
+    assert_eq!(ftrl.state_bytes(9), 88);
+    assert_eq!(Rule::Averaged { start: 1 }.state_bytes(9), 56);
     assert_eq!(OptimState::<M, 0>::BYTES, Rule::Sgd.state_bytes(9));
     assert_eq!(
         OptimState::<M, 1>::BYTES,
         Rule::momentum(0.9).state_bytes(9)
     );
     assert_eq!(OptimState::<M, 2>::BYTES, Rule::ADAM.state_bytes(9));
-    assert_eq!(core::mem::size_of::<OptimState<M, 2>>(), 80);
+    assert_eq!(core::mem::size_of::<OptimState<M, 2>>(), 88);
     type C = npoa::LinearClassifier<4, 3>;
     assert_eq!(OptimState::<C, 2>::BYTES, Rule::ADAM.state_bytes(15));
 }
@@ -900,7 +906,7 @@ fn bad_settings_are_errors_and_change_nothing() {
         };
         assert!(
             matches!(
-                fit(&mut m, &data, &cfg, FixedRate),
+                fit(&mut m, &data, &cfg),
                 Err(Error::InvalidParameter { .. })
             ),
             "{rule:?}"
@@ -924,7 +930,7 @@ fn bad_settings_are_errors_and_change_nothing() {
             regularization: reg,
             ..TrainConfig::default()
         };
-        assert!(fit(&mut m, &data, &cfg, FixedRate).is_err(), "{reg:?}");
+        assert!(fit(&mut m, &data, &cfg).is_err(), "{reg:?}");
         assert_eq!(m, m0);
     }
     assert!(Regularization::elastic_net(-1.0, 0.5).is_err());
@@ -939,14 +945,12 @@ fn bad_settings_are_errors_and_change_nothing() {
         ..TrainConfig::default()
     };
     assert!(matches!(
-        fit_with(&mut m, &mut st, &data, &cfg, FixedRate),
+        Training::new(&cfg).fit_with(&mut m, &mut st, &data),
         Err(Error::InvalidParameter {
             name: "optimizer",
             ..
         })
     ));
-    let (mut w, mut b, mut g) = ([0.0f32; 2], 0.0f32, [0.0f32; 2]);
-    assert!(npoa::train::fit_slices(&mut w, &mut b, &mut g, &data, &cfg, &mut FixedRate).is_err());
 }
 
 #[test]
@@ -962,7 +966,9 @@ fn averaged_sgd_returns_the_average_and_std_models_agree() {
     };
     let mut m = LinearModel::<3>::zeros();
     let mut st = OptimState::<LinearModel<3>, 1>::new();
-    fit_with(&mut m, &mut st, &data, &cfg, FixedRate).unwrap();
+    Training::new(&cfg)
+        .fit_with(&mut m, &mut st, &data)
+        .unwrap();
     // The model is the average buffer.
     let avg = st.buffer(0).unwrap();
     assert_eq!(&m.weights()[..], &avg.0[..]);
@@ -976,7 +982,6 @@ fn averaged_sgd_returns_the_average_and_std_models_agree() {
             optimizer: Rule::Sgd,
             ..cfg
         },
-        FixedRate,
     )
     .unwrap();
     assert!(m.loss(&x, &y).unwrap() <= last.loss(&x, &y).unwrap());
@@ -994,9 +999,9 @@ fn averaged_sgd_returns_the_average_and_std_models_agree() {
                 ..cfg
             };
             let mut a = LinearModel::<3>::zeros();
-            fit(&mut a, &data, &cfg, FixedRate).unwrap();
+            fit(&mut a, &data, &cfg).unwrap();
             let mut d = npoa::DynLinearModel::zeros(3).unwrap();
-            d.fit(&data, &cfg, FixedRate).unwrap();
+            fit(&mut d, &data, &cfg).unwrap();
             assert_eq!(&a.weights()[..], d.weights(), "{rule:?}");
             assert_eq!(a.bias(), d.bias());
         }
@@ -1006,7 +1011,7 @@ fn averaged_sgd_returns_the_average_and_std_models_agree() {
 #[test]
 fn footprint_table_of_the_readme() {
     assert_eq!(core::mem::size_of::<LinearModel<8>>(), 44);
-    assert_eq!(OptimState::<LinearModel<8>, 0>::BYTES, 8);
-    assert_eq!(OptimState::<LinearModel<8>, 1>::BYTES, 48);
-    assert_eq!(OptimState::<LinearModel<8>, 2>::BYTES, 80);
+    assert_eq!(OptimState::<LinearModel<8>, 0>::BYTES, 16);
+    assert_eq!(OptimState::<LinearModel<8>, 1>::BYTES, 56);
+    assert_eq!(OptimState::<LinearModel<8>, 2>::BYTES, 88);
 }

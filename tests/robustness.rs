@@ -2,8 +2,8 @@
 //! never a panic, never a non-finite parameter.
 
 use npoa::LinearModel;
-use npoa::controller::{Clip, Controller, ControllerConfig, Guard};
-use npoa::train::{Dataset, FixedRate, TrainConfig, fit, fit_controlled};
+use npoa::control::{Clip, Controller, ControllerConfig, Guard};
+use npoa::train::{Dataset, TrainConfig, Training, fit};
 use proptest::prelude::*;
 
 fn value() -> impl Strategy<Value = f32> {
@@ -48,7 +48,7 @@ proptest! {
 };
         if let Ok(data) = Dataset::new(x, &y, 3) {
             let mut m = LinearModel::<3>::zeros();
-            if fit(&mut m, &data, &cfg, FixedRate).is_ok() {
+            if fit(&mut m, &data, &cfg).is_ok() {
                 prop_assert!(m.weights().iter().all(|w| w.is_finite()) && m.bias().is_finite());
             }
         }
@@ -77,7 +77,7 @@ proptest! {
         let mut c = Controller::new(cfg).unwrap();
         let mut m = LinearModel::<3>::zeros();
         let tc = TrainConfig { epochs, batch_size: batch, ..TrainConfig::default() };
-        if fit_controlled(&mut m, &data, Some(&data), &tc, &mut c, &mut |_| {}, &mut |_| {}).is_ok() {
+        if Training::new(&tc).controller(&mut c).validation(&data).fit(&mut m, &data).is_ok() {
             prop_assert!(m.weights().iter().all(|w| w.is_finite()) && m.bias().is_finite());
             let r = c.rate(0);
             prop_assert!(r.is_finite() && r >= 0.0);

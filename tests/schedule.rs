@@ -6,7 +6,7 @@
 //! `f32` rounding alone is 6e-8).
 
 use npoa::Error;
-use npoa::schedule::{Anneal, LrSchedule, MAX_MILESTONES, Milestones, Schedule, Warmup};
+use npoa::control::{Anneal, LrSchedule, MAX_MILESTONES, Milestones, Schedule, Warmup};
 use proptest::prelude::*;
 use std::f64::consts::PI;
 

@@ -1,7 +1,7 @@
 //! Strategy search: budget respected, seeded and reproducible, better than a poor fixed rate,
 //! and settings checked.
 
-use npoa::search::{Candidate, Method, SearchConfig, search};
+use npoa::train::search::{Candidate, Method, SearchConfig, search};
 use npoa::train::{Dataset, TrainConfig};
 
 fn problem() -> (Vec<f32>, Vec<f32>) {

@@ -9,9 +9,7 @@
 mod common;
 
 use common::SplitMix64;
-use npoa::train::{
-    Dataset, Decision, EpochReport, FixedRate, StopReason, Strategy, TrainConfig, fit, observe,
-};
+use npoa::train::{Dataset, Decision, Epoch, Observer, Stop, TrainConfig, Training, fit, observe};
 use npoa::{DynLinearModel, Error, LinearModel};
 
 fn bits<const D: usize>(m: &LinearModel<D>) -> ([u32; D], u32) {
@@ -92,8 +90,8 @@ struct StepDecay {
     every: u32,
 }
 
-impl Strategy for StepDecay {
-    fn on_epoch(&mut self, r: &EpochReport) -> Decision {
+impl Observer for StepDecay {
+    fn on_epoch(&mut self, r: &Epoch) -> Decision {
         if r.epoch.is_multiple_of(self.every) {
             Decision::SetLearningRate(r.learning_rate * 0.5)
         } else {
@@ -121,8 +119,11 @@ fn converges_to_ols<const D: usize>(n: usize, seed: u64) {
     let (w_ols, b_ols) = ols(&x, &y, D);
 
     let mut model = LinearModel::<D>::zeros();
-    let summary = fit(&mut model, &data, &OLS_CONFIG, StepDecay { every: 20 }).unwrap();
-    assert_eq!(summary.stop, StopReason::MaxEpochs);
+    let summary = Training::new(&OLS_CONFIG)
+        .observer(&mut StepDecay { every: 20 })
+        .fit(&mut model, &data)
+        .unwrap();
+    assert_eq!(summary.stop, Stop::MaxEpochs);
     assert_eq!(summary.epochs, OLS_CONFIG.epochs);
     assert_eq!(
         summary.steps,
@@ -153,7 +154,10 @@ fn converges_to_ols<const D: usize>(n: usize, seed: u64) {
 
     // The run-time-sized model: same kernels, same loop, same bits.
     let mut dm = DynLinearModel::zeros(D).unwrap();
-    let dsum = dm.fit(&data, &OLS_CONFIG, StepDecay { every: 20 }).unwrap();
+    let dsum = Training::new(&OLS_CONFIG)
+        .observer(&mut StepDecay { every: 20 })
+        .fit(&mut dm, &data)
+        .unwrap();
     assert_eq!(dsum, summary);
     let (wb, bb) = bits(&model);
     assert_eq!(dyn_bits(&dm), (wb.to_vec(), bb));
@@ -193,20 +197,17 @@ fn seed_example_matches_f64_gradient_descent() {
         ..TrainConfig::default()
     };
     let mut reports = Vec::new();
-    let summary = fit(
-        &mut model,
-        &data,
-        &config,
-        observe(|r: &EpochReport| reports.push(*r)),
-    )
-    .unwrap();
+    let summary = Training::new(&config)
+        .observer(&mut observe(|r: &Epoch| reports.push(*r)))
+        .fit(&mut model, &data)
+        .unwrap();
     let (w, b) = (model.weights()[0], model.bias());
     assert!((w - 2.0).abs() < 0.02, "w = {w}");
     assert!(b.abs() < 0.05, "b = {b}");
     assert!(summary.final_loss < 1e-3, "loss = {}", summary.final_loss);
     assert_eq!(summary.epochs, 1000);
     assert_eq!(summary.steps, 1000);
-    assert_eq!(summary.stop, StopReason::MaxEpochs);
+    assert_eq!(summary.stop, Stop::MaxEpochs);
 
     // The same descent in f64: the loss of an epoch is taken before its step.
     let (mut wf, mut bf) = (0.0f64, 0.0f64);
@@ -234,13 +235,13 @@ fn seed_example_matches_f64_gradient_descent() {
         assert_eq!(r.learning_rate, 0.01);
         let want = losses[i];
         assert!(
-            (f64::from(r.loss) - want).abs() <= 1e-4 * want.max(1e-2),
+            (f64::from(r.train_loss) - want).abs() <= 1e-4 * want.max(1e-2),
             "epoch {}: {} vs {want}",
             r.epoch,
-            r.loss
+            r.train_loss
         );
     }
-    assert_eq!(reports[999].loss, summary.final_loss);
+    assert_eq!(reports[999].train_loss, summary.final_loss);
 }
 
 fn train_bits(seed: u64, shuffle: bool) -> ([u32; 3], u32) {
@@ -255,7 +256,7 @@ fn train_bits(seed: u64, shuffle: bool) -> ([u32; 3], u32) {
         seed,
         ..TrainConfig::default()
     };
-    fit(&mut model, &data, &config, FixedRate).unwrap();
+    fit(&mut model, &data, &config).unwrap();
     bits(&model)
 }
 
@@ -406,13 +407,13 @@ fn config_errors_leave_the_model_unchanged() {
         );
         let mut model = LinearModel::new([0.25, -0.5], 0.125).unwrap();
         let before = bits(&model);
-        let e = fit(&mut model, &data, &config, FixedRate).err();
+        let e = fit(&mut model, &data, &config).err();
         assert_eq!(invalid_name(e), Some(name), "{config:?}");
         assert_eq!(bits(&model), before);
 
         let mut dm = DynLinearModel::new(vec![0.25, -0.5], 0.125).unwrap();
         let before = dyn_bits(&dm);
-        let e = dm.fit(&data, &config, FixedRate).err();
+        let e = fit(&mut dm, &data, &config).err();
         assert_eq!(invalid_name(e), Some(name), "{config:?}");
         assert_eq!(dyn_bits(&dm), before);
     }
@@ -424,23 +425,18 @@ fn feature_count_mismatch_leaves_the_model_unchanged() {
     let data = Dataset::new(&x, &y, 2).unwrap();
     let mut model = LinearModel::new([1.0, 2.0, 3.0], 4.0).unwrap();
     let before = bits(&model);
-    let e = fit(&mut model, &data, &TrainConfig::default(), FixedRate).err();
+    let e = fit(&mut model, &data, &TrainConfig::default()).err();
+    // The data are blamed, not the weights.
+    assert_eq!(e, Some(Error::FeatureMismatch { model: 3, data: 2 }));
     assert_eq!(
-        e,
-        Some(Error::LengthMismatch {
-            what: "w",
-            expected: 2,
-            found: 3
-        })
+        e.map(|e| e.to_string()).as_deref(),
+        Some("the data have 2 features but the model has 3")
     );
     assert_eq!(bits(&model), before);
 
     let mut dm = DynLinearModel::new(vec![1.0], 4.0).unwrap();
-    let e = dm.fit(&data, &TrainConfig::default(), FixedRate).err();
-    assert!(
-        matches!(e, Some(Error::LengthMismatch { what: "w", .. })),
-        "{e:?}"
-    );
+    let e = fit(&mut dm, &data, &TrainConfig::default()).err();
+    assert_eq!(e, Some(Error::FeatureMismatch { model: 1, data: 2 }));
     assert_eq!(dyn_bits(&dm), (vec![1.0f32.to_bits()], 4.0f32.to_bits()));
 }
 
@@ -527,21 +523,20 @@ fn divergence_stops_with_finite_parameters() {
         ..TrainConfig::default()
     };
     let mut model = LinearModel::<2>::zeros();
-    let summary = fit(&mut model, &data, &config, FixedRate).unwrap();
-    assert!(
-        matches!(summary.stop, StopReason::Diverged { .. }),
-        "{summary:?}"
-    );
-    let StopReason::Diverged { epoch } = summary.stop else {
-        unreachable!()
-    };
-    assert!((1..=1000).contains(&epoch));
-    assert_eq!(summary.epochs, epoch - 1, "{summary:?}");
+    let initial = model.loss(&x, &y).unwrap();
+    let summary = fit(&mut model, &data, &config).unwrap();
+    assert_eq!(summary.stop, Stop::Diverged, "{summary:?}");
+    assert!((1..=1000).contains(&summary.epochs), "{summary:?}");
     assert!(model.weights().iter().all(|w| w.is_finite()) && model.bias().is_finite());
+    // Not the runaway weights of the last epochs: the start of the epoch with the lowest
+    // training loss, which is never worse than where training started.
+    let kept = model.loss(&x, &y).unwrap();
+    assert!(kept <= initial, "kept {kept} > initial {initial}");
+    assert!(model.weights().iter().all(|w| w.abs() < 1e6), "{model:?}");
 
     // The same on the run-time-sized model, bit for bit.
     let mut dm = DynLinearModel::zeros(2).unwrap();
-    let ds = dm.fit(&data, &config, FixedRate).unwrap();
+    let ds = fit(&mut dm, &data, &config).unwrap();
     assert_eq!(
         (ds.epochs, ds.steps, ds.stop),
         (summary.epochs, summary.steps, summary.stop)
@@ -554,8 +549,8 @@ fn divergence_stops_with_finite_parameters() {
 /// Answers `SetLearningRate(rate)` after the first epoch.
 struct SetRate(f32);
 
-impl Strategy for SetRate {
-    fn on_epoch(&mut self, _: &EpochReport) -> Decision {
+impl Observer for SetRate {
+    fn on_epoch(&mut self, _: &Epoch) -> Decision {
         Decision::SetLearningRate(self.0)
     }
 }
@@ -571,20 +566,29 @@ fn strategy_invalid_rate_is_an_error_and_leaves_the_model_unchanged() {
     for rate in [f32::NAN, 0.0, -0.1, f32::INFINITY] {
         let mut model = LinearModel::new([0.5, 0.5], 0.0).unwrap();
         let before = bits(&model);
-        let e = fit(&mut model, &data, &config, SetRate(rate)).err();
+        let e = Training::new(&config)
+            .observer(&mut SetRate(rate))
+            .fit(&mut model, &data)
+            .err();
         assert_eq!(invalid_name(e), Some("learning_rate"), "rate {rate}");
         assert_eq!(bits(&model), before, "rate {rate}");
 
         let mut dm = DynLinearModel::new(vec![0.5, 0.5], 0.0).unwrap();
         let before = dyn_bits(&dm);
-        let e = dm.fit(&data, &config, SetRate(rate)).err();
+        let e = Training::new(&config)
+            .observer(&mut SetRate(rate))
+            .fit(&mut dm, &data)
+            .err();
         assert_eq!(invalid_name(e), Some("learning_rate"), "rate {rate}");
         assert_eq!(dyn_bits(&dm), before, "rate {rate}");
     }
     // A valid new rate is used from the next epoch on.
     let mut rec = Recorder(Vec::new());
     let mut model = LinearModel::<2>::zeros();
-    let summary = fit(&mut model, &data, &config, &mut rec).unwrap();
+    let summary = Training::new(&config)
+        .observer(&mut rec)
+        .fit(&mut model, &data)
+        .unwrap();
     assert_eq!(summary.epochs, 10);
     let mut want = vec![0.003f32; 10];
     want[0] = config.learning_rate;
@@ -594,8 +598,8 @@ fn strategy_invalid_rate_is_an_error_and_leaves_the_model_unchanged() {
 /// Records the rate of each epoch and answers `SetLearningRate(0.003)`.
 struct Recorder(Vec<f32>);
 
-impl Strategy for Recorder {
-    fn on_epoch(&mut self, r: &EpochReport) -> Decision {
+impl Observer for Recorder {
+    fn on_epoch(&mut self, r: &Epoch) -> Decision {
         self.0.push(r.learning_rate);
         Decision::SetLearningRate(0.003)
     }
@@ -604,8 +608,8 @@ impl Strategy for Recorder {
 /// Stops after a given epoch.
 struct StopAfter(u32);
 
-impl Strategy for StopAfter {
-    fn on_epoch(&mut self, r: &EpochReport) -> Decision {
+impl Observer for StopAfter {
+    fn on_epoch(&mut self, r: &Epoch) -> Decision {
         if r.epoch >= self.0 {
             Decision::Stop
         } else {
@@ -624,9 +628,12 @@ fn strategy_stop() {
         ..TrainConfig::default()
     };
     let mut model = LinearModel::<2>::zeros();
-    let summary = fit(&mut model, &data, &config, StopAfter(3)).unwrap();
+    let summary = Training::new(&config)
+        .observer(&mut StopAfter(3))
+        .fit(&mut model, &data)
+        .unwrap();
     assert_eq!(summary.epochs, 3);
-    assert_eq!(summary.stop, StopReason::Strategy);
+    assert_eq!(summary.stop, Stop::Observer);
     assert_eq!(summary.steps, 3 * 7); // 50 samples in batches of 8
     assert!(summary.final_loss.is_finite());
 
@@ -639,31 +646,32 @@ fn strategy_stop() {
             epochs: 3,
             ..config
         },
-        FixedRate,
     )
     .unwrap();
-    assert_eq!(s.stop, StopReason::MaxEpochs);
+    assert_eq!(s.stop, Stop::MaxEpochs);
     assert_eq!(
         (s.epochs, s.steps, s.final_loss.to_bits()),
         (3, 21, summary.final_loss.to_bits())
     );
     assert_eq!(bits(&plain), bits(&model));
 
-    // Zero epochs: nothing happens.
+    // Zero epochs: an error naming the field (not `Ok` with a NaN loss), nothing changed.
     let mut z = LinearModel::<2>::zeros();
-    let s = fit(
-        &mut z,
-        &data,
-        &TrainConfig {
-            epochs: 0,
-            ..config
-        },
-        StopAfter(1),
-    )
-    .unwrap();
-    assert_eq!((s.epochs, s.steps, s.stop), (0, 0, StopReason::MaxEpochs));
-    assert!(s.final_loss.is_nan());
+    let zero = TrainConfig {
+        epochs: 0,
+        ..config
+    };
+    let e = Training::new(&zero)
+        .observer(&mut StopAfter(1))
+        .fit(&mut z, &data)
+        .err();
+    assert_eq!(invalid_name(e), Some("epochs"));
     assert_eq!(bits(&z), bits(&LinearModel::<2>::zeros()));
+    let mut dz = DynLinearModel::zeros(2).unwrap();
+    assert_eq!(
+        invalid_name(fit(&mut dz, &data, &zero).err()),
+        Some("epochs")
+    );
 }
 
 /// Without shuffling, training is exactly the documented update, reproduced here with the
@@ -686,13 +694,10 @@ fn training_is_the_documented_update() {
     let mut losses = Vec::new();
     let mut model = LinearModel::<D>::random(11, 0.3).unwrap();
     let init = model;
-    let summary = fit(
-        &mut model,
-        &data,
-        &config,
-        observe(|r: &EpochReport| losses.push(r.loss)),
-    )
-    .unwrap();
+    let summary = Training::new(&config)
+        .observer(&mut observe(|r: &Epoch| losses.push(r.train_loss)))
+        .fit(&mut model, &data)
+        .unwrap();
     assert_eq!(summary.steps, 4 * 5);
 
     let mut w = *init.weights();
@@ -725,7 +730,7 @@ fn training_is_the_documented_update() {
     };
     let mut a = init;
     let mut c = init;
-    fit(&mut a, &data, &full, FixedRate).unwrap();
+    fit(&mut a, &data, &full).unwrap();
     fit(
         &mut c,
         &data,
@@ -734,7 +739,6 @@ fn training_is_the_documented_update() {
             seed: 9,
             ..full
         },
-        FixedRate,
     )
     .unwrap();
     assert_eq!(bits(&a), bits(&c));
@@ -803,8 +807,8 @@ fn scalar_path_matches_simd_path() {
         };
         let mut simd = LinearModel::<9>::zeros();
         let mut scalar = ScalarPath(LinearModel::<9>::zeros());
-        let a = fit(&mut simd, &data, &config, FixedRate).unwrap();
-        let b = fit(&mut scalar, &data, &config, FixedRate).unwrap();
+        let a = fit(&mut simd, &data, &config).unwrap();
+        let b = fit(&mut scalar, &data, &config).unwrap();
         assert_eq!(a.steps, b.steps);
         let scale = simd.weights().iter().fold(1.0f32, |m, v| m.max(v.abs()));
         for (p, q) in simd.weights().iter().zip(scalar.0.weights()) {

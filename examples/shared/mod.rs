@@ -2,7 +2,7 @@
 
 use npoa::data::DynDataset;
 use npoa::loss::Loss;
-use npoa::metrics::RegressionAcc;
+use npoa::model::metrics::RegressionAcc;
 use npoa::{DynModel, Error};
 
 /// The metrics the examples report; those that do not apply to the model's loss are `None`.

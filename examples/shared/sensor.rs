@@ -10,10 +10,10 @@
 #![allow(dead_code)]
 
 use npoa::LinearModel;
-use npoa::adapt::{EarlyStop, Plateau};
-use npoa::controller::{ControllerConfig, Event, EventKind};
+use npoa::control::{ControllerConfig, Event, EventKind};
+use npoa::control::{EarlyStop, Plateau};
+use npoa::control::{LrSchedule, Schedule};
 use npoa::online::{Drift, OnlineConfig, OnlineLearner, Sampling};
-use npoa::schedule::{LrSchedule, Schedule};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 

@@ -100,8 +100,8 @@ fuzz_target!(|data: &[u8]| {
         _ => y.clone(),
     };
     for path in [SCALAR, SIMD] {
-        let r = (path.fused_with)(loss, &x, &targets, &w, b, &mut g1);
-        let l = (path.loss_with)(loss, &x, &targets, &w, b);
+        let r = loss.fused(&path, &x, &targets, &w, b, &mut g1);
+        let l = loss.mean(&path, &x, &targets, &w, b);
         if bounded && loss.validate().is_ok() {
             let r = r.expect("a finite, bounded input trains");
             assert!(r.loss.is_finite() && r.grad_b.is_finite());

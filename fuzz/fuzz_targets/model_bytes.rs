@@ -14,12 +14,12 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     if let Ok(m) = LinearModel::<4>::from_bytes(data) {
-        let mut buf = [0u8; npoa::bytes::encoded_len(4, 1)];
+        let mut buf = [0u8; npoa::model::bytes::encoded_len(4, 1)];
         assert_eq!(m.to_bytes(&mut buf), Ok(data.len()));
         assert_eq!(&buf[..], data);
     }
     if let Ok(m) = LinearClassifier::<2, 3>::from_bytes(data) {
-        let mut buf = [0u8; npoa::bytes::encoded_len(2, 3)];
+        let mut buf = [0u8; npoa::model::bytes::encoded_len(2, 3)];
         assert_eq!(m.to_bytes(&mut buf), Ok(data.len()));
         assert_eq!(&buf[..], data);
     }

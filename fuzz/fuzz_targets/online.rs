@@ -12,7 +12,7 @@ mod input;
 use input::Input;
 use libfuzzer_sys::fuzz_target;
 use npoa::LinearModel;
-use npoa::controller::{ControllerConfig, Guard};
+use npoa::control::{ControllerConfig, Guard};
 use npoa::online::{Drift, OnlineConfig, OnlineLearner, Sampling};
 use npoa::optim::{Regularization, Rule};
 

@@ -8,10 +8,10 @@ mod input;
 
 use input::Input;
 use libfuzzer_sys::fuzz_target;
-use npoa::controller::{Controller, ControllerConfig};
+use npoa::control::{Controller, ControllerConfig};
 use npoa::loss::Loss;
 use npoa::optim::{OptimState, Regularization, Rule};
-use npoa::train::{Dataset, FixedRate, TrainConfig, fit_controlled_with, fit_with};
+use npoa::train::{Dataset, TrainConfig, Training};
 use npoa::{LinearClassifier, LinearModel};
 
 const D: usize = 3;
@@ -100,21 +100,12 @@ fuzz_target!(|data: &[u8]| {
         let (before, st_before) = (m, bits(&st));
         let r = if controlled {
             match ControllerConfig::constant(lr).and_then(Controller::new) {
-                Ok(mut ctl) => fit_controlled_with(
-                    &mut m,
-                    &mut st,
-                    &data,
-                    None,
-                    &cfg,
-                    &mut ctl,
-                    &mut |_| {},
-                    &mut |_| {},
-                )
+                Ok(mut ctl) => Training::new(&cfg).controller(&mut ctl).fit_with(&mut m, &mut st, &data)
                 .map(|_| ()),
                 Err(_) => return,
             }
         } else {
-            fit_with(&mut m, &mut st, &data, &cfg, FixedRate).map(|_| ())
+            Training::new(&cfg).fit_with(&mut m, &mut st, &data).map(|_| ())
         };
         match r {
             Err(_) => {
@@ -142,21 +133,12 @@ fuzz_target!(|data: &[u8]| {
         let before = m;
         let r = if controlled {
             match ControllerConfig::constant(lr).and_then(Controller::new) {
-                Ok(mut ctl) => fit_controlled_with(
-                    &mut m,
-                    &mut st,
-                    &data,
-                    None,
-                    &cfg,
-                    &mut ctl,
-                    &mut |_| {},
-                    &mut |_| {},
-                )
+                Ok(mut ctl) => Training::new(&cfg).controller(&mut ctl).fit_with(&mut m, &mut st, &data)
                 .map(|_| ()),
                 Err(_) => return,
             }
         } else {
-            fit_with(&mut m, &mut st, &data, &cfg, FixedRate).map(|_| ())
+            Training::new(&cfg).fit_with(&mut m, &mut st, &data).map(|_| ())
         };
         match r {
             Err(_) => assert_eq!(m, before, "an Err leaves the model unchanged"),

@@ -240,8 +240,8 @@ fn binary_label(y: f32) -> Result<usize, Error> {
     } else if y == 1.0 {
         Ok(1)
     } else {
-        Err(Error::InvalidParameter {
-            name: "y",
+        Err(Error::InvalidData {
+            what: "y",
             reason: "binary labels must be 0 or 1",
         })
     }
@@ -261,7 +261,7 @@ fn binary_label(y: f32) -> Result<usize, Error> {
 /// ```
 ///
 /// # Errors
-/// As [`kernel::forward`]; [`Error::InvalidParameter`] for a label other than 0 or 1.
+/// As [`kernel::forward`]; [`Error::InvalidData`] for a label other than 0 or 1.
 pub fn evaluate_logistic<const D: usize>(
     model: &LinearModel<D>,
     x: &[f32],
@@ -290,7 +290,7 @@ pub fn evaluate_logistic<const D: usize>(
 /// labels `0.0, 1.0, …` (`< K`).
 ///
 /// # Errors
-/// As [`LinearClassifier::logits`]; [`Error::InvalidParameter`] for an invalid label.
+/// As [`LinearClassifier::logits`]; [`Error::InvalidData`] for an invalid label.
 pub fn evaluate_classifier<const D: usize, const K: usize>(
     model: &LinearClassifier<D, K>,
     x: &[f32],

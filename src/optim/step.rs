@@ -79,7 +79,7 @@ impl StepScalars {
 
     /// The same step without the penalty and bounds: equal to `new(rule, None, lr, t)`, without
     /// recomputing the rule's scalars (Adam's bias corrections are two `f64` powers).
-    fn unpenalised(&self) -> Self {
+    pub(super) fn unpenalised(&self) -> Self {
         Self {
             thresh: 0.0,
             shrink: 1.0,

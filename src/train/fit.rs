@@ -86,9 +86,10 @@ impl<'a> Training<'a> {
         self
     }
 
-    /// Measures the metric on `validation` (it must have the training data's features).
-    pub fn validation(mut self, validation: &'a Dataset<'a>) -> Self {
-        self.validation = Some(validation);
+    /// Measures the metric on `validation` (it must have the training data's features);
+    /// takes `&data`, `Some(&data)` or `None`.
+    pub fn validation(mut self, validation: impl Into<Option<&'a Dataset<'a>>>) -> Self {
+        self.validation = validation.into();
         self
     }
 

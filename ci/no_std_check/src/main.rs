@@ -12,7 +12,7 @@ use core::hint::black_box;
 use core::panic::PanicInfo;
 
 use npoa::LinearModel;
-use npoa::train::{Dataset, FixedRate, TrainConfig, fit};
+use npoa::train::{Dataset, TrainConfig, fit};
 
 /// Eight features, three samples, row-major.
 static X: [f32; 24] = [
@@ -40,7 +40,7 @@ pub extern "C" fn _start() -> ! {
             batch_size: black_box(2),
             ..TrainConfig::default()
         };
-        let summary = fit(black_box(&mut model), &data, &config, FixedRate);
+        let summary = fit(black_box(&mut model), &data, &config);
         let _ = black_box(summary);
     }
     black_box(&model);

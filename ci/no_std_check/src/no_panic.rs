@@ -12,13 +12,13 @@
 
 use core::hint::black_box;
 
-use npoa::bytes;
-use npoa::controller::{Controller, ControllerConfig};
+use npoa::model::bytes;
+use npoa::control::{Controller, ControllerConfig};
 use npoa::kernel::{SCALAR, SIMD};
 use npoa::loss::Loss;
 use npoa::online::{OnlineConfig, OnlineLearner, Sampling, Window};
 use npoa::optim::{self, OptimState, Regularization, Rule, StepScalars};
-use npoa::train::{Dataset, FixedRate, TrainConfig, fit, fit_controlled_with};
+use npoa::train::{Dataset, TrainConfig, Training, fit};
 use npoa::{LinearClassifier, LinearModel};
 
 static X: [f32; 24] = [0.5; 24];
@@ -30,8 +30,8 @@ fn kernels(x: &[f32], y: &[f32], w: &[f32], b: f32, loss: Loss) {
     let g = &mut g[..d];
     for path in [SCALAR, SIMD] {
         let _ = black_box((path.fused)(x, y, w, b, g));
-        let _ = black_box((path.fused_with)(loss, x, y, w, b, g));
-        let _ = black_box((path.loss_with)(loss, x, y, w, b));
+        let _ = black_box(loss.fused(&path, x, y, w, b, g));
+        let _ = black_box(loss.mean(&path, x, y, w, b));
         let _ = black_box((path.loss)(x, y, w, b));
         let _ = black_box((path.gradient)(x, y, w, b, g));
         let mut out = [0.0f32; 16];
@@ -102,28 +102,19 @@ fn model_bytes(buf: &[u8]) {
 fn training(x: &[f32], y: &[f32], cfg: &TrainConfig) {
     if let Ok(data) = Dataset::new(x, y, 8) {
         let mut m = LinearModel::<8>::zeros();
-        let _ = black_box(fit(&mut m, &data, cfg, FixedRate));
+        let _ = black_box(fit(&mut m, &data, cfg));
         let mut st = OptimState::<LinearModel<8>>::new();
         if let Ok(mut c) = ControllerConfig::constant(cfg.learning_rate).and_then(Controller::new) {
-            let _ = black_box(fit_controlled_with(
-                &mut m,
-                &mut st,
-                &data,
-                None,
-                cfg,
-                &mut c,
-                &mut |_| {},
-                &mut |_| {},
-            ));
+            let _ = black_box(Training::new(cfg).controller(&mut c).fit_with(&mut m, &mut st, &data));
         }
-        let _ = black_box(npoa::autolr::stable_rate_for::<8>(&data));
-        let _ = black_box(npoa::metrics::evaluate(&m, x, y));
-        let _ = black_box(npoa::metrics::evaluate_logistic(&m, x, y));
+        let _ = black_box(npoa::control::autolr::stable_rate_for::<8>(&data));
+        let _ = black_box(npoa::model::metrics::evaluate(&m, x, y));
+        let _ = black_box(npoa::model::metrics::evaluate_logistic(&m, x, y));
     }
     if let Ok(data) = Dataset::new(x, y, 4) {
         let mut c = LinearClassifier::<4, 3>::zeros();
-        let _ = black_box(fit(&mut c, &data, cfg, FixedRate));
-        let _ = black_box(npoa::metrics::evaluate_classifier(&c, x, y));
+        let _ = black_box(fit(&mut c, &data, cfg));
+        let _ = black_box(npoa::model::metrics::evaluate_classifier(&c, x, y));
     }
 }
 
