@@ -14,7 +14,7 @@
 //! Run: `cargo run --release --example linear_regression`
 
 use npoa::LinearModel;
-use npoa::train::{Dataset, Epoch, TrainConfig, Training, fit, observe};
+use npoa::train::{Dataset, TrainConfig, Training, fit, observe};
 
 fn main() -> Result<(), npoa::Error> {
     let x = [1.0f32, 2.0, 3.0, 4.0];
@@ -33,7 +33,7 @@ fn main() -> Result<(), npoa::Error> {
             // The loss of epoch e is measured before its step, as in the seed (epoch 0 there).
             let e = r.epoch - 1;
             if e % 100 == 0 {
-                println!("Epoch {e:4}, Loss: {:.6e}", r.loss);
+                println!("Epoch {e:4}, Loss: {:.6e}", r.train_loss);
             }
         }))
         .fit(&mut model, &data)?;

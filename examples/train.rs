@@ -18,6 +18,7 @@ mod shared;
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use npoa::control::Event;
 use npoa::control::EventKind;
 use npoa::control::Schedule;
 use npoa::data::{DynDataset, Standardizer, Table};
@@ -25,8 +26,8 @@ use npoa::loss::{Loss, Objective};
 use npoa::optim::{Regularization, Rule};
 use npoa::recipe::Recipe;
 use npoa::train::search::{Method, SearchConfig, search_by};
-use npoa::train::{Epoch, Stop, TrainConfig, Training};
-use npoa::{DynModel, History, Progress};
+use npoa::train::{Decision, Epoch, Observer, TrainConfig};
+use npoa::{DynModel, History};
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
@@ -276,8 +277,8 @@ fn run(args: &Args) -> Res<()> {
                     schedule: Schedule::Exponential { gamma },
                     ..recipe
                 };
-                Ok(r.fit(tr, Some(va), &mut |_| {})
-                    .map_or(f32::INFINITY, |(_, h)| h.summary.best_metric))
+                Ok(r.fit(tr, Some(va), &mut ())
+                    .map_or(f32::INFINITY, |(_, s)| s.best_metric))
             },
             &mut |c| {
                 if !args.quiet {
@@ -316,47 +317,28 @@ fn run(args: &Args) -> Res<()> {
         );
         b
     };
-    let every = args.every.max(1);
-    let (model, history) = recipe.fit(tr, va, &mut |p| match p {
-        Progress::Epoch(r) => {
-            bar.set_position(u64::from(r.epoch));
-            bar.set_message(format!("loss {:.4e}", r.metric));
-            if !args.quiet && r.epoch % every == 0 {
-                bar.suspend(|| {
-                    println!(
-                        "epoch {:5}  train {:.6e}  {} {:.6e}  lr {:.3e}  zeros {}",
-                        r.epoch,
-                        r.train_loss,
-                        if va.is_some() { "val" } else { "metric" },
-                        r.metric,
-                        r.learning_rate,
-                        r.zeros
-                    )
-                });
-            }
-        }
-        Progress::Event(e) => {
-            if !args.quiet && !matches!(e.kind, EventKind::Improved { .. }) {
-                bar.suspend(|| println!("epoch {:5}  event: {:?}", e.epoch, e.kind));
-            }
-        }
-    })?;
+    let mut watch = Watch {
+        bar: &bar,
+        every: args.every.max(1),
+        quiet: args.quiet,
+        validation: va.is_some(),
+        history: History::default(),
+    };
+    let (model, summary) = recipe.fit(tr, va, &mut watch)?;
+    let history = watch.history;
     bar.finish_and_clear();
     let (_, train_metrics) = shared::predict(&model, tr)?;
     let val_metrics = match va {
         Some(v) => Some(shared::predict(&model, v)?.1),
         None => None,
     };
-    let stop = history
-        .summary
-        .stop
-        .map_or("max_epochs".to_string(), |s| format!("{s:?}"));
+    let stop = match summary.stop {
+        npoa::train::Stop::MaxEpochs => "max_epochs".to_string(),
+        s => format!("{s:?}"),
+    };
     println!(
         "done: {} epochs, {} steps, stop: {stop}, best validation loss {:.6e}, rollbacks {}",
-        history.summary.epochs,
-        history.summary.steps,
-        history.summary.best_metric,
-        history.summary.rollbacks
+        summary.epochs, summary.steps, summary.best_metric, summary.rollbacks
     );
     println!("train: {}", train_metrics.line());
     if let Some(v) = &val_metrics {
@@ -403,7 +385,7 @@ fn run(args: &Args) -> Res<()> {
             .collect();
         let out = serde_json::json!({
             "loss": loss,
-            "epochs": history.summary.epochs,
+            "epochs": summary.epochs,
             "stop_reason": stop,
             "train": train_metrics.json(),
             "validation": val_metrics.map(|m| m.json()),
@@ -413,6 +395,44 @@ fn run(args: &Args) -> Res<()> {
         println!("{out}");
     }
     Ok(())
+}
+
+/// Prints the epochs and events as they come (a progress bar, a line every `every` epochs)
+/// and keeps them for the plot and the JSON.
+struct Watch<'b> {
+    bar: &'b ProgressBar,
+    every: u32,
+    quiet: bool,
+    validation: bool,
+    history: History,
+}
+
+impl Observer for Watch<'_> {
+    fn on_epoch(&mut self, r: &Epoch) -> Decision {
+        self.bar.set_position(u64::from(r.epoch));
+        self.bar.set_message(format!("loss {:.4e}", r.metric));
+        if !self.quiet && r.epoch.is_multiple_of(self.every) {
+            self.bar.suspend(|| {
+                println!(
+                    "epoch {:5}  train {:.6e}  {} {:.6e}  lr {:.3e}  zeros {}",
+                    r.epoch,
+                    r.train_loss,
+                    if self.validation { "val" } else { "metric" },
+                    r.metric,
+                    r.learning_rate,
+                    r.zeros
+                )
+            });
+        }
+        self.history.on_epoch(r)
+    }
+    fn on_event(&mut self, e: &Event) {
+        if !self.quiet && !matches!(e.kind, EventKind::Improved { .. }) {
+            self.bar
+                .suspend(|| println!("epoch {:5}  event: {:?}", e.epoch, e.kind));
+        }
+        self.history.on_event(e);
+    }
 }
 
 /// Rust source with the exact weights (`{:?}` prints the shortest literal that parses back to
@@ -478,7 +498,7 @@ fn export_c(w: &[f32], b: &[f32], d: usize, k: usize) -> String {
 /// and the controller's rate changes, rollbacks and stop as vertical marks.
 fn plot_svg(h: &History, validation: bool) -> String {
     let (w, ht, l, r, t, bm) = (800.0f64, 450.0f64, 70.0, 70.0, 30.0, 50.0);
-    let recs: &[Epoch] = &h.records;
+    let recs: &[Epoch] = &h.epochs;
     let n = recs.len().max(1) as f64;
     let pos = |v: f32| v.is_finite() && v > 0.0;
     let logs = |f: &dyn Fn(&Epoch) -> f32| {

@@ -472,10 +472,10 @@ impl Access for DynClassifier {
 
 /// Trains run-time sized parameters with the one loop: gradient scratch and optimizer state in
 /// `Vec`s, fresh for each call.
-fn fit_dyn<M: Access>(
+fn fit_dyn<M: Access, O: Observer>(
     model: &mut M,
     obj: Objective,
-    training: Training<'_>,
+    training: Training<'_, O>,
     data: &Dataset<'_>,
 ) -> Result<Summary, Error> {
     let buffers = training.config().optimizer.buffers();
@@ -485,14 +485,22 @@ fn fit_dyn<M: Access>(
 }
 
 impl Fit for DynLinearModel {
-    fn fit_in(&mut self, training: Training<'_>, data: &Dataset<'_>) -> Result<Summary, Error> {
+    fn fit_in<O: Observer>(
+        &mut self,
+        training: Training<'_, O>,
+        data: &Dataset<'_>,
+    ) -> Result<Summary, Error> {
         let obj = Objective::Single(self.loss);
         fit_dyn(self, obj, training, data)
     }
 }
 
 impl Fit for DynClassifier {
-    fn fit_in(&mut self, training: Training<'_>, data: &Dataset<'_>) -> Result<Summary, Error> {
+    fn fit_in<O: Observer>(
+        &mut self,
+        training: Training<'_, O>,
+        data: &Dataset<'_>,
+    ) -> Result<Summary, Error> {
         fit_dyn(self, Objective::Softmax, training, data)
     }
 }
@@ -507,7 +515,11 @@ impl Access for DynModel {
 }
 
 impl Fit for DynModel {
-    fn fit_in(&mut self, training: Training<'_>, data: &Dataset<'_>) -> Result<Summary, Error> {
+    fn fit_in<O: Observer>(
+        &mut self,
+        training: Training<'_, O>,
+        data: &Dataset<'_>,
+    ) -> Result<Summary, Error> {
         match self {
             DynModel::Linear(m) => m.fit_in(training, data),
             DynModel::Classifier(m) => m.fit_in(training, data),

@@ -51,6 +51,13 @@ pub enum Error {
         /// What the valid values are.
         reason: &'static str,
     },
+    /// Training at a fixed rate (no controller) diverged: a step would have made the loss, the
+    /// gradient or a parameter non-finite. The model is left as it was before training; lower
+    /// the learning rate, or train under a controller, whose guard rolls back and cuts the rate.
+    Diverged {
+        /// The epoch (from 1) in which it happened.
+        epoch: u32,
+    },
     /// A data set's feature count differs from the model's.
     FeatureMismatch {
         /// Features of the model.
@@ -93,6 +100,11 @@ impl fmt::Display for Error {
                 write!(f, "invalid hyper-parameter `{name}`: {reason}")
             }
             Error::InvalidData { what, reason } => write!(f, "invalid data `{what}`: {reason}"),
+            Error::Diverged { epoch } => write!(
+                f,
+                "training diverged in epoch {epoch} (a step would have made the model \
+                 non-finite): lower the learning rate or train under a controller"
+            ),
             Error::FeatureMismatch { model, data } => {
                 write!(f, "the data have {data} features but the model has {model}")
             }

@@ -37,10 +37,10 @@
 //! | 3 | [`control`] (controller, schedules, adaptation, clipping, auto LR) |
 //! | 4 | [`train`] (the one loop, [`train::Training`], the rate search) |
 //! | 5 | [`model`] (linear model, classifier, bytes, metrics), [`online`] (streams) |
-//! | 6 | `std` only: [`data`] (CSV tables, owned data sets), `dynamic` (models of run-time size), [`recipe`] |
+//! | 6 | `std` only: `data` (CSV tables, owned data sets), `dynamic` (models of run-time size), `recipe` |
 //!
 //! ## Features
-//! * `std` (default): models of run-time size ([`DynLinearModel`], [`DynClassifier`]), CSV and
+//! * `std` (default): models of run-time size (`DynLinearModel`, `DynClassifier`), CSV and
 //!   datasets (`npoa::data`), training recipes (`npoa::recipe`) and model files, on the same
 //!   kernels and training loop. Without it the crate is `no_std` and allocation-free.
 //! * `losses` (default): every loss but the squared error, and softmax. Without it only the

@@ -101,7 +101,6 @@ fn auto_lr_trains_without_diverging() {
         let data = Dataset::new(&x, &y, d).unwrap();
         let (mut v, mut g, mut g0) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
         let lr = stable_rate(&data, 0.9, &mut v, &mut g, &mut g0).unwrap();
-        let mut model = npoa::DynLinearModel::zeros(d).unwrap();
         let cfg = TrainConfig {
             learning_rate: lr,
             epochs: 300,
@@ -111,10 +110,21 @@ fn auto_lr_trains_without_diverging() {
             ..TrainConfig::default()
         };
         let mut losses = vec![];
-        let s = npoa::train::Training::new(&cfg)
-            .observer(&mut npoa::train::observe(|r| losses.push(r.train_loss)))
-            .fit(&mut model, &data)
-            .unwrap();
+        fn run<const D: usize>(
+            data: &Dataset<'_>,
+            cfg: &TrainConfig,
+            losses: &mut Vec<f32>,
+        ) -> npoa::train::Summary {
+            let mut model = LinearModel::<D>::zeros();
+            npoa::train::Training::new(cfg)
+                .observer(&mut npoa::train::observe(|r| losses.push(r.train_loss)))
+                .fit(&mut model, data)
+                .unwrap()
+        }
+        let s = match d {
+            3 => run::<3>(&data, &cfg, &mut losses),
+            _ => run::<8>(&data, &cfg, &mut losses),
+        };
         assert_eq!(s.stop, Stop::MaxEpochs);
         // Full-batch gradient descent below the stability limit never increases the loss
         // (down to the f32 rounding floor, ~1e-13 here), and it gets there.

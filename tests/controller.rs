@@ -7,7 +7,7 @@ use npoa::control::{
 };
 use npoa::control::{EarlyStop, Mode, Plateau};
 use npoa::control::{LrSchedule, Schedule};
-use npoa::train::{Dataset, Epoch, Stop, TrainConfig, Training, observe, watch};
+use npoa::train::{Dataset, Stop, TrainConfig, Training, observe, watch};
 use npoa::{Error, LinearModel};
 use proptest::prelude::*;
 

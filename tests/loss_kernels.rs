@@ -153,7 +153,7 @@ fn check_glm(loss: Loss, c: &Case, k: &Kernels) -> Result<(), String> {
     let gn = gamma(n + 2);
     let mut gw = vec![0.0f32; d];
     let lg = loss
-        .fused(&k, &c.x, &c.y, &c.w, c.b, &mut gw)
+        .fused(k, &c.x, &c.y, &c.w, c.b, &mut gw)
         .map_err(|e| format!("{e}"))?;
     let sum = |v: &[f64], e: &[f64]| -> (f64, f64) {
         let s1: f64 = e.iter().sum();
@@ -178,7 +178,7 @@ fn check_glm(loss: Loss, c: &Case, k: &Kernels) -> Result<(), String> {
     }
     // The loss-only kernel gives the fused kernel's loss, bit for bit.
     let l = loss
-        .mean(&k, &c.x, &c.y, &c.w, c.b)
+        .mean(k, &c.x, &c.y, &c.w, c.b)
         .map_err(|e| format!("{e}"))?;
     if l.to_bits() != lg.loss.to_bits() {
         return Err(format!("loss_with {l:e} != fused loss {:e}", lg.loss));

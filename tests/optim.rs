@@ -971,7 +971,7 @@ fn averaged_sgd_returns_the_average_and_std_models_agree() {
         .unwrap();
     // The model is the average buffer.
     let avg = st.buffer(0).unwrap();
-    assert_eq!(&m.weights()[..], &avg.0[..]);
+    assert_eq!(&m.weights()[..], avg.0);
     assert_eq!(m.bias(), avg.1[0]);
     // The average is smoother than the last iterate: lower loss with noisy small batches.
     let mut last = LinearModel::<3>::zeros();

@@ -15,7 +15,7 @@
 //! fails); it counts as a bad epoch.
 //!
 //! ```
-//! use npoa::adapt::{Mode, Plateau, ReduceOnPlateau};
+//! use npoa::control::{Mode, Plateau, ReduceOnPlateau};
 //! let mut p = ReduceOnPlateau::new(Plateau { patience: 1, ..Plateau::default() })?;
 //! let mut lr = 0.1f32;
 //! for loss in [1.0, 0.5, 0.5, 0.5] {

@@ -11,7 +11,7 @@
 //! cent short.
 //!
 //! ```
-//! use npoa::autolr::stable_rate_for;
+//! use npoa::control::autolr::stable_rate_for;
 //! use npoa::train::Dataset;
 //! // The seed's data: x = 1..4, y = 2x. E[x̃x̃ᵀ] = [[7.5, 2.5], [2.5, 1]], λ_max = 8.3503.
 //! let (x, y) = ([1.0f32, 2.0, 3.0, 4.0], [2.0f32, 4.0, 6.0, 8.0]);

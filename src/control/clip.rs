@@ -7,7 +7,7 @@
 //! arguments unchanged.
 //!
 //! ```
-//! use npoa::clip::clip_grad_norm;
+//! use npoa::control::clip::clip_grad_norm;
 //! let mut g = [3.0f32, 0.0];
 //! let mut gb = 4.0f32; // ‖(3, 0, 4)‖ = 5
 //! let before = clip_grad_norm(&mut g, &mut gb, 1.0)?;

@@ -6,7 +6,7 @@
 //! [`LrSchedule`] gives the shape, and `scale` (starting at 1) is what plateaus, the adaptive
 //! rule and rollbacks multiply, so a plateau reduction composes with warm-up and any schedule.
 //!
-//! [`crate::train::fit_controlled`] runs it inside the training loop; it can also be driven by
+//! [`crate::train::Training`] runs it inside the training loop; it can also be driven by
 //! hand (`on_epoch`, `on_divergence`), with no data at all.
 
 use super::clip::Clip;
@@ -130,9 +130,8 @@ pub enum Stop {
     Target,
     /// The adaptive rule found no improvement at the smallest rate.
     Converged,
-    /// A step diverged: without a controller, at once (the model is the start of the epoch
-    /// with the lowest training loss); with one, divergence persisted beyond its retry budget
-    /// (the model is its best copy).
+    /// Divergence persisted beyond the controller's retry budget (the model is its best copy;
+    /// without a controller divergence is [`Error::Diverged`]).
     Diverged,
 }
 

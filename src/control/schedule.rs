@@ -10,7 +10,7 @@
 //! schedule may return `0` (cosine annealing to `eta_min = 0`, polynomial decay at its end).
 //!
 //! ```
-//! use npoa::schedule::{LrSchedule, Schedule, Warmup};
+//! use npoa::control::{LrSchedule, Schedule, Warmup};
 //! // η₀ = 0.1, ×0.5 every 10 steps, after a 5-step linear warm-up from 0.1·η.
 //! let s = LrSchedule::new(0.1, Schedule::Step { step_size: 10, gamma: 0.5 })?
 //!     .with_warmup(Warmup { steps: 5, start_factor: 0.1 })?;

@@ -164,7 +164,7 @@ pub struct LossGrad {
 /// let (x, y) = ([1.0f32, 2.0], [3.0f32, 5.0]);
 /// let mut g = [0.0f32];
 /// let lg = kernel::pointwise_fused(&HalfSquared, &x, &y, &[2.0], 0.0, &mut g)?;
-/// assert_eq!(lg.loss, 0.25); // ((2−3)² + (4−5)²)/2 / 2
+/// assert_eq!(lg.loss, 0.5); // ((2−3)²/2 + (4−5)²/2) / 2
 /// let mut gs = [0.0f32];
 /// assert_eq!(kernel::scalar::pointwise_fused(&HalfSquared, &x, &y, &[2.0], 0.0, &mut gs)?, lg);
 /// # Ok::<(), npoa::Error>(())

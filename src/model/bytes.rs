@@ -29,7 +29,7 @@
 //! ```
 //! use npoa::{LinearModel, loss::Loss};
 //! let m = LinearModel::new([0.5, -1.25], 0.125)?.with_loss(Loss::Huber { delta: 2.0 })?;
-//! let mut buf = [0u8; npoa::bytes::encoded_len(2, 1)];
+//! let mut buf = [0u8; npoa::model::bytes::encoded_len(2, 1)];
 //! let n = m.to_bytes(&mut buf)?;
 //! assert_eq!(n, 36);
 //! assert_eq!(LinearModel::<2>::from_bytes(&buf)?, m);

@@ -7,7 +7,7 @@
 //! chunked beyond the last bits, and large sets stay accurate.
 //!
 //! ```
-//! use npoa::{LinearModel, metrics::evaluate};
+//! use npoa::{LinearModel, model::metrics::evaluate};
 //! let m = LinearModel::new([2.0], 0.0)?;
 //! let r = evaluate(&m, &[1.0, 2.0, 3.0, 4.0], &[2.0, 4.0, 6.0, 9.0])?;
 //! assert_eq!(r.mse, 0.25);
@@ -99,7 +99,7 @@ impl RegressionAcc {
 /// MSE, RMSE, MAE and R² of `model` on `(x, y)` (`n = y.len()` samples of `D` features).
 ///
 /// # Errors
-/// As [`kernel::forward`] (shapes, non-finite inputs), and as [`RegressionAcc::finish`].
+/// As [`crate::kernel::forward`] (shapes, non-finite inputs), and as [`RegressionAcc::finish`].
 pub fn evaluate<const D: usize>(
     model: &LinearModel<D>,
     x: &[f32],
@@ -251,7 +251,7 @@ fn binary_label(y: f32) -> Result<usize, Error> {
 /// class 1 when the logit is `≥ 0`) on `(x, y)` with labels `0.0` / `1.0`.
 ///
 /// ```
-/// use npoa::{LinearModel, loss::Loss, metrics::evaluate_logistic};
+/// use npoa::{LinearModel, loss::Loss, model::metrics::evaluate_logistic};
 /// let m = LinearModel::new([4.0], -2.0)?.with_loss(Loss::Logistic)?;
 /// let c = evaluate_logistic(&m, &[0.0, 1.0, 0.2, 0.9], &[0.0, 1.0, 0.0, 0.0])?;
 /// assert_eq!(c.accuracy, 0.75);
@@ -261,7 +261,7 @@ fn binary_label(y: f32) -> Result<usize, Error> {
 /// ```
 ///
 /// # Errors
-/// As [`kernel::forward`]; [`Error::InvalidData`] for a label other than 0 or 1.
+/// As [`crate::kernel::forward`]; [`Error::InvalidData`] for a label other than 0 or 1.
 pub fn evaluate_logistic<const D: usize>(
     model: &LinearModel<D>,
     x: &[f32],

@@ -1,5 +1,7 @@
 //! How an online learner trains, and what a call reports.
 
+#[cfg(doc)]
+use super::OnlineLearner;
 use crate::Error;
 use crate::control::Stop;
 use crate::optim::{Regularization, Rule};

@@ -5,7 +5,7 @@
 //!   [`Sampling::Sliding`]) or a uniform sample of the whole stream ([`Sampling::Reservoir`],
 //!   Vitter's algorithm R with a seeded generator).
 //! * [`OnlineLearner<M, D, N, V>`] owns a model, its optimizer state, a best copy, a strategy
-//!   [`Controller`], a training window of `N` samples and a held-out window of `V` samples
+//!   [`Controller`](crate::control::Controller), a training window of `N` samples and a held-out window of `V` samples
 //!   (every `k`-th pushed sample goes there, [`OnlineConfig::holdout_every`]).
 //!   [`push`](OnlineLearner::push) stores a sample; [`step`](OnlineLearner::step) runs a fixed
 //!   number of mini-batch updates over the training window;
@@ -34,7 +34,7 @@
 //! `factor × level + floor` for `patience` rounds in a row (`level`: the running mean of the
 //! metric over the good rounds since the start or the last restart) while the learner is
 //! frozen (stopped, or at a rate below the highest of its run), the learner makes a warm
-//! restart ([`Controller::restart`]): the schedule starts again at its full rate, the rate cuts
+//! restart ([`Controller::restart`](crate::control::Controller::restart)): the schedule starts again at its full rate, the rate cuts
 //! of plateaus and rollbacks are undone, the early stop is lifted, the current weights become
 //! the best copy and the best metric is forgotten (the old best describes data that is gone),
 //! and an averaged SGD starts its average again. [`EventKind::Restarted`](crate::control::controller::EventKind::Restarted)

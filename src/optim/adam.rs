@@ -21,6 +21,7 @@ pub(super) struct Adam {
 
 impl Update for Adam {
     const NAME: &'static str = "adam";
+    const KIND: u64 = 3;
     const BUFFERS: usize = 2;
     fn validate(self) -> Result<(), Error> {
         let bad = |name, reason| Err(Error::InvalidParameter { name, reason });

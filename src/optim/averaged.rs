@@ -16,6 +16,7 @@ pub(super) struct Averaged {
 
 impl Update for Averaged {
     const NAME: &'static str = "averaged";
+    const KIND: u64 = 4;
     const BUFFERS: usize = 1;
     fn validate(self) -> Result<(), Error> {
         if self.start == 0 {

@@ -19,6 +19,7 @@ pub(super) struct Ftrl {
 
 impl Update for Ftrl {
     const NAME: &'static str = "ftrl";
+    const KIND: u64 = 5;
     const BUFFERS: usize = 2;
     fn validate(self) -> Result<(), Error> {
         let ok = |v: f32| v.is_finite() && v >= 0.0;

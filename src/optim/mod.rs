@@ -72,7 +72,6 @@
 //! `each_rule!` registry below and one example in [`Rule::EXAMPLES`].
 
 use crate::Error;
-use crate::check::check_finite;
 
 mod adam;
 mod averaged;
@@ -120,6 +119,9 @@ pub(crate) enum Penalty {
 pub(crate) trait Update: Copy {
     /// The rule's name (as [`Rule::name`]).
     const NAME: &'static str;
+    /// The kind of state it keeps, `≥ 1` and different for every file (the tag of
+    /// [`OptimState`]).
+    const KIND: u64;
     /// State buffers shaped like the parameters.
     const BUFFERS: usize;
     /// Checks the hyper-parameters.
@@ -398,7 +400,9 @@ impl<M: Params, const BUFS: usize> OptimState<M, BUFS> {
         self.bufs.get(i).map(M::grad_parts_ref)
     }
 
-    /// The rule that last stepped this state, as [`Rule::name`] (`None` for a fresh state).
+    /// The kind of rule that last stepped this state (`None` for a fresh state): one of
+    /// [`Rule::EXAMPLES`], by [`Rule::name`] (Adam and AdamW share a kind, as do momentum and
+    /// Nesterov: their buffers mean the same).
     pub fn rule_name(&self) -> Option<&'static str> {
         Rule::EXAMPLES
             .iter()
@@ -406,19 +410,14 @@ impl<M: Params, const BUFS: usize> OptimState<M, BUFS> {
             .map(Rule::name)
     }
 
-    /// Checks that `rule` may continue this state: a fresh state, or one `rule`'s kind
-    /// stepped, with finite buffers.
+    /// Checks that `rule` may continue this state: a fresh state, or one a rule of the same
+    /// kind stepped. (The buffers are finite: only training writes them, all or nothing.)
     pub(crate) fn check_for(&self, rule: Rule) -> Result<(), Error> {
         if self.owner != 0 && self.owner != owner_code(rule) {
             return Err(Error::InvalidParameter {
                 name: "state",
                 reason: "was left by another update rule: start from a fresh OptimState",
             });
-        }
-        for g in &self.bufs {
-            let (w, b) = M::grad_parts_ref(g);
-            check_finite("state", w)?;
-            check_finite("state", b)?;
         }
         Ok(())
     }
@@ -443,14 +442,13 @@ impl<M: Params, const BUFS: usize> OptimState<M, BUFS> {
     }
 }
 
-/// The identity of a rule's state: the rule's name hashed with its buffer count, `≠ 0`. Two
-/// configurations of one rule (other hyper-parameters) share it.
-fn owner_code(rule: Rule) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for b in rule.name().bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+/// The identity of a rule's state ([`Update::KIND`], `≠ 0`): two configurations of one rule
+/// (other hyper-parameters) share it.
+const fn owner_code(rule: Rule) -> u64 {
+    const fn kind<R: Update>(_: &R) -> u64 {
+        R::KIND
     }
-    h | 1
+    each_rule!(rule, r => kind(&r))
 }
 
 /// One state buffer's weight and bias parts (empty when the rule has no such buffer).

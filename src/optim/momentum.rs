@@ -19,6 +19,7 @@ pub(super) struct Momentum {
 
 impl Update for Momentum {
     const NAME: &'static str = "momentum";
+    const KIND: u64 = 2;
     const BUFFERS: usize = 1;
     fn validate(self) -> Result<(), Error> {
         let bad = |name, reason| Err(Error::InvalidParameter { name, reason });

@@ -6,7 +6,7 @@ use super::lane::Lane;
 use super::step::StepScalars;
 use crate::Error;
 
-/// The penalty `λ1·‖w‖₁ + (λ2/2)·‖w‖₂²` and box constraints (see the [module docs](self)).
+/// The penalty `λ1·‖w‖₁ + (λ2/2)·‖w‖₂²` and box constraints (see the [module docs](crate::optim)).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Regularization {
     /// `λ1 ≥ 0` (L1, lasso).

@@ -11,6 +11,7 @@ pub(super) struct Sgd;
 
 impl Update for Sgd {
     const NAME: &'static str = "sgd";
+    const KIND: u64 = 1;
     const BUFFERS: usize = 0;
     #[inline(always)]
     fn element<L: Lane>(self, s: &StepScalars, w: L, g: L, a: L, b: L) -> (L, L, L) {

@@ -17,11 +17,11 @@ use crate::optim::{self, OptimState, StateParts};
 /// optimizer state) or [`fit_with`](Training::fit_with) (a state the caller keeps).
 ///
 /// * **Without a controller** the rate is `config.learning_rate` (an observer may change it
-///   between epochs) and the model returned is the last one; if a step diverges (a
-///   non-finite loss, gradient or parameter: the step is not applied), the run stops with
-///   [`Stop::Diverged`] and the model returned is the one from the start of the epoch with
-///   the lowest training loss (the initial model if none was finite), never the runaway
-///   weights of the last epochs.
+///   between epochs) and the model returned is the last one. If a step diverges (it would
+///   make the loss, the gradient or a parameter non-finite; it is not applied), the run fails
+///   with [`Error::Diverged`] and the model is left as it was before the run: a fixed rate
+///   that diverges has produced runaway weights (−5.8e17 in the test of this), not a model.
+///   Lower the rate, or train under a controller, whose guard answers divergence.
 /// * **With a controller** it sets each epoch's rate (`config.learning_rate` is not used), and
 ///   after each epoch it may keep a copy of the weights as the best, roll back to it, cut the
 ///   rate or stop. The metric is the loss after each epoch's steps (one extra loss pass), on
@@ -38,7 +38,7 @@ use crate::optim::{self, OptimState, StateParts};
 /// let x = [0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0];
 /// let y = [1.0f32, 3.0, 5.0, 7.0, 9.0, 11.0];
 /// let data = Dataset::new(&x, &y, 1)?;
-/// let config = TrainConfig { epochs: 300, batch_size: 2, ..TrainConfig::default() };
+/// let config = TrainConfig { epochs: 500, batch_size: 6, ..TrainConfig::default() };
 /// let mut controller = Controller::new(ControllerConfig::auto::<1>(&data)?)?;
 /// let mut model = LinearModel::<1>::zeros();
 /// let mut epochs = 0;
@@ -50,25 +50,28 @@ use crate::optim::{self, OptimState, StateParts};
 /// assert_eq!(epochs, summary.epochs);
 /// # Ok::<(), npoa::Error>(())
 /// ```
-pub struct Training<'a> {
+///
+/// The observer is a type parameter (`()` by default), so that a run without one compiles no
+/// observer code at all (the firmware image of `ci/no_std_check` measures it).
+pub struct Training<'a, O: Observer = ()> {
     config: TrainConfig,
     controller: Option<&'a mut Controller>,
     validation: Option<&'a Dataset<'a>>,
-    observer: Option<&'a mut dyn Observer>,
+    observer: O,
 }
 
-impl core::fmt::Debug for Training<'_> {
+impl<O: Observer> core::fmt::Debug for Training<'_, O> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Training")
             .field("config", &self.config)
             .field("controller", &self.controller)
             .field("validation", &self.validation)
-            .field("observer", &self.observer.is_some())
+            .field("observer", &core::any::type_name::<O>())
             .finish()
     }
 }
 
-impl<'a> Training<'a> {
+impl Training<'_> {
     /// A run with the hyper-parameters `config`, no controller, no validation set, no
     /// observer.
     pub fn new(config: &TrainConfig) -> Self {
@@ -76,10 +79,12 @@ impl<'a> Training<'a> {
             config: *config,
             controller: None,
             validation: None,
-            observer: None,
+            observer: (),
         }
     }
+}
 
+impl<'a, O: Observer> Training<'a, O> {
     /// Under the strategy controller `controller`.
     pub fn controller(mut self, controller: &'a mut Controller) -> Self {
         self.controller = Some(controller);
@@ -93,10 +98,14 @@ impl<'a> Training<'a> {
         self
     }
 
-    /// Shows every epoch and event to `observer`.
-    pub fn observer(mut self, observer: &'a mut dyn Observer) -> Self {
-        self.observer = Some(observer);
-        self
+    /// Shows every epoch and event to `observer` (usually `&mut something`).
+    pub fn observer<P: Observer>(self, observer: P) -> Training<'a, P> {
+        Training {
+            config: self.config,
+            controller: self.controller,
+            validation: self.validation,
+            observer,
+        }
     }
 
     /// The hyper-parameters.
@@ -111,7 +120,8 @@ impl<'a> Training<'a> {
     /// # Errors
     /// An invalid configuration ([`Error::InvalidParameter`]: `epochs: 0` among others), data
     /// whose feature count differs from the model's ([`Error::FeatureMismatch`]), targets the
-    /// loss refuses, or an observer's invalid decision. On error the model is unchanged.
+    /// loss refuses ([`Error::InvalidData`]), an observer's invalid decision, or, without a
+    /// controller, divergence ([`Error::Diverged`]). On error the model is unchanged.
     pub fn fit<M: Fit + ?Sized>(self, model: &mut M, data: &Dataset<'_>) -> Result<Summary, Error> {
         model.fit_in(self, data)
     }
@@ -152,23 +162,18 @@ impl<'a> Training<'a> {
 
     /// Runs the loop on any [`Run`] (the fixed-size models' and the `std` layer's).
     pub(crate) fn run<R: Run>(
-        self,
+        mut self,
         run: &mut R,
         kern: (Objective, ObjectiveKernels),
         data: &Dataset<'_>,
     ) -> Result<Summary, Error> {
-        let mut none = ();
-        let observer: &mut dyn Observer = match self.observer {
-            Some(o) => o,
-            None => &mut none,
-        };
         run_loop(
             run,
             kern,
             (data, self.validation),
             &self.config,
             self.controller,
-            observer,
+            &mut self.observer,
         )
     }
 }
@@ -202,11 +207,19 @@ pub fn fit<M: Fit + ?Sized>(
 pub trait Fit: Access {
     /// Runs `training` on this model (use [`Training::fit`]).
     #[doc(hidden)]
-    fn fit_in(&mut self, training: Training<'_>, data: &Dataset<'_>) -> Result<Summary, Error>;
+    fn fit_in<O: Observer>(
+        &mut self,
+        training: Training<'_, O>,
+        data: &Dataset<'_>,
+    ) -> Result<Summary, Error>;
 }
 
 impl<M: Trainable> Fit for M {
-    fn fit_in(&mut self, training: Training<'_>, data: &Dataset<'_>) -> Result<Summary, Error> {
+    fn fit_in<O: Observer>(
+        &mut self,
+        training: Training<'_, O>,
+        data: &Dataset<'_>,
+    ) -> Result<Summary, Error> {
         let mut state = OptimState::<M, 2>::new();
         training.fit_with(self, &mut state, data)
     }
@@ -261,22 +274,22 @@ impl<M: Trainable, const BUFS: usize> Run for TypedRun<'_, M, BUFS> {
 }
 
 /// Forwards a controller's events to the observer.
-struct Events<'o>(&'o mut dyn Observer);
+struct Events<'o, O: Observer + ?Sized>(&'o mut O);
 
-impl Events<'_> {
+impl<O: Observer + ?Sized> Events<'_, O> {
     fn sink(&mut self) -> impl FnMut(&Event) + '_ {
         |e| self.0.on_event(e)
     }
 }
 
 /// The loop (see [`Training`]).
-pub(crate) fn run_loop<R: Run>(
+pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
     run: &mut R,
     (obj, kern): (Objective, ObjectiveKernels),
     (data, validation): (&Dataset<'_>, Option<&Dataset<'_>>),
     config: &TrainConfig,
     mut controller: Option<&mut Controller>,
-    observer: &mut dyn Observer,
+    observer: &mut O,
 ) -> Result<Summary, Error> {
     config.validate()?;
     {
@@ -310,14 +323,13 @@ pub(crate) fn run_loop<R: Run>(
         (kern.loss)(obj, eval.x(), eval.y(), (w, b)).unwrap_or(f32::NAN)
     };
     if let Some(c) = controller.as_deref_mut() {
-        c.start(metric_of(run), &mut Events(observer).sink());
+        c.start(metric_of(run), &mut Events(&mut *observer).sink());
     }
     let mut lr = config.learning_rate;
     for epoch in 1..=config.epochs {
         if let Some(c) = controller.as_deref() {
             lr = c.rate(u64::from(epoch - 1));
         }
-        let start = controller.is_none().then(|| run.snapshot());
         let pass = epochs.next_pass();
         let ran = {
             let ((w, b), (gw, gb), mut st) = run.split();
@@ -367,19 +379,12 @@ pub(crate) fn run_loop<R: Run>(
                 decision
             }
             (None, None) => {
-                // Diverged: back to the start of the best epoch (or the initial model).
-                run.restore(&best);
-                out.stop = Stop::Diverged;
-                break;
+                run.restore(&backup);
+                return Err(Error::Diverged { epoch });
             }
             (None, Some(loss)) => {
                 out.final_loss = loss;
-                if loss < best_loss
-                    && let Some(s) = start
-                {
-                    best_loss = loss;
-                    best = s;
-                }
+                best_loss = best_loss.min(loss);
                 let metric = if validation.is_some() {
                     metric_of(run)
                 } else {
@@ -437,18 +442,18 @@ pub(crate) fn run_loop<R: Run>(
 /// reports the epoch, asks the controller, and applies its verdict to `run` (roll back to
 /// `best`, or make the current weights the best copy). Returns the stop, if any, the
 /// observer's decision and the metric (NaN after a divergence).
-pub(crate) fn end_epoch<R: Run>(
+pub(crate) fn end_epoch<R: Run, O: Observer + ?Sized>(
     run: &mut R,
     best: &mut R::Snap,
     (epoch, lr, ran, steps): (u32, f32, Option<f32>, u64),
     metric_of: &mut dyn FnMut(&mut R) -> f32,
     controller: &mut Controller,
-    observer: &mut dyn Observer,
+    observer: &mut O,
 ) -> (Option<Stop>, Decision, f32) {
     let mut decision = Decision::Continue;
     let mut measured = f32::NAN;
     let verdict = match ran {
-        None => controller.on_divergence(epoch, &mut Events(observer).sink()),
+        None => controller.on_divergence(epoch, &mut Events(&mut *observer).sink()),
         Some(train_loss) => {
             // The metric describes the weights as they are now, the ones a `save_best`
             // would copy: one loss pass after the epoch's steps.
@@ -463,7 +468,7 @@ pub(crate) fn end_epoch<R: Run>(
                 steps,
                 zeros,
             });
-            controller.on_epoch(epoch, metric, &mut Events(observer).sink())
+            controller.on_epoch(epoch, metric, &mut Events(&mut *observer).sink())
         }
     };
     if verdict.roll_back {

@@ -4,8 +4,9 @@
 //! Each step runs the fused kernel on one mini-batch (a contiguous range of rows, in an order
 //! shuffled each epoch by [`crate::dataset::Epochs`]) and moves the parameters by the update
 //! rule of [`TrainConfig::optimizer`] with its proximal step. A step whose loss or gradient
-//! overflows, or that would make a parameter non-finite, is not applied: the controller (or,
-//! without one, the loop) answers it (see [`Training`]).
+//! overflows, or that would make a parameter non-finite, is not applied: the controller
+//! answers it (rollback, a cut rate); without one the run is an
+//! [`Error::Diverged`](crate::Error::Diverged) and the model is unchanged (see [`Training`]).
 //!
 //! * `config.rs`: [`TrainConfig`];
 //! * `observe.rs`: the records a run reports ([`Epoch`], [`Summary`]) and the [`Observer`]

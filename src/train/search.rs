@@ -3,7 +3,7 @@
 //! simulated annealing; both are here, seeded (`Xoshiro256PlusPlus`), with fixed-size state.
 //!
 //! A candidate is an initial rate `η₀` (searched on a log scale) and an exponential decay
-//! `γ` per epoch (`η_t = η₀·γ^t`); each is trained by [`fit_controlled`] with the default
+//! `γ` per epoch (`η_t = η₀·γ^t`); each is trained by [`Training`] with the default
 //! divergence guard, and scored by the validation loss of the best model it returned.
 //! (Regularisation strength joins the space when the proximal steps exist.)
 
