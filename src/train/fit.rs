@@ -156,7 +156,9 @@ impl<'a, O: Observer> Training<'a, O> {
             grad: M::zero_grad(),
         };
         let out = self.run(&mut run, (obj, M::kernels()), data);
-        run.state.mark(rule);
+        if out.is_ok() {
+            run.state.mark(rule);
+        }
         out
     }
 
