@@ -163,21 +163,13 @@ macro_rules! each_rule {
                 };
                 $body
             }
-            Rule::Adam { beta1, beta2, eps } => {
+            // One arm for both, so that a dispatch compiles Adam's loop once.
+            Rule::Adam { beta1, beta2, eps } | Rule::AdamW { beta1, beta2, eps } => {
                 let $r = $crate::optim::adam::Adam {
                     beta1,
                     beta2,
                     eps,
-                    decoupled: false,
-                };
-                $body
-            }
-            Rule::AdamW { beta1, beta2, eps } => {
-                let $r = $crate::optim::adam::Adam {
-                    beta1,
-                    beta2,
-                    eps,
-                    decoupled: true,
+                    decoupled: matches!($rule, Rule::AdamW { .. }),
                 };
                 $body
             }
