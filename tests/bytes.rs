@@ -245,3 +245,97 @@ fn the_unused_delta_field_must_be_zero() {
     buf[n - 4..].copy_from_slice(&crc.to_le_bytes());
     assert!(LinearModel::<4>::from_bytes(&buf).is_err());
 }
+
+/// `encode` refuses exactly what `decode` would refuse: more than 256 classes, non-finite
+/// values, an invalid loss parameter (before, it wrote strings that could not be read back).
+#[test]
+fn encode_refuses_what_decode_refuses() {
+    let mut buf = vec![0u8; encoded_len(1, 257)];
+    let h = Header {
+        kind: Kind::Softmax,
+        d: 1,
+        k: 257,
+    };
+    assert_eq!(
+        bytes::encode(h, &[0.0; 257], &[0.0; 257], &mut buf),
+        Err(Error::InvalidBytes {
+            reason: "too many classes"
+        })
+    );
+    let h = Header {
+        kind: Kind::Linear(Loss::Squared),
+        d: 2,
+        k: 1,
+    };
+    let mut buf = [0u8; encoded_len(2, 1)];
+    assert_eq!(
+        bytes::encode(h, &[1.0, f32::NAN], &[0.0], &mut buf),
+        Err(Error::NonFinite {
+            what: "w",
+            index: 1
+        })
+    );
+    assert_eq!(
+        bytes::encode(h, &[1.0, 2.0], &[f32::INFINITY], &mut buf),
+        Err(Error::NonFinite {
+            what: "b",
+            index: 0
+        })
+    );
+    let huber = Header {
+        kind: Kind::Linear(Loss::Huber { delta: -1.0 }),
+        ..h
+    };
+    assert_eq!(
+        bytes::encode(huber, &[1.0, 2.0], &[0.0], &mut buf),
+        Err(Error::InvalidBytes {
+            reason: "invalid loss parameter"
+        })
+    );
+    // Every loss of the registry round-trips through the bytes, parameter included.
+    for loss in Loss::ALL {
+        let h = Header {
+            kind: Kind::Linear(loss),
+            ..h
+        };
+        let n = bytes::encode(h, &[0.5, -0.25], &[0.125], &mut buf).unwrap();
+        assert_eq!(n, buf.len());
+        assert_eq!(decode_header(&buf), Ok(h), "{loss:?}");
+    }
+}
+
+/// Files of format version 1 (before the general parameter slot) still load, bit for bit.
+#[test]
+fn version_1_files_still_load() {
+    let mut v2 = [0u8; encoded_len(5, 1)];
+    linear().to_bytes(&mut v2).unwrap();
+    assert_eq!(u16::from_le_bytes([v2[4], v2[5]]), bytes::VERSION);
+    let mut v1 = v2;
+    v1[4..6].copy_from_slice(&1u16.to_le_bytes());
+    let n = v1.len();
+    let crc = crc32(&v1[..n - 4]);
+    v1[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    assert_eq!(LinearModel::<5>::from_bytes(&v1), Ok(linear()));
+    // A version-1 string written by the previous release (a Huber model, d = 1): magic,
+    // version 1, kind 0, loss 1, δ = 2.0, d = 1, k = 1, w = 0.5, b = −0.25, CRC.
+    let mut old = [0u8; encoded_len(1, 1)];
+    old[..4].copy_from_slice(b"NPOA");
+    old[4..6].copy_from_slice(&1u16.to_le_bytes());
+    old[6] = 0;
+    old[7] = 1;
+    old[8..12].copy_from_slice(&2.0f32.to_le_bytes());
+    old[12..16].copy_from_slice(&1u32.to_le_bytes());
+    old[16..20].copy_from_slice(&1u32.to_le_bytes());
+    old[20..24].copy_from_slice(&0.5f32.to_le_bytes());
+    old[24..28].copy_from_slice(&(-0.25f32).to_le_bytes());
+    let crc = crc32(&old[..28]);
+    old[28..].copy_from_slice(&crc.to_le_bytes());
+    let m = LinearModel::<1>::from_bytes(&old).unwrap();
+    assert_eq!(m.loss_kind(), Loss::Huber { delta: 2.0 });
+    assert_eq!((m.weights()[0], m.bias()), (0.5, -0.25));
+    // Re-encoded, it is a version-2 string with the same body.
+    let mut new = [0u8; encoded_len(1, 1)];
+    m.to_bytes(&mut new).unwrap();
+    assert_eq!(&new[6..28], &old[6..28]);
+    assert_eq!(u16::from_le_bytes([new[4], new[5]]), 2);
+}

@@ -1015,3 +1015,60 @@ fn footprint_table_of_the_readme() {
     assert_eq!(OptimState::<LinearModel<8>, 1>::BYTES, 56);
     assert_eq!(OptimState::<LinearModel<8>, 2>::BYTES, 88);
 }
+
+/// A state is tied to the kind of rule that stepped it: another rule refuses it (before, an
+/// averaged SGD copied another rule's buffer into the model as "the average"), and the state's
+/// buffers are read-only to safe code, so they stay finite.
+#[test]
+fn a_state_left_by_another_rule_is_refused() {
+    let (x, y) = ([0.0f32, 1.0, 2.0, 3.0], [1.0f32, 3.0, 5.0, 7.0]);
+    let data = Dataset::new(&x, &y, 1).unwrap();
+    let momentum = TrainConfig {
+        learning_rate: 0.05,
+        epochs: 5,
+        optimizer: Rule::momentum(0.9),
+        ..TrainConfig::default()
+    };
+    let mut m = LinearModel::<1>::zeros();
+    let mut st = OptimState::<LinearModel<1>, 2>::new();
+    assert_eq!(st.rule_name(), None);
+    Training::new(&momentum)
+        .fit_with(&mut m, &mut st, &data)
+        .unwrap();
+    assert_eq!(st.rule_name(), Some("momentum"));
+    let (m_before, steps) = (m, st.steps());
+    let averaged = TrainConfig {
+        optimizer: Rule::Averaged { start: 1 },
+        ..momentum
+    };
+    let e = Training::new(&averaged)
+        .fit_with(&mut m, &mut st, &data)
+        .err();
+    assert!(
+        matches!(e, Some(Error::InvalidParameter { name: "state", .. })),
+        "{e:?}"
+    );
+    assert_eq!((m, st.steps()), (m_before, steps));
+    // The same rule (other hyper-parameters) continues it.
+    let nesterov = TrainConfig {
+        optimizer: Rule::nesterov(0.5),
+        ..momentum
+    };
+    Training::new(&nesterov)
+        .fit_with(&mut m, &mut st, &data)
+        .unwrap();
+    assert_eq!(st.steps(), steps * 2);
+    // A fresh state works with any rule; zero epochs are refused, not `Ok` with NaN.
+    let mut fresh = OptimState::<LinearModel<1>, 2>::new();
+    let before_zero = m;
+    let zero = TrainConfig {
+        epochs: 0,
+        ..averaged
+    };
+    assert!(matches!(
+        Training::new(&zero).fit_with(&mut m, &mut fresh, &data),
+        Err(Error::InvalidParameter { name: "epochs", .. })
+    ));
+    assert_eq!(m, before_zero);
+    assert_eq!(fresh.steps(), 0);
+}

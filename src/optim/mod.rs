@@ -388,6 +388,14 @@ impl<M: Params, const BUFS: usize> OptimState<M, BUFS> {
     /// Buffer `i`'s weight and bias parts (momentum `v`, Adam `m` then `v`, FTRL `z` then `n`,
     /// the average `w̄`), or `None` past `BUFS`. Read-only: the state is written by training
     /// alone, so it stays finite and consistent with its rule.
+    ///
+    /// ```compile_fail
+    /// use npoa::{LinearModel, optim::OptimState};
+    /// let mut st = OptimState::<LinearModel<1>, 1>::new();
+    /// if let Some((w, _)) = st.buffer(0) {
+    ///     w[0] = f32::NAN; // a shared slice
+    /// }
+    /// ```
     pub fn buffer(&self, i: usize) -> Option<(&[f32], &[f32])> {
         self.bufs.get(i).map(M::grad_parts_ref)
     }

@@ -88,7 +88,14 @@ const WRONG_OBJECTIVE: Error = Error::InvalidParameter {
 /// one row of `d` per output; one bias per output) and its [`Objective`]. Implemented by
 /// [`LinearModel`](crate::LinearModel), [`LinearClassifier`](crate::LinearClassifier) and
 /// [`ScalarPath`]; sealed, so that only the training loops (which keep them finite) write the
-/// parameters.
+/// parameters: safe code cannot reach them.
+///
+/// ```compile_fail
+/// use npoa::{LinearModel, train::Trainable};
+/// let mut m = LinearModel::<1>::zeros();
+/// let (w, _) = m.params(); // private to the crate
+/// w[0] = f32::NAN;
+/// ```
 pub trait Trainable: Params + sealed::Access {
     /// What training minimises.
     fn objective(&self) -> Objective;
