@@ -1,6 +1,7 @@
 //! Strategy search: budget respected, seeded and reproducible, better than a poor fixed rate,
 //! and settings checked.
 
+use npoa::LinearModel;
 use npoa::train::search::{Candidate, Method, SearchConfig, search};
 use npoa::train::{Dataset, TrainConfig};
 
@@ -47,7 +48,8 @@ fn random_and_annealing_search() {
     for method in [Method::Random, anneal] {
         let mut trials: Vec<Candidate> = vec![];
         let (best, model) =
-            search::<3>(&train, &val, &cfg(method, 42), &mut |c| trials.push(*c)).unwrap();
+            search::<LinearModel<3>>(&train, &val, &cfg(method, 42), &mut |c| trials.push(*c))
+                .unwrap();
         assert_eq!(trials.len(), 12, "{method:?}");
         assert!(
             trials
@@ -59,10 +61,10 @@ fn random_and_annealing_search() {
         assert_eq!(model.loss(vx, vy).unwrap(), best.score);
         // Reproducible: the same seed gives the same trials, bit for bit.
         let mut again = vec![];
-        search::<3>(&train, &val, &cfg(method, 42), &mut |c| again.push(*c)).unwrap();
+        search::<LinearModel<3>>(&train, &val, &cfg(method, 42), &mut |c| again.push(*c)).unwrap();
         assert_eq!(trials, again);
         // And it beats the smallest rate of the range, fixed, on the same budget per run.
-        let (slow, _) = search::<3>(
+        let (slow, _) = search::<LinearModel<3>>(
             &train,
             &val,
             &SearchConfig {
@@ -84,8 +86,8 @@ fn random_and_annealing_search() {
     // Another seed explores other points.
     let mut a = vec![];
     let mut b = vec![];
-    search::<3>(&train, &val, &cfg(Method::Random, 1), &mut |c| a.push(*c)).unwrap();
-    search::<3>(&train, &val, &cfg(Method::Random, 2), &mut |c| b.push(*c)).unwrap();
+    search::<LinearModel<3>>(&train, &val, &cfg(Method::Random, 1), &mut |c| a.push(*c)).unwrap();
+    search::<LinearModel<3>>(&train, &val, &cfg(Method::Random, 2), &mut |c| b.push(*c)).unwrap();
     assert_ne!(a, b);
 }
 
@@ -138,7 +140,7 @@ fn bad_settings() {
     for c in bad {
         assert!(
             matches!(
-                search::<3>(&d, &d, &c, &mut |_| {}),
+                search::<LinearModel<3>>(&d, &d, &c, &mut |_| {}),
                 Err(npoa::Error::InvalidParameter { .. })
             ),
             "{c:?}"

@@ -7,9 +7,10 @@
 //! divergence guard, and scored by the validation loss of the best model it returned.
 //! (Regularisation strength joins the space when the proximal steps exist.)
 
+use super::step::sealed::Access as _;
+use crate::Error;
 use crate::control::{Controller, ControllerConfig, LrSchedule, Schedule};
-use crate::train::{Dataset, TrainConfig, Training};
-use crate::{Error, LinearModel};
+use crate::train::{Dataset, TrainConfig, Trainable, Training};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
@@ -107,24 +108,29 @@ fn candidate(cfg: &SearchConfig, p: Point) -> (f32, f32) {
     )
 }
 
-fn evaluate<const D: usize>(
+fn evaluate<M: Trainable + Default>(
     train: &Dataset<'_>,
     val: &Dataset<'_>,
     cfg: &SearchConfig,
     lr: f32,
     gamma: f32,
-) -> Result<(f32, LinearModel<D>), Error> {
+) -> Result<(f32, M), Error> {
     let schedule = LrSchedule::new(lr, Schedule::Exponential { gamma })?;
     let mut ctl = Controller::new(ControllerConfig {
         schedule,
         ..ControllerConfig::constant(lr)?
     })?;
-    let mut m = LinearModel::<D>::zeros();
+    let mut m = M::default();
     Training::new(&cfg.train)
         .controller(&mut ctl)
         .validation(val)
         .fit(&mut m, train)?;
-    let score = m.loss(val.x(), val.y()).unwrap_or(f32::INFINITY);
+    let obj = m.objective();
+    let score = (M::kernels().loss)(obj, val.x(), val.y(), {
+        let (w, b) = m.params();
+        (w, b)
+    })
+    .unwrap_or(f32::INFINITY);
     Ok((if score.is_nan() { f32::INFINITY } else { score }, m))
 }
 
@@ -133,17 +139,17 @@ fn evaluate<const D: usize>(
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for a bad configuration; data errors as [`Training::fit`].
-pub fn search<const D: usize>(
+pub fn search<M: Trainable + Default>(
     train: &Dataset<'_>,
     val: &Dataset<'_>,
     cfg: &SearchConfig,
     on_trial: &mut dyn FnMut(&Candidate),
-) -> Result<(Candidate, LinearModel<D>), Error> {
-    let mut best: Option<(f32, LinearModel<D>)> = None;
+) -> Result<(Candidate, M), Error> {
+    let mut best: Option<(f32, M)> = None;
     let cand = search_by(
         cfg,
         &mut |lr, gamma| {
-            let (score, model) = evaluate::<D>(train, val, cfg, lr, gamma)?;
+            let (score, model) = evaluate::<M>(train, val, cfg, lr, gamma)?;
             if best.as_ref().is_none_or(|(b, _)| score < *b) {
                 best = Some((score, model));
             }
@@ -157,7 +163,7 @@ pub fn search<const D: usize>(
 
 /// The search with the training run supplied by the caller: `evaluate(lr, gamma)` trains a
 /// candidate (for any model, of any size) and returns its validation score (lower is better;
-/// use `+∞` for a failed run). [`search`] is this with a `LinearModel<D>`.
+/// use `+∞` for a failed run). [`search`] is this with a fixed-size model.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for a bad configuration; any error of `evaluate`.
