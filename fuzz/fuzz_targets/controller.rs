@@ -10,9 +10,9 @@ mod input;
 
 use input::Input;
 use libfuzzer_sys::fuzz_target;
-use npoa::control::{EarlyStop, Plateau};
-use npoa::control::{Controller, ControllerConfig, Guard};
 use npoa::control::{Anneal, LrSchedule, Milestones, Schedule, Warmup};
+use npoa::control::{Controller, ControllerConfig, Guard};
+use npoa::control::{EarlyStop, Plateau};
 
 fn f(inp: &mut Input, bounded: bool) -> f32 {
     if bounded {

@@ -100,12 +100,16 @@ fuzz_target!(|data: &[u8]| {
         let (before, st_before) = (m, bits(&st));
         let r = if controlled {
             match ControllerConfig::constant(lr).and_then(Controller::new) {
-                Ok(mut ctl) => Training::new(&cfg).controller(&mut ctl).fit_with(&mut m, &mut st, &data)
-                .map(|_| ()),
+                Ok(mut ctl) => Training::new(&cfg)
+                    .controller(&mut ctl)
+                    .fit_with(&mut m, &mut st, &data)
+                    .map(|_| ()),
                 Err(_) => return,
             }
         } else {
-            Training::new(&cfg).fit_with(&mut m, &mut st, &data).map(|_| ())
+            Training::new(&cfg)
+                .fit_with(&mut m, &mut st, &data)
+                .map(|_| ())
         };
         match r {
             Err(_) => {
@@ -133,12 +137,16 @@ fuzz_target!(|data: &[u8]| {
         let before = m;
         let r = if controlled {
             match ControllerConfig::constant(lr).and_then(Controller::new) {
-                Ok(mut ctl) => Training::new(&cfg).controller(&mut ctl).fit_with(&mut m, &mut st, &data)
-                .map(|_| ()),
+                Ok(mut ctl) => Training::new(&cfg)
+                    .controller(&mut ctl)
+                    .fit_with(&mut m, &mut st, &data)
+                    .map(|_| ()),
                 Err(_) => return,
             }
         } else {
-            Training::new(&cfg).fit_with(&mut m, &mut st, &data).map(|_| ())
+            Training::new(&cfg)
+                .fit_with(&mut m, &mut st, &data)
+                .map(|_| ())
         };
         match r {
             Err(_) => assert_eq!(m, before, "an Err leaves the model unchanged"),

@@ -12,10 +12,10 @@
 
 use core::hint::black_box;
 
-use npoa::model::bytes;
 use npoa::control::{Controller, ControllerConfig};
 use npoa::kernel::{SCALAR, SIMD};
 use npoa::loss::Loss;
+use npoa::model::bytes;
 use npoa::online::{OnlineConfig, OnlineLearner, Sampling, Window};
 use npoa::optim::{self, OptimState, Regularization, Rule, StepScalars};
 use npoa::train::{Dataset, TrainConfig, Training, fit};
@@ -105,7 +105,11 @@ fn training(x: &[f32], y: &[f32], cfg: &TrainConfig) {
         let _ = black_box(fit(&mut m, &data, cfg));
         let mut st = OptimState::<LinearModel<8>>::new();
         if let Ok(mut c) = ControllerConfig::constant(cfg.learning_rate).and_then(Controller::new) {
-            let _ = black_box(Training::new(cfg).controller(&mut c).fit_with(&mut m, &mut st, &data));
+            let _ = black_box(
+                Training::new(cfg)
+                    .controller(&mut c)
+                    .fit_with(&mut m, &mut st, &data),
+            );
         }
         let _ = black_box(npoa::control::autolr::stable_rate_for::<8>(&data));
         let _ = black_box(npoa::model::metrics::evaluate(&m, x, y));
