@@ -1,6 +1,7 @@
 //! Throughput of the fused kernels of the other losses, scalar against SIMD.
 //!
-//! Groups: `fused_logistic/d<d>` and `fused_huber/d<d>` for d ∈ {1, 4, 8, 32, 128, 1024}, and
+//! Groups: `fused_<loss>/d<d>` for every loss of `Loss::ALL` but the squared error (`huber`,
+//! `absolute`, `logistic`, `quantile`, `poisson`) and d ∈ {1, 4, 8, 32, 128, 1024}, and
 //! `fused_softmax/k<k>_d<d>` for k ∈ {3, 10}, d ∈ {4, 32, 128}. In each group `scalar` and
 //! `simd` are measured with parameter `n` (samples) for two sizes of `x`: 256 KiB (in L2) and
 //! 64 MiB (beyond the caches). Throughput is the bytes of `x` (`n·d·4`), as in
@@ -9,7 +10,7 @@
 //! `subnormal/d32` times the SIMD Huber kernel on normal data against the same data scaled into
 //! the subnormal range.
 //!
-//! 74 benchmarks, about 70 s (0.2 s warm-up, 0.6 s measurement: about 0.95 s each). Filter with a regex (`-- 'fused_softmax/k10'`); `--test`
+//! 146 benchmarks, about 140 s (0.2 s warm-up, 0.6 s measurement: about 0.95 s each). Filter with a regex (`-- 'fused_softmax/k10'`); `--test`
 //! runs each once. Before a case in L2 is first timed, the two paths are checked against each
 //! other (relative 1e-3 of the largest magnitude). Not beyond the caches: there the scalar
 //! reference sums the weight gradient of millions of samples sequentially in `f32` and drifts
@@ -41,8 +42,8 @@ fn make_x(bytes: usize) -> shared::Aligned {
 }
 
 /// A one-output case: a teacher `w`, targets for the loss (labels 0/1 from the teacher's sign
-/// with 10 % flipped for the logistic loss; teacher plus noise and 5 % outliers for Huber) and
-/// a perturbed model.
+/// with 10 % flipped for the logistic loss; counts about `e^z` for Poisson; teacher plus noise
+/// and 5 % outliers for the others) and a perturbed model.
 struct Case {
     y: Vec<f32>,
     w: Vec<f32>,
@@ -60,6 +61,7 @@ fn case(loss: Loss, x: &[f32], n: usize, d: usize) -> Case {
             let u: f32 = g.random_range(0.0..1.0);
             match loss {
                 Loss::Logistic => f32::from((z >= 0.0) != (u < 0.1)),
+                Loss::Poisson => (z.exp() * (0.5 + u)).round(),
                 _ if u < 0.05 => 10.0,
                 _ => z + 0.1 * g.random_range(-1.0f32..1.0),
             }
@@ -106,10 +108,11 @@ fn losses(c: &mut Criterion) {
     // Each size of `x` is made once, on first use, and kept for the whole run.
     let xs: [OnceCell<&'static [f32]>; SIZES.len()] = Default::default();
     let x_of = |s: usize| *xs[s].get_or_init(|| Box::leak(Box::new(make_x(SIZES[s]))).as_slice());
-    for (name, loss) in [
-        ("fused_logistic", Loss::Logistic),
-        ("fused_huber", Loss::Huber { delta: 1.0 }),
-    ] {
+    // Every loss of the registry but the squared error (the `kernels` bench's `fused`), as
+    // groups `fused_<name>/d<d>`.
+    for loss in Loss::ALL.into_iter().filter(|l| *l != Loss::Squared) {
+        let name = format!("fused_{}", loss.name());
+        let name = name.as_str();
         for d in FEATURES {
             let mut group = c.benchmark_group(format!("{name}/d{d}"));
             for (s, &bytes) in SIZES.iter().enumerate() {

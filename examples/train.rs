@@ -4,6 +4,8 @@
 //! cargo run --release --example train -- DATA.csv                      # linear regression
 //! cargo run --release --example train -- DATA.csv --loss logistic --standardize --plot run.svg
 //! cargo run --release --example train -- DATA.csv --loss softmax --optimizer adam --save m.npoa
+//! cargo run --release --example train -- DATA.csv --loss quantile --tau 0.9   # 0.9-quantile
+//! cargo run --release --example train -- COUNTS.csv --loss poisson            # log-linear counts
 //! ```
 //!
 //! The CSV has a header; the target is the last column unless `--target` names another (by name
@@ -30,15 +32,6 @@ use npoa::train::{Decision, Epoch, Observer, TrainConfig};
 use npoa::{DynModel, History};
 use std::fmt::Write as _;
 use std::process::ExitCode;
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum LossArg {
-    Squared,
-    Huber,
-    Absolute,
-    Logistic,
-    Softmax,
-}
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum OptArg {
@@ -69,12 +62,17 @@ struct Args {
     /// Target column, by name or index from 0 (default: the last).
     #[arg(long)]
     target: Option<String>,
-    /// The loss (softmax: classes are the target's integer values).
-    #[arg(long, value_enum, default_value = "squared")]
-    loss: LossArg,
+    /// The loss: a name of `Loss::ALL` (squared, huber, absolute, logistic, quantile,
+    /// poisson) or softmax (classes are the target's integer values). Poisson models predict
+    /// ln μ; `--predictions` writes μ.
+    #[arg(long, default_value = "squared", value_parser = loss_names())]
+    loss: String,
     /// Huber's threshold δ.
     #[arg(long, default_value_t = 1.0)]
     delta: f32,
+    /// The quantile level τ of `--loss quantile`, in (0, 1) (0.5: the median).
+    #[arg(long, default_value_t = 0.5)]
+    tau: f32,
     /// The update rule.
     #[arg(long, value_enum, default_value = "sgd")]
     optimizer: OptArg,
@@ -155,14 +153,21 @@ fn main() -> ExitCode {
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// The values of `--loss`: every loss of the registry, then softmax.
+fn loss_names() -> clap::builder::PossibleValuesParser {
+    let names = Loss::ALL.iter().map(Loss::name).chain(["softmax"]);
+    clap::builder::PossibleValuesParser::new(names)
+}
+
+/// The loss named by `--loss` with its parameter from the option of that name (`--delta`,
+/// `--tau`); `None` for softmax.
 fn loss_of(args: &Args) -> Option<Loss> {
-    match args.loss {
-        LossArg::Squared => Some(Loss::Squared),
-        LossArg::Huber => Some(Loss::Huber { delta: args.delta }),
-        LossArg::Absolute => Some(Loss::Absolute),
-        LossArg::Logistic => Some(Loss::Logistic),
-        LossArg::Softmax => None,
-    }
+    let loss = Loss::from_name(&args.loss, 0.0)?;
+    Some(match loss.param_name() {
+        Some("delta") => loss.with_param(args.delta),
+        Some("tau") => loss.with_param(args.tau),
+        _ => loss,
+    })
 }
 
 fn rule_of(args: &Args) -> Rule {
@@ -297,7 +302,7 @@ fn run(args: &Args) -> Res<()> {
         recipe.schedule = Schedule::Exponential { gamma: best.gamma };
     }
     println!(
-        "{}: {n} rows, {d} features; training on {}, validating on {}; loss {:?}, optimizer {:?}",
+        "{}: {n} rows, {d} features; training on {}, validating on {}; loss {}, optimizer {:?}",
         args.data,
         tr.len(),
         va.map_or(0, DynDataset::len),
@@ -371,7 +376,7 @@ fn run(args: &Args) -> Res<()> {
             .map_err(|e| format!("{path}: {e}"))?;
     }
     if args.json {
-        let loss = format!("{:?}", args.loss).to_lowercase();
+        let loss = args.loss.clone();
         let model_json = if kk == 1 {
             serde_json::json!({"weights": weights, "bias": biases[0]})
         } else {

@@ -38,6 +38,46 @@ $PREDICT "$TMP/cls.npoa" "$TMP/cls.csv" --out "$TMP/cls_pred.txt"
 cmp "$TMP/cls_train.txt" "$TMP/cls_pred.txt"
 echo "softmax: train and predict give identical predictions; $(grep '^train:' "$TMP/cls.out")"
 
+# Quantile regression at τ = 0.9: y = 2a + 1 + Exp(1) noise; about 90 % of the targets lie
+# below the fitted line (its intercept near 1 + ln 10 = 3.30).
+awk 'BEGIN { srand(13); print "a,y";
+  for (i = 0; i < 2000; i++) { a = rand()*2-1; printf "%.6f,%.6f\n", a, 2*a + 1 - log(1 - rand()) } }' \
+    > "$TMP/q.csv"
+$TRAIN "$TMP/q.csv" --loss quantile --tau 0.9 --epochs 100 --save "$TMP/q.npoa" \
+    --predictions "$TMP/q_train.txt" --quiet --json > "$TMP/q.out"
+$PREDICT "$TMP/q.npoa" "$TMP/q.csv" --out "$TMP/q_pred.txt"
+cmp "$TMP/q_train.txt" "$TMP/q_pred.txt"
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$TMP/q.csv" "$TMP/q_pred.txt" "$TMP/q.out" <<'PY'
+import json, sys
+ys = [float(l.split(",")[1]) for l in open(sys.argv[1]).read().split("\n")[1:] if l]
+ps = [float(l) for l in open(sys.argv[2]) if l.strip()]
+below = sum(y < p for y, p in zip(ys, ps)) / len(ys)
+o = json.loads(open(sys.argv[3]).read().strip().split("\n")[-1])
+assert abs(below - 0.9) < 0.02, below
+assert abs(o["model"]["bias"] - 3.3026) < 0.3, o["model"]
+print(f"quantile: {below:.3f} of the targets below the fit, intercept {o['model']['bias']:.3f} (truth 3.303)")
+PY
+fi
+
+# Poisson regression: counts with ln μ = 0.3 + 0.5a − 0.4b; `--predictions` writes μ.
+awk 'BEGIN { srand(17); print "a,b,count";
+  for (i = 0; i < 3000; i++) { a = rand()*2-1; b = rand()*2-1; l = exp(-exp(0.3 + 0.5*a - 0.4*b));
+    k = 0; p = rand(); while (p > l) { k++; p *= rand() } printf "%.6f,%.6f,%d\n", a, b, k } }' \
+    > "$TMP/p.csv"
+$TRAIN "$TMP/p.csv" --loss poisson --epochs 100 --save "$TMP/p.npoa" \
+    --predictions "$TMP/p_train.txt" --quiet --json > "$TMP/p.out"
+$PREDICT "$TMP/p.npoa" "$TMP/p.csv" --out "$TMP/p_pred.txt"
+cmp "$TMP/p_train.txt" "$TMP/p_pred.txt"
+if command -v python3 >/dev/null 2>&1; then
+    tail -n 1 "$TMP/p.out" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)["model"]
+w, b = o["weights"], o["bias"]
+assert abs(w[0] - 0.5) < 0.1 and abs(w[1] + 0.4) < 0.1 and abs(b - 0.3) < 0.1, o
+print(f"poisson: w = {w[0]:.3f}, {w[1]:.3f}, b = {b:.3f} (truth 0.5, -0.4, 0.3)")'
+fi
+
 # A broken file is an error that names the line.
 printf 'a,y\n1,2\n3,oops\n' > "$TMP/bad.csv"
 if $TRAIN "$TMP/bad.csv" --quiet 2> "$TMP/bad.err"; then echo "a bad CSV was accepted"; exit 1; fi

@@ -11,13 +11,21 @@ use npoa::optim::{Regularization, Rule};
 use npoa::train::{Dataset, TrainConfig, Training, fit};
 use npoa::{Error, LinearClassifier, LinearModel};
 
-const LOSSES: [Loss; 5] = [
-    Loss::Squared,
-    Loss::Huber { delta: 1.0 },
-    Loss::Absolute,
-    Loss::Logistic,
-    Loss::Huber { delta: f32::MAX },
-];
+/// Every loss of the registry, and parameters at the edges of their types. The targets of
+/// `data` are in `[0, 1]`, in every loss's domain.
+fn losses() -> Vec<Loss> {
+    let mut v = Loss::ALL.to_vec();
+    v.extend([
+        Loss::Huber { delta: f32::MAX },
+        Loss::Quantile {
+            tau: f32::from_bits(1),
+        },
+        Loss::Quantile {
+            tau: 1.0 - f32::EPSILON / 2.0,
+        },
+    ]);
+    v
+}
 
 /// `(x, y)` of `n` rows of `d` features from a per-index value.
 fn data(d: usize, n: usize, f: impl Fn(usize) -> f32) -> (Vec<f32>, Vec<f32>) {
@@ -31,7 +39,7 @@ fn data(d: usize, n: usize, f: impl Fn(usize) -> f32) -> (Vec<f32>, Vec<f32>) {
 /// two paths agree on which).
 fn kernels_err_or_finite(x: &[f32], y: &[f32], w: &[f32], b: f32) {
     let d = w.len();
-    for loss in LOSSES {
+    for loss in losses() {
         let mut outcomes = Vec::new();
         for k in [SCALAR, SIMD] {
             let mut g = vec![0.0f32; d];
@@ -178,7 +186,7 @@ fn err_or_finite(cfg: &TrainConfig, what: &str) {
     let (x, y) = data(3, 12, |i| ((i * 7) % 11) as f32 / 11.0 - 0.5);
     let data = Dataset::new(&x, &y, 3).unwrap();
     let m0 = LinearModel::<3>::new([0.1, -0.2, 0.3], 0.05).unwrap();
-    for loss in LOSSES {
+    for loss in losses() {
         let mut m = m0.with_loss(loss).unwrap();
         let before = m;
         match fit(&mut m, &data, cfg) {

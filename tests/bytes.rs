@@ -38,7 +38,7 @@ fn round_trips_are_exact() {
     // Bit for bit, −0.0 and the subnormal included.
     let bits = |m: &LinearModel<5>| m.weights().map(f32::to_bits);
     assert_eq!(bits(&back), bits(&m));
-    for loss in [Loss::Squared, Loss::Absolute, Loss::Logistic] {
+    for loss in Loss::ALL {
         let m = LinearModel::<5>::random(1, 1.0)
             .unwrap()
             .with_loss(loss)
@@ -218,6 +218,19 @@ fn write_fuzz_seeds() {
         .to_bytes(&mut cb)
         .unwrap();
     std::fs::write(format!("{dir}/softmax2x3"), cb).unwrap();
+    for (loss, name) in [
+        (Loss::Quantile { tau: 0.9 }, "linear3_quantile"),
+        (Loss::Poisson, "linear3_poisson"),
+    ] {
+        let mut b3 = [0u8; encoded_len(3, 1)];
+        LinearModel::<3>::random(4, 1.0)
+            .unwrap()
+            .with_loss(loss)
+            .unwrap()
+            .to_bytes(&mut b3)
+            .unwrap();
+        std::fs::write(format!("{dir}/{name}"), b3).unwrap();
+    }
 }
 
 /// Fuzzer finding (`model_bytes`, 2026-11-29): a squared-error model whose unused δ field was
@@ -338,4 +351,87 @@ fn version_1_files_still_load() {
     m.to_bytes(&mut new).unwrap();
     assert_eq!(&new[6..28], &old[6..28]);
     assert_eq!(u16::from_le_bytes([new[4], new[5]]), 2);
+}
+
+/// The losses added after version 1 (quantile, code 5, with `τ` in the parameter slot;
+/// Poisson, code 6, with the slot `+0`) round-trip in version 2; a version-1 string with
+/// either code is refused (version 1 knew codes 0–3 only); a quantile string with `τ` out of
+/// `(0, 1)` is refused, and so is a Poisson string whose unused slot is not `+0`.
+#[test]
+fn quantile_and_poisson_models_round_trip_in_version_2_only() {
+    let resign = |b: &mut [u8]| {
+        let n = b.len();
+        let crc = crc32(&b[..n - 4]);
+        b[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    };
+    for (loss, code) in [(Loss::Quantile { tau: 0.9 }, 5u8), (Loss::Poisson, 6)] {
+        let m = LinearModel::<3>::new([0.5, -1.25, 3.0], 0.125)
+            .unwrap()
+            .with_loss(loss)
+            .unwrap();
+        let mut buf = [0u8; encoded_len(3, 1)];
+        assert_eq!(m.to_bytes(&mut buf).unwrap(), 40);
+        assert_eq!(&buf[4..8], &[2, 0, 0, code], "{loss:?}");
+        assert_eq!(buf[8..12], loss.param().to_le_bytes());
+        let back = LinearModel::<3>::from_bytes(&buf).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.loss_kind(), loss);
+        assert_eq!(
+            decode_header(&buf).unwrap(),
+            Header {
+                kind: Kind::Linear(loss),
+                d: 3,
+                k: 1
+            }
+        );
+        #[cfg(feature = "std")]
+        assert_eq!(
+            npoa::DynLinearModel::from_bytes(&buf).unwrap().to_bytes(),
+            buf
+        );
+        let mut v1 = buf;
+        v1[4] = 1;
+        resign(&mut v1);
+        assert_eq!(
+            LinearModel::<3>::from_bytes(&v1),
+            Err(Error::InvalidBytes {
+                reason: "unknown kind or loss"
+            }),
+            "{loss:?}"
+        );
+    }
+    let mut buf = [0u8; encoded_len(3, 1)];
+    let q = LinearModel::<3>::zeros()
+        .with_loss(Loss::Quantile { tau: 0.25 })
+        .unwrap();
+    q.to_bytes(&mut buf).unwrap();
+    for tau in [0.0f32, 1.0, -0.5, f32::NAN] {
+        let mut bad = buf;
+        bad[8..12].copy_from_slice(&tau.to_le_bytes());
+        resign(&mut bad);
+        assert_eq!(
+            LinearModel::<3>::from_bytes(&bad),
+            Err(Error::InvalidBytes {
+                reason: "invalid loss parameter"
+            }),
+            "{tau}"
+        );
+    }
+    let p = LinearModel::<3>::zeros().with_loss(Loss::Poisson).unwrap();
+    p.to_bytes(&mut buf).unwrap();
+    buf[8..12].copy_from_slice(&0.5f32.to_le_bytes());
+    resign(&mut buf);
+    assert_eq!(
+        LinearModel::<3>::from_bytes(&buf),
+        Err(Error::InvalidBytes {
+            reason: "reserved field (loss parameter) is not zero"
+        })
+    );
+    // Encoding refuses what decoding would refuse.
+    let h = Header {
+        kind: Kind::Linear(Loss::Quantile { tau: 1.0 }),
+        d: 1,
+        k: 1,
+    };
+    assert!(bytes::encode(h, &[0.0], &[0.0], &mut [0u8; 64]).is_err());
 }

@@ -170,6 +170,13 @@ fn stable_rates_follow_the_curvature_bound() {
     assert!((at(Objective::Softmax) / base - 4.0).abs() < 1e-5);
     assert!((at(Objective::Single(Loss::Huber { delta: 3.0 })) / base - 2.0).abs() < 1e-5);
     assert!((at(Objective::Single(Loss::Absolute)) / base - 2.0).abs() < 1e-5);
+    // The quantile loss as the absolute one; Poisson's bound 4 (means up to 4): half the rate.
+    let q = at(Objective::Single(Loss::Quantile { tau: 0.9 }));
+    assert!((q / base - 2.0).abs() < 1e-5);
+    assert!((at(Objective::Single(Loss::Poisson)) / base - 0.5).abs() < 1e-5);
+    for l in Loss::ALL {
+        assert!(Objective::Single(l).curvature_bound() > 0.0, "{l:?}");
+    }
 }
 
 #[test]

@@ -22,27 +22,44 @@ fn naive(loss: Loss, z: f64, y: f64) -> f64 {
             let p = 1.0 / (1.0 + (-z).exp());
             -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())
         }
+        Loss::Quantile { tau } => {
+            // max(τ·u, (τ − 1)·u) with u = y − z.
+            let (t, u) = (f64::from(tau), y - z);
+            (t * u).max((t - 1.0) * u)
+        }
+        // The Poisson negative log-likelihood of the mean μ = e^z, without ln Γ(y + 1).
+        Loss::Poisson => {
+            let mu = z.exp();
+            mu - y * mu.ln()
+        }
     }
 }
 
-const LOSSES: [Loss; 4] = [
-    Loss::Squared,
-    Loss::Huber { delta: 0.7 },
-    Loss::Absolute,
-    Loss::Logistic,
-];
+/// Every loss of the registry, plus other parameters.
+fn losses() -> Vec<Loss> {
+    let mut v = Loss::ALL.to_vec();
+    v.extend([
+        Loss::Huber { delta: 0.7 },
+        Loss::Quantile { tau: 0.5 },
+        Loss::Quantile { tau: 0.05 },
+    ]);
+    v
+}
 
 #[test]
 fn derivatives_match_central_differences() {
-    for loss in LOSSES {
+    for loss in losses() {
         for &z in &[-6.0f64, -2.5, -0.9, -0.3, 0.2, 0.8, 1.7, 4.0, 7.5] {
-            for &y in &[0.0f64, 0.25, 1.0, -1.5, 2.0] {
+            for &y in &[0.0f64, 0.25, 1.0, -1.5, 2.0, 5.0] {
                 if matches!(loss, Loss::Logistic) && !(0.0..=1.0).contains(&y) {
+                    continue;
+                }
+                if matches!(loss, Loss::Poisson) && y < 0.0 {
                     continue;
                 }
                 let r = z - y;
                 // Stay away from the kinks, where there is no derivative to compare.
-                if matches!(loss, Loss::Absolute) && r.abs() < 1e-3 {
+                if matches!(loss, Loss::Absolute | Loss::Quantile { .. }) && r.abs() < 1e-3 {
                     continue;
                 }
                 if let Loss::Huber { delta } = loss
@@ -53,8 +70,9 @@ fn derivatives_match_central_differences() {
                 let h = 1e-6;
                 let fd = (naive(loss, z + h, y) - naive(loss, z - h, y)) / (2.0 * h);
                 let got = f64::from(loss.derivative(z as f32, y as f32));
+                // e^7.5 ≈ 1808: the difference quotient's own error is relative.
                 assert!(
-                    (got - fd).abs() <= 1e-6 * fd.abs().max(1.0),
+                    (got - fd).abs() <= 1e-6 * fd.abs().max(1.0) * (1.0 + z.exp() / 100.0),
                     "{loss:?} z={z} y={y}: {got} vs {fd}"
                 );
                 let v = f64::from(loss.value(z as f32, y as f32));
@@ -188,4 +206,87 @@ fn errors() {
         assert!(Loss::Huber { delta: d }.validate().is_err());
     }
     assert!(Loss::Huber { delta: 1.0 }.validate().is_ok());
+    for tau in [
+        0.0f32,
+        1.0,
+        -0.1,
+        1.1,
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+    ] {
+        assert_eq!(
+            Loss::Quantile { tau }.validate(),
+            Err(Error::InvalidParameter {
+                name: "tau",
+                reason: "must be in the open interval (0, 1)"
+            }),
+            "{tau}"
+        );
+    }
+    for tau in [f32::from_bits(1), 0.5, 1.0 - f32::EPSILON / 2.0] {
+        assert!(Loss::Quantile { tau }.validate().is_ok());
+    }
+    let p = Loss::Poisson;
+    assert!(p.check_targets(&[0.0, 1.0, 2.5, -0.0]).is_ok());
+    assert!(matches!(
+        p.check_targets(&[0.0, -1.0]),
+        Err(Error::InvalidData { what: "y", .. })
+    ));
+    assert_eq!(
+        p.check_targets(&[f32::NAN]),
+        Err(Error::NonFinite {
+            what: "y",
+            index: 0
+        })
+    );
+    // A quantile target may be anything finite.
+    assert!(
+        Loss::Quantile { tau: 0.9 }
+            .check_targets(&[-1e30, 1e30])
+            .is_ok()
+    );
+}
+
+#[test]
+fn quantile_and_poisson_values() {
+    let q = Loss::Quantile { tau: 0.9 };
+    // u = y − z = 2: τ·u; u = −2: (τ − 1)·u = 0.2.
+    let t = f64::from(0.9f32);
+    assert_eq!(q.value(1.0, 3.0), (t * 2.0) as f32);
+    assert_eq!(q.value(3.0, 1.0), ((1.0 - t) * 2.0) as f32);
+    assert_eq!(q.derivative(1.0, 3.0), -0.9);
+    assert_eq!(q.derivative(3.0, 1.0), (1.0 - t) as f32);
+    assert_eq!(q.derivative(2.0, 2.0), 0.0);
+    assert_eq!(q.curvature_bound(), 0.0);
+    // τ = ½ is half the absolute error.
+    let h = Loss::Quantile { tau: 0.5 };
+    for (z, y) in [(0.3f32, -2.0f32), (4.0, 4.5), (1.0, 1.0)] {
+        assert_eq!(h.value(z, y), 0.5 * Loss::Absolute.value(z, y));
+        assert_eq!(h.derivative(z, y), 0.5 * Loss::Absolute.derivative(z, y));
+    }
+    let p = Loss::Poisson;
+    assert_eq!(p.value(0.0, 3.0), 1.0);
+    assert_eq!(p.derivative(0.0, 3.0), -2.0);
+    // Minimum at z = ln y, value y − y·ln y (negative for y > e).
+    let y = 5.0f64;
+    assert!((f64::from(p.value(y.ln() as f32, 5.0)) - (y - y * y.ln())).abs() < 1e-6);
+    assert!(p.derivative(y.ln() as f32, 5.0).abs() < 1e-6);
+    assert_eq!(p.value(-1e30, 0.0), 0.0);
+    assert_eq!(p.value(100.0, 0.0), f32::INFINITY);
+    assert_eq!(p.curvature_bound(), 4.0);
+    assert_eq!(
+        Loss::from_name("quantile", 0.25),
+        Some(Loss::Quantile { tau: 0.25 })
+    );
+    assert_eq!(Loss::from_name("poisson", 0.0), Some(Loss::Poisson));
+    assert_eq!(
+        (Loss::from_code(5, 0.75), Loss::from_code(6, 0.0)),
+        (Some(Loss::Quantile { tau: 0.75 }), Some(p))
+    );
+    assert_eq!(Loss::from_code(4, 0.0), None);
+    assert_eq!(q.param_name(), Some("tau"));
+    assert_eq!(q.param(), 0.9);
+    assert_eq!(q.with_param(0.3), Loss::Quantile { tau: 0.3 });
+    assert_eq!(p.param_name(), None);
 }

@@ -1,4 +1,5 @@
-//! The fused kernels of the other losses (Huber, absolute, logistic, softmax cross-entropy):
+//! The fused kernels of the other losses (every one of `Loss::ALL` but the squared error:
+//! Huber, absolute, logistic, quantile, Poisson; and softmax cross-entropy):
 //! both paths against an `f64` oracle within the bound stated in `src/kernel/mod.rs`
 //! ("Other losses"), finite differences of the whole objective, extreme logits, errors, and
 //! known-answer bits that pin the SIMD results across builds (`.ci/run` also runs this file with
@@ -14,12 +15,26 @@ use npoa::kernel::{Kernels, SCALAR, SIMD};
 use npoa::loss::Loss;
 use proptest::prelude::*;
 
-const LOSSES: [Loss; 4] = [
-    Loss::Huber { delta: 1.0 },
-    Loss::Huber { delta: 0.25 },
-    Loss::Absolute,
-    Loss::Logistic,
-];
+/// The losses of the point-wise kernels: first a fixed list (the known-answer names `loss0`,
+/// `loss1`, … index it, so its order never changes: append only), then every other loss of
+/// `Loss::ALL` but the squared error (which has its own kernels), so that a new loss is covered
+/// here without editing this file (the known-answer table then asks to be regenerated).
+fn losses() -> Vec<Loss> {
+    let mut v = vec![
+        Loss::Huber { delta: 1.0 },
+        Loss::Huber { delta: 0.25 },
+        Loss::Absolute,
+        Loss::Logistic,
+        // τ < ½: 1 − τ is rounded in f32.
+        Loss::Quantile { tau: 0.1 },
+    ];
+    for l in Loss::ALL {
+        if l != Loss::Squared && !v.contains(&l) {
+            v.push(l);
+        }
+    }
+    v
+}
 
 const DS: [usize; 17] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 100];
 const NS: [usize; 12] = [1, 2, 7, 8, 9, 15, 16, 17, 64, 255, 257, 600];
@@ -54,6 +69,20 @@ fn exact(loss: Loss, z: f64, y: f64) -> (f64, f64) {
             z.max(0.0) - z * y + (-z.abs()).exp().ln_1p(),
             sigmoid(z) - y,
         ),
+        Loss::Quantile { tau } => {
+            // Written from the definition with u = y − z.
+            let (t, u) = (f64::from(tau), y - z);
+            let l = if u >= 0.0 { t * u } else { (t - 1.0) * u };
+            let g = if z < y {
+                -t
+            } else if z > y {
+                1.0 - t
+            } else {
+                0.0
+            };
+            (l, g)
+        }
+        Loss::Poisson => (z.exp() - y * z, z.exp() - y),
         Loss::Squared => (r * r, 2.0 * r),
     }
 }
@@ -110,6 +139,30 @@ fn glm_oracle(loss: Loss, c: &Case) -> Glm {
                 (
                     ez + eval + 1e-44,
                     0.25 * ez + 8.0 * U * sigmoid(z) + U * g.abs() + 1e-44,
+                )
+            }
+            Loss::Quantile { tau } => {
+                // Lip(ℓ) = max(τ, 1 − τ); the rounding of 1 − τ and of the product: 2u·ℓ; the
+                // subgradient jumps by 1 across the kink.
+                let t = f64::from(tau);
+                (
+                    t.max(1.0 - t) * ez + 4.0 * U * l,
+                    if r.abs() <= 2.0 * ez {
+                        1.0
+                    } else {
+                        U * g.abs()
+                    },
+                )
+            }
+            Loss::Poisson => {
+                // The prediction's error δ ≤ ez moves e = e^z by e·(e^δ − 1); exp adds ≤ 1 ulp
+                // (≤ 2u·e), a subnormal e up to 2⁻¹⁴⁹; then y·z and the subtraction round once
+                // each.
+                let e = z.exp();
+                let ee = e * (ez * (1.0 + 2.0 * ez) + 2.0 * U) + 1e-44;
+                (
+                    ee + y.abs() * ez + 2.0 * U * ((y * z).abs() + e + l.abs()),
+                    ee + 2.0 * U * g.abs(),
                 )
             }
             Loss::Squared => unreachable!(),
@@ -186,10 +239,14 @@ fn check_glm(loss: Loss, c: &Case, k: &Kernels) -> Result<(), String> {
     Ok(())
 }
 
-/// A case whose targets suit the loss: logistic targets in {0, 1} (or a probability), the
-/// others as in `Case::random`.
+/// A case whose targets suit the loss: logistic targets in {0, 1} (or a probability), Poisson
+/// targets counts (and non-integers) ≥ 0 with the weights scaled by `1/d` so that `e^z` stays
+/// far from overflow, the others as in `Case::random`.
 fn case_for(loss: Loss, d: usize, n: usize, seed: u64) -> Case {
     let mut c = Case::random(d, n, seed, seed.is_multiple_of(3));
+    if loss == Loss::Poisson {
+        common::poisson_case(&mut c, seed);
+    }
     if loss == Loss::Logistic {
         let mut g = SplitMix64::new(seed ^ 0x5eed);
         for y in &mut c.y {
@@ -207,7 +264,7 @@ fn case_for(loss: Loss, d: usize, n: usize, seed: u64) -> Case {
 #[test]
 fn both_paths_within_the_bound_at_edge_sizes() {
     for k in [SCALAR, SIMD] {
-        for loss in LOSSES {
+        for loss in losses() {
             for &d in &DS {
                 for &n in &NS {
                     let c = case_for(loss, d, n, (d * 1000 + n) as u64);
@@ -383,8 +440,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn prop_glm_both_paths(li in 0usize..4, d in 1usize..40, n in 1usize..300, seed: u64) {
-        let loss = LOSSES[li];
+    fn prop_glm_both_paths(li in 0..losses().len(), d in 1usize..40, n in 1usize..300, seed: u64) {
+        let loss = losses()[li];
         let c = case_for(loss, d, n, seed);
         for k in [SCALAR, SIMD] {
             let r = check_glm(loss, &c, &k);
@@ -424,9 +481,9 @@ fn objective(loss: Loss, x: &[f32], y: &[f32], w: &[f64], b: f64) -> f64 {
 
 #[test]
 fn kernel_gradients_match_central_differences() {
-    // Huber's and the absolute loss's kinks: keep every residual away from them by construction
-    // (targets far from predictions), so that the loss is smooth within ±h.
-    for loss in [Loss::Huber { delta: 0.5 }, Loss::Absolute, Loss::Logistic] {
+    // Huber's, the absolute and quantile losses' kinks: keep every residual away from them by
+    // construction (targets far from predictions), so that the loss is smooth within ±h.
+    for loss in losses() {
         for d in [1usize, 5, 8, 13] {
             let c = case_for(loss, d, 50, 42 + d as u64);
             let w64: Vec<f64> = c.w.iter().map(|&v| f64::from(v)).collect();
@@ -558,6 +615,94 @@ fn extreme_logits_give_finite_loss_and_gradient() {
 }
 
 #[test]
+fn poisson_overflow_is_an_error_never_a_panic() {
+    // d = 1, x = 1, w = 0: z is the bias. e^z overflows f32 above 88.72: Err(Overflow) on both
+    // paths; just below, and for very negative z, finite and accurate.
+    for k in [SCALAR, SIMD] {
+        for z in [89.0f32, 100.0, 1e30, f32::MAX] {
+            for y in [0.0f32, 3.0] {
+                let mut g = [0.0f32];
+                let r = Loss::Poisson.fused(&k, &[1.0], &[y], &[0.0], z, &mut g);
+                assert!(
+                    matches!(r, Err(Error::Overflow { .. })),
+                    "{} z={z}: {r:?}",
+                    k.name
+                );
+                let r = Loss::Poisson.mean(&k, &[1.0], &[y], &[0.0], z);
+                assert!(
+                    matches!(r, Err(Error::Overflow { .. })),
+                    "{} z={z}: {r:?}",
+                    k.name
+                );
+            }
+        }
+        // −y·z overflows for a huge negative z and y > 0.
+        let r = Loss::Poisson.fused(&k, &[1.0], &[3.0], &[0.0], -f32::MAX, &mut [0.0]);
+        assert!(
+            matches!(r, Err(Error::Overflow { .. })),
+            "{}: {r:?}",
+            k.name
+        );
+        for z in [88.0f32, 20.0, 0.0, -0.0, -50.0, -104.0, -1e30] {
+            for y in [0.0f32, 1.0, 7.0, 0.5] {
+                if y * z.abs() > 1e38 {
+                    continue;
+                }
+                let mut g = [0.0f32];
+                let lg = Loss::Poisson
+                    .fused(&k, &[1.0], &[y], &[0.0], z, &mut g)
+                    .unwrap();
+                let (l, d) = exact(Loss::Poisson, f64::from(z), f64::from(y));
+                let e = f64::from(z).exp();
+                let tl = 4.0 * U * (e + (f64::from(y) * f64::from(z)).abs()) + 1e-44;
+                assert!(
+                    (f64::from(lg.loss) - l).abs() <= tl,
+                    "{} z={z} y={y}: {} vs {l}",
+                    k.name,
+                    lg.loss
+                );
+                let tg = 4.0 * U * (e + f64::from(y)) + 1e-44;
+                assert!(
+                    (f64::from(lg.grad_b) - d).abs() <= tg,
+                    "{} z={z} y={y}",
+                    k.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn quantile_levels_near_the_ends_are_exact_at_the_kink() {
+    // z = y exactly (w = 0, b = y): loss 0 and subgradient 0; either side the slopes 1 − τ, −τ.
+    for k in [SCALAR, SIMD] {
+        for tau in [
+            f32::from_bits(1),
+            1e-7,
+            0.1,
+            0.5,
+            0.9,
+            1.0 - f32::EPSILON / 2.0,
+        ] {
+            let q = Loss::Quantile { tau };
+            let lg = q
+                .fused(&k, &[1.0], &[2.5], &[0.0], 2.5, &mut [0.0])
+                .unwrap();
+            assert_eq!((lg.loss, lg.grad_b), (0.0, 0.0), "{} {tau}", k.name);
+            let lg = q
+                .fused(&k, &[1.0], &[2.5], &[0.0], 3.5, &mut [0.0])
+                .unwrap();
+            assert_eq!(lg.grad_b, 1.0 - tau, "{} {tau}", k.name);
+            let lg = q
+                .fused(&k, &[1.0], &[2.5], &[0.0], 1.5, &mut [0.0])
+                .unwrap();
+            assert_eq!(lg.grad_b, -tau, "{} {tau}", k.name);
+            assert_eq!(lg.loss, tau, "{} {tau}", k.name);
+        }
+    }
+}
+
+#[test]
 fn softmax_with_two_classes_matches_logistic() {
     // W = [0; w], b = [0; b]: p(class 1) = σ(w·x + b), the same loss, and class 1's gradient is
     // the logistic gradient.
@@ -673,6 +818,43 @@ fn bad_input_is_an_error_and_leaves_no_model_change() {
             ),
             Err(Error::Overflow { .. })
         ));
+        // Quantile levels outside (0, 1), Poisson targets below 0 or non-finite.
+        for tau in [0.0f32, 1.0, -0.5, 1.5, f32::NAN, f32::INFINITY] {
+            assert!(matches!(
+                lf(
+                    Loss::Quantile { tau },
+                    &x,
+                    &[0.0, 1.0],
+                    &[0.0; 2],
+                    0.0,
+                    &mut g
+                ),
+                Err(Error::InvalidParameter { name: "tau", .. })
+            ));
+        }
+        for bad in [-1.0f32, -f32::MIN_POSITIVE, -f32::MAX] {
+            assert_eq!(
+                lf(Loss::Poisson, &x, &[0.0, bad], &[0.0; 2], 0.0, &mut g),
+                Err(Error::InvalidData {
+                    what: "y",
+                    reason: "Poisson targets must be >= 0 (counts)"
+                })
+            );
+        }
+        assert_eq!(
+            lf(
+                Loss::Poisson,
+                &x,
+                &[f32::INFINITY, 1.0],
+                &[0.0; 2],
+                0.0,
+                &mut g
+            ),
+            Err(Error::NonFinite {
+                what: "y",
+                index: 0
+            })
+        );
         // Softmax labels and shapes.
         let (mut gw, mut gb) = ([0.0f32; 4], [0.0f32; 2]);
         let sf = k.softmax_fused;
@@ -728,7 +910,7 @@ fn bad_input_is_an_error_and_leaves_no_model_change() {
 /// Hash of the SIMD results of every loss over a grid of sizes.
 fn simd_digest() -> Vec<(String, u64)> {
     let mut out = Vec::new();
-    for (li, loss) in LOSSES.iter().enumerate() {
+    for (li, loss) in losses().iter().enumerate() {
         for &d in &[1usize, 3, 7, 8, 9, 17, 32, 100] {
             let c = case_for(*loss, d, 300, 77 + d as u64);
             let mut g = vec![0.0f32; d];
@@ -754,6 +936,7 @@ fn simd_digest() -> Vec<(String, u64)> {
 }
 
 /// Regenerate with `cargo test --test loss_kernels -- --ignored --nocapture print_known_answers`.
+/// `loss{i}` is `losses()[i]`: 4 quantile τ = 0.1, 5 quantile τ = 0.9, 6 Poisson.
 const KNOWN: &[(&str, u64)] = &[
     ("loss0/d1", 0xb865e4e715e0b92a),
     ("loss0/d3", 0x6e5c608b4d45c936),
@@ -787,6 +970,30 @@ const KNOWN: &[(&str, u64)] = &[
     ("loss3/d17", 0x9557905611b2f3ea),
     ("loss3/d32", 0xaafd9a6e554b74aa),
     ("loss3/d100", 0x89a729b72853cdce),
+    ("loss4/d1", 0xd8bf573ed459ed69),
+    ("loss4/d3", 0x325811651aa8185d),
+    ("loss4/d7", 0xcad3c96958b43261),
+    ("loss4/d8", 0x557e868ae27eb9b2),
+    ("loss4/d9", 0x1dded41cbff68074),
+    ("loss4/d17", 0x6f97ff5527f098b6),
+    ("loss4/d32", 0x3296b0f4b7712fa5),
+    ("loss4/d100", 0xd528eb5e4a2e773d),
+    ("loss5/d1", 0xc54f842df2e47d7a),
+    ("loss5/d3", 0xdffdad9aa52b8266),
+    ("loss5/d7", 0x40a8f85d6fbf2505),
+    ("loss5/d8", 0xc1797e09cd7eb22e),
+    ("loss5/d9", 0x96a8cb11cdef0ef5),
+    ("loss5/d17", 0x57a04d773b552f48),
+    ("loss5/d32", 0xf7095ef455470429),
+    ("loss5/d100", 0x82d21e910fd729f1),
+    ("loss6/d1", 0x6d84288dec30bb9f),
+    ("loss6/d3", 0x7cf66ffd018b793c),
+    ("loss6/d7", 0xbfe756e5b73fb4fa),
+    ("loss6/d8", 0x0d7c6cfd48140516),
+    ("loss6/d9", 0x450b5ca5c02a5c6b),
+    ("loss6/d17", 0xf8bc9eb2f97e2808),
+    ("loss6/d32", 0x1b92c86404fbcdaf),
+    ("loss6/d100", 0xabf8ac63cf42f265),
     ("softmax/k2/d1", 0xbd32e66000fadf2a),
     ("softmax/k2/d7", 0x0ea16b10a7025f7d),
     ("softmax/k2/d8", 0x7676d43ce42c4be5),
@@ -923,6 +1130,23 @@ mod emu_losses {
                 let q = 1.0 + e;
                 let s = if z >= 0.0 { 1.0 / q } else { e / q };
                 (l, s - y)
+            }
+            Loss::Quantile { tau } => {
+                let r = z - y;
+                let omega = 1.0 - tau;
+                let l = if r > 0.0 { omega * r } else { tau * -r };
+                let g = if r > 0.0 {
+                    omega
+                } else if r < 0.0 {
+                    -tau
+                } else {
+                    0.0
+                };
+                (l, g)
+            }
+            Loss::Poisson => {
+                let e = lane(vmath::exp, z);
+                (e - y * z, e - y)
             }
             Loss::Squared => unreachable!(),
         }
@@ -1092,7 +1316,7 @@ fn check_emulated_softmax(c: &SoftCase) -> Result<(), String> {
 
 #[test]
 fn simd_follows_the_documented_order_bit_for_bit() {
-    for loss in LOSSES {
+    for loss in losses() {
         for &d in &DS {
             for &n in &NS {
                 let c = case_for(loss, d, n, (d * 7919 + n) as u64);
@@ -1119,9 +1343,9 @@ proptest! {
 
     #[test]
     fn prop_simd_follows_the_documented_order(
-        li in 0usize..4, d in 1usize..40, n in 1usize..600, k in 1usize..12, seed: u64
+        li in 0..losses().len(), d in 1usize..40, n in 1usize..600, k in 1usize..12, seed: u64
     ) {
-        let loss = LOSSES[li];
+        let loss = losses()[li];
         let r = check_emulated_glm(loss, &case_for(loss, d, n, seed));
         prop_assert!(r.is_ok(), "{:?}: {:?}", loss, r);
         let r = check_emulated_softmax(&soft_case(d, k, n, seed, 3.0));

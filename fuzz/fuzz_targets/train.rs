@@ -27,17 +27,24 @@ fuzz_target!(|data: &[u8]| {
     let n = inp.range(1, 24);
     let x: Vec<f32> = (0..n * D).map(|_| val(&mut inp)).collect();
     let mut y: Vec<f32> = (0..n).map(|_| val(&mut inp)).collect();
-    let loss = match inp.byte() % 5 {
-        0 => Loss::Squared,
-        1 => Loss::Huber {
-            delta: val(&mut inp).abs(),
-        },
-        2 => Loss::Absolute,
-        3 => Loss::Logistic,
-        _ => Loss::Squared,
+    // A loss of the registry (the squared error twice as likely), its parameter from the input
+    // (bounded: scaled into (0, 1) if the loss refuses it, as a quantile level must be).
+    let pick = usize::from(inp.byte()) % (Loss::ALL.len() + 1);
+    let loss = Loss::ALL.get(pick).copied().unwrap_or(Loss::Squared);
+    let loss = match loss.param_name() {
+        None => loss,
+        Some(_) => {
+            let p = val(&mut inp).abs();
+            match loss.with_param(p).validate() {
+                Err(_) if bounded => loss.with_param(p / 4.02),
+                _ => loss.with_param(p),
+            }
+        }
     };
     let softmax = inp.byte() % 4 == 0;
-    if loss == Loss::Logistic && inp.byte() % 2 == 0 {
+    // Half the time, targets the loss refuses (logistic outside [0, 1], negative Poisson
+    // counts) become 0/1, which every loss takes; otherwise they stay (an Err).
+    if inp.byte() % 2 == 0 && loss.check_targets(&y).is_err() {
         y = y.iter().map(|v| f32::from(*v > 0.0)).collect();
     }
     if softmax && inp.byte() % 4 != 0 {

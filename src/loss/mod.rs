@@ -14,6 +14,8 @@
 //! | [`Loss::Huber`] | `r²/2` if `|r| ≤ δ`, else `δ(|r| − δ/2)` | `clamp(r, −δ, δ)` | 1 |
 //! | [`Loss::Absolute`] | `|r|` | `sign(r)` (0 at 0: a subgradient) | 0 (not smooth) |
 //! | [`Loss::Logistic`] | `max(z, 0) − z·y + log1p(e^{−|z|})` | `σ(z) − y` | 1/4 |
+//! | [`Loss::Quantile`] | `(1 − τ)·r` if `r > 0`, else `−τ·r` | `1 − τ`, `−τ` (0 at 0) | 0 (not smooth) |
+//! | [`Loss::Poisson`] | `e^z − y·z` (`z = ln μ`) | `e^z − y` | unbounded; 4 assumed |
 //!
 //! The logistic loss is binary cross-entropy on a logit, for `y ∈ [0, 1]`; the form above never
 //! overflows (`|z|` up to `f32::MAX` gives a finite loss and gradient). [`softmax_xent`] is the
@@ -44,6 +46,8 @@ use crate::kernel::{Kernels, LossGrad, PointLoss};
 mod absolute;
 mod huber;
 mod logistic;
+mod poisson;
+mod quantile;
 mod squared;
 
 pub use crate::kernel::scalar::softmax_xent;
@@ -98,6 +102,14 @@ macro_rules! each {
                 let $l = logistic::Logistic;
                 $body
             }
+            Loss::Quantile { tau } => {
+                let $l = quantile::Quantile { tau };
+                $body
+            }
+            Loss::Poisson => {
+                let $l = poisson::Poisson;
+                $body
+            }
         }
     };
 }
@@ -116,6 +128,17 @@ pub enum Loss {
     Absolute,
     /// Binary cross-entropy on a logit `z`, for a target `y ∈ [0, 1]`.
     Logistic,
+    /// Quantile (pinball) loss at level `τ`: with `u = y − z`, `τ·u` if `u ≥ 0`, else
+    /// `(τ − 1)·u`; its minimiser is the conditional `τ`-quantile of `y` (scikit-learn's
+    /// `QuantileRegressor`).
+    Quantile {
+        /// The quantile level, in the open interval `(0, 1)`.
+        tau: f32,
+    },
+    /// Poisson loss with the log link, `e^z − y·z` for counts `y ≥ 0`: the model's output is
+    /// `z = ln μ` (the negative log-likelihood without `ln Γ(y + 1)`; scikit-learn's
+    /// `PoissonRegressor` half deviance without `y·ln y − y`).
+    Poisson,
 }
 
 /// Logistic sigmoid `1/(1 + e^{−z})` in `f64`, rounded once to `f32`.
@@ -126,11 +149,13 @@ pub fn sigmoid(z: f32) -> f32 {
 impl Loss {
     /// One of each loss, with typical parameters: the list that tests, fuzz targets, benches,
     /// the byte format and the CLI iterate.
-    pub const ALL: [Loss; 4] = [
+    pub const ALL: [Loss; 6] = [
         Loss::Squared,
         Loss::Huber { delta: 1.0 },
         Loss::Absolute,
         Loss::Logistic,
+        Loss::Quantile { tau: 0.9 },
+        Loss::Poisson,
     ];
 
     /// The loss's name (`"squared"`, `"huber"`, …), as the CLI spells it.
@@ -158,6 +183,7 @@ impl Loss {
     pub fn with_param(self, p: f32) -> Self {
         match self {
             Loss::Huber { .. } => Loss::Huber { delta: p },
+            Loss::Quantile { .. } => Loss::Quantile { tau: p },
             other => other,
         }
     }
@@ -190,13 +216,13 @@ impl Loss {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a parameter out of range (a Huber `delta` that is not
-    /// finite and > 0).
+    /// finite and > 0, a quantile `tau` not in `(0, 1)`).
     pub fn validate(&self) -> Result<(), Error> {
         each!(*self, l => l.validate())
     }
 
     /// Checks the parameters, then the targets: finite, and in the loss's domain (logistic
-    /// targets in `[0, 1]`).
+    /// targets in `[0, 1]`, Poisson targets `≥ 0`).
     ///
     /// # Errors
     /// As [`Loss::validate`]; [`Error::NonFinite`] or [`Error::InvalidData`] for a target.
@@ -225,7 +251,9 @@ impl Loss {
         each!(*self, l => l.derivative64(z, y))
     }
 
-    /// `sup ∂²ℓ/∂z²`, the curvature bound that makes a rate stable (auto LR): 2, 1, 0, 1/4.
+    /// `sup ∂²ℓ/∂z²`, the curvature bound that makes a rate stable (auto LR): 2, 1, 0, 1/4,
+    /// 0 (quantile), and 4 for Poisson (whose `e^z` is unbounded: the bound holds for predicted
+    /// means `e^z ≤ 4`, see its file).
     pub fn curvature_bound(&self) -> f32 {
         each!(*self, l => l.curvature())
     }
@@ -331,11 +359,12 @@ impl Objective {
     /// The bound on the loss's second derivative with respect to the model's outputs that
     /// [`crate::control::autolr`] turns into a stable rate, `η < 2/(c·λ_max(E[x̃x̃ᵀ]))`:
     /// squared error 2, Huber 1, logistic ¼, softmax ½ (the largest eigenvalue of
-    /// `diag(p) − ppᵀ`). The absolute loss has no curvature; it gets Huber's 1, the rate of the
-    /// Huber loss it approaches (a subgradient method then needs a decaying schedule).
+    /// `diag(p) − ppᵀ`). The absolute and quantile losses have no curvature; they get Huber's
+    /// 1, the rate of the Huber loss they approach (a subgradient method then needs a decaying
+    /// schedule). Poisson gets 4, the curvature `e^z` at predicted means up to 4.
     pub fn curvature_bound(&self) -> f32 {
         match self {
-            Objective::Single(Loss::Absolute) => 1.0,
+            Objective::Single(Loss::Absolute | Loss::Quantile { .. }) => 1.0,
             Objective::Single(l) => l.curvature_bound(),
             Objective::Softmax => 0.5,
         }

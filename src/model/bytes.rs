@@ -8,8 +8,8 @@
 //! | 0 | 4 | magic `b"NPOA"` |
 //! | 4 | 2 | format version (`2`; `1` is still read) |
 //! | 6 | 1 | kind: `0` one-output linear model, `1` softmax classifier |
-//! | 7 | 1 | loss: [`Loss::code`] (`0` squared, `1` Huber, `2` absolute, `3` logistic, …), `4` softmax |
-//! | 8 | 4 | the loss's parameter ([`Loss::param`]: Huber `δ`, …; `f32`; `+0` for a loss without one, checked) |
+//! | 7 | 1 | loss: [`Loss::code`] (`0` squared, `1` Huber, `2` absolute, `3` logistic, `5` quantile, `6` Poisson), `4` softmax |
+//! | 8 | 4 | the loss's parameter ([`Loss::param`]: Huber `δ`, quantile `τ`; `f32`; `+0` for a loss without one, checked) |
 //! | 12 | 4 | features `d` (`u32`, ≥ 1) |
 //! | 16 | 4 | outputs `k` (`u32`: 1 for a linear model, classes for a classifier) |
 //! | 20 | `4·k·d` | weights, output by output (`f32`) |

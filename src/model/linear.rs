@@ -146,7 +146,8 @@ impl<const D: usize> LinearModel<D> {
     }
 
     /// The model trained for another loss (the default is [`Loss::Squared`]). With
-    /// [`Loss::Logistic`] the output is a logit: see [`predict_proba`](Self::predict_proba).
+    /// [`Loss::Logistic`] the output is a logit: see [`predict_proba`](Self::predict_proba);
+    /// with [`Loss::Poisson`] it is the log of the mean count, `ln μ` (the mean is `e^z`).
     ///
     /// # Errors
     /// As [`Loss::validate`].

@@ -107,6 +107,34 @@ impl Case {
     }
 }
 
+/// Makes `c` a Poisson case: the weights divided by `d` (so that `z = w·x + b` stays within
+/// about ±9 and `e^z` far from overflow) and targets that are counts: `0`, small integers and
+/// some non-integers, all `≥ 0`.
+pub fn poisson_case(c: &mut Case, seed: u64) {
+    let d = c.d() as f32;
+    c.w.iter_mut().for_each(|v| *v /= d);
+    let mut g = SplitMix64::new(seed ^ 0x9015_5011);
+    for y in &mut c.y {
+        *y = match g.below(4) {
+            0 => 0.0,
+            1 => 3.0 * g.unit().abs(),
+            _ => g.below(8) as f32,
+        };
+    }
+}
+
+/// `y` mapped into the domain of `loss`, for tests that iterate `Loss::ALL`: logistic targets
+/// `|y|` clamped to `[0, 1]`, Poisson targets `|y|` (a count-like value `≥ 0`); the other
+/// losses take any finite target unchanged.
+pub fn target_for(loss: npoa::loss::Loss, y: f32) -> f32 {
+    use npoa::loss::Loss;
+    match loss {
+        Loss::Logistic => y.abs().min(1.0),
+        Loss::Poisson => y.abs(),
+        _ => y,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // f64 oracle
 // ---------------------------------------------------------------------------------------------
