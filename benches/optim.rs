@@ -1,11 +1,12 @@
 //! Element-wise update rules, scalar against SIMD.
 //!
-//! Groups `update/<rule>/d<d>` for rule ∈ {sgd, sgd_l1 (SGD then the elastic-net prox and a
-//! box), momentum, nesterov, adam, adamw, averaged, ftrl} and d ∈ {16, 256, 4096} parameters,
+//! Groups `update/<rule>/d<d>` for every rule of `Rule::EXAMPLES` by name and `sgd_l1` (SGD
+//! then the elastic-net prox and a box): sgd, sgd_l1, momentum, nesterov, adam, adamw, averaged,
+//! ftrl, adagrad; and d ∈ {16, 256, 4096} parameters,
 //! each with `scalar` and `simd`. Throughput is in parameters per second (criterion's
 //! `elem/s`); at d = 4096 the parameters and state (16–48 KiB) stay in L1/L2. An update checks
 //! that every new value is finite before it writes (two passes over the parameters), as the
-//! training loop does. About 45 s; `--test` runs each once.
+//! training loop does. About 50 s; `--test` runs each once.
 //! The two paths give the same bits (checked before timing).
 
 #[path = "shared/mod.rs"]
@@ -20,7 +21,9 @@ use rand::{RngExt, SeedableRng};
 
 const DS: [usize; 3] = [16, 256, 4096];
 
-fn rules() -> [(&'static str, Rule, Regularization); 8] {
+/// Every rule of the registry ([`Rule::EXAMPLES`], so a new rule is benchmarked without
+/// editing this list), by [`Rule::name`], with its penalty; and `sgd_l1`.
+fn rules() -> Vec<(&'static str, Rule, Regularization)> {
     let none = Regularization::NONE;
     let en = Regularization {
         l1: 0.01,
@@ -28,24 +31,26 @@ fn rules() -> [(&'static str, Rule, Regularization); 8] {
         bias: false,
         bounds: Some((-10.0, 10.0)),
     };
-    [
-        ("sgd", Rule::Sgd, none),
-        ("sgd_l1", Rule::Sgd, en),
-        ("momentum", Rule::momentum(0.9), none),
-        ("nesterov", Rule::nesterov(0.9), none),
-        ("adam", Rule::ADAM, none),
-        ("adamw", Rule::ADAMW, Regularization::l2(0.01)),
-        ("averaged", Rule::Averaged { start: 1 }, none),
-        (
-            "ftrl",
-            Rule::Ftrl {
-                beta: 1.0,
-                l1: 0.1,
-                l2: 0.1,
-            },
-            none,
-        ),
-    ]
+    let mut out = Vec::new();
+    for rule in Rule::EXAMPLES {
+        let (rule, reg) = match rule {
+            Rule::AdamW { .. } => (rule, Regularization::l2(0.01)),
+            Rule::Ftrl { .. } => (
+                Rule::Ftrl {
+                    beta: 1.0,
+                    l1: 0.1,
+                    l2: 0.1,
+                },
+                none,
+            ),
+            _ => (rule, none),
+        };
+        out.push((rule.name(), rule, reg));
+        if rule == Rule::Sgd {
+            out.push(("sgd_l1", Rule::Sgd, en));
+        }
+    }
+    out
 }
 
 type UpdateFn =

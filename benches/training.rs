@@ -12,10 +12,11 @@
 //! * `epoch/d<d>` for d ∈ {4, 32, 256}: one epoch of `fit_with`, SGD (η = 0.05) with the
 //!   elastic-net prox (λ1 = λ2 = 1e-4), shuffled, parameter = batch size ∈ {16, 256, n (full
 //!   batch: one step)}; `scalar` and `simd`.
-//! * `epoch_rule/<rule>` for rule ∈ {sgd, momentum, nesterov, adam, adamw, averaged, ftrl}: the
-//!   same epoch at d = 32, batch 64 (128 steps), parameter = batch size; `scalar` and `simd`.
-//!   The penalty is the same elastic net (AdamW: its decoupled decay, λ2) except for FTRL, which
-//!   takes its own λ1 = λ2 = 1e-3. `sgd` is `epoch/d32` at batch 64.
+//! * `epoch_rule/<rule>` for every rule of `Rule::EXAMPLES` by name (sgd, momentum, nesterov,
+//!   adam, adamw, averaged, ftrl, adagrad): the same epoch at d = 32, batch 64 (128 steps),
+//!   parameter = batch size; `scalar` and `simd`. The penalty is the same elastic net (AdamW:
+//!   its decoupled decay, λ2; AdaGrad: its prox at the per-coordinate step) except for FTRL,
+//!   which takes its own λ1 = λ2 = 1e-3. `sgd` is `epoch/d32` at batch 64.
 //! * `controlled/d32`, `controlled/d4`: one epoch of `fit_with` (`fit`) against one epoch of
 //!   `fit_controlled_with` (`fit_controlled`: plateau, early stop and the divergence guard on,
 //!   a validation set of n/4 further samples), SIMD, batch 64. A one-epoch controlled run makes
@@ -27,7 +28,7 @@
 //! * `model_bytes/d<d>` for d ∈ {4, 32, 256}: `encode` (`to_bytes` into a stack buffer) and
 //!   `decode` (`from_bytes`, with its checks), parameter and throughput = encoded length.
 //!
-//! 18 + 14 + 4 + 6 + 6 = 48 benchmarks. With 0.2 s warm-up, 0.6 s measurement and 20 samples
+//! 18 + 16 + 4 + 6 + 6 = 50 benchmarks. With 0.2 s warm-up, 0.6 s measurement and 20 samples
 //! a full `cargo bench --bench training` takes about 45 s on 2 cores (plus the build). Filter with a regex, e.g. `cargo bench --bench training -- 'epoch/d32'`; `--test`
 //! runs every benchmark (and its checks) once. Plots are off (`--plotting-backend plotters`
 //! turns them on).
@@ -289,22 +290,30 @@ fn epoch<const D: usize>(c: &mut Criterion, cells: &Cells) {
     group.finish();
 }
 
-/// The rules of `epoch_rule`, with their penalty and rate.
-fn rules() -> [(&'static str, Rule, Regularization, f32); 7] {
-    let ftrl = Rule::Ftrl {
-        beta: 1.0,
-        l1: 1e-3,
-        l2: 1e-3,
-    };
-    [
-        ("sgd", Rule::Sgd, REG, LR),
-        ("momentum", Rule::momentum(0.9), REG, 0.01),
-        ("nesterov", Rule::nesterov(0.9), REG, 0.01),
-        ("adam", Rule::ADAM, REG, 0.01),
-        ("adamw", Rule::ADAMW, Regularization::l2(REG.l2), 0.01),
-        ("averaged", Rule::Averaged { start: 1 }, REG, LR),
-        ("ftrl", ftrl, Regularization::NONE, 0.5),
-    ]
+/// The rules of `epoch_rule`: every rule of the registry ([`Rule::EXAMPLES`], so a new rule is
+/// benchmarked without editing this list), by [`Rule::name`], with its penalty and rate.
+fn rules() -> Vec<(&'static str, Rule, Regularization, f32)> {
+    Rule::EXAMPLES
+        .into_iter()
+        .map(|rule| {
+            let (rule, reg, lr) = match rule {
+                Rule::Momentum { .. } | Rule::Adam { .. } => (rule, REG, 0.01),
+                Rule::AdamW { .. } => (rule, Regularization::l2(REG.l2), 0.01),
+                Rule::Ftrl { .. } => (
+                    Rule::Ftrl {
+                        beta: 1.0,
+                        l1: 1e-3,
+                        l2: 1e-3,
+                    },
+                    Regularization::NONE,
+                    0.5,
+                ),
+                // SGD, averaged SGD, AdaGrad (its first steps are η per coordinate).
+                _ => (rule, REG, LR),
+            };
+            (rule.name(), rule, reg, lr)
+        })
+        .collect()
 }
 
 fn epoch_rule(c: &mut Criterion, cells: &Cells) {

@@ -34,17 +34,6 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum OptArg {
-    Sgd,
-    Momentum,
-    Nesterov,
-    Adam,
-    Adamw,
-    Averaged,
-    Ftrl,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
 enum ScheduleArg {
     Constant,
     Cosine,
@@ -73,9 +62,11 @@ struct Args {
     /// The quantile level τ of `--loss quantile`, in (0, 1) (0.5: the median).
     #[arg(long, default_value_t = 0.5)]
     tau: f32,
-    /// The update rule.
-    #[arg(long, value_enum, default_value = "sgd")]
-    optimizer: OptArg,
+    /// The update rule: one of `Rule::EXAMPLES` by name, with its hyper-parameters there
+    /// (FTRL takes `--l1`, `--l2` as its own).
+    #[arg(long, default_value = "sgd",
+          value_parser = clap::builder::PossibleValuesParser::new(Rule::EXAMPLES.map(|r| r.name())))]
+    optimizer: String,
     /// Learning rate: `auto` (the stable rate of the data for the loss) or a number.
     #[arg(long, default_value = "auto")]
     lr: String,
@@ -171,18 +162,18 @@ fn loss_of(args: &Args) -> Option<Loss> {
 }
 
 fn rule_of(args: &Args) -> Rule {
-    match args.optimizer {
-        OptArg::Sgd => Rule::Sgd,
-        OptArg::Momentum => Rule::momentum(0.9),
-        OptArg::Nesterov => Rule::nesterov(0.9),
-        OptArg::Adam => Rule::ADAM,
-        OptArg::Adamw => Rule::ADAMW,
-        OptArg::Averaged => Rule::Averaged { start: 1 },
-        OptArg::Ftrl => Rule::Ftrl {
-            beta: 1.0,
+    // The parser admits only the examples' names.
+    let rule = Rule::EXAMPLES
+        .into_iter()
+        .find(|r| r.name() == args.optimizer)
+        .unwrap_or(Rule::Sgd);
+    match rule {
+        Rule::Ftrl { beta, .. } => Rule::Ftrl {
+            beta,
             l1: args.l1,
             l2: args.l2,
         },
+        r => r,
     }
 }
 
@@ -240,7 +231,7 @@ fn run(args: &Args) -> Res<()> {
         schedule: schedule_of(args),
         epochs: args.epochs,
         batch_size: args.batch,
-        regularization: if matches!(args.optimizer, OptArg::Ftrl) {
+        regularization: if matches!(rule_of(args), Rule::Ftrl { .. }) {
             Regularization::NONE
         } else {
             Regularization {
@@ -302,7 +293,7 @@ fn run(args: &Args) -> Res<()> {
         recipe.schedule = Schedule::Exponential { gamma: best.gamma };
     }
     println!(
-        "{}: {n} rows, {d} features; training on {}, validating on {}; loss {}, optimizer {:?}",
+        "{}: {n} rows, {d} features; training on {}, validating on {}; loss {}, optimizer {}",
         args.data,
         tr.len(),
         va.map_or(0, DynDataset::len),

@@ -27,6 +27,17 @@ rustc --edition 2021 --crate-type lib -o "$TMP/reg.rlib" "$TMP/reg.rs"
 if command -v cc >/dev/null 2>&1; then cc -fsyntax-only -x c "$TMP/reg.h"; fi
 grep -q '<svg' "$TMP/reg.svg"
 
+# AdaGrad on the raw features (b on a 10× scale: its per-coordinate steps absorb it) with an
+# L1 penalty and the default rate (Recipe::rate_for: 0.1): train → save → predict, R² > 0.99.
+$TRAIN "$TMP/reg.csv" --optimizer adagrad --l1 0.001 --save "$TMP/ada.npoa" \
+    --predictions "$TMP/ada_train.txt" --quiet --json > "$TMP/ada.out"
+$PREDICT "$TMP/ada.npoa" "$TMP/reg.csv" --out "$TMP/ada_pred.txt"
+cmp "$TMP/ada_train.txt" "$TMP/ada_pred.txt"
+if command -v python3 >/dev/null 2>&1; then
+    tail -n 1 "$TMP/ada.out" | python3 -c 'import json,sys; o=json.load(sys.stdin); assert o["train"]["r2"] > 0.99, o["train"]'
+fi
+echo "adagrad: train and predict give identical predictions; $(grep '^train:' "$TMP/ada.out")"
+
 # Three classes, softmax with Adam and a validation split and early stopping.
 awk 'BEGIN { srand(11); print "u,v,label";
   for (i = 0; i < 600; i++) { k = i % 3; t = k * 2.0944;

@@ -232,6 +232,11 @@ fn hyper_parameters_at_the_edges_of_their_types() {
                 l1: f32::MAX,
                 l2: f32::MAX,
             },
+            Rule::ADAGRAD,
+            Rule::AdaGrad {
+                eps: f32::MIN_POSITIVE,
+            },
+            Rule::AdaGrad { eps: f32::MAX },
         ] {
             let reg = if matches!(rule, Rule::Ftrl { .. }) {
                 Regularization::NONE

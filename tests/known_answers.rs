@@ -12,13 +12,16 @@
 //! To regenerate after an intentional change of the contract:
 //! `cargo test --test known_answers -- --ignored --nocapture print_known_answers` (and
 //! `print_known_loss_answers` for the quantile and Poisson table, whose bits the point-wise
-//! order emulator of `tests/loss_kernels.rs` reproduces).
+//! order emulator of `tests/loss_kernels.rs` reproduces, and `print_adagrad_known_answers`
+//! for the AdaGrad update rule's digests, reproduced by a scalar reading of its formula).
 
 mod common;
 
-use common::{Case, emu, fnv1a};
+use common::{Case, SplitMix64, emu, fnv1a};
 use npoa::kernel;
 use npoa::loss::Loss;
+use npoa::optim::{self, Regularization, Rule, StepScalars};
+use npoa::train::{Dataset, TrainConfig, fit};
 
 /// Expected bits for one `(d, n)` case.
 struct Known {
@@ -391,4 +394,155 @@ fn print_known_loss_answers() {
             head.join(", ")
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AdaGrad: the update rule's bits
+// ---------------------------------------------------------------------------------------------
+
+/// The penalty of the AdaGrad cases: the elastic net and a box, so that every branch of the
+/// per-coordinate prox runs.
+const ADAGRAD_REG: Regularization = Regularization {
+    l1: 0.5,
+    l2: 0.1,
+    bias: false,
+    bounds: Some((-0.75, 0.625)),
+};
+
+/// One AdaGrad step as the contract writes it, one separate IEEE `f32` operation at a time
+/// (`sqrt` is correctly rounded): `G ← G + g·g`, `d = √G + ε`, `u = w − η·(g/d)`, `h = η/d`,
+/// `w ← clamp(soft(u, h·λ1)/(1 + h·λ2), lo, hi)`.
+fn adagrad_emu(w: &mut [f32], sum: &mut [f32], g: &[f32], lr: f32, eps: f32, reg: &Regularization) {
+    for ((w, s), g) in w.iter_mut().zip(sum.iter_mut()).zip(g) {
+        *s += g * g;
+        let d = s.sqrt() + eps;
+        let u = *w - lr * (g / d);
+        let h = lr / d;
+        let mag = u.abs() - h * reg.l1;
+        let soft = if mag > 0.0 {
+            if u > 0.0 { mag } else { -mag }
+        } else {
+            0.0
+        };
+        let mut v = soft / (1.0 + h * reg.l2);
+        if let Some((lo, hi)) = reg.bounds {
+            v = if v < lo {
+                lo
+            } else if v > hi {
+                hi
+            } else {
+                v
+            };
+        }
+        *w = v;
+    }
+}
+
+/// 64 steps on 45 coordinates (five SIMD chunks and a tail) from seeded weights and gradients
+/// at `η = 0.5`, `ε = 1e-10`: `(fnv(w), fnv(G))` on the SIMD path, the scalar path, or the
+/// emulator.
+fn adagrad_case(path: &str) -> (u64, u64) {
+    let n = 45;
+    let mut g = SplitMix64::new(0xada_6a0d);
+    let mut w: Vec<f32> = (0..n).map(|_| g.sym(2.0)).collect();
+    let mut sum = vec![0.0f32; n];
+    let (lr, eps) = (0.5f32, 1e-10f32);
+    for t in 1..=64u64 {
+        // A drift on two coordinates in three (towards a bound), noise of several scales.
+        let drift = [-1.0f32, 1.0, 0.0];
+        let grad: Vec<f32> = (0..n)
+            .map(|i| drift[i % 3] + g.sym(0.5 + i as f32 / 8.0))
+            .collect();
+        let s = StepScalars::new(Rule::ADAGRAD, Some(&ADAGRAD_REG), lr, t);
+        match path {
+            "simd" => assert_eq!(
+                optim::simd::update(&s, &mut w, &grad, &mut sum, &mut []),
+                Ok(true)
+            ),
+            "scalar" => assert_eq!(
+                optim::scalar::update(&s, &mut w, &grad, &mut sum, &mut []),
+                Ok(true)
+            ),
+            _ => adagrad_emu(&mut w, &mut sum, &grad, lr, eps, &ADAGRAD_REG),
+        }
+    }
+    assert!(
+        w.contains(&0.0) && w.contains(&0.625) && w.contains(&-0.75),
+        "{w:?}"
+    );
+    (fnv1a(&w), fnv1a(&sum))
+}
+
+/// A full-batch AdaGrad fit of `LinearModel<9>` on the `(9, 257)` kernel case (small
+/// residuals), 30 epochs at `η = 0.1` with the same penalty: `(fnv(w), bias bits)` and the
+/// same with the emulators (the kernel's and the rule's, the bias unpenalised and unbounded).
+fn adagrad_fit(emulated: bool) -> (u64, u32) {
+    const D: usize = 9;
+    let c = inputs(D, 257);
+    let (lr, eps) = (0.1f32, 1e-10f32);
+    if emulated {
+        let (mut w, mut b) = (vec![0.0f32; D], 0.0f32);
+        let (mut gw, mut gb) = (vec![0.0f32; D], [0.0f32]);
+        for _ in 0..30 {
+            let e = emu::fused(&c.x, &c.y, &w, b);
+            adagrad_emu(&mut w, &mut gw, &e.grad_w, lr, eps, &ADAGRAD_REG);
+            let mut bs = [b];
+            adagrad_emu(
+                &mut bs,
+                &mut gb,
+                &[e.grad_b],
+                lr,
+                eps,
+                &Regularization::NONE,
+            );
+            b = bs[0];
+        }
+        return (fnv1a(&w), b.to_bits());
+    }
+    let data = Dataset::new(&c.x, &c.y, D).unwrap();
+    let cfg = TrainConfig {
+        learning_rate: lr,
+        epochs: 30,
+        batch_size: c.n(),
+        shuffle: false,
+        optimizer: Rule::ADAGRAD,
+        regularization: ADAGRAD_REG,
+        ..TrainConfig::default()
+    };
+    let mut m = npoa::LinearModel::<D>::zeros();
+    fit(&mut m, &data, &cfg).unwrap();
+    (fnv1a(&m.weights()[..]), m.bias().to_bits())
+}
+
+/// `(fnv(w), fnv(G))` of [`adagrad_case`].
+const ADAGRAD_UPDATE: (u64, u64) = (0xb34a66d84fb89178, 0xbf3eaeb0909214fd);
+/// `(fnv(w), bias bits)` of [`adagrad_fit`].
+const ADAGRAD_FIT: (u64, u32) = (0xe6bedd3b3cdb12fb, 0xbf3a38ad);
+
+#[test]
+fn adagrad_gives_the_known_bits() {
+    for path in ["simd", "scalar", "emulator"] {
+        assert_eq!(adagrad_case(path), ADAGRAD_UPDATE, "update, {path}");
+    }
+    assert_eq!(adagrad_fit(false), ADAGRAD_FIT, "fit");
+    assert_eq!(adagrad_fit(true), ADAGRAD_FIT, "fit, emulated");
+}
+
+/// Prints the AdaGrad constants above (after checking the paths and the emulator agree).
+#[test]
+#[ignore = "generator of the constants, run by hand"]
+fn print_adagrad_known_answers() {
+    let u = adagrad_case("simd");
+    assert_eq!(adagrad_case("scalar"), u);
+    assert_eq!(adagrad_case("emulator"), u);
+    let f = adagrad_fit(false);
+    assert_eq!(adagrad_fit(true), f);
+    println!(
+        "const ADAGRAD_UPDATE: (u64, u64) = ({:#018x}, {:#018x});",
+        u.0, u.1
+    );
+    println!(
+        "const ADAGRAD_FIT: (u64, u32) = ({:#018x}, {:#010x});",
+        f.0, f.1
+    );
 }

@@ -150,7 +150,7 @@ fn full_controller() -> ControllerConfig {
 /// `partial_fit` over the batches of a data set in order, with rounds as long as an epoch
 /// and the validation set in the held-out window, gives `fit_controlled`'s result bit for bit:
 /// model, optimizer state, step count, rounds = epochs, and the same events. Squared error
-/// with SGD + elastic net, Adam, and Huber with momentum; batch sizes with and without a short
+/// with SGD + elastic net, Adam, AdaGrad + L1, and Huber with momentum; batch sizes with and without a short
 /// last batch.
 #[test]
 fn partial_fit_equals_fit_controlled_bit_for_bit() {
@@ -171,6 +171,7 @@ fn partial_fit_equals_fit_controlled_bit_for_bit() {
             10,
         ),
         (Loss::Squared, Rule::ADAM, Regularization::NONE, 16),
+        (Loss::Squared, Rule::ADAGRAD, Regularization::l1(1e-3), 16),
         (
             Loss::Huber { delta: 0.5 },
             Rule::momentum(0.9),

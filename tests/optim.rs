@@ -2,7 +2,9 @@
 //! against scalar bit for bit, Lasso against coordinate descent, Ridge against its closed
 //! form, FTRL's exact zeros, faster convergence of momentum / Nesterov / Adam on an
 //! ill-conditioned problem, the optimizer state under the controller's best copy and
-//! rollbacks, and the memory formula.
+//! rollbacks, and the memory formula. AdaGrad: its trace and a long run against PyTorch's
+//! formulas in f64, the normal-equations and lasso solutions (exact zeros) on the
+//! ill-conditioned problem, bad `ε`, state tags, fixed against run-time sized models.
 
 #![allow(clippy::needless_range_loop)] // index loops mirror the formulas
 
@@ -237,35 +239,40 @@ fn proximal_operators_trace() {
 // SIMD against scalar, bit for bit
 // ---------------------------------------------------------------------------------------------
 
+/// Every rule of the registry ([`Rule::EXAMPLES`], so that a new rule is covered without
+/// editing this list) and further configurations: dampening, another Nesterov `μ`, averaging
+/// from a later step, FTRL with its own penalty, AdaGrad with a large `ε`.
 fn rules() -> Vec<Rule> {
-    vec![
-        Rule::Sgd,
-        Rule::momentum(0.9),
+    let extra = [
         Rule::Momentum {
             momentum: 0.5,
             dampening: 0.25,
             nesterov: false,
         },
         Rule::nesterov(0.8),
-        Rule::ADAM,
-        Rule::ADAMW,
         Rule::Averaged { start: 3 },
         Rule::Ftrl {
             beta: 1.0,
             l1: 0.5,
             l2: 0.1,
         },
-    ]
+        Rule::AdaGrad { eps: 0.5 },
+    ];
+    Rule::EXAMPLES.into_iter().chain(extra).collect()
 }
 
 fn check_paths(rule: Rule, reg: &Regularization, n: usize, seed: u64) -> Result<(), String> {
     let mut g = SplitMix64::new(seed);
     let mut v = |s: f32| (0..n).map(|_| g.sym(s)).collect::<Vec<f32>>();
-    let (w0, a0, b0) = (
-        v(2.0),
-        v(1.0),
-        v(1.0).iter().map(|x| x.abs()).collect::<Vec<_>>(),
-    );
+    let abs = |v: Vec<f32>| v.iter().map(|x| x.abs()).collect::<Vec<_>>();
+    // The first buffer is signed (momentum, the average, FTRL's `z`) except AdaGrad's sum of
+    // squares; the second is non-negative (Adam's `v`, FTRL's `n`).
+    let (w0, a0, b0) = (v(2.0), v(1.0), abs(v(1.0)));
+    let a0 = if matches!(rule, Rule::AdaGrad { .. }) {
+        abs(a0)
+    } else {
+        a0
+    };
     let grads: Vec<Vec<f32>> = (0..4).map(|_| v(3.0)).collect();
     let mut res = Vec::new();
     for simd in [false, true] {
@@ -297,7 +304,7 @@ fn check_paths(rule: Rule, reg: &Regularization, n: usize, seed: u64) -> Result<
 }
 
 #[test]
-fn simd_matches_scalar_bitwise_at_edge_sizes() {
+fn simd_matches_scalar_bitwise_at_every_size_to_70() {
     let regs = [
         Regularization::NONE,
         Regularization {
@@ -309,7 +316,7 @@ fn simd_matches_scalar_bitwise_at_edge_sizes() {
     ];
     for rule in rules() {
         for reg in &regs {
-            for n in [0usize, 1, 7, 8, 9, 15, 16, 17, 31, 33, 100] {
+            for n in (0usize..70).chain([100]) {
                 if let Err(e) = check_paths(rule, reg, n, n as u64 * 31 + 5) {
                     panic!("{rule:?} {reg:?} n={n}: {e}");
                 }
@@ -322,7 +329,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
-    fn prop_simd_matches_scalar(ri in 0usize..8, n in 0usize..70, l1 in 0.0f32..1.0, l2 in 0.0f32..1.0, seed: u64) {
+    fn prop_simd_matches_scalar(ri in 0usize..rules().len(), n in 0usize..70, l1 in 0.0f32..1.0, l2 in 0.0f32..1.0, seed: u64) {
         let reg = Regularization { l1, l2, bias: false, bounds: None };
         let r = check_paths(rules()[ri], &reg, n, seed);
         prop_assert!(r.is_ok(), "{:?}", r);
@@ -622,6 +629,22 @@ fn ftrl_on_a_sparse_problem_gives_exact_zeros() {
 // Convergence on an ill-conditioned problem
 // ---------------------------------------------------------------------------------------------
 
+/// 64 noiseless samples of 8 features with scales from 1 to 1/32 (condition number of E[x̃x̃ᵀ]
+/// about 3·10³), `y = w·x + 0.3` with `w = [1, −2, 3, −1, 2, 1.5, −3, 4]`.
+fn ill_conditioned() -> (Vec<f32>, Vec<f32>) {
+    const D: usize = 8;
+    let mut g = SplitMix64::new(21);
+    let n = 64;
+    let scales = [1.0f32, 0.6, 0.35, 0.2, 0.12, 0.07, 0.045, 1.0 / 32.0];
+    let x: Vec<f32> = (0..n * D).map(|i| scales[i % D] * g.unit()).collect();
+    let w_true = [1.0f32, -2.0, 3.0, -1.0, 2.0, 1.5, -3.0, 4.0];
+    let y: Vec<f32> = x
+        .chunks_exact(D)
+        .map(|r| r.iter().zip(&w_true).map(|(a, b)| a * b).sum::<f32>() + 0.3)
+        .collect();
+    (x, y)
+}
+
 /// Stops at the first epoch whose loss is within `target` of `floor` (recording it), or once
 /// the loss is 10× the first epoch's (diverging).
 struct UntilTarget {
@@ -691,17 +714,8 @@ fn best_epochs(rule: Rule, lo: f32, data: &Dataset<'_>, floor: f32, target: f32)
 
 #[test]
 fn momentum_nesterov_and_adam_beat_sgd_on_an_ill_conditioned_problem() {
-    // Feature scales from 1 to 1/32: condition number of E[x̃x̃ᵀ] about 3·10³.
     const D: usize = 8;
-    let mut g = SplitMix64::new(21);
-    let n = 64;
-    let scales = [1.0f32, 0.6, 0.35, 0.2, 0.12, 0.07, 0.045, 1.0 / 32.0];
-    let x: Vec<f32> = (0..n * D).map(|i| scales[i % D] * g.unit()).collect();
-    let w_true = [1.0f32, -2.0, 3.0, -1.0, 2.0, 1.5, -3.0, 4.0];
-    let y: Vec<f32> = x
-        .chunks_exact(D)
-        .map(|r| r.iter().zip(&w_true).map(|(a, b)| a * b).sum::<f32>() + 0.3)
-        .collect();
+    let (x, y) = ill_conditioned();
     let data = Dataset::new(&x, &y, D).unwrap();
     // The noiseless optimum has loss 0 (up to f32 rounding); target 1e-4 of the initial loss.
     let l0 = LinearModel::<D>::zeros().loss(&x, &y).unwrap();
@@ -1014,6 +1028,324 @@ fn footprint_table_of_the_readme() {
     assert_eq!(OptimState::<LinearModel<8>, 0>::BYTES, 16);
     assert_eq!(OptimState::<LinearModel<8>, 1>::BYTES, 56);
     assert_eq!(OptimState::<LinearModel<8>, 2>::BYTES, 88);
+}
+
+// ---------------------------------------------------------------------------------------------
+// AdaGrad
+// ---------------------------------------------------------------------------------------------
+
+/// One step of PyTorch's `Adagrad` (`lr_decay = 0`, `initial_accumulator_value = 0`) in f64:
+/// `G += g²`, `w −= η·g/(√G + ε)`; then the prox of `reg` at the per-coordinate step
+/// `h = η/(√G + ε)` (composite mirror descent) and the box.
+fn adagrad_f64(w: &mut [f64], sum: &mut [f64], g: &[f64], lr: f64, eps: f64, reg: &Regularization) {
+    let (l1, l2) = (f64::from(reg.l1), f64::from(reg.l2));
+    for i in 0..w.len() {
+        sum[i] += g[i] * g[i];
+        let std = sum[i].sqrt() + eps;
+        let u = w[i] - lr * g[i] / std;
+        let h = lr / std;
+        let soft = u.signum() * (u.abs() - h * l1).max(0.0);
+        let mut v = soft / (1.0 + h * l2);
+        if let Some((lo, hi)) = reg.bounds {
+            v = v.clamp(f64::from(lo), f64::from(hi));
+        }
+        w[i] = v;
+    }
+}
+
+/// Three steps against PyTorch's formulas in f64, unpenalised and with the elastic net and a
+/// box (the prox at the per-coordinate step).
+#[test]
+fn adagrad_trace() {
+    let eps = 1e-10f64;
+    let regs = [
+        Regularization::NONE,
+        Regularization {
+            l1: 2.0,
+            l2: 0.5,
+            bias: false,
+            bounds: Some((-0.2, 0.9)),
+        },
+    ];
+    for reg in regs {
+        let (mut w, mut sum) = (W0, [0.0f64; 2]);
+        let mut want = [[0.0; 2]; 3];
+        for t in 0..3 {
+            adagrad_f64(&mut w, &mut sum, &GS[t], LR, eps, &reg);
+            want[t] = w;
+        }
+        assert_trace(Rule::ADAGRAD, run3(Rule::ADAGRAD, reg), want);
+    }
+    // The first step is η·sign(g) per coordinate (up to ε): 1 − 0.1, −0.5 + 0.1.
+    let w1 = run3(Rule::ADAGRAD, Regularization::NONE)[0];
+    assert_eq!(w1.map(|v| v as f32), [0.9, -0.4]);
+}
+
+/// Largest `|got − want| / (1 + |want|)` over a slice.
+fn max_rel(got: &[f32], want: &[f64]) -> f64 {
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| (f64::from(*g) - w).abs() / (1.0 + w.abs()))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn adagrad_matches_the_f64_oracle_over_many_steps() {
+    // 37 coordinates (four SIMD chunks and a tail), 500 steps of seeded gradients of mixed
+    // scales (1e-3 to 3), with and without the elastic net and a box. Tolerance: 1e-5 of
+    // 1 + |value| for the weights and the sum of squares (f32 rounding accumulated over the
+    // steps; measured below 2e-6).
+    let n = 37;
+    let mut rng = SplitMix64::new(77);
+    let scales: Vec<f32> = (0..n).map(|i| 3.0 * 0.75f32.powi(i as i32 % 25)).collect();
+    let grads: Vec<Vec<f32>> = (0..500)
+        .map(|_| scales.iter().map(|s| rng.sym(*s)).collect())
+        .collect();
+    let regs = [
+        Regularization::NONE,
+        Regularization {
+            l1: 0.05,
+            l2: 0.1,
+            bias: false,
+            bounds: Some((-1.5, 2.0)),
+        },
+    ];
+    let (lr, eps) = (0.05f32, 1e-10f32);
+    let mut worst = 0.0f64;
+    for reg in regs {
+        let w0: Vec<f32> = (0..n).map(|_| rng.sym(1.0)).collect();
+        let (mut w, mut a, mut b) = (w0.clone(), vec![0.0f32; n], Vec::new());
+        let mut w64: Vec<f64> = w0.iter().map(|v| f64::from(*v)).collect();
+        let mut s64 = vec![0.0f64; n];
+        for (t, g) in grads.iter().enumerate() {
+            let s = StepScalars::new(Rule::ADAGRAD, Some(&reg), lr, t as u64 + 1);
+            assert_eq!(optim::simd::update(&s, &mut w, g, &mut a, &mut b), Ok(true));
+            let g64: Vec<f64> = g.iter().map(|v| f64::from(*v)).collect();
+            adagrad_f64(&mut w64, &mut s64, &g64, lr.into(), eps.into(), &reg);
+            let e = max_rel(&w, &w64).max(max_rel(&a, &s64));
+            assert!(e <= 1e-5, "{reg:?} step {}: {e:e}", t + 1);
+            worst = worst.max(e);
+        }
+    }
+    println!("AdaGrad against the f64 oracle: max relative difference {worst:.3e}");
+}
+
+/// The normal-equations solution `(X̃ᵀX̃)⁻¹X̃ᵀy` with `x̃ = (x, 1)`, in f64.
+fn least_squares<const D: usize, const P: usize>(x: &[f32], y: &[f32]) -> [f64; P] {
+    let mut a = [[0.0f64; P]; P];
+    let mut r = [0.0f64; P];
+    for (row, yi) in x.chunks_exact(D).zip(y) {
+        let xt: [f64; P] = core::array::from_fn(|j| if j < D { f64::from(row[j]) } else { 1.0 });
+        for i in 0..P {
+            r[i] += xt[i] * f64::from(*yi);
+            for j in 0..P {
+                a[i][j] += xt[i] * xt[j];
+            }
+        }
+    }
+    solve(a, r)
+}
+
+/// Full batch on the ill-conditioned problem: AdaGrad reaches 1e-4 of the initial loss in fewer
+/// epochs than SGD (each at its best rate of a grid), and runs on to the normal-equations
+/// solution (f64).
+#[test]
+fn adagrad_solves_the_ill_conditioned_problem() {
+    const D: usize = 8;
+    let (x, y) = ill_conditioned();
+    let data = Dataset::new(&x, &y, D).unwrap();
+    let l0 = LinearModel::<D>::zeros().loss(&x, &y).unwrap();
+    let target = 1e-4 * l0;
+    let lo = npoa::control::autolr::stable_rate_for::<D>(&data).unwrap() / 32.0;
+    let (sgd, sgd_lr) = best_epochs(Rule::Sgd, lo, &data, 0.0, target);
+    let (adam, adam_lr) = best_epochs(Rule::ADAM, 1e-3, &data, 0.0, target);
+    // AdaGrad's rate is a step length too (its first step is η per coordinate): 1e-2…7.
+    let (ada, ada_lr) = best_epochs(Rule::ADAGRAD, 1e-2, &data, 0.0, target);
+    println!(
+        "epochs to 1e-4 of the initial loss (best rate): SGD {sgd} (η {sgd_lr:.4}), \
+         Adam {adam} (η {adam_lr:.5}), AdaGrad {ada} (η {ada_lr:.4})"
+    );
+    assert!(ada < sgd, "{ada} vs SGD {sgd}");
+    // Run on: the weights reach the normal-equations solution.
+    let theta = least_squares::<D, 9>(&x, &y);
+    let mut m = LinearModel::<D>::zeros();
+    let cfg = TrainConfig {
+        learning_rate: ada_lr,
+        epochs: 5000,
+        batch_size: data.len(),
+        shuffle: false,
+        optimizer: Rule::ADAGRAD,
+        ..TrainConfig::default()
+    };
+    fit(&mut m, &data, &cfg).unwrap();
+    let err = max_rel(&m.weights()[..], &theta[..D]).max(max_rel(&[m.bias()], &theta[D..]));
+    println!("AdaGrad after 5000 epochs: max |w − w*|/(1 + |w*|) = {err:.3e}");
+    // Measured below 1e-7.
+    assert!(err < 1e-5, "{:?} vs {theta:?}", m.weights());
+}
+
+/// The lasso (coordinate descent in f64) with `λ1 = 0.01` zeroes the three smallest-scale
+/// features of the ill-conditioned problem; full-batch AdaGrad with the per-coordinate prox
+/// reaches it, with exactly those zeros.
+#[test]
+fn adagrad_with_l1_reaches_the_lasso_solution_with_its_exact_zeros() {
+    const D: usize = 8;
+    let (x, y) = ill_conditioned();
+    let data = Dataset::new(&x, &y, D).unwrap();
+    let l1 = 0.01f32;
+    let (w_cd, b_cd) = lasso_cd::<D>(&x, &y, f64::from(l1));
+    let zeros = w_cd.iter().filter(|v| **v == 0.0).count();
+    assert!(
+        (1..D).contains(&zeros),
+        "some but not all weights are zero: {w_cd:?}"
+    );
+    let mut m = LinearModel::<D>::zeros();
+    let cfg = TrainConfig {
+        learning_rate: 1.0,
+        epochs: 5000,
+        batch_size: data.len(),
+        shuffle: false,
+        optimizer: Rule::ADAGRAD,
+        regularization: Regularization::l1(l1),
+        ..TrainConfig::default()
+    };
+    let mut last_zeros = 0;
+    Training::new(&cfg)
+        .observer(&mut observe(|r| last_zeros = r.zeros))
+        .fit(&mut m, &data)
+        .unwrap();
+    let w = m.weights();
+    for j in 0..D {
+        assert_eq!(
+            w[j] == 0.0,
+            w_cd[j] == 0.0,
+            "zero pattern at {j}: {} vs {}",
+            w[j],
+            w_cd[j]
+        );
+    }
+    let err = max_rel(&w[..], &w_cd).max(max_rel(&[m.bias()], &[b_cd]));
+    println!("AdaGrad + L1: {zeros} exact zeros, max difference to the lasso {err:.3e}");
+    // Measured below 1e-7: the fixed points are the lasso's (the prox at AdaGrad's own step).
+    assert!(err < 1e-5, "{w:?} vs {w_cd:?}");
+    assert_eq!(last_zeros, zeros);
+}
+
+#[test]
+fn adagrad_refuses_a_bad_eps() {
+    let (x, y) = regression::<2>(16, [1.0, 1.0], 0.1, 6);
+    let data = Dataset::new(&x, &y, 2).unwrap();
+    let m0 = LinearModel::<2>::new([0.5, -0.5], 0.1).unwrap();
+    for eps in [
+        0.0,
+        -0.0,
+        -1e-10,
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+    ] {
+        let rule = Rule::AdaGrad { eps };
+        let named_eps =
+            |r: Result<(), Error>| matches!(r, Err(Error::InvalidParameter { name: "eps", .. }));
+        assert!(named_eps(rule.validate()), "{eps}");
+        let cfg = TrainConfig {
+            optimizer: rule,
+            ..TrainConfig::default()
+        };
+        assert!(named_eps(cfg.validate()), "{eps}");
+        let (mut m, mut st) = (m0, OptimState::<LinearModel<2>, 1>::new());
+        let r = Training::new(&cfg).fit_with(&mut m, &mut st, &data);
+        assert!(named_eps(r.map(|_| ())), "{eps}");
+        assert_eq!((m, st.steps()), (m0, 0));
+        // The slice API refuses it too, and writes nothing.
+        let s = StepScalars::new(rule, None, 0.1, 1);
+        let (mut w, mut a) = ([1.0f32; 3], [0.0f32; 3]);
+        let r = optim::scalar::update(&s, &mut w, &[1.0; 3], &mut a, &mut []);
+        assert!(named_eps(r.map(|_| ())), "{eps}");
+        assert_eq!((w, a), ([1.0; 3], [0.0; 3]));
+    }
+    assert_eq!(Rule::ADAGRAD.validate(), Ok(()));
+    assert_eq!(
+        (Rule::ADAGRAD.buffers(), Rule::ADAGRAD.name()),
+        (1, "adagrad")
+    );
+    assert_eq!(Rule::ADAGRAD.state_bytes(9), 56);
+}
+
+/// AdaGrad's `G` and momentum's `v` are both one buffer: the tag, not the size, keeps one
+/// from being read as the other (and Adam's two buffers from being read as AdaGrad's).
+#[test]
+fn a_state_left_by_adagrad_is_refused_by_other_rules_and_vice_versa() {
+    let (x, y) = regression::<2>(32, [2.0, -1.0], 0.1, 9);
+    let data = Dataset::new(&x, &y, 2).unwrap();
+    let run = |rule: Rule, st: &mut OptimState<LinearModel<2>, 2>| {
+        let cfg = TrainConfig {
+            epochs: 2,
+            optimizer: rule,
+            ..TrainConfig::default()
+        };
+        let mut m = LinearModel::<2>::zeros();
+        Training::new(&cfg).fit_with(&mut m, st, &data).map(|_| m)
+    };
+    let refused = |r: Result<LinearModel<2>, Error>| {
+        matches!(r, Err(Error::InvalidParameter { name: "state", .. }))
+    };
+    for other in Rule::EXAMPLES.into_iter().filter(|r| r.name() != "adagrad") {
+        let mut st = OptimState::new();
+        run(Rule::ADAGRAD, &mut st).unwrap();
+        assert_eq!(st.rule_name(), Some("adagrad"));
+        let before = format!("{st:?}");
+        assert!(refused(run(other, &mut st)), "{other:?} on AdaGrad's state");
+        assert_eq!(format!("{st:?}"), before);
+        let mut st = OptimState::new();
+        run(other, &mut st).unwrap();
+        assert!(
+            refused(run(Rule::ADAGRAD, &mut st)),
+            "AdaGrad on {other:?}'s state"
+        );
+    }
+    // Another ε is the same rule: the state continues.
+    let mut st = OptimState::new();
+    run(Rule::ADAGRAD, &mut st).unwrap();
+    run(Rule::AdaGrad { eps: 1e-6 }, &mut st).unwrap();
+    assert_eq!(st.steps(), 4, "two runs of two epochs of one batch");
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn adagrad_fixed_and_run_time_sized_models_agree_bit_for_bit() {
+    // Shuffled mini-batches of 45, the elastic net on the biases too and a box: every branch of
+    // the per-coordinate prox (exact zeros, both bounds hit), on 11 weights (one SIMD chunk and
+    // a tail).
+    const D: usize = 11;
+    let w_true = [1.0, -2.0, 0.0, 0.5, 0.0, 3.0, -1.0, 0.0, 0.25, 2.0, -0.5];
+    let (x, y) = regression::<D>(90, w_true, 0.2, 10);
+    let data = Dataset::new(&x, &y, D).unwrap();
+    let cfg = TrainConfig {
+        learning_rate: 0.2,
+        epochs: 40,
+        batch_size: 45,
+        optimizer: Rule::ADAGRAD,
+        regularization: Regularization {
+            l1: 0.1,
+            l2: 0.01,
+            bias: true,
+            bounds: Some((-1.25, 2.0)),
+        },
+        ..TrainConfig::default()
+    };
+    let mut a = LinearModel::<D>::zeros();
+    fit(&mut a, &data, &cfg).unwrap();
+    let mut d = npoa::DynLinearModel::zeros(D).unwrap();
+    fit(&mut d, &data, &cfg).unwrap();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&a.weights()[..]), bits(d.weights()));
+    assert_eq!(a.bias().to_bits(), d.bias().to_bits());
+    assert!(
+        a.weights().contains(&0.0) && a.weights().contains(&2.0) && a.weights().contains(&-1.25),
+        "{:?}",
+        a.weights()
+    );
 }
 
 /// A state is tied to the kind of rule that stepped it: another rule refuses it (before, an

@@ -1,5 +1,7 @@
 //! Reading fuzz bytes as numbers: a cursor that yields zeros once the input runs out.
 
+use npoa::optim::Rule;
+
 pub struct Input<'a>(pub &'a [u8]);
 
 impl Input<'_> {
@@ -31,5 +33,51 @@ impl Input<'_> {
     /// `lo..=hi`.
     pub fn range(&mut self, lo: usize, hi: usize) -> usize {
         lo + usize::from(self.byte()) % (hi - lo + 1)
+    }
+
+    /// One of `Rule::EXAMPLES` (so that a new rule is fuzzed without editing the targets): as
+    /// it is, or with its hyper-parameters drawn from the input (`small` values if `bounded`,
+    /// else any bit pattern: out-of-range ones must be refused). A rule without a line below
+    /// keeps its example's parameters.
+    #[allow(dead_code)] // not every target trains
+    pub fn rule(&mut self, bounded: bool) -> Rule {
+        let rule = Rule::EXAMPLES[usize::from(self.byte()) % Rule::EXAMPLES.len()];
+        if self.byte() % 2 == 0 {
+            return rule;
+        }
+        let mut val = || {
+            if bounded {
+                self.small()
+            } else {
+                self.raw_f32()
+            }
+        };
+        match rule {
+            Rule::Momentum { nesterov, .. } => Rule::Momentum {
+                momentum: val(),
+                dampening: val(),
+                nesterov,
+            },
+            Rule::Adam { .. } => Rule::Adam {
+                beta1: val(),
+                beta2: val(),
+                eps: val(),
+            },
+            Rule::AdamW { .. } => Rule::AdamW {
+                beta1: val(),
+                beta2: val(),
+                eps: val(),
+            },
+            Rule::Ftrl { .. } => Rule::Ftrl {
+                beta: val(),
+                l1: val(),
+                l2: val(),
+            },
+            Rule::AdaGrad { .. } => Rule::AdaGrad { eps: val() },
+            Rule::Averaged { .. } => Rule::Averaged {
+                start: self.range(0, 20) as u64,
+            },
+            r => r,
+        }
     }
 }

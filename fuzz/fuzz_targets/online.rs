@@ -41,14 +41,7 @@ fuzz_target!(|data: &[u8]| {
         max_retries: inp.range(0, 4) as u32,
         ..Guard::default()
     });
-    let rule = match inp.byte() % 4 {
-        0 => Rule::Sgd,
-        1 => Rule::momentum(0.9),
-        2 => Rule::ADAM,
-        _ => Rule::Averaged {
-            start: inp.range(0, 20) as u64,
-        },
-    };
+    let rule = inp.rule(bounded);
     let config = OnlineConfig {
         batch_size: inp.range(0, 20),
         steps_per_call: inp.range(0, 4) as u32,
@@ -60,7 +53,12 @@ fuzz_target!(|data: &[u8]| {
         },
         optimizer: rule,
         regularization: Regularization {
-            l1: val(&mut inp, 0.01).abs(),
+            // FTRL takes its own penalty (a non-zero one here would be refused).
+            l1: if matches!(rule, Rule::Ftrl { .. }) {
+                0.0
+            } else {
+                val(&mut inp, 0.01).abs()
+            },
             ..Regularization::NONE
         },
         drift: (inp.byte() % 2 == 0).then(|| Drift {

@@ -50,21 +50,7 @@ fuzz_target!(|data: &[u8]| {
     if softmax && inp.byte() % 4 != 0 {
         y = y.iter().map(|v| (v.abs() as u32 % 3) as f32).collect();
     }
-    let rule = match inp.byte() % 7 {
-        0 => Rule::Sgd,
-        1 => Rule::momentum(val(&mut inp)),
-        2 => Rule::nesterov(0.9),
-        3 => Rule::ADAM,
-        4 => Rule::ADAMW,
-        5 => Rule::Averaged {
-            start: inp.range(0, 5) as u64,
-        },
-        _ => Rule::Ftrl {
-            beta: 1.0,
-            l1: val(&mut inp),
-            l2: 0.1,
-        },
-    };
+    let rule = inp.rule(bounded);
     let reg = if matches!(rule, Rule::Ftrl { .. }) || inp.byte() % 2 == 0 {
         Regularization::NONE
     } else {

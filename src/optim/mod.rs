@@ -1,5 +1,5 @@
 //! Update rules and proximal steps: SGD, heavy-ball momentum and Nesterov, Adam and AdamW,
-//! averaged SGD, FTRL-Proximal; L1 / L2 / elastic-net proximal operators and box constraints.
+//! averaged SGD, FTRL-Proximal, AdaGrad; L1 / L2 / elastic-net proximal operators and box constraints.
 //!
 //! # The objective
 //!
@@ -25,9 +25,12 @@
 //! `h` is the step the rule takes along `g` once settled, so that the fixed points are the
 //! minimisers of `F`: `h = η` for SGD and averaged SGD (proximal gradient descent, exact), and
 //! `h = η·(1 − τ)/(1 − μ)` for momentum and Nesterov (whose buffer settles at that multiple of
-//! `g`: with `h = η` they would solve the problem with `λ` scaled by `(1 − μ)/(1 − τ)`). For
-//! Adam the step is per coordinate and has no such scalar: the prox uses `h = η`, a heuristic
-//! whose fixed points are not exactly `F`'s (prefer AdamW's decoupled decay for L2). Two rules
+//! `g`: with `h = η` they would solve the problem with `λ` scaled by `(1 − μ)/(1 − τ)`).
+//! AdaGrad's step is per coordinate, and so is its prox: `h_i = η/(√G_i + ε)` (composite mirror
+//! descent, Duchi et al. 2011), whose fixed points are exactly `F`'s minimisers. For Adam the
+//! step is per coordinate too but changes sign and size with `m`: the prox uses `h = η`, a
+//! heuristic whose fixed points are not exactly `F`'s (prefer AdamW's decoupled decay for L2).
+//! Two rules
 //! differ, as published:
 //! AdamW decays the weights by `(1 − η·λ2)` before its step (decoupled weight decay) instead of
 //! the L2 prox, and FTRL-Proximal computes its weights in closed form with its own `λ1`, `λ2`
@@ -40,12 +43,14 @@
 //! | [`Rule::Adam`] | `m`, `v` | `m ← β1·m + (1 − β1)·g`, `v ← β2·v + (1 − β2)·g·g`; `u = w − (s·m) / (√v / c + ε)` with `s = η/(1 − β1ᵗ)`, `c = √(1 − β2ᵗ)` |
 //! | [`Rule::AdamW`] | `m`, `v` | Adam's, from `w·(1 − η·λ2)` |
 //! | [`Rule::Averaged`] | `w̄` | `w − η·g`; from step `t0` on, `w̄ ← w̄ + (w − w̄)/(t − t0 + 1)` (`w̄ = w` at `t0`) |
+//! | [`Rule::AdaGrad`] | `G` | `G ← G + g·g`; `u = w − η·(g / (√G + ε))`, then the prox at `h_i = η/(√G_i + ε)` per coordinate |
 //! | [`Rule::Ftrl`] | `z`, `n` | `σ = (√(n + g²) − √n)/η`, `z ← z + g − σ·w`, `n ← n + g²`; `w = |z| ≤ λ1 ? 0 : −(z − sign(z)·λ1) / ((β + √n)/η + λ2)` with FTRL's own `λ1`, `λ2` |
 //!
 //! These are PyTorch's `SGD` (momentum, dampening `τ`, nesterov), `Adam`, `AdamW` (the same
 //! formulas, bias corrections folded as PyTorch does), scikit-learn's `SGDRegressor(average=t0)`
 //! (the model returned is the average) and McMahan et al. (2013), Algorithm 1, with `α = η`
-//! (so schedules and the controller's cuts scale FTRL's rate too).
+//! (so schedules and the controller's cuts scale FTRL's rate too), and PyTorch's `Adagrad`
+//! (`lr_decay = 0`, `initial_accumulator_value = 0`).
 //!
 //! # State and memory
 //!
@@ -66,13 +71,14 @@
 //!
 //! # Files
 //! One file per rule (`sgd.rs`, `momentum.rs`, `adam.rs` for Adam and AdamW, `averaged.rs`,
-//! `ftrl.rs`): its checks, its per-step scalars and its element formula, as an `Update`
+//! `ftrl.rs`, `adagrad.rs`): its checks, its per-step scalars and its element formula, as an `Update`
 //! implementation. `prox.rs` holds the penalty and its proximal operator, `lane.rs` the lane
 //! types, `step.rs` the loops. Adding a rule: one file, one [`Rule`] variant, one line in the
 //! `each_rule!` registry below and one example in [`Rule::EXAMPLES`].
 
 use crate::Error;
 
+mod adagrad;
 mod adam;
 mod averaged;
 mod ftrl;
@@ -106,6 +112,10 @@ pub(crate) enum Penalty {
     Prox,
     /// Decoupled weight decay `w·(1 − η·λ2)` before the step, the L1 prox after it (AdamW).
     Decoupled,
+    /// The proximal operator at a per-coordinate step `h_i`, which the rule's element code
+    /// applies itself (`prox_at`, AdaGrad): [`StepScalars`] carries `λ1`, `λ2` and the scalar
+    /// prox is off.
+    PerCoordinate,
     /// The rule's own `λ1`, `λ2` in its closed form (FTRL); no prox.
     Own {
         /// `λ1`.
@@ -181,6 +191,10 @@ macro_rules! each_rule {
                 let $r = $crate::optim::ftrl::Ftrl { beta, l1, l2 };
                 $body
             }
+            Rule::AdaGrad { eps } => {
+                let $r = $crate::optim::adagrad::AdaGrad { eps };
+                $body
+            }
         }
     };
 }
@@ -236,6 +250,12 @@ pub enum Rule {
         /// `λ2 ≥ 0`.
         l2: f32,
     },
+    /// AdaGrad (Duchi, Hazan & Singer 2011; PyTorch `Adagrad`): per-coordinate steps
+    /// `η/(√G + ε)` with `G` the sum of squared gradients; the penalty's prox at that step.
+    AdaGrad {
+        /// `ε > 0`.
+        eps: f32,
+    },
 }
 
 impl Rule {
@@ -271,6 +291,9 @@ impl Rule {
         eps: 1e-8,
     };
 
+    /// AdaGrad with PyTorch's default `ε = 1e-10`.
+    pub const ADAGRAD: Rule = Rule::AdaGrad { eps: 1e-10 };
+
     /// State buffers (each shaped like the parameters) the rule needs: 0, 1 or 2.
     pub const fn buffers(&self) -> usize {
         const fn bufs<R: Update>(_: &R) -> usize {
@@ -279,7 +302,7 @@ impl Rule {
         each_rule!(*self, r => bufs(&r))
     }
 
-    /// The rule's name (`"sgd"`, `"momentum"`, `"adam"`, …), as the CLI spells it (AdamW is
+    /// The rule's name (`"sgd"`, `"momentum"`, `"adam"`, `"adagrad"`, …), as the CLI spells it (AdamW is
     /// `"adamw"`, Nesterov `"nesterov"`).
     pub fn name(&self) -> &'static str {
         const fn name<R: Update>(_: &R) -> &'static str {
@@ -294,7 +317,7 @@ impl Rule {
 
     /// One example of each rule with typical hyper-parameters: the list that tests, fuzz
     /// targets, benches and the CLI iterate.
-    pub const EXAMPLES: [Rule; 7] = [
+    pub const EXAMPLES: [Rule; 8] = [
         Rule::Sgd,
         Rule::momentum(0.9),
         Rule::nesterov(0.9),
@@ -306,6 +329,7 @@ impl Rule {
             l1: 0.0,
             l2: 0.0,
         },
+        Rule::ADAGRAD,
     ];
 
     /// Exact bytes of state for `params` parameters: the buffers, `4·buffers·params`, rounded
@@ -386,7 +410,7 @@ impl<M: Params, const BUFS: usize> OptimState<M, BUFS> {
     }
 
     /// Buffer `i`'s weight and bias parts (momentum `v`, Adam `m` then `v`, FTRL `z` then `n`,
-    /// the average `w̄`), or `None` past `BUFS`. Read-only: the state is written by training
+    /// the average `w̄`, AdaGrad `G`), or `None` past `BUFS`. Read-only: the state is written by training
     /// alone, so it stays finite and consistent with its rule.
     ///
     /// ```compile_fail
@@ -492,12 +516,8 @@ mod tests {
             bias: false,
             bounds: Some((-1.0, 2.0)),
         };
-        let rules = [
-            Rule::Sgd,
-            Rule::momentum(0.9),
+        let extra = [
             Rule::nesterov(0.5),
-            Rule::ADAM,
-            Rule::ADAMW,
             Rule::Averaged { start: 3 },
             Rule::Ftrl {
                 beta: 1.0,
@@ -505,7 +525,7 @@ mod tests {
                 l2: 0.01,
             },
         ];
-        for rule in rules {
+        for rule in Rule::EXAMPLES.into_iter().chain(extra) {
             for t in [1, 2, 7, 1000] {
                 let a = StepScalars::new(rule, None, 0.05, t);
                 let b = StepScalars::new(rule, Some(&reg), 0.05, t).unpenalised();

@@ -128,3 +128,23 @@ pub(super) fn bound<L: Lane>(u: L, s: &StepScalars) -> L {
         None => u,
     }
 }
+
+/// The proximal operator at a per-coordinate step `h` (a lane of steps, computed only when the
+/// penalty is on): `clamp(soft(u, h·λ1)/(1 + h·λ2), lo, hi)` with `λ1`, `λ2` from the scalars
+/// ([`Penalty::PerCoordinate`](super::Penalty::PerCoordinate), AdaGrad).
+#[inline(always)]
+pub(super) fn prox_at<L: Lane>(u: L, h: impl FnOnce() -> L, s: &StepScalars) -> L {
+    let z = L::splat(0.0);
+    let mut u = u;
+    if s.l1 > 0.0 || s.l2 > 0.0 {
+        let h = h();
+        if s.l1 > 0.0 {
+            let mag = u.abs() - h * L::splat(s.l1);
+            u = L::gt(mag, z, L::gt(u, z, mag, -mag), z);
+        }
+        if s.l2 > 0.0 {
+            u = u / (L::splat(1.0) + h * L::splat(s.l2));
+        }
+    }
+    bound(u, s)
+}

@@ -19,7 +19,7 @@ pub struct StepScalars {
     pub(super) thresh: f32,
     /// `1 + η·λ2` (1: no shrinkage).
     pub(super) shrink: f32,
-    /// `λ1`, `λ2` (FTRL).
+    /// `λ1`, `λ2` (FTRL's own; AdaGrad's per-coordinate prox).
     pub(super) l1: f32,
     pub(super) l2: f32,
     /// `1 − η·λ2` (AdamW).
@@ -50,7 +50,9 @@ impl StepScalars {
             // covers them); no proximal step on top.
             (l1, l2) = if reg.is_some() { (f1, f2) } else { (0.0, 0.0) };
         }
-        let own = matches!(penalty, Penalty::Own { .. });
+        // No scalar prox for a rule with its own penalty or one that applies the prox at its
+        // per-coordinate step itself (from `l1`, `l2`).
+        let no_prox = matches!(penalty, Penalty::Own { .. } | Penalty::PerCoordinate);
         let decoupled = matches!(penalty, Penalty::Decoupled);
         // The prox's step: the step the rule takes along `g` once settled, so that the prox
         // has the minimisers of F as fixed points.
@@ -59,8 +61,8 @@ impl StepScalars {
             rule,
             lr,
             t,
-            thresh: if own { 0.0 } else { prox_step * l1 },
-            shrink: if decoupled || own {
+            thresh: if no_prox { 0.0 } else { prox_step * l1 },
+            shrink: if decoupled || no_prox {
                 1.0
             } else {
                 1.0 + prox_step * l2
