@@ -7,7 +7,6 @@
 //! divergence guard, and scored by the validation loss of the best model it returned.
 //! (Regularisation strength joins the space when the proximal steps exist.)
 
-use super::step::sealed::Access as _;
 use crate::Error;
 use crate::control::{Controller, ControllerConfig, LrSchedule, Schedule};
 use crate::train::{Dataset, TrainConfig, Trainable, Training};
