@@ -13,8 +13,8 @@ mod input;
 
 use input::Input;
 use libfuzzer_sys::fuzz_target;
-use npoa::kernel::{self, SCALAR, SIMD};
 use npoa::Error;
+use npoa::kernel::{self, SCALAR, SIMD};
 use npoa::loss::Loss;
 
 const U: f64 = 1.0 / 16_777_216.0;
@@ -113,7 +113,12 @@ fuzz_target!(|data: &[u8]| {
     // every sum stays finite while every z ≤ 80 (4·70·e^80 < f32::MAX).
     let z_max = x
         .chunks_exact(d)
-        .map(|r| r.iter().zip(&w).map(|(a, c)| f64::from(*a) * f64::from(*c)).sum::<f64>())
+        .map(|r| {
+            r.iter()
+                .zip(&w)
+                .map(|(a, c)| f64::from(*a) * f64::from(*c))
+                .sum::<f64>()
+        })
         .fold(f64::NEG_INFINITY, f64::max)
         + f64::from(b);
     for path in [SCALAR, SIMD] {
