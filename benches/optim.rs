@@ -69,6 +69,13 @@ fn update(c: &mut Criterion) {
             let w0: Vec<f32> = (0..d).map(|_| g.random_range(-1.0f32..1.0)).collect();
             let grad: Vec<f32> = (0..d).map(|_| g.random_range(-1.0f32..1.0)).collect();
             let a0: Vec<f32> = (0..d).map(|_| g.random_range(-0.1f32..0.1)).collect();
+            // AdaGrad's first buffer is a sum of squares: a negative one is not a state it
+            // can reach (its step would be NaN, and refused).
+            let a0: Vec<f32> = if matches!(rule, Rule::AdaGrad { .. }) {
+                a0.iter().map(|v| v.abs()).collect()
+            } else {
+                a0
+            };
             let b0: Vec<f32> = (0..d).map(|_| g.random_range(0.0f32..0.1)).collect();
             // Step 5: past the first step's special cases (momentum, averaging).
             let s = StepScalars::new(rule, Some(&reg), 1e-3, 5);
