@@ -825,3 +825,36 @@ fn scalar_path_matches_simd_path() {
         assert!((a.final_loss - b.final_loss).abs() <= 1e-4 * a.final_loss.max(1e-3));
     }
 }
+
+/// `predict_one` (a `[f32; D]`, infallible) gives `predict`'s bits on every kernel shape (tiny
+/// `d < 8`, the fixed wide sizes, the run-time wide size), and a non-finite value where
+/// `predict` reports an error.
+#[test]
+fn predict_one_matches_predict_on_every_shape() {
+    fn check<const D: usize>() {
+        let mut g = SplitMix64::new(D as u64 + 3);
+        let w: [f32; D] = core::array::from_fn(|_| g.sym(2.0));
+        let m = LinearModel::new(w, g.sym(1.0)).unwrap();
+        for _ in 0..20 {
+            let x: [f32; D] = core::array::from_fn(|_| g.sym(4.0));
+            assert_eq!(
+                m.predict_one(&x).to_bits(),
+                m.predict(&x).unwrap().to_bits(),
+                "D = {D}"
+            );
+        }
+        let mut bad = [1.0f32; D];
+        bad[D - 1] = f32::NAN;
+        assert!(m.predict(&bad).is_err());
+        assert!(!m.predict_one(&bad).is_finite(), "D = {D}");
+    }
+    check::<1>();
+    check::<3>();
+    check::<7>();
+    check::<8>();
+    check::<9>();
+    check::<16>();
+    check::<33>();
+    check::<64>();
+    check::<100>();
+}

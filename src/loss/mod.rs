@@ -398,14 +398,7 @@ impl Objective {
         gb: &mut [f32],
     ) -> Result<f32, Error> {
         match self {
-            Objective::Single(l) => {
-                let b0 = b.first().copied().unwrap_or(f32::NAN);
-                let lg = l.fused(k, x, y, w, b0, gw)?;
-                if let Some(g) = gb.first_mut() {
-                    *g = lg.grad_b;
-                }
-                Ok(lg.loss)
-            }
+            Objective::Single(l) => one_output(b, gb, |b0| l.fused(k, x, y, w, b0, gw)),
             Objective::Softmax => (k.softmax_fused)(x, y, w, b, gw, gb),
         }
     }
@@ -420,14 +413,7 @@ impl Objective {
         gb: &mut [f32],
     ) -> Result<f32, Error> {
         match self {
-            Objective::Single(l) => {
-                let b0 = b.first().copied().unwrap_or(f32::NAN);
-                let lg = l.fused_n::<D>(x, y, w, b0, gw)?;
-                if let Some(g) = gb.first_mut() {
-                    *g = lg.grad_b;
-                }
-                Ok(lg.loss)
-            }
+            Objective::Single(l) => one_output(b, gb, |b0| l.fused_n::<D>(x, y, w, b0, gw)),
             Objective::Softmax => crate::kernel::simd::softmax_fused_n::<D>(x, y, w, b, gw, gb),
         }
     }
@@ -444,6 +430,21 @@ impl Objective {
             Objective::Softmax => crate::kernel::simd::softmax_loss_n::<D>(x, y, w, b),
         }
     }
+}
+
+/// A one-output fused pass on the parameter slices: `fused` gets the bias (`NaN` for an empty
+/// `b`, which the kernels refuse) and its `∂L/∂b` goes to `gb[0]`.
+#[inline(always)]
+fn one_output(
+    b: &[f32],
+    gb: &mut [f32],
+    fused: impl FnOnce(f32) -> Result<LossGrad, Error>,
+) -> Result<f32, Error> {
+    let lg = fused(b.first().copied().unwrap_or(f32::NAN))?;
+    if let Some(g) = gb.first_mut() {
+        *g = lg.grad_b;
+    }
+    Ok(lg.loss)
 }
 
 #[cfg(test)]

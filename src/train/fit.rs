@@ -308,9 +308,9 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
     }
     let mut epochs = Epochs::new(data, config.batch_size, config.shuffle, config.seed);
     let backup = run.snapshot();
-    // The controller's best copy; without one, the start of the epoch with the lowest loss.
-    let mut best = run.snapshot();
-    let mut best_loss = f32::INFINITY;
+    // The controller's best copy (none without a controller: the model returned is the last).
+    let mut best = controller.is_some().then(|| run.snapshot());
+    let mut lowest_loss = f32::INFINITY;
     let mut out = Summary {
         epochs: 0,
         steps: 0,
@@ -361,14 +361,14 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
             }
         };
         out.epochs = epoch;
-        let decision = match (controller.as_deref_mut(), ran) {
-            (Some(c), ran) => {
+        let decision = match (controller.as_deref_mut().zip(best.as_mut()), ran) {
+            (Some((c, best)), ran) => {
                 if let Some(l) = ran {
                     out.final_loss = l;
                 }
                 let (stop, decision, _) = end_epoch(
                     run,
-                    &mut best,
+                    best,
                     (epoch, lr, ran, out.steps),
                     &mut metric_of,
                     c,
@@ -386,7 +386,7 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
             }
             (None, Some(loss)) => {
                 out.final_loss = loss;
-                best_loss = best_loss.min(loss);
+                lowest_loss = lowest_loss.min(loss);
                 let metric = if validation.is_some() {
                     metric_of(run)
                 } else {
@@ -426,13 +426,13 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
             }
         }
     }
-    match controller {
-        Some(c) => {
-            run.restore(&best);
+    match controller.zip(best.as_ref()) {
+        Some((c, best)) => {
+            run.restore(best);
             out.best_metric = c.best();
             out.rollbacks = c.retries();
         }
-        None => out.best_metric = best_loss,
+        None => out.best_metric = lowest_loss,
     }
     let ((w, b), _, st) = run.split();
     finish_average(config.optimizer, (w, b), &st);
