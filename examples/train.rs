@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release --example train -- DATA.csv                      # linear regression
-//! cargo run --release --example train -- DATA.csv --loss logistic --standardize --plot run.svg
+//! cargo run --release --example train -- DATA.csv --loss logistic --plot run.svg
 //! cargo run --release --example train -- DATA.csv --loss softmax --optimizer adam --save m.npoa
 //! cargo run --release --example train -- DATA.csv --loss quantile --tau 0.9   # 0.9-quantile
 //! cargo run --release --example train -- COUNTS.csv --loss poisson            # log-linear counts
@@ -10,9 +10,12 @@
 //!
 //! The CSV has a header; the target is the last column unless `--target` names another (by name
 //! or index). Every other column is a feature. The run can split off a validation set
-//! (`--val-fraction`; the default 0 trains on everything), optionally standardises the features (fitted on
-//! the training split and folded back into the model, so that everything saved or printed
-//! works on raw features), trains under the strategy controller, and reports. `--json` makes
+//! (`--val-fraction`; the default 0 trains on everything), standardises the features and the
+//! target (fitted on the training split and folded back into the model, so that everything
+//! saved or printed works on raw features; `--no-standardize` opts out), trains with the
+//! strategy the recipe picks (the full-batch solver by default, a mini-batch run under the
+//! strategy controller with `--optimizer RULE`), and reports, with the optimality
+//! certificate and a warning when the run did not converge. `--json` makes
 //! the last line of stdout one JSON object with the outcome.
 
 #[path = "shared/mod.rs"]
@@ -62,12 +65,14 @@ struct Args {
     /// The quantile level τ of `--loss quantile`, in (0, 1) (0.5: the median).
     #[arg(long, default_value_t = 0.5)]
     tau: f32,
-    /// The update rule: one of `Rule::EXAMPLES` by name, with its hyper-parameters there
-    /// (FTRL takes `--l1`, `--l2` as its own).
-    #[arg(long, default_value = "sgd",
-          value_parser = clap::builder::PossibleValuesParser::new(Rule::EXAMPLES.map(|r| r.name())))]
+    /// The update rule: `auto` (the full-batch solver for smooth losses, which stops on the
+    /// optimality certificate; SGD for absolute and quantile), or one of `Rule::EXAMPLES` by
+    /// name for a mini-batch run, with its hyper-parameters there (FTRL takes `--l1`, `--l2`
+    /// as its own).
+    #[arg(long, default_value = "auto", value_parser = optimizer_names())]
     optimizer: String,
-    /// Learning rate: `auto` (the stable rate of the data for the loss) or a number.
+    /// Learning rate of a mini-batch run: `auto` (chosen for the rule from the data's
+    /// curvature) or a number.
     #[arg(long, default_value = "auto")]
     lr: String,
     /// Rate schedule over the epochs.
@@ -76,10 +81,15 @@ struct Args {
     /// Decay factor of the exponential / step schedules.
     #[arg(long, default_value_t = 0.5)]
     gamma: f32,
-    /// Epochs.
-    #[arg(long, default_value_t = 200)]
-    epochs: u32,
-    /// Mini-batch size.
+    /// Epochs (the solver's iterations); default 5000 for the solver, 200 for a mini-batch
+    /// run.
+    #[arg(long)]
+    epochs: Option<u32>,
+    /// The tolerance of the `converged` stop on the relative certificate (default: 1e-4, the
+    /// duality gap's as scikit-learn's).
+    #[arg(long)]
+    tol: Option<f32>,
+    /// Mini-batch size (mini-batch runs).
     #[arg(long, default_value_t = 32)]
     batch: usize,
     /// L1 penalty λ1 (FTRL: its own, on the cumulative loss).
@@ -88,8 +98,12 @@ struct Args {
     /// L2 penalty λ2 (AdamW: the decoupled weight decay; FTRL: its own).
     #[arg(long, default_value_t = 0.0)]
     l2: f32,
-    /// Standardise the features (fitted on the training split, folded back into the model).
+    /// Train on the raw features and targets (by default both are standardised on the
+    /// training split and the scaling is folded back into the model).
     #[arg(long)]
+    no_standardize: bool,
+    /// Accepted for compatibility: standardisation is the default.
+    #[arg(long, hide = true)]
     standardize: bool,
     /// Fraction of rows held out for validation (0, the default, trains on everything and the
     /// controller watches the training loss; with a validation split it keeps the model that
@@ -150,6 +164,12 @@ fn loss_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(names)
 }
 
+/// The values of `--optimizer`: auto, then every example rule.
+fn optimizer_names() -> clap::builder::PossibleValuesParser {
+    let names = ["auto"].into_iter().chain(Rule::EXAMPLES.map(|r| r.name()));
+    clap::builder::PossibleValuesParser::new(names)
+}
+
 /// The loss named by `--loss` with its parameter from the option of that name (`--delta`,
 /// `--tau`); `None` for softmax.
 fn loss_of(args: &Args) -> Option<Loss> {
@@ -161,36 +181,36 @@ fn loss_of(args: &Args) -> Option<Loss> {
     })
 }
 
-fn rule_of(args: &Args) -> Rule {
-    // The parser admits only the examples' names.
+/// The rule named by `--optimizer` (`None` for auto).
+fn rule_of(args: &Args) -> Option<Rule> {
+    // The parser admits only auto and the examples' names.
     let rule = Rule::EXAMPLES
         .into_iter()
-        .find(|r| r.name() == args.optimizer)
-        .unwrap_or(Rule::Sgd);
-    match rule {
+        .find(|r| r.name() == args.optimizer)?;
+    Some(match rule {
         Rule::Ftrl { beta, .. } => Rule::Ftrl {
             beta,
             l1: args.l1,
             l2: args.l2,
         },
         r => r,
-    }
+    })
 }
 
 fn schedule_of(args: &Args) -> Schedule {
     match args.schedule {
         ScheduleArg::Constant => Schedule::Constant,
         ScheduleArg::Cosine => Schedule::Cosine {
-            t_max: args.epochs.max(1),
+            t_max: args.epochs.unwrap_or(200).max(1),
             eta_min: 0.0,
         },
         ScheduleArg::Exponential => Schedule::Exponential { gamma: args.gamma },
         ScheduleArg::Step => Schedule::Step {
-            step_size: (args.epochs / 4).max(1),
+            step_size: (args.epochs.unwrap_or(200) / 4).max(1),
             gamma: args.gamma,
         },
         ScheduleArg::Onecycle => Schedule::OneCycle {
-            total_steps: args.epochs.max(2),
+            total_steps: args.epochs.unwrap_or(200).max(2),
             pct_start: 0.3,
             div_factor: 25.0,
             final_div_factor: 1e4,
@@ -231,7 +251,7 @@ fn run(args: &Args) -> Res<()> {
         schedule: schedule_of(args),
         epochs: args.epochs,
         batch_size: args.batch,
-        regularization: if matches!(rule_of(args), Rule::Ftrl { .. }) {
+        regularization: if matches!(rule_of(args), Some(Rule::Ftrl { .. })) {
             Regularization::NONE
         } else {
             Regularization {
@@ -240,9 +260,10 @@ fn run(args: &Args) -> Res<()> {
                 ..Regularization::NONE
             }
         },
-        standardize: args.standardize,
+        standardize: !args.no_standardize,
         early_stop: args.early_stop,
         seed: args.seed,
+        tol: args.tol,
         ..Recipe::default()
     };
     let (tr, va) = (&split.train, split.validation.as_ref());
@@ -250,8 +271,10 @@ fn run(args: &Args) -> Res<()> {
         let Some(va) = va else {
             return Err("--search needs a validation split (--val-fraction > 0)".into());
         };
+        // A rate search tunes a mini-batch run: SGD unless a rule is named.
+        recipe.optimizer = Some(recipe.optimizer.unwrap_or(Rule::Sgd));
         // The rate the recipe would pick, on the data it would train on.
-        let scaled = if args.standardize {
+        let scaled = if recipe.standardize {
             Standardizer::fit(tr).apply(tr)?
         } else {
             tr.clone()
@@ -292,6 +315,7 @@ fn run(args: &Args) -> Res<()> {
         recipe.learning_rate = Some(best.lr);
         recipe.schedule = Schedule::Exponential { gamma: best.gamma };
     }
+    let plan = recipe.plan();
     println!(
         "{}: {n} rows, {d} features; training on {}, validating on {}; loss {}, optimizer {}",
         args.data,
@@ -300,11 +324,41 @@ fn run(args: &Args) -> Res<()> {
         args.loss,
         args.optimizer
     );
+    println!(
+        "strategy: {}; {} (fitted on the {} training rows, folded back into the model){}",
+        if plan.solver {
+            match (objective, args.l1 > 0.0) {
+                (Objective::Single(Loss::Squared), false) => {
+                    "full-batch conjugate gradients, stop on the gradient certificate".to_string()
+                }
+                (Objective::Single(Loss::Squared), true) => {
+                    "full-batch FISTA with restart, stop on the duality gap".to_string()
+                }
+                (_, l1) => format!(
+                    "full-batch FISTA with restart, stop on the {} certificate",
+                    if l1 { "proximal-mapping" } else { "gradient" }
+                ),
+            }
+        } else {
+            format!("mini-batches of {} with {}", args.batch, plan.rule.name())
+        },
+        match (plan.features_standardized, plan.target_standardized) {
+            (true, true) => "standardised features and target",
+            (true, false) => "standardised features",
+            _ => "raw features (--no-standardize)",
+        },
+        tr.len(),
+        if plan.features_standardized {
+            ""
+        } else {
+            "; expect slow convergence on features of different scales"
+        },
+    );
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
         let b = ProgressBar::with_draw_target(
-            Some(u64::from(args.epochs)),
+            Some(u64::from(plan.epochs)),
             ProgressDrawTarget::stderr(),
         );
         b.set_style(
@@ -328,14 +382,30 @@ fn run(args: &Args) -> Res<()> {
         Some(v) => Some(shared::predict(&model, v)?.1),
         None => None,
     };
-    let stop = match summary.stop {
-        npoa::train::Stop::MaxEpochs => "max_epochs".to_string(),
-        s => format!("{s:?}"),
-    };
+    let stop = summary.stop.name();
+    let converged = summary.stop == npoa::train::Stop::Converged;
+    let measure = npoa::control::certificate::measure(objective, &recipe.regularization);
     println!(
-        "done: {} epochs, {} steps, stop: {stop}, best validation loss {:.6e}, rollbacks {}",
-        summary.epochs, summary.steps, summary.best_metric, summary.rollbacks
+        "done: {} epochs, {} steps, stop: {stop}, certificate ({}) {:.3e}, best loss {:.6e}, rollbacks {}",
+        summary.epochs,
+        summary.steps,
+        measure.name(),
+        summary.certificate,
+        summary.best_metric,
+        summary.rollbacks
     );
+    if !converged {
+        eprintln!(
+            "warning: not converged ({stop}): the last certificate ({}) is {:.3e}{}",
+            measure.name(),
+            summary.certificate,
+            if plan.solver {
+                "; raise --epochs or --tol"
+            } else {
+                "; a mini-batch run stops on its budget, try --optimizer auto"
+            }
+        );
+    }
     println!("train: {}", train_metrics.line());
     if let Some(v) = &val_metrics {
         println!("validation: {}", v.line());
@@ -383,6 +453,10 @@ fn run(args: &Args) -> Res<()> {
             "loss": loss,
             "epochs": summary.epochs,
             "stop_reason": stop,
+            "converged": converged,
+            "certificate": {"measure": measure.name(), "value": summary.certificate},
+            "standardized": {"features": plan.features_standardized, "target": plan.target_standardized},
+            "strategy": if plan.solver { "solver" } else { plan.rule.name() },
             "train": train_metrics.json(),
             "validation": val_metrics.map(|m| m.json()),
             "model": model_json,
@@ -410,13 +484,14 @@ impl Observer for Watch<'_> {
         if !self.quiet && r.epoch.is_multiple_of(self.every) {
             self.bar.suspend(|| {
                 println!(
-                    "epoch {:5}  train {:.6e}  {} {:.6e}  lr {:.3e}  zeros {}",
+                    "epoch {:5}  train {:.6e}  {} {:.6e}  lr {:.3e}  zeros {}  cert {:.3e}",
                     r.epoch,
                     r.train_loss,
                     if self.validation { "val" } else { "metric" },
                     r.metric,
                     r.learning_rate,
-                    r.zeros
+                    r.zeros,
+                    r.certificate
                 )
             });
         }

@@ -267,7 +267,7 @@ impl DynDataset {
         })
     }
 
-    fn with_names(mut self, names: Vec<String>) -> Self {
+    pub(crate) fn with_names(mut self, names: Vec<String>) -> Self {
         self.names = names;
         self
     }

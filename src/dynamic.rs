@@ -5,6 +5,7 @@ use crate::control::Event;
 use crate::loss::{Loss, Objective};
 use crate::model::bytes::{self, Header, Kind};
 use crate::optim::StateParts;
+use crate::train::solve::{Solve, SolveConfig, solve_parts};
 use crate::train::{
     Access, Dataset, Decision, Epoch, Fit, ObjectiveKernels, Observer, Run, Summary, Training,
 };
@@ -523,6 +524,87 @@ impl Fit for DynModel {
         match self {
             DynModel::Linear(m) => m.fit_in(training, data),
             DynModel::Classifier(m) => m.fit_in(training, data),
+        }
+    }
+}
+
+/// Runs the full-batch solver on run-time sized parameters (scratch in `Vec`s).
+fn solve_dyn<M: Access + Clone>(
+    model: &mut M,
+    obj: Objective,
+    config: &SolveConfig,
+    (data, validation): (&Dataset<'_>, Option<&Dataset<'_>>),
+    observer: &mut dyn Observer,
+) -> Result<Summary, Error> {
+    let backup = model.clone();
+    let out = {
+        let (w, b) = model.params();
+        let (n, nb) = (w.len(), b.len());
+        let mut s: [(Vec<f32>, Vec<f32>); 4] =
+            core::array::from_fn(|_| (vec![0.0f32; n], vec![0.0f32; nb]));
+        let [a, c, d, e] = &mut s;
+        solve_parts(
+            (obj, ObjectiveKernels::RUNTIME),
+            (w, b),
+            [
+                (&mut a.0[..], &mut a.1[..]),
+                (&mut c.0[..], &mut c.1[..]),
+                (&mut d.0[..], &mut d.1[..]),
+                (&mut e.0[..], &mut e.1[..]),
+            ],
+            (data, validation),
+            config,
+            observer,
+        )
+    };
+    if out.is_err() {
+        *model = backup;
+    }
+    out
+}
+
+impl Solve for DynLinearModel {
+    fn solve_in(
+        &mut self,
+        config: &SolveConfig,
+        data: &Dataset<'_>,
+        validation: Option<&Dataset<'_>>,
+        observer: &mut dyn Observer,
+    ) -> Result<Summary, Error> {
+        let obj = Objective::Single(self.loss);
+        solve_dyn(self, obj, config, (data, validation), observer)
+    }
+}
+
+impl Solve for DynClassifier {
+    fn solve_in(
+        &mut self,
+        config: &SolveConfig,
+        data: &Dataset<'_>,
+        validation: Option<&Dataset<'_>>,
+        observer: &mut dyn Observer,
+    ) -> Result<Summary, Error> {
+        solve_dyn(
+            self,
+            Objective::Softmax,
+            config,
+            (data, validation),
+            observer,
+        )
+    }
+}
+
+impl Solve for DynModel {
+    fn solve_in(
+        &mut self,
+        config: &SolveConfig,
+        data: &Dataset<'_>,
+        validation: Option<&Dataset<'_>>,
+        observer: &mut dyn Observer,
+    ) -> Result<Summary, Error> {
+        match self {
+            DynModel::Linear(m) => m.solve_in(config, data, validation, observer),
+            DynModel::Classifier(m) => m.solve_in(config, data, validation, observer),
         }
     }
 }

@@ -1,29 +1,47 @@
 //! A training recipe for data of run-time size (`std`): the choices a person makes on the
-//! command line (the `train` example maps its options onto this), with defaults that give the
-//! least-squares answer on well-conditioned data.
+//! command line (the `train` example maps its options onto this), with defaults that reach
+//! the optimum from raw data and say so.
 //!
-//! [`Recipe::fit`] standardises the features if asked (fitted on the training rows and folded
-//! back into the model, which therefore predicts on raw features), picks the rate (the stable
-//! rate of the data for the loss unless one is given), and trains under the strategy controller
-//! (the schedule, a plateau rule that halves the rate when the validation loss stalls, the
-//! divergence guard, optional early stopping), returning the best model and the history.
+//! [`Recipe::fit`], by default:
+//! 1. **standardises** the features (z-scores fitted on the training rows), and the targets
+//!    too for the losses that are equivariant under a change of the target's unit (squared,
+//!    Huber, absolute, quantile; Huber's δ and the penalties are rescaled so that the
+//!    objective is the one in the target's own unit), and folds the scaling back into the
+//!    model, which therefore predicts on raw features. Penalties and bounds act on the
+//!    weights of the standardised features (glmnet's and scikit-learn's pipelines'
+//!    convention); the losses reported (epoch records, summary) are in the target's unit;
+//! 2. picks the **strategy** from the problem: with no update rule named, a full-batch solver
+//!    ([`crate::train::solve`]: conjugate gradients for the squared error, FISTA with restart
+//!    for the other smooth losses and for L1 or bounds), which stops `converged` on the
+//!    optimality certificate; the absolute and quantile losses (not smooth), or a rule named
+//!    in [`Recipe::optimizer`], train by mini-batches under the strategy controller (the
+//!    schedule, a plateau rule that halves the rate when the validation loss stalls, the
+//!    divergence guard, optional early stopping), at a rate chosen for the rule.
 //!
 //! ```
 //! use npoa::data::DynDataset;
 //! use npoa::recipe::Recipe;
-//! let x: Vec<f32> = (0..200).map(|i| (i % 17) as f32 / 17.0 - 0.5).collect();
-//! let y: Vec<f32> = x.chunks(2).map(|r| 3.0 * r[0] - r[1] + 0.5).collect();
+//! use npoa::train::Stop;
+//! // Raw units: one feature in thousands, one in thousandths.
+//! let x: Vec<f32> = (0..200)
+//!     .map(|i| if i % 2 == 0 { 1000.0 * (i % 17) as f32 } else { 1e-3 * (i % 5) as f32 })
+//!     .collect();
+//! let y: Vec<f32> = x.chunks(2).map(|r| 0.003 * r[0] - 700.0 * r[1] + 0.5).collect();
 //! let data = DynDataset::new(x, y, 2)?;
 //! let (model, summary) = Recipe::default().fit(&data, None, &mut ())?;
+//! assert_eq!(summary.stop, Stop::Converged);
 //! assert!(summary.best_metric < 1e-6 && model.features() == 2);
 //! # Ok::<(), npoa::Error>(())
 //! ```
 
-use crate::control::{Controller, ControllerConfig, EarlyStop, LrSchedule, Plateau, Schedule};
+use crate::control::{
+    Controller, ControllerConfig, EarlyStop, Event, EventKind, LrSchedule, Plateau, Schedule,
+};
 use crate::data::{DynDataset, Standardizer};
 use crate::loss::{Loss, Objective};
 use crate::optim::{Regularization, Rule};
-use crate::train::{Observer, Summary, TrainConfig, Training};
+use crate::train::solve::{SolveConfig, solve_with};
+use crate::train::{Access, Decision, Epoch, Observer, Summary, TrainConfig, Training};
 use crate::{DynClassifier, DynLinearModel, DynModel, Error};
 
 /// The training choices (see the [module docs](self)).
@@ -33,55 +51,214 @@ pub struct Recipe {
     pub objective: Objective,
     /// Classes for [`Objective::Softmax`] (ignored otherwise).
     pub classes: usize,
-    /// The update rule.
-    pub optimizer: Rule,
-    /// `None`: the stable rate of the training data for the loss ([`crate::control::autolr`]), ×0.1
-    /// for momentum and Nesterov, at most 0.01 for Adam and AdamW (their steps are about the
-    /// rate in every coordinate), 0.1 for AdaGrad (its steps are the rate in every coordinate
-    /// at first, then shrink like `1/√t`).
+    /// The update rule of a mini-batch run; `None` (the default): the full-batch solver for
+    /// smooth losses, SGD for the absolute and quantile losses.
+    pub optimizer: Option<Rule>,
+    /// The rate of a mini-batch run. `None`: [`Recipe::rate_for`].
     pub learning_rate: Option<f32>,
-    /// The rate's shape over the epochs.
+    /// The rate's shape over the epochs (mini-batch runs).
     pub schedule: Schedule,
     /// Halve the rate (down to 1e-4 of its start) when the validation loss (the training loss
-    /// without validation data) has not improved for this many epochs (`None`: never).
+    /// without validation data) has not improved for this many epochs, then wait as many
+    /// before the next cut (`None`: never). Mini-batch runs.
     pub plateau_patience: Option<u32>,
-    /// Epochs.
-    pub epochs: u32,
-    /// Mini-batch size.
+    /// Epochs (the solver's iterations); `None`: 5000 for the solver, 200 for a mini-batch
+    /// run.
+    pub epochs: Option<u32>,
+    /// Mini-batch size (mini-batch runs).
     pub batch_size: usize,
     /// Penalty and bounds.
     pub regularization: Regularization,
-    /// Standardise the features (and fold the scaling back into the model).
+    /// Standardise the features, and the targets of the losses that allow it (see the
+    /// [module docs](self)), and fold the scaling back into the model. On by default.
     pub standardize: bool,
     /// Stop after this many epochs without improvement (`None`: run every epoch).
     pub early_stop: Option<u32>,
     /// Seed of the shuffling.
     pub seed: u64,
+    /// The solver's tolerance on the relative certificate (`None`:
+    /// [`crate::control::certificate::default_tol`]).
+    pub tol: Option<f32>,
 }
 
 impl Default for Recipe {
-    /// Squared error, SGD at the stable rate, constant schedule with the plateau rule
-    /// (patience 5), 200 epochs, batches of 32, no penalty, no standardisation, no early stop.
+    /// Squared error, standardisation on, the full-batch solver (up to 5000 iterations), no
+    /// penalty; for mini-batch runs: batches of 32, a constant schedule with the plateau rule
+    /// (patience 5), no early stop.
     fn default() -> Self {
         Self {
             objective: Objective::Single(Loss::Squared),
             classes: 2,
-            optimizer: Rule::Sgd,
+            optimizer: None,
             learning_rate: None,
             schedule: Schedule::Constant,
             plateau_patience: Some(5),
-            epochs: 200,
+            epochs: None,
             batch_size: 32,
             regularization: Regularization::NONE,
-            standardize: false,
+            standardize: true,
             early_stop: None,
             seed: 0,
+            tol: None,
         }
     }
 }
 
+/// How the recipe trains, as decided from the data and the choices (see [`Recipe::plan`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    /// The full-batch solver (else mini-batches with [`Plan::rule`]).
+    pub solver: bool,
+    /// The update rule of a mini-batch run.
+    pub rule: Rule,
+    /// The features are standardised.
+    pub features_standardized: bool,
+    /// The targets are standardised too.
+    pub target_standardized: bool,
+    /// Epochs (iterations).
+    pub epochs: u32,
+}
+
+/// A target scaling: `y_s = (y − mean)/scale`, and the power `p` of `scale` the loss
+/// carries (`ℓ(σ·r) = σ^p·ℓ_s(r)`).
+#[derive(Debug, Clone, Copy)]
+struct TargetScale {
+    mean: f64,
+    scale: f64,
+    power: i32,
+}
+
+impl TargetScale {
+    fn of(loss: Loss, y: &[f32]) -> Self {
+        let (mut n, mut mean, mut m2) = (0.0f64, 0.0f64, 0.0f64);
+        for v in y {
+            n += 1.0;
+            let v = f64::from(*v);
+            let d = v - mean;
+            mean += d / n;
+            m2 += d * (v - mean);
+        }
+        let sd = if n > 0.0 { libm::sqrt(m2 / n) } else { 0.0 };
+        let scale = if sd > 0.0 && sd.is_finite() { sd } else { 1.0 };
+        let power = match loss {
+            Loss::Absolute | Loss::Quantile { .. } => 1,
+            _ => 2,
+        };
+        Self { mean, scale, power }
+    }
+    /// The loss's factor from standardised to raw units.
+    fn factor(&self) -> f32 {
+        libm::pow(self.scale, f64::from(self.power)) as f32
+    }
+    fn apply(&self, d: &DynDataset) -> Result<DynDataset, Error> {
+        let y = d
+            .y()
+            .iter()
+            .map(|v| ((f64::from(*v) - self.mean) / self.scale) as f32)
+            .collect();
+        DynDataset::new(d.x().to_vec(), y, d.features()).map(|s| s.with_names(d.names().to_vec()))
+    }
+    /// The penalty in standardised units: `λ1·σ^(1−p)`, `λ2·σ^(2−p)`.
+    fn regularization(&self, r: Regularization) -> Regularization {
+        let k = |l: f32, e: i32| (f64::from(l) * libm::pow(self.scale, f64::from(e))) as f32;
+        Regularization {
+            l1: k(r.l1, 1 - self.power),
+            l2: k(r.l2, 2 - self.power),
+            ..r
+        }
+    }
+    fn loss(&self, l: Loss) -> Loss {
+        match l {
+            Loss::Huber { delta } => Loss::Huber {
+                delta: (f64::from(delta) / self.scale) as f32,
+            },
+            l => l,
+        }
+    }
+    /// `w ← σ·w`, `b ← μ + σ·b`: the model back in the target's unit.
+    fn fold(&self, w: &mut [f32], b: &mut [f32]) -> Result<(), Error> {
+        let nw: std::vec::Vec<f32> = w
+            .iter()
+            .map(|v| (f64::from(*v) * self.scale) as f32)
+            .collect();
+        let nb: std::vec::Vec<f32> = b
+            .iter()
+            .map(|v| (self.mean + f64::from(*v) * self.scale) as f32)
+            .collect();
+        if !(crate::check::all_finite(&nw) && crate::check::all_finite(&nb)) {
+            return Err(Error::Overflow {
+                what: "folded model",
+            });
+        }
+        w.copy_from_slice(&nw);
+        b.copy_from_slice(&nb);
+        Ok(())
+    }
+}
+
+/// Reports losses in the target's unit (`× factor`) to the caller's observer.
+struct Rescaled<'o> {
+    inner: &'o mut dyn Observer,
+    factor: f32,
+}
+
+impl Observer for Rescaled<'_> {
+    fn on_epoch(&mut self, e: &Epoch) -> Decision {
+        self.inner.on_epoch(&Epoch {
+            train_loss: e.train_loss * self.factor,
+            metric: e.metric * self.factor,
+            ..*e
+        })
+    }
+    fn on_event(&mut self, e: &Event) {
+        let kind = match e.kind {
+            EventKind::Improved { metric } => EventKind::Improved {
+                metric: metric * self.factor,
+            },
+            EventKind::Restarted {
+                metric,
+                previous_best,
+            } => EventKind::Restarted {
+                metric: metric * self.factor,
+                previous_best: previous_best * self.factor,
+            },
+            k => k,
+        };
+        self.inner.on_event(&Event { kind, ..*e });
+    }
+}
+
 impl Recipe {
-    /// The rate [`fit`](Self::fit) uses on (possibly standardised) training data.
+    /// What [`fit`](Self::fit) will do with these choices.
+    pub fn plan(&self) -> Plan {
+        let smooth = !matches!(
+            self.objective,
+            Objective::Single(Loss::Absolute | Loss::Quantile { .. })
+        );
+        let solver = self.optimizer.is_none() && smooth;
+        let target = self.standardize
+            && self.regularization.bounds.is_none()
+            && matches!(
+                self.objective,
+                Objective::Single(
+                    Loss::Squared | Loss::Huber { .. } | Loss::Absolute | Loss::Quantile { .. }
+                )
+            );
+        Plan {
+            solver,
+            rule: self.optimizer.unwrap_or(Rule::Sgd),
+            features_standardized: self.standardize,
+            target_standardized: target,
+            epochs: self.epochs.unwrap_or(if solver { 5000 } else { 200 }),
+        }
+    }
+
+    /// The rate of a mini-batch run on (possibly standardised) training data: the one given,
+    /// else the stable rate of the data for the loss ([`crate::control::autolr`]) for SGD and
+    /// averaged SGD, ×0.1 for momentum and Nesterov (their steps settle at `1/(1 − μ)` times
+    /// SGD's), at most 0.01 for Adam and AdamW (their steps are about the rate in every
+    /// coordinate: on standardised data the weights are of order 1), 0.1 for AdaGrad, and
+    /// FTRL's `α` = the stable rate × 10 (its steps shrink like `1/√Σg²`).
     ///
     /// # Errors
     /// As [`crate::control::autolr::stable_rate_with`].
@@ -103,7 +280,7 @@ impl Recipe {
             &mut g,
             &mut g0,
         )?;
-        Ok(match self.optimizer {
+        Ok(match self.plan().rule {
             Rule::Adam { .. } | Rule::AdamW { .. } => rate.min(0.01),
             Rule::Momentum { .. } => rate * 0.1,
             // AdaGrad's steps do not scale with the gradient (its first moves every weight by
@@ -111,13 +288,15 @@ impl Recipe {
             // Adam's 0.01 (PyTorch's default) stalls: 200 epochs of 16 batches at 0.01 leave
             // R² = 0.81 on the smoke test's regression, 0.1 to 1 reach its noise floor.
             Rule::AdaGrad { .. } => 0.1,
+            Rule::Ftrl { .. } => rate * 10.0,
             _ => rate,
         })
     }
 
     /// Trains a fresh model on `train` (validating on `validation` if given); `observer` sees
-    /// each epoch and controller event (a [`History`](crate::History) keeps them). Returns the
-    /// best model, in raw feature space, and the run's summary.
+    /// each epoch and controller event (a [`History`](crate::History) keeps them), with
+    /// losses in the target's unit. Returns the model, in raw feature space (the solver's
+    /// last iterate, or a mini-batch run's best), and the run's summary.
     ///
     /// # Errors
     /// Any configuration or data error of the steps above.
@@ -127,52 +306,100 @@ impl Recipe {
         validation: Option<&DynDataset>,
         observer: &mut dyn Observer,
     ) -> Result<(DynModel, Summary), Error> {
-        let scaler = self.standardize.then(|| Standardizer::fit(train));
+        let plan = self.plan();
+        let scaler = plan.features_standardized.then(|| Standardizer::fit(train));
         let (tr, va) = match &scaler {
             Some(s) => (s.apply(train)?, validation.map(|v| s.apply(v)).transpose()?),
             None => (train.clone(), validation.cloned()),
         };
-        let lr = self.rate_for(&tr)?;
-        let config = TrainConfig {
-            learning_rate: lr,
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            shuffle: true,
-            seed: self.seed,
-            optimizer: self.optimizer,
-            regularization: self.regularization,
+        let (mut objective, mut regularization) = (self.objective, self.regularization);
+        let target = match (plan.target_standardized, self.objective) {
+            (true, Objective::Single(loss)) => Some(TargetScale::of(loss, tr.y())),
+            _ => None,
         };
-        let mut cc = ControllerConfig::constant(lr)?;
-        cc.schedule = LrSchedule::new(lr, self.schedule)?;
-        cc.plateau = self.plateau_patience.map(|patience| Plateau {
-            factor: 0.5,
-            patience,
-            min_lr: lr * 1e-4,
-            ..Plateau::default()
-        });
-        cc.early_stop = self.early_stop.map(|patience| EarlyStop {
-            patience,
-            ..EarlyStop::default()
-        });
-        let mut ctl = Controller::new(cc)?;
+        let (tr, va) = match &target {
+            Some(t) => {
+                objective = match objective {
+                    Objective::Single(l) => Objective::Single(t.loss(l)),
+                    o => o,
+                };
+                regularization = t.regularization(regularization);
+                (t.apply(&tr)?, va.map(|v| t.apply(&v)).transpose()?)
+            }
+            None => (tr, va),
+        };
+        let factor = target.map_or(1.0, |t| t.factor());
+        let mut observer = Rescaled {
+            inner: observer,
+            factor,
+        };
         let (t, v) = (tr.view(), va.as_ref().map(DynDataset::view));
         let d = train.features();
-        let mut model = match self.objective {
+        let mut model = match objective {
             Objective::Single(loss) => DynModel::Linear(DynLinearModel::zeros(d)?.with_loss(loss)?),
             Objective::Softmax => DynModel::Classifier(DynClassifier::zeros(d, self.classes)?),
         };
-        let mut training = Training::new(&config)
-            .controller(&mut ctl)
-            .observer(observer);
-        if let Some(v) = v.as_ref() {
-            training = training.validation(v);
-        }
-        let summary = training.fit(&mut model, &t)?;
-        if let Some(s) = &scaler {
-            match &mut model {
-                DynModel::Linear(m) => m.unstandardize(s)?,
-                DynModel::Classifier(m) => m.unstandardize(s)?,
+        let mut summary = if plan.solver {
+            let config = SolveConfig {
+                max_iter: plan.epochs,
+                tol: self.tol,
+                regularization,
+                target_var: None,
+                ..SolveConfig::default()
+            };
+            solve_with(&mut model, &t, v.as_ref(), &config, &mut observer)?
+        } else {
+            let recipe = Recipe {
+                objective,
+                regularization,
+                ..*self
+            };
+            let lr = recipe.rate_for(&tr)?;
+            let config = TrainConfig {
+                learning_rate: lr,
+                epochs: plan.epochs,
+                batch_size: self.batch_size,
+                shuffle: true,
+                seed: self.seed,
+                optimizer: plan.rule,
+                regularization,
+            };
+            let mut cc = ControllerConfig::constant(lr)?;
+            cc.schedule = LrSchedule::new(lr, self.schedule)?;
+            cc.plateau = self.plateau_patience.map(|patience| Plateau {
+                factor: 0.5,
+                patience,
+                cooldown: patience,
+                min_lr: lr * 1e-4,
+                ..Plateau::default()
+            });
+            cc.early_stop = self.early_stop.map(|patience| EarlyStop {
+                patience,
+                ..EarlyStop::default()
+            });
+            let mut ctl = Controller::new(cc)?;
+            let mut training = Training::new(&config)
+                .controller(&mut ctl)
+                .observer(&mut observer);
+            if let Some(v) = v.as_ref() {
+                training = training.validation(v);
             }
+            training.fit(&mut model, &t)?
+        };
+        summary.final_loss *= factor;
+        summary.best_metric *= factor;
+        let (w, b) = model.params();
+        if let Some(t) = &target {
+            t.fold(w, b)?;
+        }
+        if let Some(s) = &scaler {
+            s.fold(w, b)?;
+        }
+        if let (Some(_), DynModel::Linear(m), Objective::Single(l)) =
+            (&target, &mut model, self.objective)
+        {
+            // The model's loss in the target's unit again (Huber's δ).
+            *m = m.clone().with_loss(l)?;
         }
         Ok((model, summary))
     }

@@ -58,7 +58,7 @@ fn quantile_regression_finds_the_conditional_quantile() {
     let data = DynDataset::new(x.clone(), y.clone(), 1).unwrap();
     let recipe = Recipe {
         objective: Objective::Single(Loss::Quantile { tau: tau as f32 }),
-        epochs: 150,
+        epochs: Some(150),
         batch_size: 100,
         ..Recipe::default()
     };
@@ -192,12 +192,10 @@ fn poisson_regression_at_the_auto_rate_matches_newton() {
     for (o, t) in oracle.iter().zip(&TRUTH) {
         assert!((o - t).abs() < 0.1, "newton {oracle:?} vs truth {TRUTH:?}");
     }
-    // The recipe (auto rate, mini-batches, plateau halving) gets there as well.
+    // The recipe (standardised features, the full-batch solver) gets there as well.
     let dd = DynDataset::new(x.clone(), y.clone(), 2).unwrap();
     let recipe = Recipe {
         objective,
-        epochs: 100,
-        batch_size: 64,
         ..Recipe::default()
     };
     let (model, _) = recipe.fit(&dd, None, &mut ()).unwrap();

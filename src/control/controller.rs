@@ -128,11 +128,30 @@ pub enum Stop {
     EarlyStop,
     /// The target metric was reached.
     Target,
-    /// The adaptive rule found no improvement at the smallest rate.
+    /// The adaptive rule found no improvement at the smallest rate, or (a solver, a certified
+    /// run) the optimality certificate fell below its tolerance.
     Converged,
+    /// A solver can make no further progress (the rounding floor of `f32`) with its
+    /// certificate still above the tolerance.
+    Stalled,
     /// Divergence persisted beyond the controller's retry budget (the model is its best copy;
     /// without a controller divergence is [`Error::Diverged`]).
     Diverged,
+}
+
+impl Stop {
+    /// A short snake-case name (`max_epochs`, `converged`, …), for logs and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stop::MaxEpochs => "max_epochs",
+            Stop::Observer => "observer",
+            Stop::EarlyStop => "early_stop",
+            Stop::Target => "target",
+            Stop::Converged => "converged",
+            Stop::Stalled => "stalled",
+            Stop::Diverged => "diverged",
+        }
+    }
 }
 
 /// Why the model was rolled back to its best copy.

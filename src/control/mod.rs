@@ -7,13 +7,15 @@
 //! * [`adapt`]: the metric-driven rules (reduce on plateau, scikit-learn's adaptive rate,
 //!   early stopping);
 //! * [`clip`]: truncation of gradients and steps ([`Clip`]);
-//! * [`autolr`]: the stable rate from the data's curvature (power iteration in fixed memory).
+//! * [`autolr`]: the stable rate from the data's curvature (power iteration in fixed memory);
+//! * [`certificate`]: how far a model is from optimal (gradient, proximal mapping, duality gap).
 //!
 //! Everything here works on numbers the training loop hands it; it trains nothing itself
 //! (the rate search that trains candidates is [`crate::train::search`]).
 
 pub mod adapt;
 pub mod autolr;
+pub mod certificate;
 pub mod clip;
 pub mod controller;
 pub mod schedule;

@@ -318,6 +318,7 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
         best_metric: f32::INFINITY,
         stop: Stop::MaxEpochs,
         rollbacks: 0,
+        certificate: f32::NAN,
     };
     let eval = validation.unwrap_or(data);
     let mut metric_of = |run: &mut R| {
@@ -400,6 +401,7 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
                     learning_rate: lr,
                     steps: out.steps,
                     zeros,
+                    certificate: f32::NAN,
                 })
             }
         };
@@ -469,6 +471,7 @@ pub(crate) fn end_epoch<R: Run, O: Observer + ?Sized>(
                 learning_rate: lr,
                 steps,
                 zeros,
+                certificate: f32::NAN,
             });
             controller.on_epoch(epoch, metric, &mut Events(&mut *observer).sink())
         }

@@ -14,12 +14,15 @@
 //! * `step.rs`: one mini-batch step and one epoch, the [`Trainable`] seam and the kernels a
 //!   model type brings ([`ObjectiveKernels`], [`ScalarPath`]);
 //! * `fit.rs`: the loop and [`Training`];
-//! * [`search`]: the learning-rate search that trains candidates.
+//! * [`search`]: the learning-rate search that trains candidates;
+//! * [`solve`]: full-batch solvers (conjugate gradients, FISTA) that stop on the optimality
+//!   certificate.
 
 mod config;
 mod fit;
 mod observe;
 pub mod search;
+pub mod solve;
 mod step;
 
 pub use crate::control::Stop;

@@ -22,6 +22,9 @@ pub struct Epoch {
     /// Weights exactly zero after the epoch (biases not counted): the sparsity of an L1
     /// penalty or FTRL.
     pub zeros: usize,
+    /// The optimality certificate after the epoch, relative (see
+    /// [`crate::control::certificate`]; `NaN` where the run does not measure it).
+    pub certificate: f32,
 }
 
 /// An observer's answer after an epoch.
@@ -125,4 +128,7 @@ pub struct Summary {
     pub stop: Stop,
     /// Rollbacks to the best copy (a controller's).
     pub rollbacks: u32,
+    /// The last optimality certificate measured (relative, see
+    /// [`crate::control::certificate`]; `NaN` if none was).
+    pub certificate: f32,
 }
