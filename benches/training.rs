@@ -432,6 +432,62 @@ fn controlled<const D: usize>(c: &mut Criterion, cells: &Cells) {
     group.finish();
 }
 
+/// What the optimality certificate costs: an epoch at batch 32 (`epoch`), beside the metric
+/// pass a controlled epoch made before the certificate (`loss_pass`, a loss-only pass) and the
+/// one it makes now (`certified_pass`: the fused pass and the stationarity measure). The
+/// certificate's share of a controlled epoch is `(certified − loss)/(epoch + loss)`. The
+/// curvature estimate (`lambda_max`, power iteration: once per run, not per epoch) is timed
+/// beside them.
+fn certificate_group<const D: usize>(c: &mut Criterion, cells: &Cells) {
+    let mut group = c.benchmark_group(format!("certificate/d{D}"));
+    group.throughput(Throughput::Bytes(BYTES as u64));
+    let cfg = config(32, Rule::Sgd, REG, LR);
+    bench_epoch(
+        &mut group,
+        BenchmarkId::new("epoch", 32),
+        start::<D>(),
+        &|| cells.get(D),
+        &cfg,
+    );
+    let model = start::<D>();
+    group.bench_function(BenchmarkId::new("loss_pass", 32), |bench| {
+        let data = cells.get(D);
+        let (x, y) = (data.x.as_slice(), data.y.as_slice());
+        bench.iter(|| model.loss(black_box(x), black_box(y)).expect("loss"));
+    });
+    group.bench_function(BenchmarkId::new("certified_pass", 32), |bench| {
+        let data = cells.get(D);
+        let (x, y) = (data.x.as_slice(), data.y.as_slice());
+        let mut g = [0.0f32; D];
+        bench.iter(|| {
+            let lg = npoa::kernel::fused(
+                black_box(x),
+                black_box(y),
+                model.weights(),
+                model.bias(),
+                &mut g,
+            )
+            .expect("fused");
+            npoa::control::certificate::stationarity(
+                &REG,
+                LR,
+                (model.weights(), &[model.bias()]),
+                (&g, &[lg.grad_b]),
+            )
+        });
+    });
+    group.bench_function(BenchmarkId::new("lambda_max", 32), |bench| {
+        let data = cells.get(D);
+        let set = data.train();
+        let (mut v, mut g, mut g0) = ([0.0f32; D], [0.0f32; D], [0.0f32; D]);
+        bench.iter(|| {
+            npoa::control::autolr::lambda_max(black_box(&set), &mut v, &mut g, &mut g0)
+                .expect("lambda_max")
+        });
+    });
+    group.finish();
+}
+
 /// The model of `evaluate` and `model_bytes`: the start trained for a few epochs (SIMD).
 fn trained<const D: usize>(data: &Data) -> LinearModel<D> {
     let cfg = TrainConfig {
@@ -516,6 +572,9 @@ fn training(c: &mut Criterion) {
     epoch_rule(c, &cells);
     controlled::<32>(c, &cells);
     controlled::<4>(c, &cells);
+    certificate_group::<4>(c, &cells);
+    certificate_group::<32>(c, &cells);
+    certificate_group::<256>(c, &cells);
     evaluate_group::<4>(c, &cells);
     evaluate_group::<32>(c, &cells);
     evaluate_group::<256>(c, &cells);

@@ -377,6 +377,7 @@ impl Recipe {
                 patience,
                 ..EarlyStop::default()
             });
+            cc.plateau_follows_certificate = true;
             let mut ctl = Controller::new(cc)?;
             let mut training = Training::new(&config)
                 .controller(&mut ctl)

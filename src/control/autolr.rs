@@ -54,7 +54,9 @@ pub fn lambda_max(
     // ∇L(0): the part of every gradient that does not depend on v.
     g0.fill(0.0);
     let gb0 = kernel::gradient(x, y, g0, 0.0, &mut *g)?;
-    g0.copy_from_slice(g);
+    for (a, c) in g0.iter_mut().zip(g.iter()) {
+        *a = *c;
+    }
     // Start from the all-ones vector (bias component 1), normalised.
     let start = 1.0 / libm::sqrt(d as f64 + 1.0);
     v.fill(start as f32);

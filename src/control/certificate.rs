@@ -180,22 +180,26 @@ pub fn duality_gap(
     };
     let r_norm2 = (f64::from(mse) * nf - nf * rbar * rbar).max(0.0);
     // Xᵀr_c = Xᵀr − r̄·n·x̄, with Xᵀr = −(n/2)·g.
-    let xtr =
-        |j: usize, g: f64| -nf / 2.0 * g - rbar * nf * x_mean.map_or(0.0, |m| f64::from(m[j]));
     let (mut dual_norm, mut l1n, mut w2, mut wxtr) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    let mut j = 0usize;
-    each(reg, (w, b), (gw, gb), |t, g, pen| {
-        let is_weight = j < w.len();
-        let xr = if is_weight { xtr(j, g) } else { -nf / 2.0 * g };
-        j += 1;
-        if !pen {
-            return;
-        }
+    let mut add = |t: f64, xr: f64| {
         dual_norm = dual_norm.max((xr - c * t).abs());
         l1n += t.abs();
         w2 += t * t;
         wxtr += t * xr;
-    });
+    };
+    let means = x_mean
+        .unwrap_or(&[])
+        .iter()
+        .map(|m| f64::from(*m))
+        .chain(core::iter::repeat(0.0));
+    for ((t, g), m) in w.iter().zip(gw).zip(means) {
+        add(f64::from(*t), -nf / 2.0 * f64::from(*g) - rbar * nf * m);
+    }
+    if reg.bias {
+        for (t, g) in b.iter().zip(gb) {
+            add(f64::from(*t), -nf / 2.0 * f64::from(*g));
+        }
+    }
     // R·(y − prediction's other parts) = ‖R‖² + θ·XᵀR.
     let r_y = r_norm2 + wxtr;
     let (k, mut gap) = if dual_norm > a {

@@ -344,8 +344,12 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         p.round = p.round.saturating_add(1);
         let epoch = p.round;
         let fallback = round_mean.unwrap_or(f32::NAN);
-        let mut metric_of =
-            |run: &mut TypedRun<'_, M, 2>| eval.map_or(fallback, |rows| loss_on(run, rows));
+        let mut metric_of = |run: &mut TypedRun<'_, M, 2>| {
+            (
+                eval.map_or(fallback, |rows| loss_on(run, rows)),
+                f32::INFINITY,
+            )
+        };
         let (stop, _, metric) = train::end_epoch(
             &mut run,
             best,

@@ -7,6 +7,7 @@ use super::step::{
     ObjectiveKernels, Stepping, Trainable, check_model, finish_average, run_pass, sealed::Access,
 };
 use crate::Error;
+use crate::control::certificate::{self, Measure};
 use crate::control::{Controller, Event, Stop};
 use crate::dataset::{Dataset, Epochs};
 use crate::loss::Objective;
@@ -318,20 +319,60 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
         best_metric: f32::INFINITY,
         stop: Stop::MaxEpochs,
         rollbacks: 0,
-        certificate: f32::NAN,
+        certificate: f32::INFINITY,
     };
     let eval = validation.unwrap_or(data);
-    let mut metric_of = |run: &mut R| {
-        let ((w, b), _, _) = run.split();
-        (kern.loss)(obj, eval.x(), eval.y(), (w, b)).unwrap_or(f32::NAN)
+    // The metric pass is a fused one: the loss, and the gradient for the certificate.
+    let reg = config.regularization;
+    let measure = certificate::measure(obj, &reg);
+    let target_var = if measure == Measure::DualityGap {
+        variance(eval.y())
+    } else {
+        f64::NAN
+    };
+    let h = core::cell::Cell::new(config.learning_rate);
+    let start = core::cell::Cell::new(f64::NAN);
+    let every = controller
+        .as_deref()
+        .map_or(0, |c| c.config().certify_every);
+    // Metric passes so far, and the last certificate (carried between measurements).
+    let passes = core::cell::Cell::new(0u32);
+    let last = core::cell::Cell::new(f32::INFINITY);
+    let metric_of = |run: &mut R| {
+        let ((w, b), (gw, gb), _) = run.split();
+        let k = passes.get();
+        passes.set(k.wrapping_add(1));
+        if every == 0 || !k.is_multiple_of(every) {
+            let loss = (kern.loss)(obj, eval.x(), eval.y(), (&*w, &*b)).unwrap_or(f32::NAN);
+            return (loss, last.get());
+        }
+        let Ok(loss) = (kern.fused)(obj, eval.x(), eval.y(), (&*w, &*b), gw, gb) else {
+            return (f32::NAN, f32::NAN);
+        };
+        let (w, b, gw, gb) = (&*w, &*b, &*gw, &*gb);
+        let cert = if measure == Measure::DualityGap {
+            certificate::duality_gap(&reg, (w, b), (gw, gb), loss, eval.len(), target_var, None)
+                as f32
+        } else {
+            let raw = certificate::stationarity(&reg, h.get(), (w, b), (gw, gb)).0;
+            if start.get().is_nan() {
+                start.set(raw);
+            }
+            certificate::relative(raw, start.get())
+        };
+        last.set(cert);
+        (loss, cert)
     };
     if let Some(c) = controller.as_deref_mut() {
-        c.start(metric_of(run), &mut Events(&mut *observer).sink());
+        let (metric, cert) = metric_of(run);
+        out.certificate = cert;
+        c.start(metric, &mut Events(&mut *observer).sink());
     }
     let mut lr = config.learning_rate;
     for epoch in 1..=config.epochs {
         if let Some(c) = controller.as_deref() {
             lr = c.rate(u64::from(epoch - 1));
+            h.set(lr);
         }
         let pass = epochs.next_pass();
         let ran = {
@@ -371,7 +412,11 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
                     run,
                     best,
                     (epoch, lr, ran, out.steps),
-                    &mut metric_of,
+                    &mut |r: &mut R| {
+                        let (m, cert) = metric_of(r);
+                        out.certificate = cert;
+                        (m, cert)
+                    },
                     c,
                     observer,
                 );
@@ -389,7 +434,7 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
                 out.final_loss = loss;
                 lowest_loss = lowest_loss.min(loss);
                 let metric = if validation.is_some() {
-                    metric_of(run)
+                    metric_of(run).0
                 } else {
                     loss
                 };
@@ -401,7 +446,7 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
                     learning_rate: lr,
                     steps: out.steps,
                     zeros,
-                    certificate: f32::NAN,
+                    certificate: f32::INFINITY,
                 })
             }
         };
@@ -445,12 +490,13 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
 /// loss, or `None` if a step diverged. Measures the metric (one loss pass, by `metric_of`),
 /// reports the epoch, asks the controller, and applies its verdict to `run` (roll back to
 /// `best`, or make the current weights the best copy). Returns the stop, if any, the
-/// observer's decision and the metric (NaN after a divergence).
+/// observer's decision and the metric (NaN after a divergence). `metric_of` returns the
+/// metric and the relative certificate (`+∞`: not measured), which the controller sees first.
 pub(crate) fn end_epoch<R: Run, O: Observer + ?Sized>(
     run: &mut R,
     best: &mut R::Snap,
     (epoch, lr, ran, steps): (u32, f32, Option<f32>, u64),
-    metric_of: &mut dyn FnMut(&mut R) -> f32,
+    metric_of: &mut dyn FnMut(&mut R) -> (f32, f32),
     controller: &mut Controller,
     observer: &mut O,
 ) -> (Option<Stop>, Decision, f32) {
@@ -461,7 +507,7 @@ pub(crate) fn end_epoch<R: Run, O: Observer + ?Sized>(
         Some(train_loss) => {
             // The metric describes the weights as they are now, the ones a `save_best`
             // would copy: one loss pass after the epoch's steps.
-            let metric = metric_of(run);
+            let (metric, cert) = metric_of(run);
             measured = metric;
             let zeros = optim::zeros(run.split().0.0);
             decision = observer.on_epoch(&Epoch {
@@ -471,8 +517,9 @@ pub(crate) fn end_epoch<R: Run, O: Observer + ?Sized>(
                 learning_rate: lr,
                 steps,
                 zeros,
-                certificate: f32::NAN,
+                certificate: cert,
             });
+            controller.certify(cert);
             controller.on_epoch(epoch, metric, &mut Events(&mut *observer).sink())
         }
     };
@@ -483,4 +530,17 @@ pub(crate) fn end_epoch<R: Run, O: Observer + ?Sized>(
         *best = run.snapshot();
     }
     (verdict.stop, decision, measured)
+}
+
+/// The population variance of `y` (Welford, `f64`): the duality gap's scale.
+pub(crate) fn variance(y: &[f32]) -> f64 {
+    let (mut n, mut mean, mut m2) = (0.0f64, 0.0f64, 0.0f64);
+    for v in y {
+        n += 1.0;
+        let v = f64::from(*v);
+        let d = v - mean;
+        mean += d / n;
+        m2 += d * (v - mean);
+    }
+    if n > 0.0 { m2 / n } else { f64::NAN }
 }

@@ -40,6 +40,7 @@
 //! # Ok::<(), npoa::Error>(())
 //! ```
 
+use super::fit::variance;
 use super::observe::{Decision, Epoch, Observer, Summary};
 use super::step::{ObjectiveKernels, Trainable, check_model, sealed::Access};
 use crate::Error;
@@ -226,19 +227,6 @@ fn penalty(reg: &Regularization, theta: &Part<'_>) -> (f64, f64) {
 
 fn norm(a: &Part<'_>) -> f64 {
     libm::sqrt(dot(a, a))
-}
-
-/// The population variance of `y` (Welford, `f64`).
-fn variance(y: &[f32]) -> f64 {
-    let (mut n, mut mean, mut m2) = (0.0f64, 0.0f64, 0.0f64);
-    for v in y {
-        n += 1.0;
-        let v = f64::from(*v);
-        let d = v - mean;
-        mean += d / n;
-        m2 += d * (v - mean);
-    }
-    if n > 0.0 { m2 / n } else { f64::NAN }
 }
 
 /// Reports one iteration; returns `true` if the observer stops the run.
@@ -559,9 +547,14 @@ fn fista(
     let target_var = config.target_var.unwrap_or_else(|| variance(y));
     // L from the curvature estimate (scratch: the first d entries of three buffers).
     let d = data.features();
-    let lmax = {
-        let (a, b0, c) = (&mut prev.0[..d], &mut yk.0[..d], &mut t.0[..d]);
-        crate::control::autolr::lambda_max(data, a, b0, c)?
+    let lmax = match (prev.0.get_mut(..d), yk.0.get_mut(..d), t.0.get_mut(..d)) {
+        (Some(a), Some(b0), Some(c)) => crate::control::autolr::lambda_max(data, a, b0, c)?,
+        _ => {
+            return Err(Error::FeatureMismatch {
+                model: prev.0.len(),
+                data: d,
+            });
+        }
     };
     let mut lip = f64::from(obj.curvature_bound()) * lmax + f64::from(reg.l2);
     if !(lip.is_finite() && lip > 0.0) {

@@ -122,6 +122,50 @@ fn training(x: &[f32], y: &[f32], cfg: &TrainConfig) {
     }
 }
 
+/// The full-batch solvers (conjugate gradients, FISTA for L1 and for softmax), the
+/// certificate's measures, and a controller that stops on the certificate.
+fn solver(x: &[f32], y: &[f32], reg: Regularization) {
+    use npoa::control::certificate;
+    use npoa::train::solve::{SolveConfig, solve};
+    let cfg = SolveConfig {
+        max_iter: black_box(7),
+        ..SolveConfig::default()
+    };
+    if let Ok(data) = Dataset::new(x, y, 8) {
+        let mut m = LinearModel::<8>::zeros();
+        let _ = black_box(solve(&mut m, &data, &cfg));
+        let l1 = SolveConfig {
+            regularization: reg,
+            ..cfg
+        };
+        let _ = black_box(solve(&mut m, &data, &l1));
+    }
+    if let Ok(data) = Dataset::new(x, y, 4) {
+        let mut c = LinearClassifier::<4, 3>::zeros();
+        let _ = black_box(solve(&mut c, &data, &cfg));
+    }
+    let (w, g) = (black_box(x), black_box(y));
+    let b = [black_box(0.5f32)];
+    let _ = black_box(certificate::stationarity(&reg, 0.1, (w, &b), (g, &b)));
+    let _ = black_box(certificate::duality_gap(
+        &reg,
+        (w, &b),
+        (g, &b),
+        black_box(0.3),
+        black_box(16),
+        black_box(1.0),
+        Some(w),
+    ));
+    if let Ok(mut cc) = ControllerConfig::constant(black_box(0.1)) {
+        cc.tol = Some(black_box(1e-4));
+        cc.plateau_follows_certificate = true;
+        if let Ok(mut c) = Controller::new(cc) {
+            c.certify(black_box(1e-3));
+            black_box(c.on_epoch(1, black_box(0.5), &mut |_| {}));
+        }
+    }
+}
+
 /// The stream API: windows (ring and reservoir) and the learner's push, step and partial_fit.
 fn online(x: &[f32], y: &[f32], cfg: OnlineConfig, sampling: Sampling) {
     let mut win = Window::<4, 8>::new(sampling);
@@ -171,6 +215,7 @@ pub extern "C" fn _start() -> ! {
         ..TrainConfig::default()
     };
     training(x, y, &cfg);
+    solver(x, y, reg);
     let ocfg = OnlineConfig {
         batch_size: black_box(4),
         steps_per_call: black_box(2),
