@@ -297,7 +297,7 @@ pub(crate) fn solve_parts(
         }
         Method::Auto if squared && !prox => Method::ConjugateGradient,
         Method::Auto => Method::Fista,
-        Method::ConjugateGradient if !(squared && !prox) => {
+        Method::ConjugateGradient if !squared || prox => {
             return Err(Error::InvalidParameter {
                 name: "method",
                 reason: "conjugate gradients need the squared error without L1 or a box",
@@ -626,7 +626,7 @@ fn fista(
         if gap {
             cert = raw as f32;
         } else {
-            if it == 1 || !(start > 0.0) {
+            if start.is_nan() {
                 start = raw;
             }
             cert = certificate::relative(raw, start);
