@@ -15,9 +15,9 @@
 //!   minimum `α = −g·p/(p·Hp)`, the new gradient from a fresh pass (not the recurrence, so
 //!   that rounding does not accumulate), and Polak–Ribière+ directions, restarted every `p`
 //!   steps and whenever a direction stops descending.
-//! * **FISTA** (Beck & Teboulle 2009) with a step `1/L` from the curvature estimate
-//!   ([`crate::control::autolr::lambda_max`] × the loss's curvature bound, + λ2), doubled by
-//!   backtracking wherever the quadratic bound fails (Poisson's curvature is unbounded), and
+//! * **FISTA** (Beck & Teboulle 2009) with a step `1/L` from the curvature estimate (power
+//!   iteration on the Hessian at the start, by the model's own fused kernels, + λ2), doubled
+//!   by backtracking wherever the quadratic bound fails (Poisson's curvature is unbounded), and
 //!   the function-value restart of O'Donoghue & Candès (2015): momentum drops to zero when an
 //!   accelerated step would raise `F`, which keeps `F` monotone and gives the linear rate of a
 //!   strongly convex problem without knowing its `μ`.
@@ -545,18 +545,13 @@ fn fista(
     let gap = measure == Measure::DualityGap;
     let tol = config.tol.unwrap_or(certificate::default_tol(measure));
     let target_var = config.target_var.unwrap_or_else(|| variance(y));
-    // L from the curvature estimate (scratch: the first d entries of three buffers).
-    let d = data.features();
-    let lmax = match (prev.0.get_mut(..d), yk.0.get_mut(..d), t.0.get_mut(..d)) {
-        (Some(a), Some(b0), Some(c)) => crate::control::autolr::lambda_max(data, a, b0, c)?,
-        _ => {
-            return Err(Error::FeatureMismatch {
-                model: prev.0.len(),
-                data: d,
-            });
-        }
-    };
-    let mut lip = f64::from(obj.curvature_bound()) * lmax + f64::from(reg.l2);
+    // L from the curvature at the start (power iteration with the model's own kernels).
+    let mut lip = curvature(
+        (obj, kern),
+        data,
+        &theta,
+        [&mut prev, &mut yk, &mut g, &mut t],
+    )? + f64::from(reg.l2);
     if !(lip.is_finite() && lip > 0.0) {
         lip = 1.0;
     }
@@ -697,6 +692,57 @@ fn fista(
         max_iter_stop(cert, tol),
         cert,
     ))
+}
+
+/// Power iterations at most in [`curvature`]; it stops earlier once the estimate moves by
+/// less than 1e-4 (relative).
+const POWER_ITERATIONS: u32 = 50;
+
+/// `λ_max` of the mean loss's Hessian at `θ` by power iteration, each product
+/// `H·v = (∇f(θ + s·v) − ∇f(θ))/s` two fused passes of the model's own kernels (so that a
+/// firmware image links no other kernel shape; exact for the squared error, the local
+/// curvature otherwise, which FISTA's backtracking corrects upwards where it must). `s`
+/// scales the probe to the weights' size. Scratch: four vectors of the parameters' shape.
+fn curvature(
+    (obj, kern): (Objective, ObjectiveKernels),
+    data: &Dataset<'_>,
+    theta: &Part<'_>,
+    [v, probe, gp, g0]: [&mut Part<'_>; 4],
+) -> Result<f64, Error> {
+    let (x, y) = (data.x(), data.y());
+    (kern.fused)(obj, x, y, ro(theta), g0.0, g0.1)?;
+    let count = (v.0.len() + v.1.len()).max(1);
+    let start = (1.0 / libm::sqrt(count as f64)) as f32;
+    for e in elems(v) {
+        *e = start;
+    }
+    let s = norm(theta).max(1.0);
+    let mut estimate = 0.0f64;
+    for _ in 0..POWER_ITERATIONS {
+        for ((d, a), b) in elems(probe).zip(vals(theta)).zip(vals(v)) {
+            *d = (f64::from(a) + s * f64::from(b)) as f32;
+        }
+        if (kern.fused)(obj, x, y, ro(probe), gp.0, gp.1).is_err() {
+            break;
+        }
+        // v ← H·v, then its norm (‖v‖ = 1 before: the estimate of λ_max).
+        for ((d, a), b) in elems(v).zip(vals(gp)).zip(vals(g0)) {
+            *d = ((f64::from(a) - f64::from(b)) / s) as f32;
+        }
+        let n = norm(v);
+        if !(n.is_finite() && n > 0.0) {
+            break;
+        }
+        for d in elems(v) {
+            *d = (f64::from(*d) / n) as f32;
+        }
+        let done = (n - estimate).abs() <= 1e-4 * n;
+        estimate = n;
+        if done {
+            break;
+        }
+    }
+    Ok(estimate)
 }
 
 /// The end of a FISTA run that settled: the model becomes the certified point `y`.
