@@ -76,8 +76,8 @@ pub struct Recipe {
     pub early_stop: Option<u32>,
     /// Seed of the shuffling.
     pub seed: u64,
-    /// The solver's tolerance on the relative certificate (`None`:
-    /// [`crate::control::certificate::default_tol`]).
+    /// The tolerance of the `converged` stop on the relative certificate, for the solver and
+    /// mini-batch runs alike (`None`: [`crate::control::certificate::default_tol`]).
     pub tol: Option<f32>,
 }
 
@@ -378,6 +378,11 @@ impl Recipe {
                 ..EarlyStop::default()
             });
             cc.plateau_follows_certificate = true;
+            // The certificate is the full gradient at the weights, not a batch's: a run that
+            // stops on it has left the mini-batch noise floor behind.
+            cc.tol = Some(self.tol.unwrap_or(crate::control::certificate::default_tol(
+                crate::control::certificate::measure(objective, &regularization),
+            )));
             let mut ctl = Controller::new(cc)?;
             let mut training = Training::new(&config)
                 .controller(&mut ctl)
