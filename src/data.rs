@@ -404,20 +404,34 @@ impl Standardizer {
     /// each rounded to `f32` once).
     pub fn fit(data: &DynDataset) -> Self {
         let d = data.d;
-        let (mut mean, mut m2) = (std::vec![0.0f64; d], std::vec![0.0f64; d]);
-        let (mut ym, mut y2) = ([0.0f64], [0.0f64]);
+        let (mut k, mut mean, mut m2) = (
+            std::vec![0.0f64; d],
+            std::vec![0.0f64; d],
+            std::vec![0.0f64; d],
+        );
+        let (mut yk, mut ym, mut y2) = ([0.0f64], [0.0f64], [0.0f64]);
         let mut n = 0u64;
         for (row, y) in data.x.chunks_exact(crate::check::nz(d)).zip(&data.y) {
             n += 1;
-            scale::push_moments(n, &mut mean, &mut m2, row);
-            scale::push_moments(n, &mut ym, &mut y2, &[*y]);
+            scale::push_moments(n, &mut k, &mut mean, &mut m2, row);
+            scale::push_moments(n, &mut yk, &mut ym, &mut y2, &[*y]);
         }
         let scale_f32 = |m: f64, q: f64| scale::scale_of(m, scale::std_of(q, n)) as f32;
+        let mean: Vec<f64> = k
+            .iter()
+            .zip(&mean)
+            .map(|(k, m)| scale::mean_of(*k, *m))
+            .collect();
+        let ym = scale::mean_of(yk[0], ym[0]);
         Self {
             mean: mean.iter().map(|m| *m as f32).collect(),
-            scale: mean.iter().zip(&m2).map(|(m, q)| scale_f32(*m, *q)).collect(),
-            target_mean: ym[0] as f32,
-            target_scale: scale_f32(ym[0], y2[0]),
+            scale: mean
+                .iter()
+                .zip(&m2)
+                .map(|(m, q)| scale_f32(*m, *q))
+                .collect(),
+            target_mean: ym as f32,
+            target_scale: scale_f32(ym, y2[0]),
         }
     }
 
