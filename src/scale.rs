@@ -88,29 +88,46 @@ pub(crate) fn standardize_with(
     stats: impl Fn(usize) -> (f64, f64),
     x: &mut [f32],
 ) -> Result<(), Error> {
-    if d == 0 {
-        return Err(Error::ZeroFeatures);
-    }
-    check_len("x", x.len(), x.len() - x.len() % d)?;
-    check_finite("x", x)?;
+    check_standardize(d, &stats, x)?;
     let z = |j: usize, v: f32| {
         let (m, s) = stats(j);
         ((f64::from(v) - m) / s) as f32
     };
-    let ok = x
-        .chunks_exact(nz(d))
-        .all(|row| row.iter().enumerate().all(|(j, v)| z(j, *v).is_finite()));
-    if !ok {
-        return Err(Error::Overflow {
-            what: "standardised features",
-        });
-    }
     for row in x.chunks_exact_mut(nz(d)) {
         for (j, v) in row.iter_mut().enumerate() {
             *v = z(j, *v);
         }
     }
     Ok(())
+}
+
+/// [`standardize_with`]'s checks, without writing: `Ok` exactly when it would succeed.
+///
+/// # Errors
+/// As [`standardize_with`].
+pub(crate) fn check_standardize(
+    d: usize,
+    stats: &impl Fn(usize) -> (f64, f64),
+    x: &[f32],
+) -> Result<(), Error> {
+    if d == 0 {
+        return Err(Error::ZeroFeatures);
+    }
+    check_len("x", x.len(), x.len() - x.len() % d)?;
+    check_finite("x", x)?;
+    let ok = x.chunks_exact(nz(d)).all(|row| {
+        row.iter().enumerate().all(|(j, v)| {
+            let (m, s) = stats(j);
+            (((f64::from(*v) - m) / s) as f32).is_finite()
+        })
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Overflow {
+            what: "standardised features",
+        })
+    }
 }
 
 /// Which way [`fold_with`] maps the parameters.
@@ -381,6 +398,12 @@ impl<const D: usize> Scaler<D> {
     /// standardised value overflows `f32`. Then `x` is unchanged.
     pub fn standardize_in_place(&self, x: &mut [f32]) -> Result<(), Error> {
         standardize_with(D, |j| self.stats(j), x)
+    }
+
+    /// Whether [`standardize_in_place`](Self::standardize_in_place) would succeed on `x`,
+    /// without writing.
+    pub(crate) fn check_standardize(&self, x: &[f32]) -> Result<(), Error> {
+        check_standardize(D, &|j| self.stats(j), x)
     }
 
     /// The standardised target `(y − μ_y)/σ_y` (in `f64`, rounded once).

@@ -210,6 +210,8 @@ fn partial_fit_equals_fit_controlled_bit_for_bit() {
             optimizer: rule,
             regularization: reg,
             drift: None,
+            // Bit for bit with training on the raw data.
+            standardize: None,
         };
         let mut learner = OnlineLearner::<LinearModel<D>, D, 8, 32>::new(
             start,
@@ -271,6 +273,8 @@ fn push_and_step_equal_fit_on_the_window() {
         round_steps: rounds,
         holdout_every: 0,
         drift: None,
+        // Bit for bit with training on the raw data.
+        standardize: None,
         ..OnlineConfig::default()
     };
     let config = TrainConfig {
@@ -508,7 +512,8 @@ fn averaged_sgd_recovers_after_a_restart() {
 }
 
 /// Only `partial_fit`, with the default configuration (every 5th sample would be held out, but
-/// nothing is pushed): the controller starts at once on the rounds' mean loss, and rounds end.
+/// nothing is pushed): after the standardisation warm-up the controller starts at once on the
+/// rounds' mean loss, and rounds end.
 #[test]
 fn partial_fit_alone_runs_rounds() {
     const D: usize = 3;
@@ -528,7 +533,10 @@ fn partial_fit_alone_runs_rounds() {
             })
             .unwrap();
     }
-    assert_eq!(learner.rounds(), 50 / 8);
+    // The first 64 samples (8 batches) are the standardisation warm-up: the first 7 batches
+    // run no update, the 8th completes the warm-up and runs its update.
+    assert_eq!(learner.updates(), 50 - 7);
+    assert_eq!(learner.rounds(), (50 - 7) / 8);
     assert!(improved >= 3, "{improved}");
     assert!(learner.controller().best() < 0.05);
 }

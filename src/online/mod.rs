@@ -94,6 +94,6 @@ mod config;
 mod learner;
 mod window;
 
-pub use config::{Drift, OnlineConfig, StepReport};
+pub use config::{Drift, OnlineConfig, STANDARDIZE_WARMUP, StepReport};
 pub use learner::OnlineLearner;
 pub use window::{Sampling, Window};
