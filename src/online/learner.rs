@@ -383,7 +383,10 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             }
         }
         let mut buf = [[0.0f32; D]; N];
-        let z = buf.as_flattened_mut().get_mut(..x.len()).unwrap_or_default();
+        let z = buf
+            .as_flattened_mut()
+            .get_mut(..x.len())
+            .unwrap_or_default();
         for (a, v) in z.iter_mut().zip(x) {
             *a = *v;
         }
@@ -595,7 +598,11 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     /// restart (for [`Rule::Averaged`], its average), as controlled training returns them; in
     /// raw feature space, as [`model`](Self::model).
     pub fn best_model(&self) -> M {
-        self.raw(with_average(self.config.optimizer, self.best.0, self.best.1))
+        self.raw(with_average(
+            self.config.optimizer,
+            self.best.0,
+            self.best.1,
+        ))
     }
 
     /// A model of the learner's (standardised) space in raw feature space.
