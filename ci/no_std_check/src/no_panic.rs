@@ -136,7 +136,11 @@ fn scale(x: &[f32], y: &[f32], w: &[f32], b: f32) {
     }
     black_box(s.standardize_row(&row));
     black_box(s.standardize_target(black_box(2.0)));
-    black_box((s.mean(black_box(9)), s.std(black_box(3)), s.scale(black_box(1))));
+    black_box((
+        s.mean(black_box(9)),
+        s.std(black_box(3)),
+        s.scale(black_box(1)),
+    ));
     black_box((s.target_mean(), s.target_std(), s.target_scale(), s.count()));
     let mut buf = [0.0f32; 24];
     for (a, v) in buf.iter_mut().zip(x) {
