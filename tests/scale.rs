@@ -5,7 +5,6 @@
 mod common;
 
 use common::{SplitMix64, mse_f64, ols_f64};
-use npoa::data::{DynDataset, Standardizer};
 use npoa::scale::Scaler;
 use npoa::train::{Dataset, TrainConfig, Training};
 use npoa::{Error, LinearClassifier, LinearModel};
@@ -81,8 +80,10 @@ fn welford_matches_the_two_pass_oracle_where_naive_sums_fail() {
     assert!(s.mean(3).is_none() && s.std(3).is_none() && s.scale(3).is_none());
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn the_std_layer_standardizer_is_the_same_code() {
+    use npoa::data::{DynDataset, Standardizer};
     let (x, y) = offset_data(200, 2);
     let s = Scaler::<3>::fit(&Dataset::new(&x, &y, 3).unwrap()).unwrap();
     let t = Standardizer::fit(&DynDataset::new(x.clone(), y.clone(), 3).unwrap());

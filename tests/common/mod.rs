@@ -546,6 +546,7 @@ pub mod emu {
 /// features of scales 1e-2 … 1e3 with large offsets stay well conditioned), the normal equations
 /// `ZᵀZ·v = Zᵀ(y − ȳ)` are solved by Gaussian elimination with partial pivoting, and the
 /// solution is mapped back to raw units. Returns `(w, b)`.
+#[allow(clippy::needless_range_loop)] // index-heavy linear algebra reads better with indices
 pub fn ols_f64(x: &[f32], y: &[f32], d: usize) -> (Vec<f64>, f64) {
     let n = y.len() as f64;
     let col = |j: usize| x.chunks_exact(d).map(move |r| f64::from(r[j]));
