@@ -15,6 +15,7 @@
 
 use crate::Error;
 use crate::dataset::Dataset;
+use crate::scale;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 use std::fmt;
@@ -380,42 +381,65 @@ pub struct Split {
     pub test: Option<DynDataset>,
 }
 
-/// Z-score standardisation `z_j = (x_j − μ_j)/σ_j`, fitted on a training set (population
-/// standard deviation; a constant feature gets `σ = 1`).
+/// Z-score standardisation `z_j = (x_j − μ_j)/σ_j`, fitted on a training set: the owned,
+/// run-time-size face of [`crate::scale`] (the same Welford moments in `f64`, the same
+/// constant-column rule, the same fold). Population standard deviation; a constant feature
+/// (`σ ≤ 1e-12·max(1, |μ|)`, [`crate::scale::CONSTANT_TOLERANCE`]) gets `σ = 1`. The target's
+/// mean and scale are kept too, for regression models trained on standardised targets
+/// ([`apply_with_target`](Self::apply_with_target), [`fold_target`](Self::fold_target)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Standardizer {
     /// Per-feature means.
     pub mean: Vec<f32>,
     /// Per-feature standard deviations (1 for a constant feature).
     pub scale: Vec<f32>,
+    /// The target's mean.
+    pub target_mean: f32,
+    /// The target's standard deviation (1 for a constant target).
+    pub target_scale: f32,
 }
 
 impl Standardizer {
-    /// Means and standard deviations of the features, in `f64`.
+    /// Means and standard deviations of the features and of the target (Welford, in `f64`,
+    /// each rounded to `f32` once).
     pub fn fit(data: &DynDataset) -> Self {
-        let (d, n) = (data.d, data.len() as f64);
-        let mut mean = std::vec![0.0f64; d];
-        for row in data.x.chunks_exact(d) {
-            for (m, v) in mean.iter_mut().zip(row) {
-                *m += f64::from(*v) / n;
-            }
+        let d = data.d;
+        let (mut k, mut mean, mut m2) = (
+            std::vec![0.0f64; d],
+            std::vec![0.0f64; d],
+            std::vec![0.0f64; d],
+        );
+        let (mut yk, mut ym, mut y2) = ([0.0f64], [0.0f64], [0.0f64]);
+        let mut n = 0u64;
+        for (row, y) in data.x.chunks_exact(crate::check::nz(d)).zip(&data.y) {
+            n += 1;
+            scale::push_moments(n, &mut k, &mut mean, &mut m2, row);
+            scale::push_moments(n, &mut yk, &mut ym, &mut y2, &[*y]);
         }
-        let mut var = std::vec![0.0f64; d];
-        for row in data.x.chunks_exact(d) {
-            for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
-                let c = f64::from(*v) - m;
-                *s += c * c / n;
-            }
-        }
+        let scale_f32 = |m: f64, q: f64| scale::scale_of(m, scale::std_of(q, n)) as f32;
+        let mean: Vec<f64> = k
+            .iter()
+            .zip(&mean)
+            .map(|(k, m)| scale::mean_of(*k, *m))
+            .collect();
+        let ym = scale::mean_of(yk[0], ym[0]);
         Self {
             mean: mean.iter().map(|m| *m as f32).collect(),
-            scale: var
+            scale: mean
                 .iter()
-                .map(|v| {
-                    let s = libm::sqrt(*v) as f32;
-                    if s > 0.0 && s.is_finite() { s } else { 1.0 }
-                })
+                .zip(&m2)
+                .map(|(m, q)| scale_f32(*m, *q))
                 .collect(),
+            target_mean: ym as f32,
+            target_scale: scale_f32(ym, y2[0]),
+        }
+    }
+
+    /// `(μ_j, σ_j)` in `f64` (`(0, 1)` beyond the fitted features).
+    fn stats(&self, j: usize) -> (f64, f64) {
+        match (self.mean.get(j), self.scale.get(j)) {
+            (Some(m), Some(s)) => (f64::from(*m), f64::from(*s)),
+            _ => (0.0, 1.0),
         }
     }
 
@@ -425,14 +449,29 @@ impl Standardizer {
     /// [`Error::LengthMismatch`] for another number of features; [`Error::Overflow`] if a
     /// standardised value is not finite.
     pub fn apply(&self, data: &DynDataset) -> Result<DynDataset, Error> {
+        self.standardized(data, false)
+    }
+
+    /// The standardised copy of a dataset, targets standardised too: `(y − μ_y)/σ_y`. For a
+    /// regression loss whose minimiser moves with an affine change of the target (squared,
+    /// absolute, quantile); fold the trained model back with [`fold_target`](Self::fold_target).
+    ///
+    /// # Errors
+    /// As [`apply`](Self::apply).
+    pub fn apply_with_target(&self, data: &DynDataset) -> Result<DynDataset, Error> {
+        self.standardized(data, true)
+    }
+
+    fn standardized(&self, data: &DynDataset, target: bool) -> Result<DynDataset, Error> {
         crate::check::check_len("features", data.d, self.mean.len())?;
         let mut x = data.x.clone();
-        for row in x.chunks_exact_mut(data.d) {
-            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.scale) {
-                *v = ((f64::from(*v) - f64::from(*m)) / f64::from(*s)) as f32;
-            }
+        scale::standardize_with(data.d, |j| self.stats(j), &mut x)?;
+        let mut y = data.y.clone();
+        if target {
+            let t = (f64::from(self.target_mean), f64::from(self.target_scale));
+            scale::standardize_with(1, |_| t, &mut y)?;
         }
-        DynDataset::new(x, data.y.clone(), data.d)
+        DynDataset::new(x, y, data.d)
             .map(|d| d.with_names(data.names.clone()))
             .map_err(|_| Error::Overflow {
                 what: "standardised features",
@@ -442,32 +481,42 @@ impl Standardizer {
     /// Folds the standardisation into a model trained on standardised features, so that it
     /// predicts on raw ones: for each output `c`, `w'_cj = w_cj/σ_j` and
     /// `b'_c = b_c − Σ_j w_cj·μ_j/σ_j` (in `f64`, rounded once). `w` holds the outputs' rows
-    /// of `d` weights, `b` their biases.
+    /// of `d` weights, `b` their biases. [`crate::scale::Scaler::fold`]'s code.
     ///
     /// # Errors
     /// [`Error::LengthMismatch`] if `w` is not a multiple of `d` rows or `b` not one per row;
     /// [`Error::Overflow`] if a folded value is not finite (the model is then unchanged).
     pub fn fold(&self, w: &mut [f32], b: &mut [f32]) -> Result<(), Error> {
+        self.fold_inner(w, b, None)
+    }
+
+    /// [`fold`](Self::fold) for a regression model trained on standardised features and
+    /// targets ([`apply_with_target`](Self::apply_with_target)): `w'_cj = σ_y·w_cj/σ_j`,
+    /// `b'_c = μ_y + σ_y·(b_c − Σ_j w_cj·μ_j/σ_j)`, so that it predicts raw targets on raw
+    /// features.
+    ///
+    /// # Errors
+    /// As [`fold`](Self::fold).
+    pub fn fold_target(&self, w: &mut [f32], b: &mut [f32]) -> Result<(), Error> {
+        let t = (f64::from(self.target_mean), f64::from(self.target_scale));
+        self.fold_inner(w, b, Some(t))
+    }
+
+    fn fold_inner(
+        &self,
+        w: &mut [f32],
+        b: &mut [f32],
+        target: Option<(f64, f64)>,
+    ) -> Result<(), Error> {
         let d = self.mean.len();
-        crate::check::check_len("w", w.len(), b.len() * d)?;
-        let mut nw = Vec::with_capacity(w.len());
-        let mut nb = Vec::with_capacity(b.len());
-        for (row, bc) in w.chunks_exact(d.max(1)).zip(b.iter()) {
-            let mut shift = 0.0f64;
-            for ((wj, m), s) in row.iter().zip(&self.mean).zip(&self.scale) {
-                let r = f64::from(*wj) / f64::from(*s);
-                shift += r * f64::from(*m);
-                nw.push(r as f32);
-            }
-            nb.push((f64::from(*bc) - shift) as f32);
-        }
-        if !(crate::check::all_finite(&nw) && crate::check::all_finite(&nb)) {
-            return Err(Error::Overflow {
-                what: "folded model",
-            });
-        }
-        w.copy_from_slice(&nw);
-        b.copy_from_slice(&nb);
-        Ok(())
+        crate::check::check_len("w", w.len(), b.len().saturating_mul(d))?;
+        scale::fold_with(
+            d,
+            |j| self.stats(j),
+            target,
+            scale::Direction::Fold,
+            false,
+            (w, b),
+        )
     }
 }

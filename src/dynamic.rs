@@ -425,6 +425,19 @@ impl DynLinearModel {
         self.b = b[0];
         Ok(())
     }
+
+    /// Folds a feature and target standardisation into a regression model trained on
+    /// standardised features and targets ([`crate::data::Standardizer::fold_target`]), so that
+    /// it predicts raw targets on raw features.
+    ///
+    /// # Errors
+    /// As [`crate::data::Standardizer::fold`]; the model is unchanged then.
+    pub fn unstandardize_target(&mut self, s: &crate::data::Standardizer) -> Result<(), Error> {
+        let mut b = [self.b];
+        s.fold_target(&mut self.w, &mut b)?;
+        self.b = b[0];
+        Ok(())
+    }
 }
 
 impl DynClassifier {

@@ -32,7 +32,7 @@
 //! | layer | modules |
 //! |---|---|
 //! | 0 | [`Error`], `check` (validation helpers) |
-//! | 1 | [`dataset`] (the borrowed data view, the batch order), [`kernel`] (the fused passes) |
+//! | 1 | [`dataset`] (the borrowed data view, the batch order), [`kernel`] (the fused passes), [`scale`] (running mean/variance, standardisation and its fold) |
 //! | 2 | [`loss`] (one file per loss), [`optim`] (one file per update rule, the prox) |
 //! | 3 | [`control`] (controller, schedules, adaptation, clipping, auto LR) |
 //! | 4 | [`train`] (the one loop, [`train::Training`], the rate search) |
@@ -65,6 +65,7 @@ mod error;
 // Layer 1.
 pub mod dataset;
 pub mod kernel;
+pub mod scale;
 // Layer 2.
 pub mod loss;
 pub mod optim;

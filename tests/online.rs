@@ -3,6 +3,7 @@
 
 #![cfg(feature = "std")]
 
+mod common;
 #[path = "../examples/shared/sensor.rs"]
 mod sensor;
 
@@ -210,6 +211,8 @@ fn partial_fit_equals_fit_controlled_bit_for_bit() {
             optimizer: rule,
             regularization: reg,
             drift: None,
+            // Bit for bit with training on the raw data.
+            standardize: None,
         };
         let mut learner = OnlineLearner::<LinearModel<D>, D, 8, 32>::new(
             start,
@@ -271,6 +274,8 @@ fn push_and_step_equal_fit_on_the_window() {
         round_steps: rounds,
         holdout_every: 0,
         drift: None,
+        // Bit for bit with training on the raw data.
+        standardize: None,
         ..OnlineConfig::default()
     };
     let config = TrainConfig {
@@ -508,7 +513,9 @@ fn averaged_sgd_recovers_after_a_restart() {
 }
 
 /// Only `partial_fit`, with the default configuration (every 5th sample would be held out, but
-/// nothing is pushed): the controller starts at once on the rounds' mean loss, and rounds end.
+/// nothing is pushed) but for the standardisation (its warm-up would take 8 of the 50
+/// batches: see `partial_fit_standardises_after_its_warm_up`): the controller starts at once
+/// on the rounds' mean loss, and rounds end.
 #[test]
 fn partial_fit_alone_runs_rounds() {
     const D: usize = 3;
@@ -516,7 +523,10 @@ fn partial_fit_alone_runs_rounds() {
     let mut learner = OnlineLearner::<LinearModel<D>, D, 8, 4>::new(
         LinearModel::zeros(),
         ControllerConfig::constant(0.2).unwrap(),
-        OnlineConfig::default(),
+        OnlineConfig {
+            standardize: None,
+            ..OnlineConfig::default()
+        },
         Sampling::Sliding,
     )
     .unwrap();
@@ -724,6 +734,217 @@ fn state_size() {
         "OnlineLearner<LinearModel<8>, 8, 64, 1>: {} bytes",
         size_of::<OnlineLearner<LinearModel<8>, 8, 64, 1>>()
     );
+    println!(
+        "scaler (standardisation on the device) {} bytes",
+        size_of::<npoa::scale::Scaler<8>>()
+    );
     assert!(windows >= (64 + 16) * 9 * 4);
-    assert!(bytes < windows + 1024, "{bytes}");
+    // Beyond the windows: the controller, the model and its state twice, the scaler, the
+    // counters (1040 bytes for D = 8).
+    assert!(bytes < windows + 1280, "{bytes}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standardisation on the device
+// ---------------------------------------------------------------------------------------------
+
+/// The acceptance stream: D = 4 features of scales 1e-2, 1, 1e2, 1e3 around offsets, y = w·x +
+/// b + noise of ±0.05, seeded.
+fn badly_scaled(n: usize, seed: u64) -> Vec<([f32; 4], f32)> {
+    let mut g = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let scales = [1e-2f32, 1.0, 1e2, 1e3];
+    let offsets = [0.3f32, -2.0, 150.0, 5e3];
+    let w = [40.0f32, -1.5, 0.02, 0.004];
+    (0..n)
+        .map(|_| {
+            let x: [f32; 4] =
+                core::array::from_fn(|j| offsets[j] + scales[j] * g.random_range(-1.0f32..1.0));
+            let y = x.iter().zip(&w).map(|(a, b)| a * b).sum::<f32>()
+                + 7.0
+                + g.random_range(-0.05f32..0.05);
+            (x, y)
+        })
+        .collect()
+}
+
+/// The acceptance run: 64-sample window, nothing held out, full-window batches at a constant
+/// `rate`; `pushes` samples pushed with a step after each, then `steps` more steps.
+/// Returns the learner's raw-space MSE on its window's raw rows, and the window's OLS MSE.
+fn acceptance(standardize: Option<usize>, rate: f32, pushes: usize, steps: usize) -> (f64, f64) {
+    let samples = badly_scaled(pushes, 21);
+    let config = OnlineConfig {
+        batch_size: 64,
+        holdout_every: 0,
+        drift: None,
+        standardize,
+        ..OnlineConfig::default()
+    };
+    let mut learner = OnlineLearner::<LinearModel<4>, 4, 64, 1>::new(
+        LinearModel::zeros(),
+        ControllerConfig::constant(rate).unwrap(),
+        config,
+        Sampling::Sliding,
+    )
+    .unwrap();
+    for (x, y) in &samples {
+        learner.push(x, *y).unwrap();
+        learner.step(&mut |_| {}).unwrap();
+    }
+    for _ in 0..steps {
+        learner.step(&mut |_| {}).unwrap();
+    }
+    // The window holds the last 64 samples (raw rows from the stream).
+    let last = &samples[pushes - 64..];
+    let x: Vec<f32> = last.iter().flat_map(|(x, _)| *x).collect();
+    let y: Vec<f32> = last.iter().map(|(_, y)| *y).collect();
+    let (wo, bo) = common::ols_f64(&x, &y, 4);
+    let best = common::mse_f64(&x, &y, 4, &wo, bo);
+    let m = learner.model();
+    let w: Vec<f64> = m.weights().iter().map(|v| f64::from(*v)).collect();
+    (common::mse_f64(&x, &y, 4, &w, f64::from(m.bias())), best)
+}
+
+/// Issue 15's acceptance: on a raw-unit stream with feature scales 1e-2 … 1e3, the default
+/// standardisation brings the learner's raw-space model within 1 % of its window's OLS
+/// optimum; the same stream without it stays far off.
+#[test]
+fn standardisation_reaches_the_windows_least_squares_optimum_in_raw_units() {
+    let (mse, best) = acceptance(Some(64), 0.5, 300, 1000);
+    println!(
+        "standardised: mse {mse:.6e}, OLS {best:.6e}, ratio {:.9}",
+        mse / best
+    );
+    assert!(mse <= 1.01 * best, "mse {mse} vs OLS {best}");
+    // Without: at the same rate the 1e3 column makes the steps diverge (the guard rolls back
+    // and cuts the rate); at a rate stable for that column (the squared loss's curvature ≈ 5e7 there) the small columns
+    // barely move.
+    for rate in [0.5, 1e-8] {
+        let (raw, best_raw) = acceptance(None, rate, 300, 1000);
+        println!(
+            "raw, rate {rate:e}: mse {raw:.6e}, OLS {best_raw:.6e}, ratio {:.3e}",
+            raw / best_raw
+        );
+        assert!(raw > 10.0 * best_raw, "raw {raw} vs OLS {best_raw}");
+    }
+}
+
+/// The warm-up: no update while the moments accumulate; the sample that completes it freezes
+/// the scaler and standardises the windows in place; a raw starting model is carried over to
+/// standardised space and folded back unchanged (to rounding); a non-finite sample is refused
+/// and changes nothing, before and after the freeze.
+#[test]
+fn the_warm_up_accumulates_then_freezes_and_standardises_the_windows() {
+    let samples = badly_scaled(100, 22);
+    let start = LinearModel::<4>::new([1.0, 2.0, 0.01, 0.001], 3.0).unwrap();
+    let mut learner = OnlineLearner::<LinearModel<4>, 4, 32, 8>::new(
+        start,
+        ControllerConfig::constant(0.1).unwrap(),
+        OnlineConfig {
+            standardize: Some(20),
+            ..OnlineConfig::default()
+        },
+        Sampling::Sliding,
+    )
+    .unwrap();
+    for (i, (x, y)) in samples[..19].iter().enumerate() {
+        learner.push(x, *y).unwrap();
+        let r = learner.step(&mut |_| {}).unwrap();
+        assert_eq!(r.updates, 0, "sample {i}: still warming up");
+        assert!(learner.scaler().is_none());
+    }
+    assert_eq!(learner.model(), start);
+    // The raw rows are stored as they came.
+    assert_eq!(learner.window().get(0).unwrap().0, &samples[0].0);
+    let before = (learner.window().clone(), learner.holdout().clone());
+    assert!(learner.push(&[0.0, f32::NAN, 0.0, 0.0], 1.0).is_err());
+    assert_eq!(
+        (learner.window().clone(), learner.holdout().clone()),
+        before
+    );
+    learner.push(&samples[19].0, samples[19].1).unwrap();
+    let s = *learner.scaler().expect("frozen after 20 samples");
+    assert_eq!(s.count(), 20);
+    // Every stored row is the standardised sample (16 train, 4 held out by `holdout_every`).
+    let train: Vec<usize> = (0..20).filter(|i| (i + 1) % 5 != 0).collect();
+    for (slot, &i) in train.iter().enumerate() {
+        assert_eq!(
+            learner.window().get(slot).unwrap().0,
+            &s.standardize_row(&samples[i].0)
+        );
+    }
+    assert_eq!(
+        learner.holdout().get(0).unwrap().0,
+        &s.standardize_row(&samples[4].0)
+    );
+    let m = learner.model();
+    for (a, e) in m.weights().iter().zip(start.weights()) {
+        assert!((a - e).abs() <= 1e-6 * e.abs(), "{a} vs {e}");
+    }
+    assert!((m.bias() - start.bias()).abs() < 1e-3, "{}", m.bias());
+    // After the freeze each sample is standardised on push.
+    learner.push(&samples[20].0, samples[20].1).unwrap();
+    assert_eq!(
+        learner.window().get(16).unwrap().0,
+        &s.standardize_row(&samples[20].0)
+    );
+    let before = (learner.window().clone(), learner.holdout().clone());
+    assert!(learner.push(&[0.0, 0.0, f32::INFINITY, 0.0], 1.0).is_err());
+    assert_eq!(
+        (learner.window().clone(), learner.holdout().clone()),
+        before
+    );
+    assert_eq!(learner.scaler(), Some(&s));
+    assert!(learner.step(&mut |_| {}).unwrap().updates > 0);
+    assert_eq!(
+        OnlineConfig {
+            standardize: Some(0),
+            ..OnlineConfig::default()
+        }
+        .validate(),
+        Err(Error::InvalidParameter {
+            name: "standardize",
+            reason: "the warm-up must be >= 1 sample (None turns standardisation off)"
+        })
+    );
+}
+
+/// `partial_fit` is standardised like `push`: its rows feed the warm-up (no update), the batch
+/// that completes it trains on standardised rows, a batch of more than `N` rows is refused,
+/// and the learner converges on the badly scaled stream through `partial_fit` alone.
+#[test]
+fn partial_fit_standardises_after_its_warm_up() {
+    let samples = badly_scaled(4000, 23);
+    let mut learner = OnlineLearner::<LinearModel<4>, 4, 16, 1>::new(
+        LinearModel::zeros(),
+        ControllerConfig::constant(0.1).unwrap(),
+        OnlineConfig {
+            holdout_every: 0,
+            drift: None,
+            ..OnlineConfig::default()
+        },
+        Sampling::Sliding,
+    )
+    .unwrap();
+    let big: Vec<f32> = samples[..17].iter().flat_map(|(x, _)| *x).collect();
+    let big_y: Vec<f32> = samples[..17].iter().map(|(_, y)| *y).collect();
+    assert!(matches!(
+        learner.partial_fit(&big, &big_y, &mut |_| {}),
+        Err(Error::LengthMismatch { .. })
+    ));
+    for (i, chunk) in samples.chunks(8).enumerate() {
+        let x: Vec<f32> = chunk.iter().flat_map(|(x, _)| *x).collect();
+        let y: Vec<f32> = chunk.iter().map(|(_, y)| *y).collect();
+        let r = learner.partial_fit(&x, &y, &mut |_| {}).unwrap();
+        // 64 samples of warm-up: the 8th batch completes it and trains.
+        assert_eq!(r.updates, u32::from(i >= 7), "batch {i}");
+        assert_eq!(learner.scaler().is_some(), i >= 7);
+    }
+    let x: Vec<f32> = samples.iter().flat_map(|(x, _)| *x).collect();
+    let y: Vec<f32> = samples.iter().map(|(_, y)| *y).collect();
+    let (wo, bo) = common::ols_f64(&x, &y, 4);
+    let best = common::mse_f64(&x, &y, 4, &wo, bo);
+    let m = learner.model();
+    let w: Vec<f64> = m.weights().iter().map(|v| f64::from(*v)).collect();
+    let got = common::mse_f64(&x, &y, 4, &w, f64::from(m.bias()));
+    assert!(got < 1.5 * best, "mse {got} vs OLS {best}");
 }

@@ -66,6 +66,10 @@ fuzz_target!(|data: &[u8]| {
             floor: 0.0,
             patience: inp.range(0, 3) as u32,
         }),
+        standardize: match inp.byte() % 3 {
+            0 => None,
+            _ => Some(inp.range(0, 40)),
+        },
     };
     let sampling = if inp.byte() % 2 == 0 {
         Sampling::Sliding

@@ -6,6 +6,7 @@ use crate::check;
 use crate::loss::Objective;
 use crate::model::linear::uniform_signed;
 use crate::optim::Params;
+use crate::scale::Scaler;
 use crate::train::{Access, ObjectiveKernels, Trainable};
 use crate::{Error, kernel};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -101,6 +102,15 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
     /// The biases.
     pub const fn biases(&self) -> &[f32; K] {
         &self.b
+    }
+
+    /// Folds a feature standardisation into a classifier trained on standardised features
+    /// ([`Scaler::fold`], each class's row), so that it predicts on raw rows.
+    ///
+    /// # Errors
+    /// As [`Scaler::fold`]; the classifier is unchanged then.
+    pub fn unstandardize(&mut self, s: &Scaler<D>) -> Result<(), Error> {
+        s.fold(self.w.as_flattened_mut(), &mut self.b)
     }
 
     /// The `K` logits `z_c = w_c·x + b_c` of one sample (`x.len() == D`), by the SIMD

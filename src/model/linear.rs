@@ -3,6 +3,7 @@
 use super::bytes;
 use crate::loss::{Loss, Objective};
 use crate::optim::Params;
+use crate::scale::Scaler;
 use crate::train::{Access, ObjectiveKernels, Trainable};
 use crate::{Error, kernel};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -116,6 +117,26 @@ impl<const D: usize> LinearModel<D> {
     /// The bias.
     pub const fn bias(&self) -> f32 {
         self.b
+    }
+
+    /// Folds a feature standardisation into a model trained on standardised features
+    /// ([`Scaler::fold`]), so that it predicts on raw rows.
+    ///
+    /// # Errors
+    /// As [`Scaler::fold`]; the model is unchanged then.
+    pub fn unstandardize(&mut self, s: &Scaler<D>) -> Result<(), Error> {
+        s.fold(&mut self.w, core::slice::from_mut(&mut self.b))
+    }
+
+    /// Folds a feature **and target** standardisation into a regression model trained on
+    /// standardised features and targets ([`Scaler::fold_target`]), so that it predicts raw
+    /// targets on raw rows. Only for losses whose minimiser moves with an affine change of
+    /// the target (squared, absolute, quantile; Huber's `δ` is then in standardised units).
+    ///
+    /// # Errors
+    /// As [`Scaler::fold`]; the model is unchanged then.
+    pub fn unstandardize_target(&mut self, s: &Scaler<D>) -> Result<(), Error> {
+        s.fold_target(&mut self.w, core::slice::from_mut(&mut self.b))
     }
 
     /// Prediction for one sample (`x.len() == D`), computed by the SIMD kernel (the same bits

@@ -8,6 +8,7 @@ use crate::check;
 use crate::control::{Controller, ControllerConfig, Event, Stop};
 use crate::loss::Objective;
 use crate::optim::{OptimState, Rule};
+use crate::scale::Scaler;
 use crate::train::{self, Run, Stepping, Trainable, TypedRun};
 
 /// The counters of an [`OnlineLearner`] (all `Copy`, for the error backup).
@@ -60,6 +61,10 @@ pub struct OnlineLearner<M: Trainable, const D: usize, const N: usize, const V: 
     train: Window<N, D>,
     holdout: Window<V, D>,
     progress: Progress,
+    /// The running moments (during the warm-up) or the frozen standardisation.
+    scaler: Scaler<D>,
+    /// The warm-up is over: the scaler is frozen, the windows and the model are standardised.
+    frozen: bool,
 }
 
 impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner<M, D, N, V> {
@@ -114,38 +119,119 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
                 peak: f32::NAN,
                 restarts: 0,
             },
+            scaler: Scaler::new(),
+            frozen: false,
         })
     }
 
     /// Offers a sample: every [`holdout_every`](OnlineConfig::holdout_every)-th goes to the
-    /// held-out window, the others to the training window. No training happens here.
+    /// held-out window, the others to the training window. No training happens here. With
+    /// [`standardize`](OnlineConfig::standardize) on, the sample feeds the running moments
+    /// during the warm-up (the sample that completes it freezes the scaler and standardises
+    /// the windows), and is standardised before it is stored after it.
     ///
     /// # Errors
     /// [`Error::NonFinite`] for a NaN or infinity in `x` or `y`; [`Error::InvalidParameter`]
     /// for a target the model's loss does not accept (logistic: outside `[0, 1]`; softmax: not
-    /// a class index). The learner is unchanged.
+    /// a class index); [`Error::Overflow`] if a standardised value (or, at the freeze, the
+    /// standardised model) would overflow `f32`. The learner is unchanged.
     pub fn push(&mut self, x: &[f32; D], y: f32) -> Result<(), Error> {
         check::check_finite("x", x)?;
         self.check_target(y)?;
         let k = u64::from(self.config.holdout_every);
-        self.progress.pushed = self.progress.pushed.saturating_add(1);
-        if k > 0 && self.progress.pushed.is_multiple_of(k) {
-            self.holdout.put(x, y);
-        } else {
-            self.train.put(x, y);
-        }
+        let pushed = self.progress.pushed.saturating_add(1);
+        let held = k > 0 && pushed.is_multiple_of(k);
+        self.offer(x, y, held)?;
+        self.progress.pushed = pushed;
         Ok(())
     }
 
     /// Offers a sample to the held-out window directly (for a separate validation stream).
+    /// With [`standardize`](OnlineConfig::standardize) on, it is standardised (and counted in
+    /// the warm-up) as a pushed sample.
     ///
     /// # Errors
     /// As [`push`](Self::push).
     pub fn push_holdout(&mut self, x: &[f32; D], y: f32) -> Result<(), Error> {
         check::check_finite("x", x)?;
         self.check_target(y)?;
-        self.holdout.put(x, y);
+        self.offer(x, y, true)
+    }
+
+    /// Stores a checked sample in a window, standardising or warming up as configured; all or
+    /// nothing.
+    fn offer(&mut self, x: &[f32; D], y: f32, held: bool) -> Result<(), Error> {
+        let row = match self.config.standardize {
+            None => *x,
+            Some(_) if self.frozen => self.standardized(x)?,
+            Some(warmup) => {
+                let mut s = self.scaler;
+                s.push(x, y)?;
+                if s.count() < warmup as u64 {
+                    self.scaler = s;
+                    *x
+                } else {
+                    // The sample completes the warm-up: check everything, then freeze.
+                    let z = s.standardize_row(x);
+                    check::check_finite("x", &z).map_err(|_| Error::Overflow {
+                        what: "standardised features",
+                    })?;
+                    self.freeze(s)?;
+                    z
+                }
+            }
+        };
+        if held {
+            self.holdout.put(&row, y);
+        } else {
+            self.train.put(&row, y);
+        }
         Ok(())
+    }
+
+    /// A sample standardised by the frozen scaler.
+    fn standardized(&self, x: &[f32; D]) -> Result<[f32; D], Error> {
+        let z = self.scaler.standardize_row(x);
+        check::check_finite("x", &z).map_err(|_| Error::Overflow {
+            what: "standardised features",
+        })?;
+        Ok(z)
+    }
+
+    /// Ends the warm-up with the scaler `s`: the model and its best copy move to standardised
+    /// space ([`Scaler::unfold`]: they still make the same predictions), the windows' rows are
+    /// standardised in place, and the scaler is frozen. All or nothing. No update ran during
+    /// the warm-up, so the optimizer state is the fresh one.
+    fn freeze(&mut self, s: Scaler<D>) -> Result<(), Error> {
+        let mut model = self.model;
+        let (w, b) = model.params();
+        s.unfold(w, b)?;
+        let mut best = self.best.0;
+        let (w, b) = best.params();
+        s.unfold(w, b)?;
+        s.check_standardize(self.train.x())?;
+        s.check_standardize(self.holdout.x())?;
+        // Checked: these cannot fail now.
+        s.standardize_in_place(self.train.x_mut())?;
+        s.standardize_in_place(self.holdout.x_mut())?;
+        self.model = model;
+        self.best.0 = best;
+        self.scaler = s;
+        self.frozen = true;
+        Ok(())
+    }
+
+    /// Still in the standardisation warm-up: no update runs.
+    fn warming_up(&self) -> bool {
+        self.config.standardize.is_some() && !self.frozen
+    }
+
+    /// The frozen standardisation once the warm-up is over (`None` before, or when
+    /// [`standardize`](OnlineConfig::standardize) is off). The learner's model, windows and
+    /// optimizer state are in its standardised space; [`model`](Self::model) and
+    /// [`best_model`](Self::best_model) fold it back.
+    pub fn scaler(&self) -> Option<&Scaler<D>> {
+        self.frozen.then_some(&self.scaler)
     }
 
     fn check_target(&mut self, y: f32) -> Result<(), Error> {
@@ -165,7 +251,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     /// controller); then the model, its state and the counters are as before the call.
     pub fn step(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<StepReport, Error> {
         let mut report = StepReport::default();
-        if self.train.is_empty() {
+        if self.train.is_empty() || self.warming_up() {
             report.stopped = self.progress.stopped;
             return Ok(report);
         }
@@ -234,16 +320,24 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     /// touched, except to measure the metric at a round's end. While stopped, no update: the
     /// batch's loss is the drift watch's metric when no window holds samples.
     ///
+    /// With [`standardize`](OnlineConfig::standardize) on, the batch is standardised like a
+    /// pushed sample, into a stack buffer of `N` rows (so it may hold at most `N` rows, the
+    /// training window's capacity); during the warm-up its rows only feed the running moments
+    /// (no update, `updates == 0`), and the call whose rows complete the warm-up freezes the
+    /// scaler and then runs its update.
+    ///
     /// # Errors
-    /// [`Error::EmptyBatch`], [`Error::LengthMismatch`], non-finite or invalid data, and
-    /// kernel errors other than an overflow; then the learner is as before the call.
+    /// [`Error::EmptyBatch`], [`Error::LengthMismatch`] (also for more than `N` rows with
+    /// standardisation on), non-finite or invalid data, [`Error::Overflow`] for a standardised
+    /// value beyond `f32`, and kernel errors other than an overflow; then the learner is as
+    /// before the call (except that a call which completed the standardisation warm-up keeps
+    /// its freeze when its update then fails).
     pub fn partial_fit(
         &mut self,
         x: &[f32],
         y: &[f32],
         on_event: &mut dyn FnMut(&Event),
     ) -> Result<StepReport, Error> {
-        let mut report = StepReport::default();
         if y.is_empty() {
             return Err(Error::EmptyBatch);
         }
@@ -252,6 +346,65 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         for &t in y {
             self.check_target(t)?;
         }
+        match self.config.standardize {
+            None => self.fit_batch(x, y, on_event),
+            Some(warmup) => self.fit_standardized(x, y, warmup, on_event),
+        }
+    }
+
+    /// [`partial_fit`](Self::partial_fit) with standardisation on, after the checks.
+    fn fit_standardized(
+        &mut self,
+        x: &[f32],
+        y: &[f32],
+        warmup: usize,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<StepReport, Error> {
+        if y.len() > N {
+            return Err(Error::LengthMismatch {
+                what: "y (at most the training window's N rows with standardisation on)",
+                expected: N,
+                found: y.len(),
+            });
+        }
+        let mut s = self.scaler;
+        if !self.frozen {
+            for (row, t) in x.chunks_exact(check::nz(D)).zip(y) {
+                if let Ok(r) = <&[f32; D]>::try_from(row) {
+                    s.push(r, *t)?;
+                }
+            }
+            if s.count() < warmup as u64 {
+                self.scaler = s;
+                return Ok(StepReport {
+                    stopped: self.progress.stopped,
+                    ..StepReport::default()
+                });
+            }
+        }
+        let mut buf = [[0.0f32; D]; N];
+        let z = buf
+            .as_flattened_mut()
+            .get_mut(..x.len())
+            .unwrap_or_default();
+        for (a, v) in z.iter_mut().zip(x) {
+            *a = *v;
+        }
+        s.standardize_in_place(z)?;
+        if !self.frozen {
+            self.freeze(s)?;
+        }
+        self.fit_batch(z, y, on_event)
+    }
+
+    /// The update (or the stopped learner's drift watch) of a checked, standardised batch.
+    fn fit_batch(
+        &mut self,
+        x: &[f32],
+        y: &[f32],
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<StepReport, Error> {
+        let mut report = StepReport::default();
         if self.progress.stopped.is_some() {
             if self.idle_round_ends() {
                 self.watch(&mut report, Some((x, y)), on_event);
@@ -281,6 +434,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             train,
             holdout,
             progress: p,
+            ..
         } = self;
         let (eval, need) = eval_rows(config, train, holdout);
         let (xb, yb) = match batch {
@@ -411,6 +565,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             train,
             holdout,
             progress: p,
+            ..
         } = self;
         let (eval, _) = eval_rows(config, train, holdout);
         let mut run = TypedRun {
@@ -435,18 +590,37 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         );
     }
 
-    /// The current weights (for [`Rule::Averaged`], the average once it has started).
+    /// The current weights (for [`Rule::Averaged`], the average once it has started), in raw
+    /// feature space: with standardisation on, the trained model folded back
+    /// ([`Scaler::fold`]; a folded value beyond `f32`'s range, which needs a standardised
+    /// weight near `f32::MAX·σ_j`, is clamped to `±f32::MAX`).
     pub fn model(&self) -> M {
-        with_average(self.config.optimizer, self.model, self.state)
+        self.raw(with_average(self.config.optimizer, self.model, self.state))
     }
 
     /// The best copy: the weights with the best metric since the start or the last warm
-    /// restart (for [`Rule::Averaged`], its average), as controlled training returns them.
+    /// restart (for [`Rule::Averaged`], its average), as controlled training returns them; in
+    /// raw feature space, as [`model`](Self::model).
     pub fn best_model(&self) -> M {
-        with_average(self.config.optimizer, self.best.0, self.best.1)
+        self.raw(with_average(
+            self.config.optimizer,
+            self.best.0,
+            self.best.1,
+        ))
     }
 
-    /// The optimizer state that goes with [`model`](Self::model).
+    /// A model of the learner's (standardised) space in raw feature space.
+    fn raw(&self, mut m: M) -> M {
+        if self.frozen {
+            let (w, b) = m.params();
+            // Fails only on shapes, which the constructor checked.
+            let _ = self.scaler.fold_saturating(w, b);
+        }
+        m
+    }
+
+    /// The optimizer state that goes with [`model`](Self::model) (in standardised space once
+    /// the standardisation warm-up is over).
     pub fn state(&self) -> &OptimState<M, 2> {
         &self.state
     }
@@ -456,12 +630,13 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         &self.controller
     }
 
-    /// The training window.
+    /// The training window (its rows standardised once the standardisation warm-up is over:
+    /// see [`scaler`](Self::scaler)).
     pub fn window(&self) -> &Window<N, D> {
         &self.train
     }
 
-    /// The held-out window.
+    /// The held-out window (standardised as the [`window`](Self::window)).
     pub fn holdout(&self) -> &Window<V, D> {
         &self.holdout
     }

@@ -50,6 +50,38 @@
 //! restart needs `patience` consecutive bad rounds, and the guard still protects the restarted
 //! run. Set `drift: None` for a stationary stream.
 //!
+//! ## Standardisation
+//! With [`OnlineConfig::standardize`] set (the default: a warm-up of
+//! [`STANDARDIZE_WARMUP`] = 64 samples), the learner trains on standardised features,
+//! `z_j = (x_j − μ_j)/σ_j` ([`crate::scale::Scaler`]), so that features of very different
+//! scales (1e-2 next to 1e3) do not force a rate that leaves the small ones untrained:
+//! * **Warm-up.** For the first `k` samples offered (by [`push`](OnlineLearner::push),
+//!   [`push_holdout`](OnlineLearner::push_holdout) or the rows of
+//!   [`partial_fit`](OnlineLearner::partial_fit)) the learner only accumulates their running
+//!   mean and variance (Welford, `f64`) and fills its windows with the raw rows; no update
+//!   runs (`step` and `partial_fit` report 0 updates).
+//! * **Freeze.** The sample that completes the warm-up freezes the scaler: the stored rows of
+//!   both windows are standardised in place, and the model (and its best copy) is mapped to
+//!   standardised space ([`Scaler::unfold`](crate::scale::Scaler::unfold): a raw starting model
+//!   keeps its predictions). From then on each sample is standardised as it is offered, and
+//!   `partial_fit` standardises its batch into a stack buffer of `N` rows (so a batch holds
+//!   at most `N` rows).
+//! * **Raw out.** Training, the controller, rollbacks, best copies and drift restarts all run in
+//!   standardised space with the frozen scaler (a restart does not refit it: the fold stays
+//!   exact for any fixed `μ, σ`); the loss, hence the metric, is the same in both spaces.
+//!   [`model`](OnlineLearner::model) and [`best_model`](OnlineLearner::best_model) return the
+//!   model folded back to raw features ([`Scaler::fold`](crate::scale::Scaler::fold)), so a
+//!   caller never sees standardised weights; [`window`](OnlineLearner::window),
+//!   [`holdout`](OnlineLearner::holdout) and [`state`](OnlineLearner::state) are in
+//!   standardised space, and [`scaler`](OnlineLearner::scaler) gives the frozen standardisation.
+//!   The penalty and the box of [`OnlineConfig::regularization`] apply to the standardised
+//!   weights.
+//! * Targets are not standardised here (a classifier's labels cannot be); a constant feature gets
+//!   the scale 1 and keeps a zero weight.
+//!
+//! `standardize: None` turns it off: the learner then trains on raw rows, bit for bit as
+//! before, from the first sample.
+//!
 //! ## Bounded work
 //! With `B` = [`OnlineConfig::batch_size`], `S` = [`OnlineConfig::steps_per_call`], `R` =
 //! [`OnlineConfig::round_steps`], and `E` = the rows the metric reads (`V`, or `N` when nothing
@@ -57,13 +89,13 @@
 //!
 //! | call | worst case |
 //! |---|---|
-//! | [`push`](OnlineLearner::push) | no kernel pass: one copy of `D + 1` floats, a target check, one generator draw (reservoir) |
+//! | [`push`](OnlineLearner::push) | no kernel pass: one copy of `D + 1` floats, a target check, one generator draw (reservoir); with standardisation, `D` Welford updates (warm-up) or `D` standardised values, and once, at the freeze, one pass over both windows |
 //! | [`step`](OnlineLearner::step) | `S` fused passes over ≤ `B` rows and `S` parameter updates, plus `⌈S / R⌉ + 1` loss passes over ≤ `E` rows (round ends; the first call's starting metric); stopped: one loss pass over ≤ `E` rows once per idle round (drift watch), or nothing |
-//! | [`partial_fit`](OnlineLearner::partial_fit) | one fused pass over the batch, one update, plus ≤ 2 loss passes over ≤ `E` rows (the round's end; the first call's starting metric); stopped: one loss pass once per idle round (over ≤ `E` rows, or over the batch when no window holds samples), or nothing |
+//! | [`partial_fit`](OnlineLearner::partial_fit) | (with standardisation: the batch standardised into a stack buffer of `N·D` floats) one fused pass over the batch, one update, plus ≤ 2 loss passes over ≤ `E` rows (the round's end; the first call's starting metric); stopped: one loss pass once per idle round (over ≤ `E` rows, or over the batch when no window holds samples), or nothing |
 //!
 //! Besides the passes, each `step` and `partial_fit` copies the model, its optimizer state,
 //! the best copy, the controller and the counters once (the backup that undoes a failed call:
-//! 3768 bytes of learner with `D = 8, N = 64, V = 16` copy about 760 bytes), and each round's
+//! 4048 bytes of learner with `D = 8, N = 64, V = 16` copy about 760 bytes), and each round's
 //! end may copy the model and its state once more (a best copy or a rollback). Nothing depends
 //! on how many samples the stream has seen.
 //!
@@ -94,6 +126,6 @@ mod config;
 mod learner;
 mod window;
 
-pub use config::{Drift, OnlineConfig, StepReport};
+pub use config::{Drift, OnlineConfig, STANDARDIZE_WARMUP, StepReport};
 pub use learner::OnlineLearner;
 pub use window::{Sampling, Window};

@@ -165,6 +165,12 @@ impl<const N: usize, const D: usize> Window<N, D> {
         (xs.as_flattened(), ys)
     }
 
+    /// The held rows' features, for standardising them in place.
+    pub(super) fn x_mut(&mut self) -> &mut [f32] {
+        let len = self.len.min(N);
+        self.x.get_mut(..len).unwrap_or_default().as_flattened_mut()
+    }
+
     /// Forgets every sample (the reservoir's generator keeps its position).
     pub fn clear(&mut self) {
         self.len = 0;

@@ -532,15 +532,7 @@ pub(crate) fn end_epoch<R: Run, O: Observer + ?Sized>(
     (verdict.stop, decision, measured)
 }
 
-/// The population variance of `y` (Welford, `f64`): the duality gap's scale.
+/// The population variance of `y`: the duality gap's scale.
 pub(crate) fn variance(y: &[f32]) -> f64 {
-    let (mut n, mut mean, mut m2) = (0.0f64, 0.0f64, 0.0f64);
-    for v in y {
-        n += 1.0;
-        let v = f64::from(*v);
-        let d = v - mean;
-        mean += d / n;
-        m2 += d * (v - mean);
-    }
-    if n > 0.0 { m2 / n } else { f64::NAN }
+    crate::scale::moments_of(y).1
 }

@@ -536,3 +536,78 @@ pub mod emu {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Least squares in f64
+// ---------------------------------------------------------------------------------------------
+
+/// Ordinary least squares with an intercept, in `f64`, from the normal equations: the columns
+/// are centred and scaled by their two-pass `f64` mean and standard deviation first (so that
+/// features of scales 1e-2 … 1e3 with large offsets stay well conditioned), the normal equations
+/// `ZᵀZ·v = Zᵀ(y − ȳ)` are solved by Gaussian elimination with partial pivoting, and the
+/// solution is mapped back to raw units. Returns `(w, b)`.
+#[allow(clippy::needless_range_loop)] // index-heavy linear algebra reads better with indices
+pub fn ols_f64(x: &[f32], y: &[f32], d: usize) -> (Vec<f64>, f64) {
+    let n = y.len() as f64;
+    let col = |j: usize| x.chunks_exact(d).map(move |r| f64::from(r[j]));
+    let mean: Vec<f64> = (0..d).map(|j| col(j).sum::<f64>() / n).collect();
+    let sd: Vec<f64> = (0..d)
+        .map(|j| {
+            let v = col(j).map(|v| (v - mean[j]).powi(2)).sum::<f64>() / n;
+            if v > 0.0 { v.sqrt() } else { 1.0 }
+        })
+        .collect();
+    let ym = y.iter().map(|v| f64::from(*v)).sum::<f64>() / n;
+    let mut a = vec![vec![0.0f64; d]; d];
+    let mut r = vec![0.0f64; d];
+    for (row, &yi) in x.chunks_exact(d).zip(y) {
+        let z: Vec<f64> = (0..d)
+            .map(|j| (f64::from(row[j]) - mean[j]) / sd[j])
+            .collect();
+        for p in 0..d {
+            r[p] += z[p] * (f64::from(yi) - ym);
+            for q in 0..d {
+                a[p][q] += z[p] * z[q];
+            }
+        }
+    }
+    for c in 0..d {
+        let piv = (c..d)
+            .max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))
+            .unwrap();
+        a.swap(c, piv);
+        r.swap(c, piv);
+        for i in c + 1..d {
+            let f = a[i][c] / a[c][c];
+            for k in c..d {
+                a[i][k] -= f * a[c][k];
+            }
+            r[i] -= f * r[c];
+        }
+    }
+    let mut v = vec![0.0f64; d];
+    for c in (0..d).rev() {
+        let s: f64 = (c + 1..d).map(|k| a[c][k] * v[k]).sum();
+        v[c] = (r[c] - s) / a[c][c];
+    }
+    let w: Vec<f64> = (0..d).map(|j| v[j] / sd[j]).collect();
+    let b = ym - (0..d).map(|j| w[j] * mean[j]).sum::<f64>();
+    (w, b)
+}
+
+/// The mean squared error of `(w, b)` on raw rows, in `f64`.
+pub fn mse_f64(x: &[f32], y: &[f32], d: usize, w: &[f64], b: f64) -> f64 {
+    let s: f64 = x
+        .chunks_exact(d)
+        .zip(y)
+        .map(|(row, &yi)| {
+            let p = b + row
+                .iter()
+                .zip(w)
+                .map(|(v, wj)| f64::from(*v) * wj)
+                .sum::<f64>();
+            (p - f64::from(yi)).powi(2)
+        })
+        .sum();
+    s / y.len() as f64
+}

@@ -18,6 +18,7 @@ use npoa::loss::Loss;
 use npoa::model::bytes;
 use npoa::online::{OnlineConfig, OnlineLearner, Sampling, Window};
 use npoa::optim::{self, OptimState, Regularization, Rule, StepScalars};
+use npoa::scale::Scaler;
 use npoa::train::{Dataset, TrainConfig, Training, fit};
 use npoa::{LinearClassifier, LinearModel};
 
@@ -166,6 +167,52 @@ fn solver(x: &[f32], y: &[f32], reg: Regularization) {
     }
 }
 
+/// Standardisation: the running moments, a standardised row and buffer, every fold, and the
+/// models' folds.
+fn scale(x: &[f32], y: &[f32], w: &[f32], b: f32) {
+    let mut s = Scaler::<8>::new();
+    let row: [f32; 8] = core::array::from_fn(|i| x.get(i).copied().unwrap_or(0.0));
+    let _ = black_box(s.push(&row, black_box(1.0)));
+    if let Ok(data) = Dataset::new(x, y, 8) {
+        if let Ok(f) = Scaler::<8>::fit(&data) {
+            s = f;
+        }
+    }
+    black_box(s.standardize_row(&row));
+    black_box(s.standardize_target(black_box(2.0)));
+    black_box((
+        s.mean(black_box(9)),
+        s.std(black_box(3)),
+        s.scale(black_box(1)),
+    ));
+    black_box((s.target_mean(), s.target_std(), s.target_scale(), s.count()));
+    let mut buf = [0.0f32; 24];
+    for (a, v) in buf.iter_mut().zip(x) {
+        *a = *v;
+    }
+    let n = black_box(20usize).min(24);
+    let _ = black_box(s.standardize_in_place(&mut buf[..n]));
+    let mut yb = [0.0f32; 3];
+    for (a, v) in yb.iter_mut().zip(y) {
+        *a = *v;
+    }
+    let _ = black_box(s.standardize_targets_in_place(&mut yb));
+    let mut wb = [0.0f32; 16];
+    for (a, v) in wb.iter_mut().zip(w.iter().cycle()) {
+        *a = *v;
+    }
+    let mut bb = [b, b];
+    let k = black_box(2usize).min(2);
+    let _ = black_box(s.fold(&mut wb, &mut bb[..k]));
+    let _ = black_box(s.fold_target(&mut wb, &mut bb[..1]));
+    let _ = black_box(s.unfold(&mut wb, &mut bb));
+    let mut m = LinearModel::<8>::zeros();
+    let _ = black_box(m.unstandardize(&s));
+    let _ = black_box(m.unstandardize_target(&s));
+    let mut c = LinearClassifier::<8, 3>::zeros();
+    let _ = black_box(c.unstandardize(&s));
+}
+
 /// The stream API: windows (ring and reservoir) and the learner's push, step and partial_fit.
 fn online(x: &[f32], y: &[f32], cfg: OnlineConfig, sampling: Sampling) {
     let mut win = Window::<4, 8>::new(sampling);
@@ -216,15 +263,26 @@ pub extern "C" fn _start() -> ! {
     };
     training(x, y, &cfg);
     solver(x, y, reg);
+    scale(x, y, w, b);
     let ocfg = OnlineConfig {
         batch_size: black_box(4),
         steps_per_call: black_box(2),
         round_steps: black_box(3),
         holdout_every: black_box(2),
         optimizer: black_box(Rule::ADAM),
+        standardize: black_box(Some(2)),
         ..OnlineConfig::default()
     };
     online(x, y, ocfg, black_box(Sampling::Reservoir { seed: 1 }));
+    online(
+        x,
+        y,
+        OnlineConfig {
+            standardize: black_box(None),
+            ..ocfg
+        },
+        black_box(Sampling::Sliding),
+    );
     #[allow(clippy::empty_loop)]
     loop {}
 }
