@@ -1,7 +1,9 @@
 //! The whole training loop on arbitrary small data and settings.
 //!
 //! Properties: no panic; the result is an `Err` with the model (and the optimizer state)
-//! unchanged, bit for bit, or `Ok` with a finite model and finite state.
+//! unchanged, bit for bit, or `Ok` with a finite model and finite state. The full-batch
+//! solver runs on the same inputs with the same properties, and a `converged` stop comes
+//! with a certificate within the tolerance.
 #![no_main]
 
 mod input;
@@ -11,13 +13,35 @@ use libfuzzer_sys::fuzz_target;
 use npoa::control::{Controller, ControllerConfig};
 use npoa::loss::Loss;
 use npoa::optim::{OptimState, Regularization, Rule};
-use npoa::train::{Dataset, TrainConfig, Training};
+use npoa::train::solve::{Method, Solve, SolveConfig, solve};
+use npoa::train::{Dataset, Stop, TrainConfig, Training};
 use npoa::{LinearClassifier, LinearModel};
 
 const D: usize = 3;
 
 fn bits<T: core::fmt::Debug>(v: &T) -> String {
     format!("{v:?}")
+}
+
+/// The solver on a copy of `model`: an `Err` leaves it unchanged; `Ok` leaves it finite, and
+/// `converged` means the certificate is within the tolerance.
+fn check_solve<M: Solve + Copy + PartialEq + core::fmt::Debug>(
+    model: M,
+    data: &Dataset<'_>,
+    cfg: &SolveConfig,
+    finite: impl Fn(&M) -> bool,
+) {
+    let mut m = model;
+    match solve(&mut m, data, cfg) {
+        Err(_) => assert_eq!(m, model, "an Err leaves the model unchanged"),
+        Ok(s) => {
+            assert!(finite(&m), "finite after the solver: {s:?}");
+            assert!(s.certificate.is_nan() || s.certificate >= 0.0, "{s:?}");
+            if s.stop == Stop::Converged {
+                assert!(s.certificate <= cfg.tol.unwrap_or(1e-4), "{s:?}");
+            }
+        }
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -85,10 +109,28 @@ fuzz_target!(|data: &[u8]| {
     };
     let w0 = [val(&mut inp), val(&mut inp), val(&mut inp)];
     let b0 = val(&mut inp);
+    let scfg = SolveConfig {
+        max_iter: cfg.epochs * 8,
+        tol: if inp.byte() % 2 == 0 {
+            None
+        } else {
+            Some(val(&mut inp))
+        },
+        regularization: reg,
+        method: [Method::Auto, Method::ConjugateGradient, Method::Fista][inp.range(0, 2)],
+        target_var: None,
+    };
     if softmax {
         let Ok(mut m) = LinearClassifier::<D, 3>::new([w0; 3], [b0; 3]) else {
             return;
         };
+        check_solve(m, &data, &scfg, |m| {
+            m.weights()
+                .as_flattened()
+                .iter()
+                .chain(m.biases())
+                .all(|v| v.is_finite())
+        });
         let mut st = OptimState::<LinearClassifier<D, 3>>::new();
         let (before, st_before) = (m, bits(&st));
         let r = if controlled {
@@ -126,6 +168,9 @@ fuzz_target!(|data: &[u8]| {
         let Ok(mut m) = m0.with_loss(loss) else {
             return;
         };
+        check_solve(m, &data, &scfg, |m| {
+            m.weights().iter().all(|v| v.is_finite()) && m.bias().is_finite()
+        });
         let mut st = OptimState::<LinearModel<D>>::new();
         let before = m;
         let r = if controlled {

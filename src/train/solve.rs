@@ -17,10 +17,13 @@
 //!   steps and whenever a direction stops descending.
 //! * **FISTA** (Beck & Teboulle 2009) with a step `1/L` from the curvature estimate (power
 //!   iteration on the Hessian at the start, by the model's own fused kernels, + λ2), doubled
-//!   by backtracking wherever the quadratic bound fails (Poisson's curvature is unbounded), and
-//!   the function-value restart of O'Donoghue & Candès (2015): momentum drops to zero when an
-//!   accelerated step would raise `F`, which keeps `F` monotone and gives the linear rate of a
-//!   strongly convex problem without knowing its `μ`.
+//!   wherever the gradient changes faster than `L` between the extrapolated point and the
+//!   step (Poisson's curvature is unbounded), and the gradient restart of O'Donoghue & Candès
+//!   (2015): momentum drops to zero when the step points against the last move, which gives
+//!   the linear rate of a strongly convex problem without knowing its `μ`. Both tests read
+//!   gradients, not loss values: near the optimum a difference of two losses is lost in the
+//!   rounding of `f32` predictions long before a gradient is. Two fused passes per iteration
+//!   (at the extrapolated point and at the step), one after a restart.
 //!
 //! The absolute and quantile losses are not smooth: [`Method::Auto`] refuses them
 //! ([`Error::InvalidParameter`]); train them with a subgradient rule and a decaying rate.
@@ -142,9 +145,11 @@ impl<M: Trainable> Solve for M {
 
 /// Trains `model` on all of `data` at once to the minimiser of its objective (see the
 /// [module docs](self)), starting from the model as it is. The model returned is the last
-/// iterate (FISTA's monotone restart keeps it the best). The summary's `stop` is
+/// iterate, the one the certificate describes. The summary's `stop` is
 /// [`Stop::Converged`] when the certificate fell below the tolerance, else
-/// [`Stop::MaxEpochs`] (or [`Stop::Observer`]); `certificate` holds the last one.
+/// [`Stop::MaxEpochs`] when the budget ran out, [`Stop::Stalled`] when the certificate stopped
+/// falling above the tolerance (the `f32` floor), or [`Stop::Observer`]; `certificate` holds
+/// the last one.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for an invalid configuration or a loss that is not smooth;
@@ -209,20 +214,6 @@ fn add_l2(reg: &Regularization, g: &mut Part<'_>, theta: &Part<'_>) {
             }
         }
     }
-}
-
-/// `(λ2/2)‖θ‖²` and `λ1‖θ‖₁` of the penalised coordinates.
-fn penalty(reg: &Regularization, theta: &Part<'_>) -> (f64, f64) {
-    let nw = theta.0.len();
-    let (mut l2, mut l1) = (0.0f64, 0.0f64);
-    for (j, t) in vals(theta).enumerate() {
-        if j < nw || reg.bias {
-            let t = f64::from(t);
-            l2 += t * t;
-            l1 += t.abs();
-        }
-    }
-    (f64::from(reg.l2) / 2.0 * l2, f64::from(reg.l1) * l1)
 }
 
 fn norm(a: &Part<'_>) -> f64 {
@@ -447,19 +438,21 @@ fn cg(
             continue;
         }
         let alpha = -gp / php;
-        for (d, s) in elems(&mut theta).zip(vals(&p)) {
-            *d = (f64::from(*d) + alpha * f64::from(s)) as f32;
+        // The step into t (H·p is no longer needed), taken only if t is finite and its pass
+        // succeeds: the model never holds a point the kernels refused.
+        for ((d, a), s) in elems(&mut t).zip(vals(&theta)).zip(vals(&p)) {
+            *d = (f64::from(a) + alpha * f64::from(s)) as f32;
         }
-        loss = match (kern.fused)(obj, x, y, ro(&theta), h.0, h.1) {
-            Ok(l) => l,
-            Err(_) => {
-                // Undo the step (to rounding) and stop.
-                for (d, s) in elems(&mut theta).zip(vals(&p)) {
-                    *d = (f64::from(*d) - alpha * f64::from(s)) as f32;
-                }
-                return Ok(summary(it, loss, Stop::MaxEpochs, cert));
-            }
+        let stepped = if vals(&t).all(f32::is_finite) {
+            (kern.fused)(obj, x, y, ro(&t), h.0, h.1).ok()
+        } else {
+            None
         };
+        let Some(l) = stepped else {
+            return Ok(summary(it - 1, loss, Stop::MaxEpochs, cert));
+        };
+        loss = l;
+        copy(&mut theta, &t);
         add_l2(&reg, &mut h, &theta);
         cert = certificate::relative(norm(&h), start);
         let metric = match validation {
@@ -534,7 +527,7 @@ fn prox_step(reg: &Regularization, h: f64, dst: &mut Part<'_>, src: &Part<'_>, g
 fn fista(
     (obj, kern): (Objective, ObjectiveKernels),
     mut theta: Part<'_>,
-    [mut prev, mut yk, mut g, mut t]: [Part<'_>; 4],
+    [mut yk, mut g, mut t, mut gt]: [Part<'_>; 4],
     (data, validation): (&Dataset<'_>, Option<&Dataset<'_>>),
     config: &SolveConfig,
     observer: &mut dyn Observer,
@@ -550,129 +543,96 @@ fn fista(
         (obj, kern),
         data,
         &theta,
-        [&mut prev, &mut yk, &mut g, &mut t],
+        [&mut yk, &mut g, &mut t, &mut gt],
     )? + f64::from(reg.l2);
     if !(lip.is_finite() && lip > 0.0) {
         lip = 1.0;
     }
-    // The start: F at θ, and y = prev = θ.
+    // y = θ, and the gradient there (an error at θ is the data's: θ was checked finite).
     copy(&mut yk, &theta);
-    copy(&mut prev, &theta);
-    let f0 = (kern.loss)(obj, x, y, ro(&theta))?;
-    let (p2, p1) = penalty(&reg, &theta);
-    let mut f_x = f64::from(f0) + p2 + p1;
-    let mut loss = f0;
+    let mut loss = (kern.fused)(obj, x, y, ro(&yk), g.0, g.1)?;
+    add_l2(&reg, &mut g, &yk);
+    // The smooth part's gradient norm at the start: the scale of the curvature test's
+    // rounding slack.
+    let slack = 1e-6 * norm(&g);
     let mut tk = 1.0f64;
     let mut start = f64::NAN;
     let mut cert = f32::NAN;
-    let mut restarted = true;
     let mut progress = Progress::new(theta.0.len() + theta.1.len());
     for it in 1..=config.max_iter {
-        let fy = match (kern.fused)(obj, x, y, ro(&yk), g.0, g.1) {
-            Ok(l) => l,
-            Err(Error::Overflow { .. }) => {
-                // An extrapolated point overflowed: restart from θ.
-                copy(&mut yk, &theta);
-                tk = 1.0;
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        // The certificate at y (before the L2 part joins the gradient for the gap).
-        let raw = if gap {
-            certificate::duality_gap(&reg, ro(&yk), ro(&g), fy, data.len(), target_var, None)
-        } else {
-            certificate::stationarity(&reg, (1.0 / lip) as f32, ro(&yk), ro(&g)).0
-        };
-        add_l2(&reg, &mut g, &yk);
-        let (py2, _) = penalty(&reg, &yk);
-        let sy = f64::from(fy) + py2;
-        // Backtracking: the largest step 1/L with s(T) ≤ s(y) + ∇s(y)·(T − y) + (L/2)‖T − y‖².
-        let mut f_t;
-        let mut accepted = false;
-        loop {
+        // The prox-gradient step from y, with L doubled until the gradient's change between y
+        // and T is within L·‖T − y‖ (the curvature bound the step assumes). Gradients, not
+        // loss values: near the optimum a loss difference is lost in f32 rounding long before
+        // a gradient is.
+        let mut f_t = None;
+        while lip.is_finite() && lip <= 1e30 {
             prox_step(&reg, 1.0 / lip, &mut t, &yk, &g);
-            f_t = (kern.loss)(obj, x, y, ro(&t)).ok();
-            if let Some(ft) = f_t {
-                let (pt2, _) = penalty(&reg, &t);
-                let (mut lin, mut sq) = (0.0f64, 0.0f64);
-                for ((a, b0), gg) in vals(&t).zip(vals(&yk)).zip(vals(&g)) {
-                    let dlt = f64::from(a) - f64::from(b0);
-                    lin += f64::from(gg) * dlt;
-                    sq += dlt * dlt;
+            if vals(&t).all(f32::is_finite)
+                && let Ok(ft) = (kern.fused)(obj, x, y, ro(&t), gt.0, gt.1)
+            {
+                let nw = t.0.len();
+                let (mut dg, mut dt) = (0.0f64, 0.0f64);
+                for (j, ((a, b0), (ga, gb0))) in vals(&t)
+                    .zip(vals(&yk))
+                    .zip(vals(&gt).zip(vals(&g)))
+                    .enumerate()
+                {
+                    let l2 = if j < nw || reg.bias {
+                        f64::from(reg.l2)
+                    } else {
+                        0.0
+                    };
+                    let d = f64::from(ga) + l2 * f64::from(a) - f64::from(gb0);
+                    dg += d * d;
+                    let e = f64::from(a) - f64::from(b0);
+                    dt += e * e;
                 }
-                let bound = sy + lin + lip / 2.0 * sq;
-                let st = f64::from(ft) + pt2;
-                // Slack for the loss's own rounding (its predictions are f32).
-                if st <= bound + 16.0 * f64::from(f32::EPSILON) * sy.abs() {
-                    accepted = true;
+                if libm::sqrt(dg) <= lip * libm::sqrt(dt) + slack {
+                    f_t = Some(ft);
                     break;
                 }
             }
             lip *= 2.0;
-            if !lip.is_finite() || lip > 1e30 {
-                break;
-            }
         }
-        if !accepted {
-            return Ok(summary(it - 1, loss, Stop::MaxEpochs, cert));
-        }
-        let ft = f_t.unwrap_or(f32::NAN);
-        if gap {
-            cert = raw as f32;
+        let Some(ft) = f_t else {
+            // No step the bound accepts: nothing moves any more.
+            return Ok(summary(it - 1, loss, settled(cert, tol), cert));
+        };
+        loss = ft;
+        // The certificate at T, the new iterate, from its own gradient.
+        let raw = if gap {
+            certificate::duality_gap(&reg, ro(&t), ro(&gt), ft, data.len(), target_var, None)
+        } else {
+            certificate::stationarity(&reg, (1.0 / lip) as f32, ro(&t), ro(&gt)).0
+        };
+        cert = if gap {
+            raw as f32
         } else {
             if start.is_nan() {
                 start = raw;
             }
-            cert = certificate::relative(raw, start);
-        }
-        let stalled = progress.stalled(cert);
-        if cert == 0.0 || stalled {
-            // y is the certified point (the gap and the mapping are measured there).
-            return Ok(finish(
-                observer,
-                &mut theta,
-                &yk,
-                it,
-                fy,
-                cert,
-                tol,
-                (validation, obj, kern),
-            ));
-        }
-        let (pt2, pt1) = penalty(&reg, &t);
-        let f_new = f64::from(ft) + pt2 + pt1;
-        if f_new > f_x {
-            if restarted {
-                // Even a plain proximal-gradient step from θ raises F: rounding, the floor.
-                return Ok(finish(
-                    observer,
-                    &mut theta,
-                    &yk,
-                    it,
-                    fy,
-                    cert,
-                    tol,
-                    (validation, obj, kern),
-                ));
-            }
-            // The accelerated step raised F: restart the momentum from θ.
-            copy(&mut yk, &theta);
-            tk = 1.0;
-            restarted = true;
+            certificate::relative(raw, start)
+        };
+        // Gradient restart (O'Donoghue & Candès): drop the momentum when the step from y
+        // points against the last move, (y − T)·(T − θ) > 0.
+        let against: f64 = vals(&yk)
+            .zip(vals(&t))
+            .zip(vals(&theta))
+            .map(|((a, b0), c)| (f64::from(a) - f64::from(b0)) * (f64::from(b0) - f64::from(c)))
+            .sum();
+        let tn = if against > 0.0 {
+            1.0
         } else {
-            restarted = false;
-            copy(&mut prev, &theta);
-            copy(&mut theta, &t);
-            f_x = f_new;
-            loss = ft;
-            let tn = (1.0 + libm::sqrt(1.0 + 4.0 * tk * tk)) / 2.0;
-            let beta = (tk - 1.0) / tn;
-            for ((d, a), b0) in elems(&mut yk).zip(vals(&theta)).zip(vals(&prev)) {
-                *d = (f64::from(a) + beta * (f64::from(a) - f64::from(b0))) as f32;
-            }
-            tk = tn;
+            (1.0 + libm::sqrt(1.0 + 4.0 * tk * tk)) / 2.0
+        };
+        let beta = (tk - 1.0) / tn;
+        let beta = if against > 0.0 { 0.0 } else { beta };
+        // y ← T + β·(T − θ), then θ ← T.
+        for ((d, a), c) in elems(&mut yk).zip(vals(&t)).zip(vals(&theta)) {
+            *d = (f64::from(a) + beta * (f64::from(a) - f64::from(c))) as f32;
         }
+        copy(&mut theta, &t);
+        tk = tn;
         let metric = match validation {
             Some(v) => (kern.loss)(obj, v.x(), v.y(), ro(&theta)).unwrap_or(f32::NAN),
             None => loss,
@@ -685,6 +645,21 @@ fn fista(
         ) {
             return Ok(summary(it, loss, Stop::Observer, cert));
         }
+        if cert == 0.0 || progress.stalled(cert) {
+            return Ok(summary(it, loss, settled(cert, tol), cert));
+        }
+        // The gradient at the new y: T's own when there is no momentum (y = T).
+        if beta == 0.0 {
+            copy(&mut g, &gt);
+        } else if !(vals(&yk).all(f32::is_finite)
+            && (kern.fused)(obj, x, y, ro(&yk), g.0, g.1).is_ok())
+        {
+            // An extrapolated point the kernels refuse: restart from y = θ = T.
+            copy(&mut yk, &theta);
+            copy(&mut g, &gt);
+            tk = 1.0;
+        }
+        add_l2(&reg, &mut g, &yk);
     }
     Ok(summary(
         config.max_iter,
@@ -701,8 +676,8 @@ const POWER_ITERATIONS: u32 = 50;
 /// `λ_max` of the mean loss's Hessian at `θ` by power iteration, each product
 /// `H·v = (∇f(θ + s·v) − ∇f(θ))/s` two fused passes of the model's own kernels (so that a
 /// firmware image links no other kernel shape; exact for the squared error, the local
-/// curvature otherwise, which FISTA's backtracking corrects upwards where it must). `s`
-/// scales the probe to the weights' size. Scratch: four vectors of the parameters' shape.
+/// curvature otherwise, which FISTA's backtracking corrects upwards where it must). `s` is
+/// 1 % of the weights' size. Scratch: four vectors of the parameters' shape.
 fn curvature(
     (obj, kern): (Objective, ObjectiveKernels),
     data: &Dataset<'_>,
@@ -716,7 +691,10 @@ fn curvature(
     for e in elems(v) {
         *e = start;
     }
-    let s = norm(theta).max(1.0);
+    // A probe small enough to read the curvature at θ on a curved loss (a logistic loss
+    // read over a step of 1 saturates: 0.4× its λ_max on breast-cancer data), large enough
+    // for the difference of two f32 gradients.
+    let s = 1e-2 * norm(theta).max(1.0);
     let mut estimate = 0.0f64;
     for _ in 0..POWER_ITERATIONS {
         for ((d, a), b) in elems(probe).zip(vals(theta)).zip(vals(v)) {
@@ -743,25 +721,4 @@ fn curvature(
         }
     }
     Ok(estimate)
-}
-
-/// The end of a FISTA run that settled: the model becomes the certified point `y`.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    observer: &mut dyn Observer,
-    theta: &mut Part<'_>,
-    yk: &Part<'_>,
-    it: u32,
-    fy: f32,
-    cert: f32,
-    tol: f32,
-    (validation, obj, kern): (Option<&Dataset<'_>>, Objective, ObjectiveKernels),
-) -> Summary {
-    copy(theta, yk);
-    let metric = match validation {
-        Some(v) => (kern.loss)(obj, v.x(), v.y(), ro(theta)).unwrap_or(f32::NAN),
-        None => fy,
-    };
-    let _ = report(observer, (it, fy, metric, f32::NAN), theta.0, cert);
-    summary(it, fy, settled(cert, tol), cert)
 }

@@ -173,10 +173,10 @@ fn scale(x: &[f32], y: &[f32], w: &[f32], b: f32) {
     let mut s = Scaler::<8>::new();
     let row: [f32; 8] = core::array::from_fn(|i| x.get(i).copied().unwrap_or(0.0));
     let _ = black_box(s.push(&row, black_box(1.0)));
-    if let Ok(data) = Dataset::new(x, y, 8) {
-        if let Ok(f) = Scaler::<8>::fit(&data) {
-            s = f;
-        }
+    if let Ok(data) = Dataset::new(x, y, 8)
+        && let Ok(f) = Scaler::<8>::fit(&data)
+    {
+        s = f;
     }
     black_box(s.standardize_row(&row));
     black_box(s.standardize_target(black_box(2.0)));
