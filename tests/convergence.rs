@@ -51,74 +51,12 @@ fn linear(m: &DynModel) -> (Vec<f64>, f64) {
 
 /// The mean squared error of a raw-unit linear model, in `f64`.
 fn mse64(data: &DynDataset, w: &[f64], b: f64) -> f64 {
-    let d = data.features();
-    let s: f64 = data
-        .x()
-        .chunks(d)
-        .zip(data.y())
-        .map(|(row, y)| {
-            let p: f64 = row
-                .iter()
-                .zip(w)
-                .map(|(x, w)| f64::from(*x) * w)
-                .sum::<f64>()
-                + b;
-            (p - f64::from(*y)).powi(2)
-        })
-        .sum();
-    s / data.len() as f64
+    common::mse_f64(data.x(), data.y(), data.features(), w, b)
 }
 
-/// Least squares with an intercept by the normal equations of the centred and scaled columns,
-/// in `f64` (Gaussian elimination with partial pivoting); returns raw-unit `(w, b)`.
-#[allow(clippy::needless_range_loop)] // matrix code reads best with indices
+/// Least squares with an intercept in `f64` (the shared oracle).
 fn ols(data: &DynDataset) -> (Vec<f64>, f64) {
-    let (n, d) = (data.len(), data.features());
-    let col = |j: usize| data.x().iter().skip(j).step_by(d).map(|v| f64::from(*v));
-    let mean: Vec<f64> = (0..d).map(|j| col(j).sum::<f64>() / n as f64).collect();
-    let sd: Vec<f64> = (0..d)
-        .map(|j| {
-            let v = col(j).map(|v| (v - mean[j]).powi(2)).sum::<f64>() / n as f64;
-            if v > 0.0 { v.sqrt() } else { 1.0 }
-        })
-        .collect();
-    let ym = data.y().iter().map(|v| f64::from(*v)).sum::<f64>() / n as f64;
-    let z = |i: usize, j: usize| (f64::from(data.x()[i * d + j]) - mean[j]) / sd[j];
-    let mut a = vec![vec![0.0f64; d + 1]; d];
-    for i in 0..n {
-        for j in 0..d {
-            for k in 0..d {
-                a[j][k] += z(i, j) * z(i, k);
-            }
-            a[j][d] += z(i, j) * (f64::from(data.y()[i]) - ym);
-        }
-    }
-    for c in 0..d {
-        let p = (c..d)
-            .max_by(|&r, &s| a[r][c].abs().total_cmp(&a[s][c].abs()))
-            .unwrap();
-        a.swap(c, p);
-        for r in 0..d {
-            if r != c && a[c][c] != 0.0 {
-                let f = a[r][c] / a[c][c];
-                for k in c..=d {
-                    a[r][k] -= f * a[c][k];
-                }
-            }
-        }
-    }
-    let ws: Vec<f64> = (0..d)
-        .map(|j| {
-            if a[j][j] != 0.0 {
-                a[j][d] / a[j][j]
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let w: Vec<f64> = ws.iter().zip(&sd).map(|(w, s)| w / s).collect();
-    let b = ym - w.iter().zip(&mean).map(|(w, m)| w * m).sum::<f64>();
-    (w, b)
+    common::ols_f64(data.x(), data.y(), data.features())
 }
 
 #[test]

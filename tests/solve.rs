@@ -171,3 +171,26 @@ fn softmax_and_logistic_converge() {
     let s = solve(&mut c, &data, &cfg).unwrap();
     assert_eq!(s.stop, Stop::Converged, "{s:?}");
 }
+
+/// The solver on the scalar reference path reaches the same answer as on the SIMD path (the
+/// kernels agree within their documented bound, so the iterates differ in the last bits).
+#[test]
+fn scalar_path_agrees() {
+    use npoa::train::ScalarPath;
+    let data = Dataset::new(&X, &Y, 2).unwrap();
+    for reg in [Regularization::NONE, Regularization::l1(0.3)] {
+        let cfg = SolveConfig {
+            regularization: reg,
+            ..SolveConfig::default()
+        };
+        let mut simd = LinearModel::<2>::zeros();
+        let mut scalar = ScalarPath(LinearModel::<2>::zeros());
+        let a = solve(&mut simd, &data, &cfg).unwrap();
+        let b = solve(&mut scalar, &data, &cfg).unwrap();
+        assert_eq!((a.stop, b.stop), (Stop::Converged, Stop::Converged));
+        for (p, q) in simd.weights().iter().zip(scalar.0.weights()) {
+            assert!((p - q).abs() <= 1e-4 * p.abs().max(1.0), "{reg:?}: {p} vs {q}");
+        }
+        assert!((simd.bias() - scalar.0.bias()).abs() <= 1e-4);
+    }
+}
