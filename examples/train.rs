@@ -401,6 +401,11 @@ fn run(args: &Args) -> Res<()> {
             summary.certificate,
             if plan.solver {
                 "; raise --epochs or --tol"
+            } else if matches!(
+                objective,
+                Objective::Single(Loss::Absolute | Loss::Quantile { .. })
+            ) {
+                "; the absolute and quantile losses are not smooth, their subgradient need not vanish at the optimum: judge the fit by its loss"
             } else {
                 "; a mini-batch run stops on its budget, try --optimizer auto"
             }

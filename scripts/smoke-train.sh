@@ -13,15 +13,17 @@ awk 'BEGIN { srand(7); print "a,b,c,y";
   for (i = 0; i < 500; i++) { a = rand()*2-1; b = rand()*20-10; c = rand()*2-1;
     printf "%.6f,%.6f,%.6f,%.6f\n", a, b, c, 2*a - 0.1*b + 0.5*c + 0.3 + 0.05*(rand()-0.5) } }' \
     > "$TMP/reg.csv"
-$TRAIN "$TMP/reg.csv" --standardize --save "$TMP/reg.npoa" --predictions "$TMP/reg_train.txt" \
+$TRAIN "$TMP/reg.csv" --save "$TMP/reg.npoa" --predictions "$TMP/reg_train.txt" \
     --plot "$TMP/reg.svg" --export-rust "$TMP/reg.rs" --export-c "$TMP/reg.h" --json --every 100 \
     | tee "$TMP/reg.out"
 $PREDICT "$TMP/reg.npoa" "$TMP/reg.csv" --out "$TMP/reg_pred.txt"
 cmp "$TMP/reg_train.txt" "$TMP/reg_pred.txt"
 echo "regression: train and predict give identical predictions ($(wc -l < "$TMP/reg_pred.txt") rows)"
-tail -n 1 "$TMP/reg.out" | grep -q '^{"epochs":' || { echo "the last line is not the JSON object"; exit 1; }
+tail -n 1 "$TMP/reg.out" | grep -q '^{"certificate":' || { echo "the last line is not the JSON object"; exit 1; }
+grep -q '^strategy: full-batch conjugate gradients' "$TMP/reg.out" || { echo "no strategy line"; exit 1; }
 if command -v python3 >/dev/null 2>&1; then
-    tail -n 1 "$TMP/reg.out" | python3 -c 'import json,sys; o=json.load(sys.stdin); assert o["train"]["r2"] > 0.99, o; assert o["validation"] is None'
+    # The defaults (standardised, the solver) end converged, with the certificate in the JSON.
+    tail -n 1 "$TMP/reg.out" | python3 -c 'import json,sys; o=json.load(sys.stdin); assert o["train"]["r2"] > 0.99, o; assert o["validation"] is None; assert o["converged"] is True and o["stop_reason"] == "converged", o; assert o["certificate"]["value"] <= 1e-4, o; assert o["standardized"] == {"features": True, "target": True}, o'
 fi
 rustc --edition 2021 --crate-type lib -o "$TMP/reg.rlib" "$TMP/reg.rs"
 if command -v cc >/dev/null 2>&1; then cc -fsyntax-only -x c "$TMP/reg.h"; fi

@@ -189,7 +189,10 @@ fn scalar_path_agrees() {
         let b = solve(&mut scalar, &data, &cfg).unwrap();
         assert_eq!((a.stop, b.stop), (Stop::Converged, Stop::Converged));
         for (p, q) in simd.weights().iter().zip(scalar.0.weights()) {
-            assert!((p - q).abs() <= 1e-4 * p.abs().max(1.0), "{reg:?}: {p} vs {q}");
+            assert!(
+                (p - q).abs() <= 1e-4 * p.abs().max(1.0),
+                "{reg:?}: {p} vs {q}"
+            );
         }
         assert!((simd.bias() - scalar.0.bias()).abs() <= 1e-4);
     }
