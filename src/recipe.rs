@@ -73,9 +73,10 @@ pub struct Recipe {
     /// Standardise the features, and the targets of the losses that allow it (see the
     /// [module docs](self)), and fold the scaling back into the model. On by default.
     pub standardize: bool,
-    /// Stop after this many epochs without improvement (`None`: run every epoch).
+    /// Stop after this many epochs without improvement (`None`: run every epoch). Mini-batch
+    /// runs (the solver stops on the certificate).
     pub early_stop: Option<u32>,
-    /// Seed of the shuffling.
+    /// Seed of the shuffling (mini-batch runs; the solver is deterministic).
     pub seed: u64,
     /// The tolerance of the `converged` stop on the relative certificate, for the solver and
     /// mini-batch runs alike (`None`: [`crate::control::certificate::default_tol`]).

@@ -504,3 +504,57 @@ fn restart_resets_the_schedule_the_cuts_and_the_best() {
     assert_eq!(stops.last(), Some(&true));
     assert!(stops.len() >= 3, "{stops:?}");
 }
+
+/// The certificate: a `converged` stop at `tol`, a bad `tol` refused, and a plateau rule held
+/// back while the certificate still halves (only when asked).
+#[test]
+fn certificate_stops_and_holds_the_plateau() {
+    use npoa::control::{Controller, ControllerConfig, EventKind, Plateau, Stop};
+    for bad in [f32::NAN, -1.0, f32::INFINITY] {
+        let mut cfg = ControllerConfig::constant(0.1).unwrap();
+        cfg.tol = Some(bad);
+        assert!(Controller::new(cfg).is_err(), "tol {bad}");
+    }
+    let mut cfg = ControllerConfig::constant(0.1).unwrap();
+    cfg.tol = Some(1e-4);
+    let mut c = Controller::new(cfg).unwrap();
+    c.start(1.0, &mut |_| {});
+    c.certify(1e-3);
+    assert_eq!(c.on_epoch(1, 0.5, &mut |_| {}).stop, None);
+    let mut events = Vec::new();
+    c.certify(5e-5);
+    assert_eq!(
+        c.on_epoch(2, 0.4, &mut |e| events.push(e.kind)).stop,
+        Some(Stop::Converged)
+    );
+    assert!(events.contains(&EventKind::Stopped(Stop::Converged)));
+    // A flat metric: the plateau rule cuts after its patience, unless the certificate halves.
+    let cuts = |follow: bool, halving: bool| {
+        let mut cfg = ControllerConfig::constant(0.1).unwrap();
+        cfg.plateau = Some(Plateau {
+            factor: 0.5,
+            patience: 2,
+            ..Plateau::default()
+        });
+        cfg.plateau_follows_certificate = follow;
+        let mut c = Controller::new(cfg).unwrap();
+        c.start(1.0, &mut |_| {});
+        let mut n = 0;
+        let mut cert = 1.0f32;
+        for epoch in 1..=30 {
+            if halving {
+                cert *= 0.7;
+            }
+            c.certify(cert);
+            c.on_epoch(epoch, 1.0, &mut |e| {
+                if matches!(e.kind, EventKind::RateChanged { .. }) {
+                    n += 1;
+                }
+            });
+        }
+        n
+    };
+    assert!(cuts(false, true) >= 5, "{}", cuts(false, true));
+    assert!(cuts(true, false) >= 5, "{}", cuts(true, false));
+    assert_eq!(cuts(true, true), 0, "no cut while the certificate halves");
+}

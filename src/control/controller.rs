@@ -403,9 +403,9 @@ impl Controller {
     /// A warm restart after `epoch`, for data that drifted: the schedule starts again (epoch
     /// `epoch + 1` gets the schedule's first rate), the rate scale returns to 1, the rollback
     /// budget is refilled, the plateau, adaptive and early-stopping rules start afresh (their
-    /// epochs counted from the restart), and the best metric is forgotten (`+∞`), so that the
-    /// next epoch's metric, whatever it is, makes a new best copy. `metric` (the one that
-    /// triggered the restart) is reported in [`EventKind::Restarted`].
+    /// epochs counted from the restart), the certificate and the best metric are forgotten
+    /// (`+∞`), so that the next epoch's metric, whatever it is, makes a new best copy. `metric`
+    /// (the one that triggered the restart) is reported in [`EventKind::Restarted`].
     ///
     /// The configuration is unchanged, so this cannot fail.
     pub fn restart(&mut self, epoch: u32, metric: f32, ev: &mut dyn FnMut(&Event)) {
@@ -420,6 +420,8 @@ impl Controller {
         self.retries = 0;
         self.origin = epoch;
         self.best = f32::INFINITY;
+        self.cert = f32::INFINITY;
+        self.cert_mark = f32::INFINITY;
         ev(&Event {
             epoch,
             kind: EventKind::Restarted {
