@@ -44,6 +44,134 @@ fn from_bits(v: i32x8) -> f32x8 {
     wide::bytemuck::cast(v)
 }
 
+/// Float compares are IEEE's on every target but one family: ARMv7 NEON compares flush
+/// subnormal operands to zero, and LLVM lowers `wide`'s portable float compares to NEON
+/// compares under `+neon` (armv7 with `-C target-feature=+neon`, the `thumbv7neon-*` targets).
+/// On 32-bit ARM the lane compares below are therefore the integer ones of [`exact`], which no
+/// flush-to-zero mode touches; everywhere else they are the float compares, which give the
+/// same masks (both are IEEE's order) at no cost. Every 32-bit ARM target takes the integer
+/// path, with or without NEON: whether `+neon` is on is not visible to `cfg` on stable Rust.
+/// `tests/subnormal.rs` holds the known answers; CI runs it on armv7 `+neon` under QEMU.
+const EXACT_COMPARES: bool = cfg!(target_arch = "arm");
+
+/// Lane compares on the bit patterns, exact for subnormals on every target (see
+/// [`EXACT_COMPARES`]); compiled everywhere, so that their unit tests run on every host.
+pub(crate) mod exact {
+    use super::{from_bits, to_bits};
+    use wide::{f32x8, i32x8};
+
+    /// An order-preserving integer image of each lane: `+|bits|` for a positive sign,
+    /// `−|bits|` for a negative one (so `±0` are both 0). It orders finite values and
+    /// infinities as the floats do; a NaN lane orders beyond `±∞` (the kernels refuse NaN
+    /// inputs and report a NaN result as an overflow, so no answer depends on it).
+    #[inline(always)]
+    fn order_key(v: f32x8) -> i32x8 {
+        let b = to_bits(v);
+        let neg = b >> 31;
+        ((b & i32x8::splat(0x7fff_ffff)) ^ neg) - neg
+    }
+
+    /// [`order_key`] of one float.
+    #[inline(always)]
+    fn order_key32(v: f32) -> i32 {
+        let b = v.to_bits() as i32;
+        let neg = b >> 31;
+        ((b & 0x7fff_ffff) ^ neg) - neg
+    }
+
+    /// The mask of `a > b`.
+    #[inline(always)]
+    pub(crate) fn gt(a: f32x8, b: f32x8) -> f32x8 {
+        from_bits(order_key(a).simd_gt(order_key(b)))
+    }
+
+    /// The mask of `a ≤ b`.
+    #[inline(always)]
+    pub(crate) fn le(a: f32x8, b: f32x8) -> f32x8 {
+        from_bits(!order_key(a).simd_gt(order_key(b)))
+    }
+
+    /// The mask of `a > 0`: the bit pattern as a signed integer is positive exactly for a
+    /// positive sign and a nonzero magnitude.
+    #[inline(always)]
+    pub(crate) fn pos(a: f32x8) -> f32x8 {
+        from_bits(to_bits(a).simd_gt(i32x8::ZERO))
+    }
+
+    /// The mask of `a < 0`: [`pos`] with the sign bit flipped by an integer xor (a float
+    /// negation could flush).
+    #[inline(always)]
+    pub(crate) fn neg(a: f32x8) -> f32x8 {
+        from_bits((to_bits(a) ^ i32x8::splat(i32::MIN)).simd_gt(i32x8::ZERO))
+    }
+
+    /// `u` clamped to `[lo, hi]`: `u`'s key once, the bounds' as scalars.
+    #[inline(always)]
+    pub(crate) fn clamp(u: f32x8, lo: f32, hi: f32) -> f32x8 {
+        let k = order_key(u);
+        let below = from_bits(i32x8::splat(order_key32(lo)).simd_gt(k));
+        let above = from_bits(k.simd_gt(i32x8::splat(order_key32(hi))));
+        below.select(f32x8::splat(lo), above.select(f32x8::splat(hi), u))
+    }
+}
+
+/// The lane mask of `a > b` (IEEE's on every target, see [`EXACT_COMPARES`]).
+#[inline(always)]
+pub(crate) fn gt(a: f32x8, b: f32x8) -> f32x8 {
+    if EXACT_COMPARES {
+        exact::gt(a, b)
+    } else {
+        a.simd_gt(b)
+    }
+}
+
+/// The lane mask of `a < b` (as [`gt`]).
+#[inline(always)]
+pub(crate) fn lt(a: f32x8, b: f32x8) -> f32x8 {
+    gt(b, a)
+}
+
+/// The lane mask of `a ≤ b` (as [`gt`]).
+#[inline(always)]
+pub(crate) fn le(a: f32x8, b: f32x8) -> f32x8 {
+    if EXACT_COMPARES {
+        exact::le(a, b)
+    } else {
+        a.simd_le(b)
+    }
+}
+
+/// The lane mask of `a > 0` (as [`gt`]).
+#[inline(always)]
+pub(crate) fn pos(a: f32x8) -> f32x8 {
+    if EXACT_COMPARES {
+        exact::pos(a)
+    } else {
+        a.simd_gt(f32x8::ZERO)
+    }
+}
+
+/// The lane mask of `a < 0` (as [`gt`]).
+#[inline(always)]
+pub(crate) fn neg(a: f32x8) -> f32x8 {
+    if EXACT_COMPARES {
+        exact::neg(a)
+    } else {
+        a.simd_lt(f32x8::ZERO)
+    }
+}
+
+/// `u` clamped to `[lo, hi]` (`lo ≤ hi`; as [`gt`]).
+#[inline(always)]
+pub(crate) fn clamp(u: f32x8, lo: f32, hi: f32) -> f32x8 {
+    if EXACT_COMPARES {
+        exact::clamp(u, lo, hi)
+    } else {
+        let (lo, hi) = (f32x8::splat(lo), f32x8::splat(hi));
+        u.simd_lt(lo).select(lo, u.simd_gt(hi).select(hi, u))
+    }
+}
+
 /// `2ⁿ` for `n ∈ [−126, 127]` (a normal float built from its exponent field).
 #[inline(always)]
 fn pow2i(n: i32x8) -> f32x8 {
@@ -60,6 +188,8 @@ pub fn exp(x: f32x8) -> f32x8 {
     let lo = f32x8::splat(-104.0);
     let hi = f32x8::splat(89.0);
     // Clamp (NaN compares false and stays NaN).
+    // Float compares are safe here: the bounds are normal and far from 0, so a flushed
+    // subnormal `x` (ARMv7 NEON) compares as 0 would, with the same answer.
     let x = x.simd_lt(lo).select(lo, x);
     let x = x.simd_gt(hi).select(hi, x);
     let magic = f32x8::splat(ROUND_MAGIC);
@@ -126,6 +256,68 @@ pub fn log1p_unit(e: f32x8) -> f32x8 {
 
 #[cfg(test)]
 mod tests {
+    /// The exact compares against IEEE's on one lane each: signed zeros, subnormals, the
+    /// normal boundary, infinities and random finite bit patterns, in every pairing.
+    #[test]
+    fn exact_compares_are_ieee() {
+        use super::exact;
+        let mut vals = std::vec![
+            0.0f32,
+            -0.0,
+            1e-45,
+            -1e-45,
+            1e-40,
+            -1e-40,
+            3e-39,
+            -3e-39,
+            f32::MIN_POSITIVE,
+            -f32::MIN_POSITIVE,
+            1.0,
+            -1.0,
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        while vals.len() < 64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let v = f32::from_bits((state >> 32) as u32);
+            if v.is_finite() {
+                vals.push(v);
+            }
+        }
+        let lane = |m: f32x8| m.to_array()[0].to_bits() != 0;
+        for &a in &vals {
+            let va = f32x8::splat(a);
+            assert_eq!(lane(exact::pos(va)), a > 0.0, "{a:e} > 0");
+            assert_eq!(lane(exact::neg(va)), a < 0.0, "{a:e} < 0");
+            for &b in &vals {
+                let vb = f32x8::splat(b);
+                assert_eq!(lane(exact::gt(va, vb)), a > b, "{a:e} > {b:e}");
+                assert_eq!(lane(exact::le(va, vb)), a <= b, "{a:e} <= {b:e}");
+                let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+                for &u in &vals[..20] {
+                    let want = if u < lo {
+                        lo
+                    } else if u > hi {
+                        hi
+                    } else {
+                        u
+                    };
+                    let got = exact::clamp(f32x8::splat(u), lo, hi).to_array()[0];
+                    assert_eq!(
+                        got.to_bits(),
+                        want.to_bits(),
+                        "clamp({u:e}, {lo:e}, {hi:e})"
+                    );
+                }
+            }
+        }
+    }
+
     use super::{exp, f32x8, ln, log1p_unit};
 
     /// Error in ulps of the correctly rounded result (ulp of the result's binade; for

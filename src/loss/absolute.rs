@@ -6,6 +6,7 @@
 
 use super::Spec;
 use crate::kernel::simd::{Link, apply_link};
+use crate::kernel::vmath;
 use wide::f32x8;
 
 /// The absolute error.
@@ -21,9 +22,7 @@ impl Link for Lanes {
         let r = z - y;
         let one = f32x8::splat(1.0);
         let zero = f32x8::ZERO;
-        let g = r
-            .simd_gt(zero)
-            .select(one, r.simd_lt(zero).select(-one, zero));
+        let g = vmath::pos(r).select(one, vmath::neg(r).select(-one, zero));
         (r.abs(), g)
     }
 }

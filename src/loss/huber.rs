@@ -7,6 +7,7 @@
 use super::Spec;
 use crate::Error;
 use crate::kernel::simd::{Link, apply_link};
+use crate::kernel::vmath;
 use wide::f32x8;
 
 /// The Huber loss.
@@ -28,10 +29,9 @@ impl Link for Lanes {
         let a = r.abs();
         let quad = (r * r) * f32x8::splat(0.5);
         let lin = self.delta * (a - self.half_delta);
-        let l = a.simd_le(self.delta).select(quad, lin);
-        let g = r
-            .simd_gt(self.delta)
-            .select(self.delta, r.simd_lt(-self.delta).select(-self.delta, r));
+        let l = vmath::le(a, self.delta).select(quad, lin);
+        let g = vmath::gt(r, self.delta)
+            .select(self.delta, vmath::lt(r, -self.delta).select(-self.delta, r));
         (l, g)
     }
 }

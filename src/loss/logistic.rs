@@ -25,10 +25,10 @@ impl Link for Lanes {
         let one = f32x8::splat(1.0);
         let zero = f32x8::ZERO;
         let e = vmath::exp(-z.abs());
-        let relu = z.simd_gt(zero).select(z, zero);
+        let relu = vmath::pos(z).select(z, zero);
         let l = (relu - z * y) + vmath::log1p_unit(e);
         let q = one + e;
-        let sigma = z.simd_ge(zero).select(one / q, e / q);
+        let sigma = vmath::neg(z).select(e / q, one / q);
         (l, sigma - y)
     }
 }

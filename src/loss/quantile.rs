@@ -13,6 +13,7 @@
 use super::Spec;
 use crate::Error;
 use crate::kernel::simd::{Link, apply_link};
+use crate::kernel::vmath;
 use wide::f32x8;
 
 /// The quantile loss.
@@ -32,9 +33,9 @@ impl Link for Lanes {
     fn eval(self, z: f32x8, y: f32x8) -> (f32x8, f32x8) {
         let r = z - y;
         let zero = f32x8::ZERO;
-        let above = r.simd_gt(zero);
+        let above = vmath::pos(r);
         let l = above.select(self.omega * r, self.tau * (-r));
-        let g = above.select(self.omega, r.simd_lt(zero).select(-self.tau, zero));
+        let g = above.select(self.omega, vmath::neg(r).select(-self.tau, zero));
         (l, g)
     }
 }

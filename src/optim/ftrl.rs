@@ -54,7 +54,7 @@ impl Update for Ftrl {
         let z1 = (a + g) - sigma * w;
         let l1 = L::splat(s.l1);
         let zero = L::splat(0.0);
-        let num = z1 - L::gt(z1, zero, l1, -l1);
+        let num = z1 - L::gt0(z1, l1, -l1);
         let den = (L::splat(self.beta) + n1.sqrt()) / lr + L::splat(s.l2);
         let w1 = L::le(z1.abs(), l1, zero, -(num / den));
         (bound(w1, s), z1, n1)

@@ -2,6 +2,7 @@
 //! SIMD path), with the same IEEE operation per lane (square roots are correctly rounded on
 //! every target), so both paths give the same bits.
 
+use crate::kernel::vmath;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 use wide::f32x8;
 
@@ -17,12 +18,12 @@ pub(crate) trait Lane:
     fn splat(v: f32) -> Self;
     fn sqrt(self) -> Self;
     fn abs(self) -> Self;
-    /// `a > b ? x : y`.
-    fn gt(a: Self, b: Self, x: Self, y: Self) -> Self;
-    /// `a < b ? x : y`.
-    fn lt(a: Self, b: Self, x: Self, y: Self) -> Self;
     /// `a <= b ? x : y`.
     fn le(a: Self, b: Self, x: Self, y: Self) -> Self;
+    /// `a > 0 ? x : y` (cheaper than [`gt`](Lane::gt) against zero on the SIMD path).
+    fn gt0(a: Self, x: Self, y: Self) -> Self;
+    /// `a < lo ? lo : (a > hi ? hi : a)`.
+    fn clamp(a: Self, lo: f32, hi: f32) -> Self;
 }
 
 impl Lane for f32 {
@@ -39,16 +40,22 @@ impl Lane for f32 {
         libm::fabsf(self)
     }
     #[inline(always)]
-    fn gt(a: Self, b: Self, x: Self, y: Self) -> Self {
-        if a > b { x } else { y }
-    }
-    #[inline(always)]
-    fn lt(a: Self, b: Self, x: Self, y: Self) -> Self {
-        if a < b { x } else { y }
-    }
-    #[inline(always)]
     fn le(a: Self, b: Self, x: Self, y: Self) -> Self {
         if a <= b { x } else { y }
+    }
+    #[inline(always)]
+    fn gt0(a: Self, x: Self, y: Self) -> Self {
+        if a > 0.0 { x } else { y }
+    }
+    #[inline(always)]
+    fn clamp(a: Self, lo: f32, hi: f32) -> Self {
+        if a < lo {
+            lo
+        } else if a > hi {
+            hi
+        } else {
+            a
+        }
     }
 }
 
@@ -66,15 +73,15 @@ impl Lane for f32x8 {
         f32x8::abs(self)
     }
     #[inline(always)]
-    fn gt(a: Self, b: Self, x: Self, y: Self) -> Self {
-        a.simd_gt(b).select(x, y)
-    }
-    #[inline(always)]
-    fn lt(a: Self, b: Self, x: Self, y: Self) -> Self {
-        a.simd_lt(b).select(x, y)
-    }
-    #[inline(always)]
     fn le(a: Self, b: Self, x: Self, y: Self) -> Self {
-        a.simd_le(b).select(x, y)
+        vmath::le(a, b).select(x, y)
+    }
+    #[inline(always)]
+    fn gt0(a: Self, x: Self, y: Self) -> Self {
+        vmath::pos(a).select(x, y)
+    }
+    #[inline(always)]
+    fn clamp(a: Self, lo: f32, hi: f32) -> Self {
+        vmath::clamp(a, lo, hi)
     }
 }

@@ -110,7 +110,7 @@ pub(super) fn prox<L: Lane>(u: L, s: &StepScalars) -> L {
     let mut u = u;
     if s.thresh > 0.0 {
         let mag = u.abs() - L::splat(s.thresh);
-        u = L::gt(mag, z, L::gt(u, z, mag, -mag), z);
+        u = L::gt0(mag, L::gt0(u, mag, -mag), z);
     }
     if s.shrink != 1.0 {
         u = u / L::splat(s.shrink);
@@ -121,10 +121,7 @@ pub(super) fn prox<L: Lane>(u: L, s: &StepScalars) -> L {
 #[inline(always)]
 pub(super) fn bound<L: Lane>(u: L, s: &StepScalars) -> L {
     match s.bounds {
-        Some((lo, hi)) => {
-            let (lo, hi) = (L::splat(lo), L::splat(hi));
-            L::lt(u, lo, lo, L::gt(u, hi, hi, u))
-        }
+        Some((lo, hi)) => L::clamp(u, lo, hi),
         None => u,
     }
 }
@@ -140,7 +137,7 @@ pub(super) fn prox_at<L: Lane>(u: L, h: impl FnOnce() -> L, s: &StepScalars) -> 
         let h = h();
         if s.l1 > 0.0 {
             let mag = u.abs() - h * L::splat(s.l1);
-            u = L::gt(mag, z, L::gt(u, z, mag, -mag), z);
+            u = L::gt0(mag, L::gt0(u, mag, -mag), z);
         }
         if s.l2 > 0.0 {
             u = u / (L::splat(1.0) + h * L::splat(s.l2));

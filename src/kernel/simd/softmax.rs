@@ -58,7 +58,7 @@ fn softmax_pass<S: Shape>(
             let mut mx = get(&buf, 0);
             for c in 1..k {
                 let z = get(&buf, c);
-                mx = z.simd_gt(mx).select(z, mx);
+                mx = vmath::gt(z, mx).select(z, mx);
             }
             let mut sum = ZERO;
             let mut zy = ZERO;
