@@ -459,6 +459,17 @@ fn certificate_group<const D: usize>(c: &mut Criterion, cells: &Cells) {
         let data = cells.get(D);
         let (x, y) = (data.x.as_slice(), data.y.as_slice());
         let mut g = [0.0f32; D];
+        // The two metric passes agree before they are timed: the fused pass's loss is the
+        // loss pass's, bit for bit.
+        let fused = npoa::kernel::fused(x, y, model.weights(), model.bias(), &mut g)
+            .expect("fused")
+            .loss;
+        let plain = model.loss(x, y).expect("loss");
+        assert_eq!(
+            fused.to_bits(),
+            plain.to_bits(),
+            "certificate/d{D}: the passes differ"
+        );
         bench.iter(|| {
             let lg = npoa::kernel::fused(
                 black_box(x),

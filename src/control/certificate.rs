@@ -120,15 +120,7 @@ pub fn stationarity(
     each(reg, (w, b), (gw, gb), |t, g, pen| {
         let g = if pen { g + l2 * t } else { g };
         let v = if prox {
-            let mut u = t - h * g;
-            if pen && l1 > 0.0 {
-                let m = u.abs() - h * l1;
-                u = if m > 0.0 { m.copysign(u) } else { 0.0 };
-            }
-            if pen && let Some((lo, hi)) = reg.bounds {
-                u = u.max(f64::from(lo)).min(f64::from(hi));
-            }
-            (t - u) / h
+            (t - prox_coord(reg, h, t - h * g, pen)) / h
         } else {
             g
         };
@@ -142,6 +134,25 @@ pub fn stationarity(
             Measure::Gradient
         },
     )
+}
+
+/// The proximal operator of L1 and the box on one coordinate at step `h`, in `f64`:
+/// `clamp(soft(u, h·λ1), lo, hi)` if the coordinate is penalised (`pen`), else `u`. L2 is in
+/// the gradient. The certificate's mapping and the FISTA step ([`crate::train::solve`]) share it.
+pub(crate) fn prox_coord(reg: &Regularization, h: f64, u: f64, pen: bool) -> f64 {
+    if !pen {
+        return u;
+    }
+    let mut u = u;
+    let l1 = f64::from(reg.l1);
+    if l1 > 0.0 {
+        let m = u.abs() - h * l1;
+        u = if m > 0.0 { m.copysign(u) } else { 0.0 };
+    }
+    if let Some((lo, hi)) = reg.bounds {
+        u = u.max(f64::from(lo)).min(f64::from(hi));
+    }
+    u
 }
 
 /// The lasso / elastic-net duality gap of the squared error, relative to `‖y − ȳ‖²`

@@ -326,7 +326,7 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
     let reg = config.regularization;
     let measure = certificate::measure(obj, &reg);
     let target_var = if measure == Measure::DualityGap {
-        variance(eval.y())
+        crate::scale::moments_of(eval.y()).1
     } else {
         f64::NAN
     };
@@ -530,9 +530,4 @@ pub(crate) fn end_epoch<R: Run, O: Observer + ?Sized>(
         *best = run.snapshot();
     }
     (verdict.stop, decision, measured)
-}
-
-/// The population variance of `y`: the duality gap's scale.
-pub(crate) fn variance(y: &[f32]) -> f64 {
-    crate::scale::moments_of(y).1
 }

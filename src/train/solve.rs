@@ -43,7 +43,6 @@
 //! # Ok::<(), npoa::Error>(())
 //! ```
 
-use super::fit::variance;
 use super::observe::{Decision, Epoch, Observer, Summary};
 use super::step::{ObjectiveKernels, Trainable, check_model, sealed::Access};
 use crate::Error;
@@ -508,19 +507,9 @@ fn max_iter_stop(cert: f32, tol: f32) -> Stop {
 /// `dst = prox(src − h·grad)` for L1 and the box (L2 is in the gradient).
 fn prox_step(reg: &Regularization, h: f64, dst: &mut Part<'_>, src: &Part<'_>, grad: &Part<'_>) {
     let nw = src.0.len();
-    let l1 = f64::from(reg.l1);
     for (j, ((d, s), g)) in elems(dst).zip(vals(src)).zip(vals(grad)).enumerate() {
-        let mut u = f64::from(s) - h * f64::from(g);
-        if j < nw || reg.bias {
-            if l1 > 0.0 {
-                let m = u.abs() - h * l1;
-                u = if m > 0.0 { m.copysign(u) } else { 0.0 };
-            }
-            if let Some((lo, hi)) = reg.bounds {
-                u = u.max(f64::from(lo)).min(f64::from(hi));
-            }
-        }
-        *d = u as f32;
+        let u = f64::from(s) - h * f64::from(g);
+        *d = certificate::prox_coord(reg, h, u, j < nw || reg.bias) as f32;
     }
 }
 
@@ -537,7 +526,9 @@ fn fista(
     let measure = certificate::measure(obj, &reg);
     let gap = measure == Measure::DualityGap;
     let tol = config.tol.unwrap_or(certificate::default_tol(measure));
-    let target_var = config.target_var.unwrap_or_else(|| variance(y));
+    let target_var = config
+        .target_var
+        .unwrap_or_else(|| crate::scale::moments_of(y).1);
     // L from the curvature at the start (power iteration with the model's own kernels).
     let mut lip = curvature(
         (obj, kern),
