@@ -8,6 +8,11 @@
 //!   `-nodefaultlibs`; an embedded toolchain gets them from newlib or picolibc the same way.
 //!   Only those symbols are taken from it (dynamically), so they do not count in `.text`.
 fn main() {
+    // Bare-metal targets (`target_os = "none"`) link with rust-lld and need neither flag.
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
+        println!("cargo:rerun-if-changed=build.rs");
+        return;
+    }
     println!("cargo:rustc-link-arg-bins=-nostartfiles");
     println!("cargo:rustc-link-arg-bins=-lc");
     println!("cargo:rerun-if-changed=build.rs");

@@ -1,0 +1,392 @@
+//! The firmware's work, the same on every target: a simulated sensor, training with `fit` and
+//! with the `OnlineLearner`, and the lines the device prints.
+//!
+//! Two kinds of line:
+//! * `bits <run> …`: the trained model's bits (hexadecimal IEEE-754). They must be the same on
+//!   every target; `scripts/firmware.sh` compares the device's lines with the host's.
+//! * `stack <what> <bytes>` and `insns <what> <count>`: what the board measured (stack
+//!   painting, instruction counts). Only a board that can measure prints them.
+#![no_std]
+#![forbid(unsafe_code)]
+
+use core::fmt::Write;
+
+use npoa::LinearModel;
+use npoa::control::ControllerConfig;
+use npoa::online::{OnlineConfig, OnlineLearner, Sampling};
+use npoa::optim::Rule;
+use npoa::train::{Dataset, TrainConfig, fit};
+
+/// Features of the sensor (and of the model).
+pub const D: usize = 8;
+/// Samples the sensor gives (`fit` trains on all of them; the learner sees them as a stream).
+pub const SAMPLES: usize = 128;
+
+/// The sensor's true response: `y = W·x + B` plus noise.
+pub const W: [f32; D] = [0.8, -1.2, 0.5, 2.0, -0.3, 0.0, 1.1, -0.7];
+/// The true offset.
+pub const B: f32 = 0.25;
+
+/// What a board gives the workload: a console, and (on a device under QEMU) an instruction
+/// counter and a stack gauge.
+pub trait Board {
+    /// The console the lines go to.
+    fn console(&mut self) -> &mut dyn Write;
+    /// Instructions retired so far (`None` where they are not counted, as on the host).
+    fn instructions(&mut self) -> Option<u64>;
+    /// Runs `f` and returns the bytes of stack it used below the caller's stack pointer
+    /// (`None` where that is not measured).
+    fn stack_used(&mut self, f: &mut dyn FnMut()) -> Option<usize>;
+}
+
+/// A deterministic sensor: xorshift32 readings in `[-1, 1)` (exact in `f32`) and a response
+/// computed in a fixed order, so that every target sees the same floats.
+pub struct Sensor {
+    state: u32,
+}
+
+impl Sensor {
+    /// A sensor started from `seed` (a zero seed is replaced by 1).
+    pub const fn new(seed: u32) -> Self {
+        Self {
+            state: if seed == 0 { 1 } else { seed },
+        }
+    }
+
+    fn unit(&mut self) -> f32 {
+        let mut s = self.state;
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        self.state = s;
+        // 24 bits: k/2^23 − 1 is exact in f32.
+        ((s >> 8) as f32) * (1.0 / 8_388_608.0) - 1.0
+    }
+
+    /// One reading and its response (noise uniform in `[-0.05, 0.05)`).
+    pub fn read(&mut self) -> ([f32; D], f32) {
+        let mut x = [0.0f32; D];
+        for v in &mut x {
+            *v = self.unit();
+        }
+        let mut y = B;
+        for (xj, wj) in x.iter().zip(&W) {
+            y += xj * wj;
+        }
+        (x, y + 0.05 * self.unit())
+    }
+}
+
+/// `SAMPLES` readings, row-major.
+pub fn readings(seed: u32) -> ([f32; SAMPLES * D], [f32; SAMPLES]) {
+    let mut sensor = Sensor::new(seed);
+    let mut x = [0.0f32; SAMPLES * D];
+    let mut y = [0.0f32; SAMPLES];
+    for (row, t) in x.chunks_exact_mut(D).zip(y.iter_mut()) {
+        let (r, v) = sensor.read();
+        row.copy_from_slice(&r);
+        *t = v;
+    }
+    (x, y)
+}
+
+fn bits(
+    out: &mut dyn Write,
+    run: &str,
+    model: &LinearModel<D>,
+    (label, v): (&str, f32),
+) -> core::fmt::Result {
+    write!(
+        out,
+        "bits {run} {label}={:08x} b={:08x} w=",
+        v.to_bits(),
+        model.bias().to_bits()
+    )?;
+    for (j, w) in model.weights().iter().enumerate() {
+        let sep = if j == 0 { "" } else { "," };
+        write!(out, "{sep}{:08x}", w.to_bits())?;
+    }
+    writeln!(out)
+}
+
+/// The largest `|w_j − W_j|`, `|b − B|`: how close the model is to the sensor's truth.
+fn error(model: &LinearModel<D>) -> f32 {
+    let mut e = (model.bias() - B).abs();
+    for (w, t) in model.weights().iter().zip(&W) {
+        e = e.max((w - t).abs());
+    }
+    e
+}
+
+fn fit_config(optimizer: Rule, learning_rate: f32, batch_size: usize, epochs: u32) -> TrainConfig {
+    TrainConfig {
+        learning_rate,
+        epochs,
+        batch_size,
+        seed: 7,
+        optimizer,
+        ..TrainConfig::default()
+    }
+}
+
+fn online_config(optimizer: Rule, batch_size: usize) -> OnlineConfig {
+    OnlineConfig {
+        batch_size,
+        optimizer,
+        ..OnlineConfig::default()
+    }
+}
+
+/// The streaming learner of the example: a 32-sample window, 8 held out.
+pub type Learner = OnlineLearner<LinearModel<D>, D, 32, 8>;
+
+fn learner(optimizer: Rule, rate: f32, batch_size: usize) -> Result<Learner, npoa::Error> {
+    Learner::new(
+        LinearModel::zeros(),
+        ControllerConfig::constant(rate)?,
+        online_config(optimizer, batch_size),
+        Sampling::Sliding,
+    )
+}
+
+/// The update rules this build has: SGD always, Adam with the `full` feature.
+fn rules() -> &'static [(&'static str, Rule, f32)] {
+    if cfg!(feature = "full") {
+        &[("sgd", Rule::Sgd, 0.1), ("adam", Rule::ADAM, 0.05)]
+    } else {
+        &[("sgd", Rule::Sgd, 0.1)]
+    }
+}
+
+/// Everything the firmware does; `Err` if a run fails (which the board reports as a failed exit).
+///
+/// # Errors
+/// A training error, or a console that does not write.
+pub fn run(board: &mut impl Board) -> Result<(), RunError> {
+    let (x, y) = readings(0x5eed_0001);
+    let data = Dataset::new(&x, &y, D)?;
+    writeln!(
+        board.console(),
+        "npoa firmware: LinearModel<{D}>, {SAMPLES} samples, rules: {}",
+        if cfg!(feature = "full") {
+            "sgd, adam"
+        } else {
+            "sgd"
+        }
+    )?;
+
+    for &(name, rule, rate) in rules() {
+        // `fit`: 40 epochs of shuffled batches of 8.
+        let mut model = LinearModel::<D>::zeros();
+        let summary = fit(&mut model, &data, &fit_config(rule, rate, 8, 40))?;
+        let out = board.console();
+        bits(
+            out,
+            &alloc_name::<16>("fit-", name),
+            &model,
+            ("loss", summary.final_loss),
+        )?;
+        writeln!(
+            out,
+            "fit-{name}: {} epochs, {} steps, loss {:.6}, max |error| {:.4}",
+            summary.epochs,
+            summary.steps,
+            summary.final_loss,
+            error(&model)
+        )?;
+
+        // The streaming learner: every sample pushed, then one step, three times over.
+        let mut online = learner(rule, rate, 8)?;
+        let mut failure = None;
+        for _ in 0..3 {
+            for (row, &t) in x.chunks_exact(D).zip(&y) {
+                let r: &[f32; D] = row.try_into().map_err(|_| RunError::Shape)?;
+                online.push(r, t)?;
+                if let Err(e) = online.step(&mut |_| {}) {
+                    failure = Some(e);
+                }
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        let model = online.model();
+        let out = board.console();
+        bits(
+            out,
+            &alloc_name::<16>("online-", name),
+            &model,
+            ("rate", online.rate()),
+        )?;
+        writeln!(
+            out,
+            "online-{name}: {} updates, {} rounds, max |error| {:.4}",
+            online.updates(),
+            online.rounds(),
+            error(&model)
+        )?;
+    }
+
+    measure(board, &x, &y)?;
+    writeln!(board.console(), "done")?;
+    Ok(())
+}
+
+/// The stack and instruction figures (printed only by boards that measure them).
+fn measure(board: &mut impl Board, x: &[f32], y: &[f32]) -> Result<(), RunError> {
+    let data = Dataset::new(x, y, D)?;
+    for &(name, rule, rate) in rules() {
+        // Stack of one whole `fit` (batches of 8) and of one update (one batch of 8, one epoch).
+        let mut result = Ok(());
+        let config = fit_config(rule, rate, 8, 40);
+        let fit_stack = board.stack_used(&mut || {
+            let mut model = LinearModel::<D>::zeros();
+            result = fit(&mut model, &data, &config).map(drop);
+        });
+        result?;
+        let one = Dataset::new(x.get(..8 * D).unwrap_or(&[]), y.get(..8).unwrap_or(&[]), D)?;
+        let config1 = fit_config(rule, rate, 8, 1);
+        let step_stack = board.stack_used(&mut || {
+            let mut model = LinearModel::<D>::zeros();
+            result = fit(&mut model, &one, &config1).map(drop);
+        });
+        result?;
+
+        // The learner's `push` and `step` (batches of 8), measured after its warm-up.
+        let mut online = learner(rule, rate, 8)?;
+        let rows = x.chunks_exact(D).zip(y.iter().copied());
+        for (row, t) in rows.clone().take(96) {
+            online.push(row.try_into().map_err(|_| RunError::Shape)?, t)?;
+            online.step(&mut |_| {})?;
+        }
+        let mut push_stack = None;
+        let mut learner_stack = None;
+        for (row, t) in rows.clone().skip(96).take(8) {
+            let r: &[f32; D] = row.try_into().map_err(|_| RunError::Shape)?;
+            let s = board.stack_used(&mut || result = online.push(r, t));
+            result?;
+            push_stack = push_stack.max(s);
+            let s = board.stack_used(&mut || result = online.step(&mut |_| {}).map(drop));
+            result?;
+            learner_stack = learner_stack.max(s);
+        }
+
+        let out = board.console();
+        for (what, v) in [
+            ("fit", fit_stack),
+            ("fit-one-batch", step_stack),
+            ("online-push", push_stack),
+            ("online-step", learner_stack),
+        ] {
+            if let Some(v) = v {
+                writeln!(out, "stack {what}-{name} {v}")?;
+            }
+        }
+
+        // Instructions per single-sample update: `fit` with batches of 1 over 64 and over 128
+        // samples (one shuffled epoch each); the difference over 64 is the cost of one sample,
+        // the fixed costs of a call cancelling out.
+        let half = Dataset::new(
+            x.get(..64 * D).unwrap_or(&[]),
+            y.get(..64).unwrap_or(&[]),
+            D,
+        )?;
+        let config = fit_config(rule, rate, 1, 1);
+        let mut cost = |d: &Dataset<'_>| -> Result<Option<u64>, RunError> {
+            let mut model = LinearModel::<D>::zeros();
+            let c0 = board.instructions();
+            fit(&mut model, d, &config)?;
+            let c1 = board.instructions();
+            Ok(c0.zip(c1).map(|(a, b)| b.wrapping_sub(a)))
+        };
+        let small = cost(&half)?;
+        let large = cost(&data)?;
+        let fit_per = small
+            .zip(large)
+            .map(|(s, l)| l.saturating_sub(s) as f64 / 64.0);
+
+        // The learner with batches of 1: `push` + `step` per sample, after the warm-up.
+        let mut online = learner(rule, rate, 1)?;
+        for (row, t) in rows.clone().take(96) {
+            online.push(row.try_into().map_err(|_| RunError::Shape)?, t)?;
+            online.step(&mut |_| {})?;
+        }
+        let c0 = board.instructions();
+        for (row, t) in rows.clone().skip(64).take(64) {
+            online.push(row.try_into().map_err(|_| RunError::Shape)?, t)?;
+            online.step(&mut |_| {})?;
+        }
+        let c1 = board.instructions();
+        let online_per = c0.zip(c1).map(|(a, b)| b.wrapping_sub(a) as f64 / 64.0);
+
+        let out = board.console();
+        if let Some(v) = fit_per {
+            writeln!(out, "insns fit-batch1-{name} {v:.0}")?;
+        }
+        if let Some(v) = online_per {
+            writeln!(out, "insns online-batch1-{name} {v:.0}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `prefix` + `name` in a fixed buffer (no heap).
+fn alloc_name<const C: usize>(prefix: &str, name: &str) -> Name<C> {
+    let mut n = Name {
+        buf: [0; C],
+        len: 0,
+    };
+    for b in prefix.bytes().chain(name.bytes()) {
+        if let Some(slot) = n.buf.get_mut(n.len) {
+            *slot = b;
+            n.len += 1;
+        }
+    }
+    n
+}
+
+/// A short name in a fixed buffer.
+struct Name<const C: usize> {
+    buf: [u8; C],
+    len: usize,
+}
+
+impl<const C: usize> core::ops::Deref for Name<C> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        core::str::from_utf8(self.buf.get(..self.len).unwrap_or(&[])).unwrap_or("")
+    }
+}
+
+/// Why [`run`] failed.
+#[derive(Debug)]
+pub enum RunError {
+    /// npoa refused something (its message says what).
+    Npoa(npoa::Error),
+    /// The console failed.
+    Console,
+    /// A row was not `D` long (cannot happen with `chunks_exact`).
+    Shape,
+}
+
+impl From<npoa::Error> for RunError {
+    fn from(e: npoa::Error) -> Self {
+        Self::Npoa(e)
+    }
+}
+
+impl From<core::fmt::Error> for RunError {
+    fn from(_: core::fmt::Error) -> Self {
+        Self::Console
+    }
+}
+
+impl core::fmt::Display for RunError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Npoa(e) => write!(f, "npoa: {e}"),
+            Self::Console => f.write_str("console write failed"),
+            Self::Shape => f.write_str("row length"),
+        }
+    }
+}
