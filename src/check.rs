@@ -42,9 +42,13 @@ pub(crate) fn check_len(what: &'static str, len: usize, expected: usize) -> Resu
 }
 
 /// Whether every element is finite, 32 at a time: `v·0` is `0` for a finite `v` and NaN
-/// otherwise, and a NaN survives the sums.
+/// otherwise, and a NaN survives the sums. On small targets (`target_os = "none"`, no vector
+/// unit) one element at a time: the same answer without four vectors on the stack.
 pub(crate) fn all_finite(v: &[f32]) -> bool {
     use wide::f32x8;
+    if cfg!(target_os = "none") {
+        return v.iter().all(|e| e.is_finite());
+    }
     let (c, t) = v.as_chunks::<32>();
     let mut acc = [f32x8::ZERO; 4];
     for k in c {

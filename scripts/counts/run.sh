@@ -2,7 +2,7 @@
 # Instruction counts of the kernels in src/main.rs (each run 20 or 200 times on 4096 × 32
 # data), for this tree and for BASE_REV (default HEAD~1), with the data set-up subtracted, and
 # their ratio. Needs valgrind (`apt-get install valgrind`). Default flags (SSE2 on x86-64):
-# valgrind does not run AVX-512 code.
+# valgrind does not run AVX-512 code. KERNELS (a space-separated list) picks the kernels.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 HERE=$PWD
@@ -25,7 +25,7 @@ OLD=$WORK/t-base/release/npoa-counts
 s_new=$(count "$NEW" setup)
 s_old=$(count "$OLD" setup)
 printf '%-10s %14s %14s %8s\n' kernel "$BASE" "this tree" ratio
-for k in absolute huber quantile logistic plain l1 bounds update; do
+for k in ${KERNELS:-absolute huber quantile logistic plain l1 bounds update mse mse300 fit8 fit8b1}; do
     a=$(($(count "$OLD" "$k") - s_old))
     b=$(($(count "$NEW" "$k") - s_new))
     printf '%-10s %14d %14d %8s\n' "$k" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f", b / a }')"

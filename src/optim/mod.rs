@@ -89,7 +89,7 @@ mod sgd;
 mod step;
 
 pub use prox::Regularization;
-pub(crate) use step::{PartFn, part_scalar, part_simd, step_parts};
+pub(crate) use step::{PART_FIXED, PartFn, part_scalar, part_simd, step_parts};
 pub use step::{StepScalars, scalar, simd};
 
 /// The shape of a model's parameters as the update rules see them: a gradient-shaped scratch

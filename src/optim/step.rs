@@ -254,6 +254,16 @@ part_update!(
     zero_vec
 );
 
+/// The update loop of the fixed-size models: eight lanes, or one element at a time on small
+/// targets (`target_os = "none"`, where `wide` has no vector unit to use and the lane loop is
+/// only more code and stack). Both give the same bits: the loops are one macro over the same
+/// per-element arithmetic.
+pub(crate) const PART_FIXED: PartFn = if crate::kernel::simd::SMALL {
+    part_scalar
+} else {
+    part_simd
+};
+
 /// Signature of a path's update of one part: `(scalars, w, g, a, b, write) -> all finite`.
 pub(crate) type PartFn = fn(&StepScalars, &mut [f32], &[f32], &mut [f32], &mut [f32], bool) -> bool;
 

@@ -223,10 +223,16 @@ impl<M: Trainable> Fit for M {
         training: Training<'_, O>,
         data: &Dataset<'_>,
     ) -> Result<Summary, Error> {
-        let mut state = OptimState::<M, 2>::new();
+        // Without the `optimizers` feature only SGD exists, which keeps no state: no buffers
+        // to copy into the backup and the best copy (216 bytes less stack for a
+        // `LinearModel<8>`).
+        let mut state = OptimState::<M, FIT_BUFS>::new();
         training.fit_with(self, &mut state, data)
     }
 }
+
+/// State buffers of [`fit`]'s optimizer state: every rule needs at most 2.
+const FIT_BUFS: usize = if cfg!(feature = "optimizers") { 2 } else { 0 };
 
 /// What a run trains: parameters, gradient scratch and optimizer state as slices, and copies
 /// of the parameters with their state (the best copy, the backup).

@@ -59,7 +59,7 @@ impl ObjectiveKernels {
                 Objective::Single(_) => o.loss_n::<D>(x, y, p),
                 Objective::Softmax => Err(WRONG_OBJECTIVE),
             },
-            part: optim::part_simd,
+            part: optim::PART_FIXED,
         }
     }
 
@@ -74,7 +74,7 @@ impl ObjectiveKernels {
                 Objective::Softmax => o.loss_n::<D>(x, y, p),
                 Objective::Single(_) => Err(WRONG_OBJECTIVE),
             },
-            part: optim::part_simd,
+            part: optim::PART_FIXED,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! One kernel or update per run, chosen by the first argument, for `run.sh`'s callgrind
 //! counts: `setup` (the data only), `absolute`, `huber`, `quantile`, `logistic` (20 fused SIMD
 //! passes over 4096 × 32), `plain`, `l1`, `bounds`, `update` (L1 and bounds: 200 SGD updates of
-//! 4096 weights on the SIMD path).
+//! 4096 weights on the SIMD path), `mse` (20 fused squared-error passes over 4096 × 32),
+//! `mse300` (20 over 1024 × 300: several gradient stripes), `fit8` (`fit` of a
+//! `LinearModel<8>` on 4096 × 8, batches of 32, 5 epochs) and `fit8b1` (batches of 1, 1 epoch).
 
 use npoa::kernel::SIMD;
 use npoa::loss::Loss;
@@ -34,6 +36,31 @@ fn main() {
             for _ in 0..20 {
                 black_box(l.fused(&SIMD, black_box(&x), &yy, &w, 0.1, &mut g).unwrap());
             }
+        }
+        "mse" => {
+            for _ in 0..20 {
+                black_box(npoa::kernel::fused(black_box(&x), &y, &w, 0.1, &mut g).unwrap());
+            }
+        }
+        "mse300" => {
+            let (x, w) = (&x[..1024 * 300], &x[..300]);
+            let mut g = vec![0.0f32; 300];
+            for _ in 0..20 {
+                black_box(npoa::kernel::fused(black_box(x), &y[..1024], w, 0.1, &mut g).unwrap());
+            }
+        }
+        "fit8" | "fit8b1" => {
+            use npoa::train::{Dataset, TrainConfig, fit};
+            let data = Dataset::new(&x[..n * 8], &y, 8).unwrap();
+            let (batch_size, epochs) = if which == "fit8" { (32, 5) } else { (1, 1) };
+            let config = TrainConfig {
+                learning_rate: 0.01,
+                epochs,
+                batch_size,
+                ..TrainConfig::default()
+            };
+            let mut model = npoa::LinearModel::<8>::zeros();
+            black_box(fit(&mut model, black_box(&data), &config).unwrap());
         }
         "setup" => {}
         _ => {

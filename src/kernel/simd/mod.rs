@@ -85,28 +85,144 @@ const fn wants_grad(w: Want) -> bool {
     w == GRAD || w == BOTH
 }
 
+/// Small targets (`target_os = "none"`: microcontrollers): the kernels hold fewer rows and
+/// features at once and compute one row at a time, for the same bits with less stack and code
+/// (see [`wide::RESIDUAL_ROWS`] and [`wide::GRAD_STRIPE`]).
+pub(crate) const SMALL: bool = cfg!(target_os = "none");
+
+/// Eight `f32` lanes, each operation separately rounded IEEE arithmetic lane by lane: `wide`'s
+/// `f32x8`, or [`Arr8`], plain arrays whose loops LLVM keeps in scalar registers. Both give the
+/// same bits (lane `k` of `a + b` is `a_k + b_k` either way); the kernels of `wide.rs` are
+/// generic in it so that a core without a vector unit runs them on [`Arr8`].
+pub(super) trait Lanes:
+    Copy
+    + core::ops::Add<Output = Self>
+    + core::ops::Mul<Output = Self>
+    + core::ops::Sub<Output = Self>
+    + core::ops::AddAssign
+    + core::ops::SubAssign
+{
+    /// All lanes `+0`.
+    const ZERO: Self;
+    /// Eight floats.
+    fn load(c: &[f32; 8]) -> Self;
+    /// One float in every lane.
+    fn splat(v: f32) -> Self;
+    /// The lanes.
+    fn lanes(self) -> [f32; 8];
+}
+
+impl Lanes for f32x8 {
+    const ZERO: Self = f32x8::ZERO;
+    #[inline(always)]
+    fn load(c: &[f32; 8]) -> Self {
+        f32x8::new(*c)
+    }
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        f32x8::splat(v)
+    }
+    #[inline(always)]
+    fn lanes(self) -> [f32; 8] {
+        self.to_array()
+    }
+}
+
+/// Eight lanes as a plain array (see [`Lanes`]).
+#[cfg_attr(not(target_os = "none"), allow(dead_code))] // the tests use it on every target
+#[derive(Clone, Copy)]
+pub(super) struct Arr8([f32; 8]);
+
+macro_rules! arr8_op {
+    ($tr:ident, $f:ident, $atr:ident, $af:ident, $op:tt) => {
+        impl core::ops::$tr for Arr8 {
+            type Output = Self;
+            #[inline(always)]
+            fn $f(self, o: Self) -> Self {
+                // Written out: at `opt-level = "z"` a loop here stays a loop.
+                let (a, b) = (self.0, o.0);
+                Self([
+                    a[0] $op b[0],
+                    a[1] $op b[1],
+                    a[2] $op b[2],
+                    a[3] $op b[3],
+                    a[4] $op b[4],
+                    a[5] $op b[5],
+                    a[6] $op b[6],
+                    a[7] $op b[7],
+                ])
+            }
+        }
+        impl core::ops::$atr for Arr8 {
+            #[inline(always)]
+            fn $af(&mut self, o: Self) {
+                *self = *self $op o;
+            }
+        }
+    };
+}
+arr8_op!(Add, add, AddAssign, add_assign, +);
+arr8_op!(Sub, sub, SubAssign, sub_assign, -);
+arr8_op!(Mul, mul, MulAssign, mul_assign, *);
+
+impl Lanes for Arr8 {
+    const ZERO: Self = Self([0.0; 8]);
+    #[inline(always)]
+    fn load(c: &[f32; 8]) -> Self {
+        Self(*c)
+    }
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        Self([v; 8])
+    }
+    #[inline(always)]
+    fn lanes(self) -> [f32; 8] {
+        self.0
+    }
+}
+
+/// The lane type of the `d ≥ 8` kernels' sums: [`Arr8`] on small targets (no vector unit),
+/// `f32x8` elsewhere.
+#[cfg(target_os = "none")]
+pub(super) type Lane8 = Arr8;
+/// The lane type of the `d ≥ 8` kernels' sums: [`Arr8`] on small targets (no vector unit),
+/// `f32x8` elsewhere.
+#[cfg(not(target_os = "none"))]
+pub(super) type Lane8 = f32x8;
+
 /// Lane sums of `v²` (if `squares`) and of `v` over one block's residuals, then `tree8`.
 #[inline(always)]
 fn lane_sums(r: &[f32], squares: bool) -> (f32, f32) {
+    let (mut l, mut s) = (ZERO, ZERO);
+    lane_acc(r, squares, &mut l, &mut s);
+    (tree8(l.to_array()), tree8(s.to_array()))
+}
+
+/// Adds the residuals `r` to the lane sums `l` (of `v²`, if `squares`) and `s` (of `v`), sample
+/// `t` of `r` in lane `t mod 8`: a block's sums, when its runs of residuals start at multiples
+/// of 8.
+#[inline(always)]
+fn lane_acc<L: Lanes>(r: &[f32], squares: bool, l: &mut L, s: &mut L) {
     let (rc, rt) = r.as_chunks::<8>();
-    let mut l = ZERO;
-    let mut s = ZERO;
     for c in rc {
-        let v = load(c);
+        let v = L::load(c);
         if squares {
-            l += v * v;
+            *l += v * v;
         }
-        s += v;
+        *s += v;
     }
     if !rt.is_empty() {
         // Padding with +0 adds +0 to lanes that are never −0: the same bits as not adding.
-        let v = load_padded(rt);
-        if squares {
-            l += v * v;
+        let mut a = [0.0f32; 8];
+        for (dst, src) in a.iter_mut().zip(rt) {
+            *dst = *src;
         }
-        s += v;
+        let v = L::load(&a);
+        if squares {
+            *l += v * v;
+        }
+        *s += v;
     }
-    (tree8(l.to_array()), tree8(s.to_array()))
 }
 
 /// Lane index mask `lane < m`.
@@ -175,10 +291,10 @@ macro_rules! mse_pass {
             5 => tiny_pass::<5, $w>($($arg),*),
             6 => tiny_pass::<6, $w>($($arg),*),
             7 => tiny_pass::<7, $w>($($arg),*),
-            8 => wide_fixed::<$w, 8>($($arg),*),
-            16 => wide_fixed::<$w, 16>($($arg),*),
-            32 => wide_fixed::<$w, 32>($($arg),*),
-            64 => wide_fixed::<$w, 64>($($arg),*),
+            8 => wide_fixed::<$w, 8, 1>($($arg),*),
+            16 => wide_fixed::<$w, 16, 2>($($arg),*),
+            32 => wide_fixed::<$w, 32, 4>($($arg),*),
+            64 => wide_fixed::<$w, 64, 8>($($arg),*),
             _ => wide_pass::<$w>($($arg),*),
         }
     };
@@ -305,32 +421,117 @@ use wide::{STREAMING_FLOATS, Wide, wide_fixed, wide_pass};
 
 #[cfg(test)]
 mod tests {
-    use super::wide::wide_residuals;
+    use super::wide::{wide_body, wide_residuals};
+    use super::{Arr8, BOTH, GRAD, LOSS, Lanes, PRED};
+    use std::format;
+    use std::vec::Vec;
+    use wide::f32x8;
 
-    /// The two loop shapes of `wide_residuals` give the same bits (the kernels switch between
-    /// them on the size of `x`, which the integration tests cannot reach cheaply).
-    #[test]
-    fn streaming_and_interleaved_rows_agree_bitwise() {
+    fn rnd_source() -> impl FnMut() -> f32 {
         let mut s = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rnd = || {
+        move || {
             s ^= s << 13;
             s ^= s >> 7;
             s ^= s << 17;
             ((s >> 40) as f32 / (1u64 << 24) as f32) * 8.0 - 4.0
-        };
+        }
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|v| v.to_bits()).collect()
+    }
+
+    /// The three loop shapes of `wide_residuals`, on either lane type, give the same bits (the kernels switch between
+    /// them on the size of `x` and on the target, which the integration tests cannot reach).
+    #[test]
+    fn streaming_interleaved_and_rowwise_agree_bitwise() {
+        let mut rnd = rnd_source();
         for d in [8usize, 9, 15, 16, 17, 31, 32, 33, 64, 100, 257] {
             for n in [1usize, 7, 8, 9, 16, 17, 40] {
-                let x: std::vec::Vec<f32> = (0..n * d).map(|_| rnd()).collect();
-                let y: std::vec::Vec<f32> = (0..n).map(|_| rnd()).collect();
-                let w: std::vec::Vec<f32> = (0..d).map(|_| rnd()).collect();
+                let x: Vec<f32> = (0..n * d).map(|_| rnd()).collect();
+                let y: Vec<f32> = (0..n).map(|_| rnd()).collect();
+                let w: Vec<f32> = (0..d).map(|_| rnd()).collect();
                 let b = rnd();
-                let mut r1 = std::vec![0.0f32; n];
-                let mut r2 = std::vec![0.0f32; n];
-                wide_residuals(&x, Some(&y), &w, b, d, &mut r1, false);
-                wide_residuals(&x, Some(&y), &w, b, d, &mut r2, true);
-                let b1: std::vec::Vec<u32> = r1.iter().map(|v| v.to_bits()).collect();
-                let b2: std::vec::Vec<u32> = r2.iter().map(|v| v.to_bits()).collect();
-                assert_eq!(b1, b2, "d={d} n={n}");
+                let mut r = [
+                    std::vec![0.0f32; n],
+                    std::vec![0.0f32; n],
+                    std::vec![0.0f32; n],
+                ];
+                let mut r4 = std::vec![0.0f32; n];
+                wide_residuals::<f32x8>(&x, Some(&y), &w, b, d, &mut r[0], (false, false));
+                wide_residuals::<f32x8>(&x, Some(&y), &w, b, d, &mut r[1], (true, false));
+                wide_residuals::<f32x8>(&x, Some(&y), &w, b, d, &mut r[2], (false, true));
+                wide_residuals::<Arr8>(&x, Some(&y), &w, b, d, &mut r4, (false, true));
+                assert_eq!(bits(&r[0]), bits(&r[1]), "d={d} n={n}");
+                assert_eq!(bits(&r[0]), bits(&r[2]), "d={d} n={n}");
+                assert_eq!(bits(&r[0]), bits(&r4), "d={d} n={n}");
+            }
+        }
+    }
+
+    /// One pass of `wide_body` with its buffers as given: `(loss, rsum, grad_w, predictions)`.
+    fn pass<const R: usize, const V: usize, const ROWWISE: bool, L: Lanes>(
+        x: &[f32],
+        y: &[f32],
+        w: &[f32],
+        b: f32,
+    ) -> Vec<u64> {
+        let d = w.len();
+        let n = y.len();
+        let mut out = Vec::new();
+        let mut g = std::vec![0.5f32; d];
+        let (l, s) = wide_body::<BOTH, R, V, ROWWISE, L>(x, Some(y), w, b, &mut g, None);
+        out.extend([l.to_bits(), s.to_bits()]);
+        out.extend(g.iter().map(|v| u64::from(v.to_bits())));
+        let (l, _) = wide_body::<LOSS, R, V, ROWWISE, L>(x, Some(y), w, b, &mut [], None);
+        out.push(l.to_bits());
+        let mut g = std::vec![0.0f32; d];
+        let (_, s) = wide_body::<GRAD, R, V, ROWWISE, L>(x, Some(y), w, b, &mut g, None);
+        out.push(s.to_bits());
+        out.extend(g.iter().map(|v| u64::from(v.to_bits())));
+        let mut p = std::vec![0.0f32; n];
+        wide_body::<PRED, R, V, ROWWISE, L>(x, None, w, b, &mut [], Some(&mut p));
+        out.extend(p.iter().map(|v| u64::from(v.to_bits())));
+        out
+    }
+
+    /// The small targets' buffers (fewer residual rows, narrower gradient stripes, one row at
+    /// a time, plain-array lanes) give the bits of the default ones: runs of residuals carried across a block,
+    /// several stripes over several runs (residuals computed again per stripe), tails of
+    /// `d mod 8` features and of `n mod 4` rows, blocks of every length.
+    #[test]
+    fn small_buffers_give_the_same_bits() {
+        let mut rnd = rnd_source();
+        for d in [8usize, 9, 15, 16, 17, 24, 31, 33, 64, 65, 100, 257, 300] {
+            for n in [1usize, 3, 7, 8, 9, 31, 32, 33, 63, 100, 255, 256, 257, 600] {
+                let x: Vec<f32> = (0..n * d).map(|_| rnd()).collect();
+                let y: Vec<f32> = (0..n).map(|_| rnd()).collect();
+                let w: Vec<f32> = (0..d).map(|_| rnd()).collect();
+                let b = rnd();
+                let reference = pass::<256, 32, false, f32x8>(&x, &y, &w, b);
+                let ctx = format!("d={d} n={n}");
+                assert_eq!(pass::<8, 8, true, Arr8>(&x, &y, &w, b), reference, "{ctx}");
+                assert_eq!(
+                    pass::<32, 8, true, f32x8>(&x, &y, &w, b),
+                    reference,
+                    "{ctx}"
+                );
+                assert_eq!(pass::<8, 1, false, Arr8>(&x, &y, &w, b), reference, "{ctx}");
+                assert_eq!(
+                    pass::<16, 2, true, f32x8>(&x, &y, &w, b),
+                    reference,
+                    "{ctx}"
+                );
+                assert_eq!(
+                    pass::<256, 1, false, f32x8>(&x, &y, &w, b),
+                    reference,
+                    "{ctx}"
+                );
+                assert_eq!(
+                    pass::<40, 3, false, Arr8>(&x, &y, &w, b),
+                    reference,
+                    "{ctx}"
+                );
             }
         }
     }
