@@ -418,6 +418,40 @@ impl Objective {
         }
     }
 
+    /// [`Objective::fused_n`] of a one-output objective (`None` for softmax), which links no
+    /// softmax code: the kernel of the fixed-size one-output models. (Through `fused_n`, the
+    /// softmax pass and its 8 KiB logit buffer would be in the frame of every call where the
+    /// compiler does not inline the dispatch.)
+    pub(crate) fn single_fused_n<const D: usize>(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        (w, b): (&[f32], &[f32]),
+        gw: &mut [f32],
+        gb: &mut [f32],
+    ) -> Option<Result<f32, Error>> {
+        match self {
+            Objective::Single(l) => Some(one_output(b, gb, |b0| l.fused_n::<D>(x, y, w, b0, gw))),
+            Objective::Softmax => None,
+        }
+    }
+
+    /// [`Objective::loss_n`] of a one-output objective (`None` for softmax), as
+    /// [`single_fused_n`](Self::single_fused_n).
+    pub(crate) fn single_loss_n<const D: usize>(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        (w, b): (&[f32], &[f32]),
+    ) -> Option<Result<f32, Error>> {
+        match self {
+            Objective::Single(l) => {
+                Some(l.mean_n::<D>(x, y, w, b.first().copied().unwrap_or(f32::NAN)))
+            }
+            Objective::Softmax => None,
+        }
+    }
+
     /// [`Objective::loss_on`] on the SIMD path compiled for `D` features only (`0`: any).
     pub(crate) fn loss_n<const D: usize>(
         &self,

@@ -51,13 +51,13 @@ impl ObjectiveKernels {
     /// One-output models of `D` features: the kernels compiled for `D` only.
     pub(crate) const fn linear<const D: usize>() -> Self {
         Self {
-            fused: |o, x, y, p, gw, gb| match o {
-                Objective::Single(_) => o.fused_n::<D>(x, y, p, gw, gb),
-                Objective::Softmax => Err(WRONG_OBJECTIVE),
+            fused: |o, x, y, p, gw, gb| {
+                o.single_fused_n::<D>(x, y, p, gw, gb)
+                    .unwrap_or(Err(WRONG_OBJECTIVE))
             },
-            loss: |o, x, y, p| match o {
-                Objective::Single(_) => o.loss_n::<D>(x, y, p),
-                Objective::Softmax => Err(WRONG_OBJECTIVE),
+            loss: |o, x, y, p| {
+                o.single_loss_n::<D>(x, y, p)
+                    .unwrap_or(Err(WRONG_OBJECTIVE))
             },
             part: optim::PART_FIXED,
         }
