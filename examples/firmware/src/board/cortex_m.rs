@@ -31,6 +31,7 @@ pub struct CortexM {
     out: Console,
     _syst: SYST,
     per_tick: f64,
+    gauge: super::Gauge,
 }
 
 /// The semihosting console (the host's stdout).
@@ -48,6 +49,8 @@ impl Write for Console {
 unsafe extern "C" {
     /// The low end of the stack (end of `.bss`), from cortex-m-rt's `link.x`.
     static _stack_end: u32;
+    /// The top of the stack (the end of RAM), from cortex-m-rt's `link.x`.
+    static _stack_start: u32;
 }
 
 fn sp() -> usize {
@@ -83,10 +86,16 @@ impl CortexM {
         syst.enable_counter();
         // The counter starts at 0 and loads RELOAD on its first tick (no wrap interrupt then).
         while SYST::get_current() == 0 {}
+        // The symbols' addresses only (no read).
+        let (low, high) = (
+            core::ptr::addr_of!(_stack_end) as usize,
+            core::ptr::addr_of!(_stack_start) as usize,
+        );
         let mut b = Self {
             out,
             _syst: syst,
             per_tick: 1.0,
+            gauge: super::Gauge::new(low, high, sp()),
         };
         const N: u32 = 1 << 20;
         let t0 = b.ticks();
@@ -127,9 +136,13 @@ impl npoa_firmware::Board for CortexM {
     }
 
     fn stack_used(&mut self, f: &mut dyn FnMut()) -> Option<usize> {
-        // SAFETY: only the symbol's address is taken.
-        let low = core::ptr::addr_of!(_stack_end) as usize;
-        Some(super::stack_used(low, sp, f))
+        Some(self.gauge.used(sp, f))
+    }
+}
+
+impl super::Device for CortexM {
+    fn stack_peak(&mut self) -> usize {
+        self.gauge.peak(sp())
     }
 }
 
