@@ -338,7 +338,8 @@ fn measure_stack(
 
 /// Instructions per single-sample update. `fit` with batches of 1 over 64 and over 128 samples
 /// (one shuffled epoch each): the difference over 64 is the cost of one sample, the fixed costs
-/// of a call cancelling out. The learner with batches of 1: `push` + `step` per sample, after
+/// of a call cancelling out (rounded to a whole instruction, in integers: no `f64` in what is
+/// counted). The learner with batches of 1: `push` + `step` per sample, after
 /// its warm-up. Not inlined, like [`train`].
 #[inline(never)]
 fn measure_instructions(
@@ -365,7 +366,7 @@ fn measure_instructions(
     let large = cost(data)?;
     let fit_per = small
         .zip(large)
-        .map(|(s, l)| l.saturating_sub(s) as f64 / 64.0);
+        .map(|(s, l)| (l.saturating_sub(s) + 32) / 64);
 
     let mut slot = learner(rule, rate, 1);
     let online = slot.as_mut().map_err(|e| *e)?;
@@ -376,14 +377,14 @@ fn measure_instructions(
         online.step(&mut |_| {})?;
     }
     let c1 = board.instructions();
-    let online_per = c0.zip(c1).map(|(a, b)| b.wrapping_sub(a) as f64 / 64.0);
+    let online_per = c0.zip(c1).map(|(a, b)| (b.wrapping_sub(a) + 32) / 64);
 
     let out = board.console();
     if let Some(v) = fit_per {
-        writeln!(out, "insns fit-batch1-{name} {v:.0}")?;
+        writeln!(out, "insns fit-batch1-{name} {v}")?;
     }
     if let Some(v) = online_per {
-        writeln!(out, "insns online-batch1-{name} {v:.0}")?;
+        writeln!(out, "insns online-batch1-{name} {v}")?;
     }
     Ok(())
 }

@@ -30,7 +30,8 @@ fn SysTick() {
 pub struct CortexM {
     out: Console,
     _syst: SYST,
-    per_tick: f64,
+    /// Instructions per tick, in sixteenths (640 on MPS2, 1000 on the micro:bit).
+    per_tick16: u64,
     gauge: super::Gauge,
 }
 
@@ -94,7 +95,7 @@ impl CortexM {
         let mut b = Self {
             out,
             _syst: syst,
-            per_tick: 1.0,
+            per_tick16: 16,
             gauge: super::Gauge::new(low, high, sp()),
         };
         const N: u32 = 1 << 20;
@@ -103,12 +104,14 @@ impl CortexM {
         let ticks = b.ticks() - t0;
         // The ratio is 10⁹ / (clock in Hz): 40 on MPS2 (25 MHz), 62.5 on the micro:bit (16 MHz);
         // rounded to a sixteenth, the loop's call overhead and the reads' 1-tick jitter vanish.
-        let raw = f64::from(2 * N) / ticks.max(1) as f64;
-        b.per_tick = libm_round(raw * 16.0) / 16.0;
+        // Integers only: the counter adds no software `f64` to the image or to what it counts.
+        let ticks = ticks.max(1);
+        b.per_tick16 = (u64::from(2 * N) * 16 + ticks / 2) / ticks;
         let _ = writeln!(
             b.out,
-            "counter: SysTick, {:.4} instructions per tick ({ticks} ticks for a 2^21-instruction loop)",
-            b.per_tick
+            "counter: SysTick, {}.{:04} instructions per tick ({ticks} ticks for a 2^21-instruction loop)",
+            b.per_tick16 / 16,
+            b.per_tick16 % 16 * 625
         );
         b
     }
@@ -132,7 +135,7 @@ impl npoa_firmware::Board for CortexM {
     }
 
     fn instructions(&mut self) -> Option<u64> {
-        Some((self.ticks() as f64 * self.per_tick + 0.5) as u64)
+        Some((self.ticks() * self.per_tick16 + 8) / 16)
     }
 
     fn stack_used(&mut self, f: &mut dyn FnMut()) -> Option<usize> {
@@ -144,11 +147,6 @@ impl super::Device for CortexM {
     fn stack_peak(&mut self) -> usize {
         self.gauge.peak(sp())
     }
-}
-
-/// `x.round()` for `x ≥ 0` (no `std`).
-fn libm_round(x: f64) -> f64 {
-    (x + 0.5) as u64 as f64
 }
 
 /// Ends the QEMU run with the status.
