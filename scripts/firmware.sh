@@ -220,10 +220,14 @@ for spec in "${BOARDS[@]}"; do
                 echo "$key: ${STATUS[$key]} (known: see examples/firmware/README.md)"
                 continue
             fi
+        elif ((rc == 124)); then
+            STATUS[$key]="FAILED: timed out after ${QEMU_TIMEOUT} s"
+        elif ((rc != 0)); then
+            STATUS[$key]="FAILED: QEMU exit $rc"
         else
-            STATUS[$key]="FAILED (QEMU exit $rc)"
+            STATUS[$key]="FAILED: bits differ from the host's"
         fi
-        echo "FAILED: $key: QEMU exit $rc; ${STATUS[$key]}; bits against the host's:" >&2
+        echo "FAILED: $key: ${STATUS[$key]}; its bits against the host's (diff -u host board):" >&2
         diff -u "$OUT/host-$feat.bits" "$OUT/$key.bits" >&2 || true
         FAILED=1
     done
