@@ -16,7 +16,8 @@
 #    the same core and code generation: the control for the M4F-vs-M7 f64 figure).
 # 4. The library alone (ci/no_std_check, thumbv7em-none-eabihf, opt-level "z", unstripped):
 #    the minimal trainer, the full features and, if that bin exists, `npoa_no_std_online`.
-# 5. Writes target/firmware/figures.md (and prints it); the QEMU transcripts are kept next to it.
+# 5. Writes target/firmware/figures.md (and prints it); the QEMU transcripts are kept next to it,
+#    the images in examples/firmware/target/images/.
 #
 # Environment: QEMU_TIMEOUT (seconds per run, default 60), FIRMWARE_SOFTDP=1 (above),
 # FIRMWARE_LINT=0 (skips fmt --check and clippy of the firmware crate).
@@ -192,8 +193,10 @@ for spec in "${BOARDS[@]}"; do
             test "${PIPESTATUS[0]}" -eq 0
         )
         build_s=$(since "$t0")
-        # Each feature set has its own copy of the image (the next build overwrites the path).
-        elf=$OUT/$key.elf
+        # Each feature set has its own copy of the image (the next build overwrites the path),
+        # in the firmware crate's target directory (the main one gets the transcripts only).
+        mkdir -p "$FW/target/images"
+        elf=$FW/target/images/$key.elf
         cp "$FW/$tdir/$target/release/npoa-firmware" "$elf"
         ELF[$key]=$elf
         t0=$(now)
@@ -276,7 +279,7 @@ declare -A LABEL=([m4f]="Cortex-M4F (mps2-an386)" [m7]="Cortex-M7, double FPU (m
     [m7-softdp]="Cortex-M7 without fp64 (mps2-an500)" [m33]="Cortex-M33 (mps2-an505)"
     [m0]="Cortex-M0 (microbit)" [rv32]="RV32IMAC (virt)")
 rules_of() { [[ $1 == full ]] && echo "sgd adam" || echo sgd; }
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b != "–") printf "%+.1f %%", 100 * (b - a) / a; else printf "–" }'; }
+share() { awk -v d="$1" -v a="$2" 'BEGIN { if (a + 0 > 0 && d != "–") printf "%.1f %%", 100 * d / a; else printf "–" }'; }
 diffn() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "–" && b != "–") printf "%d", a - b; else printf "–" }'; }
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$ROOT" status --porcelain -- examples/firmware src Cargo.toml 2>/dev/null | head -c 1)
@@ -352,7 +355,8 @@ dirty=$(git -C "$ROOT" status --porcelain -- examples/firmware src Cargo.toml 2>
                 h=$(fig "$OUT/m7-$feat.txt" insns "$p-batch1-$r")
                 extra=""
                 ((SOFTDP)) && extra=" $(fig "$OUT/m7-softdp-$feat.txt" insns "$p-batch1-$r") |"
-                echo "| $feat | $r | $p | $a | $h | $(diffn "$a" "$h") ($(pct "$h" "$a") over the M7) |$extra"
+                d=$(diffn "$a" "$h")
+                echo "| $feat | $r | $p | $a | $h | $d ($(share "$d" "$a") of the M4F's) |$extra"
             done
         done
     done
