@@ -294,17 +294,15 @@ fn measure_stack(
 ) -> Result<(), RunError> {
     let mut result = Ok(());
     let config = fit_config(rule, rate, 8, 40);
-    let fit_stack = board.stack_used(&mut || {
-        let mut model = LinearModel::<D>::zeros();
-        result = fit(&mut model, data, &config).map(drop);
-    });
+    // The model lives in the caller's frame (as a firmware's would), so the figure is the
+    // stack of the call alone.
+    let mut model = LinearModel::<D>::zeros();
+    let fit_stack = board.stack_used(&mut || result = fit(&mut model, data, &config).map(drop));
     result?;
     let one = Dataset::new(x.get(..8 * D).unwrap_or(&[]), y.get(..8).unwrap_or(&[]), D)?;
     let config1 = fit_config(rule, rate, 8, 1);
-    let step_stack = board.stack_used(&mut || {
-        let mut model = LinearModel::<D>::zeros();
-        result = fit(&mut model, &one, &config1).map(drop);
-    });
+    let mut model = LinearModel::<D>::zeros();
+    let step_stack = board.stack_used(&mut || result = fit(&mut model, &one, &config1).map(drop));
     result?;
 
     let mut slot = learner(rule, rate, 8);
