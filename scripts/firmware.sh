@@ -38,6 +38,10 @@ export CARGO_TERM_COLOR=never
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-60}
 SOFTDP=${FIRMWARE_SOFTDP:-0}
 LINT=${FIRMWARE_LINT:-1}
+# Runs whose stack may overflow RAM without failing the script (reported as "does not fit"): the
+# micro:bit's `full` build, before the small-target kernels (its 16 KiB then hold 12.6 KiB at the
+# peak). Empty it once every tree this runs on has them, so that an overflow there fails too.
+MAY_OVERFLOW=" m0-full "
 START=$SECONDS
 TIMINGS=()
 
@@ -215,12 +219,12 @@ for spec in "${BOARDS[@]}"; do
             continue
         fi
         # The stack below the start of RAM (a fault with nowhere to push its frame: QEMU's lockup)
-        # is "does not fit", not a wrong answer; accepted only where it is known (micro:bit, full).
+        # is "does not fit", not a wrong answer; accepted only in MAY_OVERFLOW.
         sp=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^R13=/) { sub(/R13=/, "", $i); print $i } }' "$OUT/$key.txt" | head -n 1)
         if ((rc != 0)) && grep -q 'Lockup' "$OUT/$key.txt" && [[ -n $sp ]] && ((16#$sp < 16#20000000)); then
             STATUS[$key]="stack overflow (SP 0x$sp, below RAM): does not fit"
-            if [[ $key == m0-full ]]; then
-                echo "$key: ${STATUS[$key]} (known: see examples/firmware/README.md)"
+            if [[ $MAY_OVERFLOW == *" $key "* ]]; then
+                echo "$key: ${STATUS[$key]} (accepted: MAY_OVERFLOW; see examples/firmware/README.md)"
                 continue
             fi
         elif ((rc == 124)); then
@@ -290,8 +294,9 @@ dirty=$(git -C "$ROOT" status --porcelain -- examples/firmware src Cargo.toml 2>
     echo "Every image: \`examples/firmware\`, opt-level \"z\", LTO, one codegen unit, \`panic = \"abort\"\`;"
     echo "\`min\`: default features off (squared error, SGD), \`full\`: every loss and rule (adds the Adam runs)."
     echo "Instruction counts under QEMU \`-icount shift=0\` (one instruction per virtual ns): SysTick on"
-    echo "Cortex-M (40 instructions a tick on MPS2, 50 on the AN505, 62.5 on the micro:bit: ± 1 per sample"
-    echo "averaged over 64 samples), \`minstret\` on RISC-V (exact). Stack: painting, bytes below the caller."
+    echo "Cortex-M (40 instructions a tick on MPS2, 50 on the AN505, 62.5 on the micro:bit: over 64 samples"
+    echo "the learner's figures are within ±1 instruction, \`fit\`'s, a difference of two intervals, within ±2),"
+    echo "\`minstret\` on RISC-V (exact). Stack: painting, bytes below the caller."
     echo
     echo "## Bits and image sizes (bytes)"
     echo
