@@ -5,6 +5,7 @@
 //! | `thumbv7em-none-eabihf`      | `mps2-an386` (M4F)      | `memory/mps2-an386.x`  |
 //! | `thumbv7em-none-eabihf` + M7 | `mps2-an500` (M7, FPU64)| `memory/mps2-an500.x`  |
 //! | `thumbv6m-none-eabi`         | `microbit` (M0)         | `memory/microbit.x`    |
+//! | `thumbv8m.main-none-eabihf`  | `mps2-an505` (M33)      | `memory/mps2-an505.x`  |
 //! | `riscv32imac-unknown-none-elf` | `virt`                | `memory/riscv-virt.x`  |
 //!
 //! `NPOA_BOARD` (an environment variable) overrides the choice by name. Hosted targets (the
@@ -24,6 +25,7 @@ fn main() {
     let board = env::var("NPOA_BOARD").unwrap_or_else(|_| {
         match target.as_str() {
             t if t.starts_with("thumbv6m") => "microbit",
+            t if t.starts_with("thumbv8m") => "mps2-an505",
             t if t.starts_with("riscv32") => "riscv-virt",
             _ => "mps2-an386",
         }

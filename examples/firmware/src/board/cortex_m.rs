@@ -30,7 +30,9 @@ fn SysTick() {
 pub struct CortexM {
     out: Console,
     _syst: SYST,
-    per_tick: f64,
+    /// Instructions per tick, in sixteenths (640 on MPS2, 1000 on the micro:bit).
+    per_tick16: u64,
+    gauge: super::Gauge,
 }
 
 /// The semihosting console (the host's stdout).
@@ -48,6 +50,8 @@ impl Write for Console {
 unsafe extern "C" {
     /// The low end of the stack (end of `.bss`), from cortex-m-rt's `link.x`.
     static _stack_end: u32;
+    /// The top of the stack (the end of RAM), from cortex-m-rt's `link.x`.
+    static _stack_start: u32;
 }
 
 fn sp() -> usize {
@@ -83,10 +87,16 @@ impl CortexM {
         syst.enable_counter();
         // The counter starts at 0 and loads RELOAD on its first tick (no wrap interrupt then).
         while SYST::get_current() == 0 {}
+        // The symbols' addresses only (no read).
+        let (low, high) = (
+            core::ptr::addr_of!(_stack_end) as usize,
+            core::ptr::addr_of!(_stack_start) as usize,
+        );
         let mut b = Self {
             out,
             _syst: syst,
-            per_tick: 1.0,
+            per_tick16: 16,
+            gauge: super::Gauge::new(low, high, sp()),
         };
         const N: u32 = 1 << 20;
         let t0 = b.ticks();
@@ -94,12 +104,14 @@ impl CortexM {
         let ticks = b.ticks() - t0;
         // The ratio is 10⁹ / (clock in Hz): 40 on MPS2 (25 MHz), 62.5 on the micro:bit (16 MHz);
         // rounded to a sixteenth, the loop's call overhead and the reads' 1-tick jitter vanish.
-        let raw = f64::from(2 * N) / ticks.max(1) as f64;
-        b.per_tick = libm_round(raw * 16.0) / 16.0;
+        // Integers only: the counter adds no software `f64` to the image or to what it counts.
+        let ticks = ticks.max(1);
+        b.per_tick16 = (u64::from(2 * N) * 16 + ticks / 2) / ticks;
         let _ = writeln!(
             b.out,
-            "counter: SysTick, {:.4} instructions per tick ({ticks} ticks for a 2^21-instruction loop)",
-            b.per_tick
+            "counter: SysTick, {}.{:04} instructions per tick ({ticks} ticks for a 2^21-instruction loop)",
+            b.per_tick16 / 16,
+            b.per_tick16 % 16 * 625
         );
         b
     }
@@ -123,19 +135,18 @@ impl npoa_firmware::Board for CortexM {
     }
 
     fn instructions(&mut self) -> Option<u64> {
-        Some((self.ticks() as f64 * self.per_tick + 0.5) as u64)
+        Some((self.ticks() * self.per_tick16 + 8) / 16)
     }
 
     fn stack_used(&mut self, f: &mut dyn FnMut()) -> Option<usize> {
-        // SAFETY: only the symbol's address is taken.
-        let low = core::ptr::addr_of!(_stack_end) as usize;
-        Some(super::stack_used(low, sp, f))
+        Some(self.gauge.used(sp, f))
     }
 }
 
-/// `x.round()` for `x ≥ 0` (no `std`).
-fn libm_round(x: f64) -> f64 {
-    (x + 0.5) as u64 as f64
+impl super::Device for CortexM {
+    fn stack_peak(&mut self) -> usize {
+        self.gauge.peak(sp())
+    }
 }
 
 /// Ends the QEMU run with the status.

@@ -10,6 +10,7 @@ const TEST: usize = 0x0010_0000;
 /// The board.
 pub struct Virt {
     out: Uart,
+    gauge: super::Gauge,
 }
 
 struct Uart;
@@ -26,8 +27,12 @@ impl Write for Uart {
 }
 
 unsafe extern "C" {
-    /// The low end of the stack (above `.bss` and the empty heap), from riscv-rt's `link.x`.
+    /// The low end of the stack (above `.bss` and the empty heap), from riscv-rt's `link.x`
+    /// (0.18: `.stack` runs from `__estack` up to `__sstack`, the stack grows down from the
+    /// latter).
     static __estack: u32;
+    /// The top of the stack (`_stack_start`, the end of RAM), from riscv-rt's `link.x`.
+    static __sstack: u32;
 }
 
 fn sp() -> usize {
@@ -59,7 +64,15 @@ fn instret() -> u64 {
 impl Virt {
     /// The board (nothing to set up).
     pub fn take() -> Self {
-        let mut b = Self { out: Uart };
+        // The symbols' addresses only (no read).
+        let (low, high) = (
+            core::ptr::addr_of!(__estack) as usize,
+            core::ptr::addr_of!(__sstack) as usize,
+        );
+        let mut b = Self {
+            out: Uart,
+            gauge: super::Gauge::new(low, high, sp()),
+        };
         let _ = writeln!(b.out, "counter: minstret (exact under -icount)");
         b
     }
@@ -75,9 +88,13 @@ impl npoa_firmware::Board for Virt {
     }
 
     fn stack_used(&mut self, f: &mut dyn FnMut()) -> Option<usize> {
-        // SAFETY: only the symbol's address is taken.
-        let low = core::ptr::addr_of!(__estack) as usize;
-        Some(super::stack_used(low, sp, f))
+        Some(self.gauge.used(sp, f))
+    }
+}
+
+impl super::Device for Virt {
+    fn stack_peak(&mut self) -> usize {
+        self.gauge.peak(sp())
     }
 }
 
