@@ -412,9 +412,9 @@ impl Objective {
         gw: &mut [f32],
         gb: &mut [f32],
     ) -> Result<f32, Error> {
-        match self {
-            Objective::Single(l) => one_output(b, gb, |b0| l.fused_n::<D>(x, y, w, b0, gw)),
-            Objective::Softmax => crate::kernel::simd::softmax_fused_n::<D>(x, y, w, b, gw, gb),
+        match self.single_fused_n::<D>(x, y, (w, b), gw, gb) {
+            Some(out) => out,
+            None => crate::kernel::simd::softmax_fused_n::<D>(x, y, w, b, gw, gb),
         }
     }
 
@@ -459,10 +459,8 @@ impl Objective {
         y: &[f32],
         (w, b): (&[f32], &[f32]),
     ) -> Result<f32, Error> {
-        match self {
-            Objective::Single(l) => l.mean_n::<D>(x, y, w, b.first().copied().unwrap_or(f32::NAN)),
-            Objective::Softmax => crate::kernel::simd::softmax_loss_n::<D>(x, y, w, b),
-        }
+        self.single_loss_n::<D>(x, y, (w, b))
+            .unwrap_or_else(|| crate::kernel::simd::softmax_loss_n::<D>(x, y, w, b))
     }
 }
 
