@@ -18,30 +18,60 @@
 #[path = "shared/sensor.rs"]
 mod sensor;
 
-use clap::Parser;
 use npoa::control::EventKind;
 use npoa::online::Drift;
 use std::fmt::Write as _;
 
-#[derive(Parser)]
-#[command(about = "Online learning of a drifting sensor, on a fixed window")]
+/// Online learning of a drifting sensor, on a fixed window.
 struct Args {
-    /// Samples in the stream (the sensor changes at half).
-    #[arg(long, default_value_t = 4000)]
+    /// Samples in the stream (the sensor changes at half): `--samples N`, default 4000.
     samples: usize,
-    /// The generator's seed.
-    #[arg(long, default_value_t = 7)]
+    /// The generator's seed: `--seed N`, default 7.
     seed: u64,
-    /// Turn drift handling off.
-    #[arg(long)]
+    /// Turn drift handling off: `--no-drift`.
     no_drift: bool,
-    /// Draw the rolling error: in the terminal, or as an SVG file if a path is given.
-    #[arg(long, num_args = 0..=1, default_missing_value = "-")]
+    /// Draw the rolling error: `--plot` in the terminal, `--plot FILE` as an SVG file.
     plot: Option<String>,
 }
 
+impl Args {
+    /// Reads the four options by hand (this example keeps the crate's dev-dependencies small).
+    fn parse() -> Result<Self, String> {
+        let mut args = Args {
+            samples: 4000,
+            seed: 7,
+            no_drift: false,
+            plot: None,
+        };
+        let mut it = std::env::args().skip(1).peekable();
+        while let Some(a) = it.next() {
+            let mut number = |name: &str| -> Result<u64, String> {
+                let v = it.next().ok_or(format!("{name} needs a value"))?;
+                v.parse().map_err(|e| format!("{name} {v}: {e}"))
+            };
+            match a.as_str() {
+                "--samples" => {
+                    let n = number("--samples")?;
+                    args.samples = usize::try_from(n).map_err(|e| format!("--samples {n}: {e}"))?;
+                }
+                "--seed" => args.seed = number("--seed")?,
+                "--no-drift" => args.no_drift = true,
+                "--plot" => {
+                    let file = it.next_if(|v| !v.starts_with("--"));
+                    args.plot = Some(file.unwrap_or_else(|| "-".into()));
+                }
+                "-h" | "--help" => {
+                    return Err("usage: sensor_stream [--samples N] [--seed N] [--no-drift] [--plot [FILE.svg]]".into());
+                }
+                other => return Err(format!("unknown option {other} (see --help)")),
+            }
+        }
+        Ok(args)
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+    let args = Args::parse()?;
     if args.samples < 2 * sensor::ROLLING {
         return Err(format!("--samples must be at least {}", 2 * sensor::ROLLING).into());
     }

@@ -10,4 +10,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C target-cpu=native"
 export CARGO_TARGET_DIR=target-native
-exec cargo bench --bench "${BENCH:-kernels}" "$@"
+exec cargo bench -p npoa-bench --bench "${BENCH:-kernels}" "$@"

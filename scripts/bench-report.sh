@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 baseline="${1:-base}"
 
-cargo build --quiet --release --example bench_report
+cargo build --quiet --release -p npoa-bench --example bench_report
 tool=target/release/examples/bench_report
 
 dirs=()

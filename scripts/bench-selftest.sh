@@ -10,7 +10,7 @@
 #      the save/compare plumbing works end to end with criterion's real files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --quiet --release --example bench_report
+cargo build --quiet --release -p npoa-bench --example bench_report
 tool=target/release/examples/bench_report
 dir=$(mktemp -d)
 trap 'rm -rf "$dir" "$dir.slow"' EXIT

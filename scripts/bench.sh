@@ -25,7 +25,7 @@
 # A benchmark regresses when its median time, divided by the machine factor (the median of all
 # the run's time ratios: how much slower the machine is overall than when the baseline was
 # saved), grew by more than the threshold AND the two medians' 95 % confidence intervals do not
-# overlap (examples/bench_report.rs, `compare`); then it is re-run --confirm times and must
+# overlap (bench/examples/bench_report.rs, `compare`); then it is re-run --confirm times and must
 # regress every time. Timings on a shared machine move by ±10-70 % between runs of one
 # benchmark: the factor and the re-runs keep such noise from failing the comparison.
 set -euo pipefail
@@ -76,7 +76,7 @@ esac
 # Only benches that exist in this checkout (a baseline can predate a new bench).
 wanted=()
 for b in $benches; do
-    if [[ -f "benches/$b.rs" ]]; then wanted+=("$b"); else echo "bench.sh: no benches/$b.rs, skipped" >&2; fi
+    if [[ -f "bench/benches/$b.rs" ]]; then wanted+=("$b"); else echo "bench.sh: no bench/benches/$b.rs, skipped" >&2; fi
 done
 
 crit=()
@@ -92,7 +92,7 @@ if [[ $quick == 1 ]]; then
 fi
 
 # The comparison tool is built once, with default flags, outside the timed runs.
-RUSTFLAGS="${BASE_RUSTFLAGS:-}" cargo build --quiet --release --example bench_report \
+RUSTFLAGS="${BASE_RUSTFLAGS:-}" cargo build --quiet --release -p npoa-bench --example bench_report \
     --target-dir "$PWD/target"
 report_tool="$PWD/target/release/examples/bench_report"
 
@@ -100,7 +100,7 @@ report_tool="$PWD/target/release/examples/bench_report"
 run_benches() {
     for b in "${wanted[@]}"; do
         echo "-- bench $b"
-        cargo bench --quiet --bench "$b" -- "$@"
+        cargo bench --quiet -p npoa-bench --bench "$b" -- "$@"
     done
     if [[ $peers == 1 ]]; then
         echo "-- peers (faer, ndarray)"

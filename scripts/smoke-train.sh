@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Smoke test of the `train` and `predict` examples on small generated CSV files: train → save →
+# Smoke test of `npoa train` and `npoa predict` on small generated CSV files: train → save →
 # predict gives identical predictions; the JSON line parses; the Rust export compiles; the C
 # header passes a syntax check when a C compiler is present. Run from the repository root.
 set -euo pipefail
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-TRAIN="cargo run --release --quiet --example train --"
-PREDICT="cargo run --release --quiet --example predict --"
+TRAIN="cargo run --release --quiet -p npoa-cli -- train"
+PREDICT="cargo run --release --quiet -p npoa-cli -- predict"
 
 # Regression: y = 2a − 0.1b + 0.5c + 0.3 + noise, b on another scale.
 awk 'BEGIN { srand(7); print "a,b,c,y";

@@ -15,6 +15,7 @@ use npoa::optim::{Regularization, Rule};
 use npoa::recipe::Recipe;
 use npoa::train::Stop;
 use npoa::{DynModel, History};
+use tinyjson::JsonValue;
 
 fn load(name: &str) -> DynDataset {
     Table::read(format!(
@@ -26,17 +27,17 @@ fn load(name: &str) -> DynDataset {
     .unwrap()
 }
 
-fn reference() -> serde_json::Value {
+fn reference() -> JsonValue {
     let text = std::fs::read_to_string(format!(
         "{}/tests/data/reference.json",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    serde_json::from_str(&text).unwrap()
+    text.parse().unwrap()
 }
 
-fn num(v: &serde_json::Value) -> f64 {
-    v.as_f64().unwrap()
+fn num(v: &JsonValue) -> f64 {
+    *v.get::<f64>().unwrap()
 }
 
 fn linear(m: &DynModel) -> (Vec<f64>, f64) {
@@ -78,7 +79,7 @@ fn longley_raw_units_reaches_the_certified_answer() {
         "mse {mse} vs {certified}"
     );
     let coef: Vec<f64> = cert["certified_coefficients"]
-        .as_array()
+        .get::<Vec<JsonValue>>()
         .unwrap()
         .iter()
         .map(num)
@@ -128,7 +129,7 @@ fn diabetes_lasso_matches_scikit_learn() {
     let mse = mse64(&data, &w, b);
     let want = num(&lasso["train_mse"]);
     let support: Vec<bool> = lasso["coef_std"]
-        .as_array()
+        .get::<Vec<JsonValue>>()
         .unwrap()
         .iter()
         .map(|c| num(c) != 0.0)

@@ -1,11 +1,11 @@
 //! Train a model on a CSV file.
 //!
 //! ```sh
-//! cargo run --release --example train -- DATA.csv                      # linear regression
-//! cargo run --release --example train -- DATA.csv --loss logistic --plot run.svg
-//! cargo run --release --example train -- DATA.csv --loss softmax --optimizer adam --save m.npoa
-//! cargo run --release --example train -- DATA.csv --loss quantile --tau 0.9   # 0.9-quantile
-//! cargo run --release --example train -- COUNTS.csv --loss poisson            # log-linear counts
+//! npoa train DATA.csv                      # linear regression
+//! npoa train DATA.csv --loss logistic --plot run.svg
+//! npoa train DATA.csv --loss softmax --optimizer adam --save m.npoa
+//! npoa train DATA.csv --loss quantile --tau 0.9   # 0.9-quantile
+//! npoa train COUNTS.csv --loss poisson            # log-linear counts
 //! ```
 //!
 //! The CSV has a header; the target is the last column unless `--target` names another (by name
@@ -18,10 +18,9 @@
 //! certificate and a warning when the run did not converge. `--json` makes
 //! the last line of stdout one JSON object with the outcome.
 
-#[path = "shared/mod.rs"]
-mod shared;
+use crate::metrics as shared;
 
-use clap::{Parser, ValueEnum};
+use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use npoa::control::Event;
 use npoa::control::EventKind;
@@ -34,7 +33,6 @@ use npoa::train::search::{Method, SearchConfig, search_by};
 use npoa::train::{Decision, Epoch, Observer, TrainConfig};
 use npoa::{DynModel, History};
 use std::fmt::Write as _;
-use std::process::ExitCode;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum ScheduleArg {
@@ -46,9 +44,8 @@ enum ScheduleArg {
 }
 
 /// Train an npoa model on a CSV file.
-#[derive(Parser, Debug)]
-#[command(version, about)]
-struct Args {
+#[derive(clap::Args, Debug)]
+pub struct Args {
     /// The CSV file (header line, then numbers).
     data: String,
     /// Target column, by name or index from 0 (default: the last).
@@ -145,18 +142,7 @@ struct Args {
     json: bool,
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+use crate::Res;
 
 /// The values of `--loss`: every loss of the registry, then softmax.
 fn loss_names() -> clap::builder::PossibleValuesParser {
@@ -219,7 +205,7 @@ fn schedule_of(args: &Args) -> Schedule {
     }
 }
 
-fn run(args: &Args) -> Res<()> {
+pub fn run(args: &Args) -> Res<()> {
     let table = Table::read(&args.data)?;
     let target = match &args.target {
         Some(t) => Some(

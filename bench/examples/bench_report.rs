@@ -4,10 +4,10 @@
 //!
 //! ```sh
 //! # A markdown report of baseline `base` with default flags (target/) and native (target-native/):
-//! cargo run --release --example bench_report -- report --baseline base \
+//! cargo run --release -p npoa-bench --example bench_report -- report --baseline base \
 //!     --dir default=target/criterion --dir native=target-native/criterion > report.md
 //! # Fails (exit code 1) if any benchmark of `new` is slower than in `base` beyond 20 %:
-//! cargo run --release --example bench_report -- compare --dir target/criterion \
+//! cargo run --release -p npoa-bench --example bench_report -- compare --dir target/criterion \
 //!     --baseline base --current new --threshold 20
 //! ```
 //!

@@ -1,4 +1,4 @@
-//! Shared by the `train` and `predict` examples: metrics of a run-time sized model on a dataset.
+//! Metrics of a run-time sized model on a dataset, shared by `npoa train` and `npoa predict`.
 
 use npoa::data::DynDataset;
 use npoa::loss::Loss;

@@ -1,7 +1,7 @@
 //! Predict with a saved model on a CSV file.
 //!
 //! ```sh
-//! cargo run --release --example predict -- MODEL DATA.csv [--target COLUMN] [--out FILE]
+//! npoa predict MODEL DATA.csv [--target COLUMN] [--out FILE]
 //! ```
 //!
 //! `MODEL` is a file written by `train --save` (npoa model bytes). The CSV has a header; if it
@@ -10,18 +10,14 @@
 //! one per line, as the shortest decimal that reads back to the same `f32`: the model's output
 //! for a linear model (a logit for the logistic loss), the class for a classifier.
 
-#[path = "shared/mod.rs"]
-mod shared;
+use crate::metrics as shared;
 
-use clap::Parser;
 use npoa::DynModel;
 use npoa::data::{DynDataset, Table};
-use std::process::ExitCode;
 
 /// Predict with a saved npoa model.
-#[derive(Parser, Debug)]
-#[command(version, about)]
-struct Args {
+#[derive(clap::Args, Debug)]
+pub struct Args {
     /// The model file (npoa model bytes).
     model: String,
     /// The CSV file.
@@ -34,17 +30,7 @@ struct Args {
     out: Option<String>,
 }
 
-fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let model = DynModel::load(&args.model).map_err(|e| format!("{}: {e}", args.model))?;
     let table = Table::read(&args.data)?;
     let d = model.features();

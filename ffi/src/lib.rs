@@ -1,0 +1,2 @@
+//! The C API (skeleton: the functions and the header come next).
+#![no_std]
