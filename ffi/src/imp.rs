@@ -224,10 +224,13 @@ pub(crate) unsafe fn fit<const D: usize, C: CModel<D>>(
     out: *mut npoa_fit_summary,
 ) -> npoa_status {
     run(|| {
-        // SAFETY (all four): the caller's pointer rules; each helper checks NULL and alignment.
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let c = unsafe { get_mut(m) }?;
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let x = unsafe { slice(x, x_len) }?;
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let y = unsafe { slice(y, n) }?;
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let cfg = unsafe { get(cfg) }?;
         // Checked before training, so that a bad `out` leaves the model untouched.
         let out = if out.is_null() {
@@ -260,9 +263,11 @@ pub(crate) unsafe fn predict<const D: usize, C: CModel<D>>(
     out_len: usize,
 ) -> npoa_status {
     run(|| {
-        // SAFETY (all three): the caller's pointer rules; the helpers check NULL and alignment.
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let c = unsafe { get(m) }?;
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let x = unsafe { slice(x, x_len) }?;
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let out = unsafe { slice_mut(out, out_len) }?;
         let model = model::<D, C>(c)?;
         if out_len == 0 {
@@ -283,8 +288,9 @@ pub(crate) unsafe fn to_bytes<const D: usize, C: CModel<D>>(
     written: *mut usize,
 ) -> npoa_status {
     run(|| {
-        // SAFETY (both): the caller's pointer rules; the helpers check NULL and alignment.
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let c = unsafe { get(m) }?;
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let buf = unsafe { slice_mut(buf, len) }?;
         let model = model::<D, C>(c)?;
         let n = np(model.to_bytes(buf))?;
@@ -306,8 +312,9 @@ pub(crate) unsafe fn from_bytes<const D: usize, C: CModel<D>>(
     len: usize,
 ) -> npoa_status {
     run(|| {
-        // SAFETY (both): the caller's pointer rules; the helpers check NULL and alignment.
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let c = unsafe { get_mut(m) }?;
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let buf = unsafe { slice(buf, len) }?;
         let model = np(LinearModel::<D>::from_bytes(buf))?;
         c.store(&model);
@@ -465,6 +472,7 @@ pub(crate) unsafe fn push<const D: usize, H>(
     run(|| {
         // SAFETY: the caller's contract, as [`slot`] and [`slice`].
         let s = unsafe { slot::<D, H>(h) }?;
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let x = unsafe { slice(x, x_len) }?;
         let x: &[f32; D] = x
             .try_into()
@@ -526,6 +534,7 @@ pub(crate) unsafe fn learner_model<const D: usize, C: CModel<D>, H>(
     run(|| {
         // SAFETY: the caller's contract, as [`slot`] and [`get_mut`].
         let s = unsafe { slot::<D, H>(h) }?;
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let out = unsafe { get_mut(out) }?;
         let m = if best {
             s.learner.best_model()
@@ -550,7 +559,9 @@ pub(crate) unsafe fn learner_predict<const D: usize, H>(
     run(|| {
         // SAFETY: the caller's contract, as [`slot`], [`slice`] and [`get_mut`].
         let s = unsafe { slot::<D, H>(h) }?;
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let x = unsafe { slice(x, x_len) }?;
+        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let out = unsafe { get_mut(out) }?;
         *out = np(s.learner.model().predict(x))?;
         Ok(())
