@@ -46,13 +46,22 @@ cargo build -p npoa-ffi --release --target thumbv7em-none-eabihf
 ARM_LIB=target/thumbv7em-none-eabihf/release/libnpoa_ffi.a
 M4F=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16)
 arm-none-eabi-gcc "${CFLAGS[@]}" "${M4F[@]}" -ffunction-sections -fdata-sections \
-    --specs=nosys.specs -Wl,--gc-sections ffi/examples/c/train.c "$ARM_LIB" -lm \
+    --specs=nosys.specs -Wl,--gc-sections -Wl,--no-warn-execstack ffi/examples/c/train.c "$ARM_LIB" -lm \
     -o "$OUT/train-m4f.elf"
 echo "linked $OUT/train-m4f.elf (thumbv7em archive: $(stat -c %s "$ARM_LIB") bytes)"
 arm-none-eabi-size "$OUT/train-m4f.elf"
-# The API's own share: the .text of npoa_* and the library's code, without newlib's printf.
 text=$(arm-none-eabi-size -A "$OUT/train-m4f.elf" | awk '$1 == ".text" { print $2 }')
-echo ".text of the linked Cortex-M4F example: $text bytes"
+# The Rust archive's share (npoa, libm, compiler_builtins; the rest is the example and newlib's
+# printf): the ELF's code symbols that the archive defines, summed.
+arm-none-eabi-nm --defined-only "$ARM_LIB" 2>/dev/null | awk '$2 ~ /^[TtWw]$/ { print $3 }' |
+    sort -u >"$OUT/rust.syms"
+rust=$(arm-none-eabi-nm -S --defined-only "$OUT/train-m4f.elf" |
+    awk '$3 ~ /^[TtWw]$/ { print $4, $2 }' | sort -k1,1 | join - "$OUT/rust.syms" | awk '
+    function hex(s,   i, v) { v = 0; s = tolower(s)
+        for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+        return v }
+    { t += hex($2) } END { print t + 0 }')
+echo ".text of the linked Cortex-M4F example: $text bytes ($rust of them from libnpoa_ffi.a)"
 
 if command -v qemu-system-arm >/dev/null 2>&1; then
     echo "== QEMU mps2-an386 (Cortex-M4F, semihosting): the output must equal the host's"
