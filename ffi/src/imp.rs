@@ -114,13 +114,31 @@ pub(crate) unsafe fn get_mut<'a, T>(p: *mut T) -> Res<&'a mut T> {
     Ok(unsafe { &mut *p })
 }
 
+/// Writes `v` to a caller's output after the pointer checks, without reading what was there
+/// (the output may be uninitialised memory).
+///
+/// # Safety
+/// If `p` is not NULL it must be valid for a write of a `T` that nothing else accesses during
+/// the call.
+pub(crate) unsafe fn put<T>(p: *mut T, v: T) -> Res<()> {
+    check_ptr(p)?;
+    // SAFETY: non-NULL and aligned (checked); writable and exclusive for the call (caller);
+    // `write` neither reads nor drops the old contents.
+    unsafe { p.write(v) };
+    Ok(())
+}
+
 /// The C model structs (`npoa_model4` … `npoa_model32`): weights, bias, loss code and
 /// parameter, converted to and from `LinearModel<D>`.
-pub(crate) trait CModel<const D: usize> {
+pub(crate) trait CModel<const D: usize>: Sized {
     /// The parts: weights, bias, loss code, loss parameter.
     fn parts(&self) -> (&[f32; D], f32, i32, f32);
+    /// The C struct of a model.
+    fn from_model(m: &LinearModel<D>) -> Self;
     /// Writes a model's parts.
-    fn store(&mut self, m: &LinearModel<D>);
+    fn store(&mut self, m: &LinearModel<D>) {
+        *self = Self::from_model(m);
+    }
 }
 
 /// The loss of a C loss code and parameter.
@@ -233,19 +251,17 @@ pub(crate) unsafe fn fit<const D: usize, C: CModel<D>>(
         // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let cfg = unsafe { get(cfg) }?;
         // Checked before training, so that a bad `out` leaves the model untouched.
-        let out = if out.is_null() {
-            None
-        } else {
-            // SAFETY: non-NULL; the caller's pointer rules; `get_mut` checks alignment.
-            Some(unsafe { get_mut(out) }?)
-        };
+        if !out.is_null() {
+            check_ptr(out)?;
+        }
         let tc = train_config(cfg)?;
         let mut model = model::<D, C>(c)?;
         let data = np(Dataset::new(x, y, D))?;
         let s = np(npoa::train::fit(&mut model, &data, &tc))?;
         c.store(&model);
-        if let Some(out) = out {
-            *out = summary(&s);
+        if !out.is_null() {
+            // SAFETY: non-NULL and aligned (checked above); the caller's pointer rules.
+            unsafe { put(out, summary(&s)) }?;
         }
         Ok(())
     })
@@ -295,8 +311,8 @@ pub(crate) unsafe fn to_bytes<const D: usize, C: CModel<D>>(
         let model = model::<D, C>(c)?;
         let n = np(model.to_bytes(buf))?;
         if !written.is_null() {
-            // SAFETY: non-NULL; `get_mut` checks alignment; the caller's pointer rules.
-            *unsafe { get_mut(written) }? = n;
+            // SAFETY: non-NULL; `put` checks alignment; the caller's pointer rules.
+            unsafe { put(written, n) }?;
         }
         Ok(())
     })
@@ -313,12 +329,12 @@ pub(crate) unsafe fn from_bytes<const D: usize, C: CModel<D>>(
 ) -> npoa_status {
     run(|| {
         // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
-        let c = unsafe { get_mut(m) }?;
+        check_ptr(m)?;
         // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let buf = unsafe { slice(buf, len) }?;
         let model = np(LinearModel::<D>::from_bytes(buf))?;
-        c.store(&model);
-        Ok(())
+        // SAFETY: the caller's pointer rules; `put` checks NULL and alignment.
+        unsafe { put(m, C::from_model(&model)) }
     })
 }
 
@@ -393,8 +409,7 @@ pub(crate) unsafe fn init<const D: usize, C: CModel<D>, H>(
     out: *mut *mut H,
 ) -> npoa_status {
     run(|| {
-        // SAFETY: the caller's pointer rules; `get_mut` checks NULL and alignment.
-        let out = unsafe { get_mut(out) }?;
+        check_ptr(out)?;
         // SAFETY: as above.
         let cfg = *unsafe { get(cfg) }?;
         let start = if initial.is_null() {
@@ -420,8 +435,8 @@ pub(crate) unsafe fn init<const D: usize, C: CModel<D>, H>(
                 learner,
             });
         }
-        *out = slot.cast::<H>();
-        Ok(())
+        // SAFETY: the caller's pointer rules; `put` checks NULL and alignment (done above).
+        unsafe { put(out, slot.cast::<H>()) }
     })
 }
 
@@ -508,15 +523,13 @@ pub(crate) unsafe fn step<const D: usize, H>(h: *mut H, out: *mut npoa_step_repo
         // SAFETY: the caller's contract, as [`slot`].
         let s = unsafe { slot::<D, H>(h) }?;
         // Checked before the step, so that a bad `out` leaves the learner untouched.
-        let out = if out.is_null() {
-            None
-        } else {
-            // SAFETY: non-NULL; the caller's pointer rules; `get_mut` checks alignment.
-            Some(unsafe { get_mut(out) }?)
-        };
+        if !out.is_null() {
+            check_ptr(out)?;
+        }
         let r = np(s.learner.step(&mut |_| {}))?;
-        if let Some(out) = out {
-            *out = report(&r, &s.learner);
+        if !out.is_null() {
+            // SAFETY: non-NULL and aligned (checked above); the caller's pointer rules.
+            unsafe { put(out, report(&r, &s.learner)) }?;
         }
         Ok(())
     })
@@ -532,17 +545,15 @@ pub(crate) unsafe fn learner_model<const D: usize, C: CModel<D>, H>(
     best: bool,
 ) -> npoa_status {
     run(|| {
-        // SAFETY: the caller's contract, as [`slot`] and [`get_mut`].
+        // SAFETY: the caller's contract, as [`slot`].
         let s = unsafe { slot::<D, H>(h) }?;
-        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
-        let out = unsafe { get_mut(out) }?;
         let m = if best {
             s.learner.best_model()
         } else {
             s.learner.model()
         };
-        out.store(&m);
-        Ok(())
+        // SAFETY: the caller's pointer rules; `put` checks NULL and alignment.
+        unsafe { put(out, C::from_model(&m)) }
     })
 }
 
@@ -557,13 +568,13 @@ pub(crate) unsafe fn learner_predict<const D: usize, H>(
     out: *mut f32,
 ) -> npoa_status {
     run(|| {
-        // SAFETY: the caller's contract, as [`slot`], [`slice`] and [`get_mut`].
+        // SAFETY: the caller's contract, as [`slot`] and [`slice`].
         let s = unsafe { slot::<D, H>(h) }?;
         // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
         let x = unsafe { slice(x, x_len) }?;
-        // SAFETY: the caller's pointer rules (forwarded); the helper checks NULL, alignment, length.
-        let out = unsafe { get_mut(out) }?;
-        *out = np(s.learner.model().predict(x))?;
-        Ok(())
+        check_ptr(out)?;
+        let p = np(s.learner.model().predict(x))?;
+        // SAFETY: the caller's pointer rules; `put` checks NULL and alignment.
+        unsafe { put(out, p) }
     })
 }

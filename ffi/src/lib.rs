@@ -434,14 +434,14 @@ impl CModel<4> for npoa_model4 {
     fn parts(&self) -> (&[f32; 4], f32, i32, f32) {
         (&self.w, self.b, self.loss, self.loss_param)
     }
-    fn store(&mut self, m: &LinearModel<4>) {
+    fn from_model(m: &LinearModel<4>) -> Self {
         let l = m.loss_kind();
-        *self = Self {
+        Self {
             w: *m.weights(),
             b: m.bias(),
             loss: i32::from(l.code()),
             loss_param: l.param(),
-        };
+        }
     }
 }
 
@@ -659,14 +659,14 @@ impl CModel<8> for npoa_model8 {
     fn parts(&self) -> (&[f32; 8], f32, i32, f32) {
         (&self.w, self.b, self.loss, self.loss_param)
     }
-    fn store(&mut self, m: &LinearModel<8>) {
+    fn from_model(m: &LinearModel<8>) -> Self {
         let l = m.loss_kind();
-        *self = Self {
+        Self {
             w: *m.weights(),
             b: m.bias(),
             loss: i32::from(l.code()),
             loss_param: l.param(),
-        };
+        }
     }
 }
 
@@ -884,14 +884,14 @@ impl CModel<16> for npoa_model16 {
     fn parts(&self) -> (&[f32; 16], f32, i32, f32) {
         (&self.w, self.b, self.loss, self.loss_param)
     }
-    fn store(&mut self, m: &LinearModel<16>) {
+    fn from_model(m: &LinearModel<16>) -> Self {
         let l = m.loss_kind();
-        *self = Self {
+        Self {
             w: *m.weights(),
             b: m.bias(),
             loss: i32::from(l.code()),
             loss_param: l.param(),
-        };
+        }
     }
 }
 
@@ -1109,14 +1109,14 @@ impl CModel<32> for npoa_model32 {
     fn parts(&self) -> (&[f32; 32], f32, i32, f32) {
         (&self.w, self.b, self.loss, self.loss_param)
     }
-    fn store(&mut self, m: &LinearModel<32>) {
+    fn from_model(m: &LinearModel<32>) -> Self {
         let l = m.loss_kind();
-        *self = Self {
+        Self {
             w: *m.weights(),
             b: m.bias(),
             loss: i32::from(l.code()),
             loss_param: l.param(),
-        };
+        }
     }
 }
 
