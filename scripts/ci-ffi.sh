@@ -6,7 +6,8 @@
 #    and runs it (it trains with fit and with the online learner, predicts, round-trips the
 #    model bytes, checks the error codes of bad inputs, and exits non-zero on any failure).
 # 2. Cortex-M4F: builds the staticlib for thumbv7em-none-eabihf, links the same example with
-#    arm-none-eabi-gcc (newlib, --specs=nosys.specs, --gc-sections) and prints its sizes.
+#    arm-none-eabi-gcc (newlib, --specs=nosys.specs, --gc-sections) and prints its sizes, and
+#    those of ffi/examples/c/minimal.c (what a firmware using one model size links).
 # 3. If qemu-system-arm is there: links the example once more with semihosting (rdimon) and a
 #    vector table for mps2-an386, runs it (a timeout) and checks that its output equals the
 #    host's line for line (the trained weights' bits included).
@@ -62,6 +63,13 @@ rust=$(arm-none-eabi-nm -S --defined-only "$OUT/train-m4f.elf" |
         return v }
     { t += hex($2) } END { print t + 0 }')
 echo ".text of the linked Cortex-M4F example: $text bytes ($rust of them from libnpoa_ffi.a)"
+# A firmware's footprint: one model size (D = 8), fit + learner push/step + predict + bytes,
+# no printf.
+arm-none-eabi-gcc "${CFLAGS[@]}" "${M4F[@]}" -ffunction-sections -fdata-sections \
+    --specs=nosys.specs -Wl,--gc-sections -Wl,--no-warn-execstack ffi/examples/c/minimal.c \
+    "$ARM_LIB" -lm -o "$OUT/minimal-m4f.elf"
+minimal=$(arm-none-eabi-size -A "$OUT/minimal-m4f.elf" | awk '$1 == ".text" { print $2 }')
+echo ".text of ffi/examples/c/minimal.c (D = 8: fit, learner, predict, bytes): $minimal bytes"
 
 if command -v qemu-system-arm >/dev/null 2>&1; then
     echo "== QEMU mps2-an386 (Cortex-M4F, semihosting): the output must equal the host's"

@@ -2,7 +2,8 @@
 //!
 //! Train, predict and store [`npoa`]'s linear models from C, for `D` = 4, 8, 16 and 32
 //! features and every loss of `npoa::loss::Loss` (squared, Huber, absolute, logistic,
-//! quantile, Poisson): batch training over a caller's buffer ([`npoa::train::fit`]), a
+//! quantile, Poisson; the default features `losses` and `optimizers` compile them and every
+//! update rule in): batch training over a caller's buffer ([`npoa::train::fit`]), a
 //! streaming learner ([`npoa::online::OnlineLearner`] with a window of [`NPOA_WINDOW`] samples
 //! and [`NPOA_HOLDOUT`] held out), predictions, and the model bytes of `npoa::model::bytes`.
 //! The header is `include/npoa.h`, generated from this file by cbindgen (a test checks it);
