@@ -300,7 +300,7 @@ fn c_block(case: &Case) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "    {{\n        float x[{m}_FEATURES];\n        long rows, r;\n        int j;\n        if (scanf(\"%ld\", &rows) != 1) return 2;\n        for (r = 0; r < rows; r++) {{\n            for (j = 0; j < {m}_FEATURES; j++) {{\n                unsigned long u;\n                if (scanf(\"%lx\", &u) != 1) return 3;\n                x[j] = from_bits((uint32_t)u);\n            }}"
+        "    {{\n        float x[{m}_FEATURES];\n        long rows, r;\n        int j;\n        if (!read_count(&rows)) return 2;\n        for (r = 0; r < rows; r++) {{\n            for (j = 0; j < {m}_FEATURES; j++) {{\n                unsigned long u;\n                if (!read_word(&u)) return 3;\n                x[j] = from_bits((uint32_t)u);\n            }}"
     );
     match case.kind {
         Kind::Regression => {
@@ -336,12 +336,31 @@ fn c_program(cases: &[&Case]) -> String {
         let _ = writeln!(s, "#include \"{}.h\"", c.name);
     }
     s.push_str(
-        "#include <stdio.h>\n#include <stdint.h>\n\nstatic float from_bits(uint32_t u) {\n    union { uint32_t u; float f; } v;\n    v.u = u;\n    return v.f;\n}\n\nstatic unsigned long bits(float f) {\n    union { float f; uint32_t u; } v;\n    v.f = f;\n    return (unsigned long)v.u;\n}\n\nint main(void) {\n",
+        "#include <stdio.h>\n#include <stdint.h>\n\nstatic float from_bits(uint32_t u) {\n    union { uint32_t u; float f; } v;\n    v.u = u;\n    return v.f;\n}\n\nstatic unsigned long bits(float f) {\n    union { float f; uint32_t u; } v;\n    v.f = f;\n    return (unsigned long)v.u;\n}\n\n#ifdef NPOA_TEST_EMBEDDED\n/* The rows compiled in (for a target without stdin): input_words[], input_len. */\n#include NPOA_TEST_EMBEDDED\nstatic unsigned long pos_;\nstatic int read_count(long *v) {\n    if (pos_ >= input_len) return 0;\n    *v = (long)input_words[pos_++];\n    return 1;\n}\nstatic int read_word(unsigned long *u) {\n    if (pos_ >= input_len) return 0;\n    *u = (unsigned long)input_words[pos_++];\n    return 1;\n}\n#else\nstatic int read_count(long *v) {\n    return scanf(\"%ld\", v) == 1;\n}\nstatic int read_word(unsigned long *u) {\n    return scanf(\"%lx\", u) == 1;\n}\n#endif\n\nint main(void) {\n",
     );
     for c in cases {
         s.push_str(&c_block(c));
     }
     s.push_str("    return 0;\n}\n");
+    s
+}
+
+/// The same input as [`c_input`], as a C array (`input_words`, `input_len`).
+fn c_input_array(cases: &[&Case]) -> String {
+    let mut words = Vec::new();
+    for c in cases {
+        words.push(format!("{}u", c.rows.len() / c.d));
+        words.extend(c.rows.iter().map(|v| format!("0x{:08x}u", v.to_bits())));
+    }
+    let mut s = String::from("static const uint32_t input_words[] = {\n");
+    for chunk in words.chunks(8) {
+        let _ = writeln!(s, "    {},", chunk.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "}};\nstatic const unsigned long input_len = {}ul;",
+        words.len()
+    );
     s
 }
 
@@ -520,13 +539,16 @@ fn c_headers_predict_npoas_bits() {
     }
 }
 
-/// The same programs for a Cortex-M4F: compiled, linked with newlib's semihosting
-/// (`rdimon.specs`), run under `qemu-arm`.
+/// The same programs for a Cortex-M4F: compiled with `arm-none-eabi-gcc` (hard float,
+/// `fpv4-sp-d16`), their rows compiled in, linked with newlib's semihosting library
+/// (`--specs=rdimon.specs`, the start-up and linker script of `tests/c/`), run on QEMU's MPS2
+/// AN386 board (`qemu-system-arm -M mps2-an386 -cpu cortex-m4`).
 fn arm(dir: &Path, programs: &[(PathBuf, PathBuf)], pairs: &[Vec<&Case>], models: usize) {
     assert!(
         have("arm-none-eabi-gcc"),
         "NPOA_EXPORT_ARM=1 but no arm-none-eabi-gcc"
     );
+    let c_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
     let flags = [
         "-mcpu=cortex-m4",
         "-mthumb",
@@ -540,13 +562,16 @@ fn arm(dir: &Path, programs: &[(PathBuf, PathBuf)], pairs: &[Vec<&Case>], models
         "-Werror",
     ];
     let (t, mut rows) = (Instant::now(), 0);
-    let qemu = have("qemu-arm");
-    for (i, (src, input)) in programs.iter().enumerate() {
+    let qemu = have("qemu-system-arm");
+    for (i, (src, _)) in programs.iter().enumerate() {
+        let rows_h = dir.join(format!("prog{i}-rows.h"));
+        std::fs::write(&rows_h, c_input_array(&pairs[i])).unwrap();
         let obj = dir.join(format!("prog{i}-m4.o"));
         let elf = dir.join(format!("prog{i}-m4.elf"));
         run(
             Command::new("arm-none-eabi-gcc")
                 .args(flags)
+                .arg(format!("-DNPOA_TEST_EMBEDDED=\"prog{i}-rows.h\""))
                 .arg("-I")
                 .arg(dir)
                 .arg("-c")
@@ -558,124 +583,43 @@ fn arm(dir: &Path, programs: &[(PathBuf, PathBuf)], pairs: &[Vec<&Case>], models
         run(
             Command::new("arm-none-eabi-gcc")
                 .args(flags)
-                .arg("--specs=rdimon.specs")
+                .args(["--specs=rdimon.specs", "-nostartfiles", "-T"])
+                .arg(c_dir.join("mps2-an386.ld"))
+                .arg(c_dir.join("m4f-start.c"))
                 .arg(&obj)
                 .arg("-o")
                 .arg(&elf),
             None,
         );
         if qemu {
-            let input = std::fs::read_to_string(input).unwrap();
             let out = run(
-                Command::new("qemu-arm")
-                    .args(["-cpu", "cortex-m4"])
+                Command::new("timeout")
+                    .args([
+                        "600",
+                        "qemu-system-arm",
+                        "-M",
+                        "mps2-an386",
+                        "-cpu",
+                        "cortex-m4",
+                    ])
+                    .args(["-nographic", "-monitor", "none", "-serial", "none"])
+                    .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
                     .arg(&elf),
-                Some(&input),
+                None,
             );
-            rows += compare("cortex-m4f (qemu-arm)", &pairs[i], &out);
+            rows += compare("cortex-m4f (qemu-system-arm mps2-an386)", &pairs[i], &out);
         }
     }
     if qemu {
         println!(
-            "export_c: arm-none-eabi-gcc -mcpu=cortex-m4 -mfloat-abi=hard -O2 -ffp-contract=off, linked with --specs=rdimon.specs, run under qemu-arm: {rows} rows of {models} models bit-equal to npoa ({:.2?})",
+            "export_c: arm-none-eabi-gcc -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16 -std=c99 -O2 -ffp-contract=off, linked with --specs=rdimon.specs, run on qemu-system-arm -M mps2-an386: {rows} rows of {models} models bit-equal to npoa ({:.2?})",
             t.elapsed()
         );
     } else {
         println!(
-            "export_c: arm-none-eabi-gcc: {} programs compiled and linked with --specs=rdimon.specs ({:.2?}); qemu-arm missing, not run",
+            "export_c: arm-none-eabi-gcc: {} programs compiled and linked with --specs=rdimon.specs ({:.2?}); qemu-system-arm missing, not run",
             programs.len(),
             t.elapsed()
         );
     }
-}
-
-/// The header's `exp` port against the `libm` crate's `exp`, in `double` bits, on arguments
-/// over its whole range (the `f32` outputs above hide most of its last bits).
-#[test]
-fn c_exp_port_equals_libm_in_double() {
-    if !have("gcc") {
-        println!("export_c: SKIPPED the exp check: gcc is not on the PATH");
-        return;
-    }
-    let t = Instant::now();
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("export_c_exp");
-    std::fs::create_dir_all(&dir).unwrap();
-    let model = DynModel::Linear(
-        DynLinearModel::new(vec![1.0], 0.0)
-            .unwrap()
-            .with_loss(Loss::Logistic)
-            .unwrap(),
-    );
-    let h = c_header(&model, &Meta::default(), "e").unwrap();
-    std::fs::write(dir.join("e.h"), h).unwrap();
-    std::fs::write(
-        dir.join("exp.c"),
-        "#include \"e.h\"\n#include <stdio.h>\n\nint main(void) {\n    unsigned long long u;\n    while (scanf(\"%llx\", &u) == 1) {\n        double x;\n        memcpy(&x, &u, sizeof x);\n        x = e_exp_(x);\n        memcpy(&u, &x, sizeof u);\n        printf(\"%016llx\\n\", u);\n    }\n    return 0;\n}\n"
-            .replace("#include <stdio.h>", "#include <stdio.h>\n#include <string.h>"),
-    )
-    .unwrap();
-    let mut rng = Rng(99);
-    let thresholds = [
-        0.0,
-        f64::from_bits(0x3e30_0000_0000_0000), // 2^-28
-        0.5 * std::f64::consts::LN_2,
-        1.5 * std::f64::consts::LN_2,
-        708.396_418_532_264_1,
-        709.782_712_893_384,
-        745.133_219_101_941_1,
-    ];
-    let mut xs = Vec::new();
-    for _ in 0..200_000 {
-        let x = match rng.below(6) {
-            0 => f64::from_bits(rng.next()),
-            1 => f64::from(rng.unit()) * 750.0,
-            2 => f64::from(rng.unit()) * 2.0,
-            3 => f64::from(rng.unit()) * 1e-8,
-            _ => {
-                let t = thresholds[rng.below(thresholds.len() as u64) as usize];
-                let x = f64::from_bits(t.to_bits().wrapping_add(rng.below(64)).wrapping_sub(32));
-                if rng.next() & 1 == 0 { x } else { -x }
-            }
-        };
-        xs.push(x);
-    }
-    let input: String = xs
-        .iter()
-        .map(|x| format!("{:016x}\n", x.to_bits()))
-        .collect();
-    let exe = dir.join("exp");
-    run(
-        Command::new("gcc")
-            .args([
-                "-std=c99",
-                "-O2",
-                "-ffp-contract=off",
-                "-Wall",
-                "-Wextra",
-                "-Werror",
-            ])
-            .arg(dir.join("exp.c"))
-            .arg("-o")
-            .arg(&exe),
-        None,
-    );
-    let out = run(&mut Command::new(&exe), Some(&input));
-    let mut n = 0;
-    for (x, line) in xs.iter().zip(out.lines()) {
-        let got = f64::from_bits(u64::from_str_radix(line, 16).unwrap());
-        // `derivative64(z, 0)` of the Poisson loss is `libm::exp(z) − 0`, exactly.
-        let want = Loss::Poisson.derivative64(*x, 0.0);
-        assert!(
-            got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
-            "exp({x:e}): C {got:e} ({:016x}), libm {want:e} ({:016x})",
-            got.to_bits(),
-            want.to_bits()
-        );
-        n += 1;
-    }
-    assert_eq!(n, xs.len());
-    println!(
-        "export_c: the header's exp equals libm's in double bits on {n} arguments ({:.2?})",
-        t.elapsed()
-    );
 }
