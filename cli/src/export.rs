@@ -71,7 +71,12 @@ pub fn run(args: &Args) -> Res<()> {
     }
     if let Some(path) = &args.rust {
         let text = rust_module(&model, &meta, &args.name)?;
-        write(path, &text, "Rust module", &rust_symbols(&model, &args.name, &meta))?;
+        write(
+            path,
+            &text,
+            "Rust module",
+            &rust_symbols(&model, &args.name, &meta),
+        )?;
     }
     Ok(())
 }
@@ -510,8 +515,16 @@ pub fn c_header(model: &DynModel, meta: &Meta, name: &str) -> Res<String> {
 
 "#
     );
-    let _ = writeln!(s, "/** Features (the length of x[]). */\n#define {m}_FEATURES {}", p.d);
-    let _ = writeln!(s, "/** Outputs (rows of {n}_weights). */\n#define {m}_OUTPUTS {}", p.k);
+    let _ = writeln!(
+        s,
+        "/** Features (the length of x[]). */\n#define {m}_FEATURES {}",
+        p.d
+    );
+    let _ = writeln!(
+        s,
+        "/** Outputs (rows of {n}_weights). */\n#define {m}_OUTPUTS {}",
+        p.k
+    );
     match p.loss {
         None => {
             let _ = writeln!(
@@ -539,7 +552,7 @@ pub fn c_header(model: &DynModel, meta: &Meta, name: &str) -> Res<String> {
     let _ = writeln!(
         s,
         "/** The loss's name. */\n#define {m}_LOSS {}",
-        c_string(&match p.loss {
+        c_string(match p.loss {
             Some(l) => l.name(),
             None => "softmax",
         })
@@ -573,13 +586,19 @@ pub fn c_header(model: &DynModel, meta: &Meta, name: &str) -> Res<String> {
         let _ = writeln!(
             s,
             "    {{{}}},",
-            row.iter().map(|&v| c_float(v)).collect::<Vec<_>>().join(", ")
+            row.iter()
+                .map(|&v| c_float(v))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     let _ = writeln!(
         s,
         "}};\n/** Biases, one per output. */\nstatic const float {n}_biases[{m}_OUTPUTS] = {{{}}};\n",
-        p.b.iter().map(|&v| c_float(v)).collect::<Vec<_>>().join(", ")
+        p.b.iter()
+            .map(|&v| c_float(v))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let dot = c_dot(p.d).replace("FEATURES_", &format!("{m}_FEATURES"));
     let _ = write!(
