@@ -15,7 +15,8 @@
 #         on qemu-system-arm -M mps2-an386 -cpu cortex-m4 (semihosting);
 #     and the header's exp against libm's in double bits (200,000 arguments).
 #  3. Runs cli/tests/export_rust.rs: the exported Rust modules compile (const-built statics)
-#     and predict the exported bits.
+#     and predict the exported bits; cli/tests/export_cli.rs: `npoa export` itself (files,
+#     names from the model card or --features, errors).
 #
 # Run from the repository root: bash scripts/ci-export.sh
 set -euo pipefail
@@ -42,8 +43,8 @@ arm-none-eabi-gcc --version | head -n 1
 qemu-system-arm --version | head -n 1
 
 t0=$(date +%s)
-NPOA_EXPORT_ARM=1 cargo test -p npoa-cli --test export_c --test export_rust -- --nocapture 2>&1 |
+NPOA_EXPORT_ARM=1 cargo test -p npoa-cli --test export_c --test export_rust --test export_cli -- --nocapture 2>&1 |
     grep -E '^(export_|test |test result|error|warning|thread|  )' || true
 rc=${PIPESTATUS[0]}
-echo "ci-export: export_c and export_rust $( ((rc == 0)) && echo passed || echo FAILED) in $(($(date +%s) - t0)) s"
+echo "ci-export: export_c, export_rust and export_cli $( ((rc == 0)) && echo passed || echo FAILED) in $(($(date +%s) - t0)) s"
 exit "$rc"
