@@ -211,7 +211,7 @@ fn labels(meta: &Meta, k: usize) -> Res<Option<Vec<String>>> {
 
 fn loss_name(loss: Option<Loss>) -> String {
     match loss {
-        None => "softmax".into(),
+        None => "softmax cross-entropy".into(),
         Some(l) => match l.param_name() {
             Some(p) => format!("{} ({p} = {:?})", l.name(), l.param()),
             None => l.name().into(),
