@@ -43,8 +43,12 @@ arm-none-eabi-gcc --version | head -n 1
 qemu-system-arm --version | head -n 1
 
 t0=$(date +%s)
-NPOA_EXPORT_ARM=1 cargo test -p npoa-cli --test export_c --test export_rust --test export_cli -- --nocapture 2>&1 |
-    grep -E '^(export_|test |test result|error|warning|thread|  )' || true
-rc=${PIPESTATUS[0]}
+log=$(mktemp)
+rc=0
+NPOA_EXPORT_ARM=1 cargo test -p npoa-cli --test export_c --test export_rust --test export_cli \
+    -- --nocapture >"$log" 2>&1 || rc=$?
+grep -E '^(export_|test |test result|error|warning|thread|  )' "$log" || true
+((rc == 0)) || tail -n 40 "$log"
+rm -f "$log"
 echo "ci-export: export_c, export_rust and export_cli $( ((rc == 0)) && echo passed || echo FAILED) in $(($(date +%s) - t0)) s"
 exit "$rc"

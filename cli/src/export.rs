@@ -60,6 +60,7 @@ pub struct Args {
 /// The model cannot be read, `--name` is not an identifier, `--features` has the wrong
 /// count, or a file cannot be written.
 pub fn run(args: &Args) -> Res<()> {
+    check_name(&args.name)?;
     let model = DynModel::load(&args.model).map_err(|e| format!("{}: {e}", args.model))?;
     let mut meta = load_card(&args.model)?.unwrap_or_default();
     if let Some(f) = &args.features {

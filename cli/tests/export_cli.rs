@@ -78,6 +78,7 @@ fn writes_both_files_with_the_cards_names() {
 #[test]
 fn errors_name_the_problem() {
     let d = dir("export_cli_errors");
+    let _ = std::fs::remove_file(d.join("ok.npoa.json")); // from an earlier run
     let out = Some(d.join("m.h").to_str().unwrap().to_string());
     let missing = d.join("missing.npoa");
     let e = run(&args(missing.to_str().unwrap(), out.clone(), None, "m"))
