@@ -3,7 +3,9 @@
 //!
 //! # The C header
 //! One header per model, every symbol prefixed from `NAME` (a C identifier: `name_predict`,
-//! `NAME_FEATURES`, include guard `NAME_NPOA_MODEL_H`), so that several models live in one
+//! `NAME_FEATURES`, include guard `NAME_NPOA_MODEL_<hash>_H` with a hash of the model's bytes:
+//! one header included twice is included once, two different models exported under the same
+//! `NAME` fail to compile instead of one silently hiding the other), so that several models live in one
 //! firmware. It holds the weights (the standardisation already folded in: the functions take
 //! raw feature values), the loss kind (`NAME_LOSS_LOGISTIC` …), the feature names (a comment
 //! and `NAME_FEATURE_NAMES`), and `static inline` predictions written in npoa's order of `f32`
@@ -237,6 +239,13 @@ fn standardisation_line(meta: &Meta) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // C
 
+/// FNV-1a, 32 bits: the model's fingerprint in the include guard.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
 /// The `f32` as a C literal that parses back to the same bits (shortest round-trip decimal;
 /// C compilers round decimal literals correctly).
 fn c_float(x: f32) -> String {
@@ -450,6 +459,7 @@ pub fn c_header(model: &DynModel, meta: &Meta, name: &str) -> Res<String> {
     let features = feature_names(meta, p.d)?;
     let labels = labels(meta, p.k)?;
     let (n, m) = (name, name.to_ascii_uppercase());
+    let guard = format!("{m}_NPOA_MODEL_{:08X}_H", fnv1a(&model.to_bytes()));
     let mut s = String::new();
     let kind = match p.loss {
         None => format!("softmax classifier, {} classes", p.k),
@@ -494,8 +504,8 @@ pub fn c_header(model: &DynModel, meta: &Meta, name: &str) -> Res<String> {
  *   - an FPU that keeps subnormals (Cortex-M: FPSCR.FZ = 0, the reset value).
  * Inputs are raw feature values; a NaN or infinite input gives a NaN or infinite output.
  */
-#ifndef {m}_NPOA_MODEL_H
-#define {m}_NPOA_MODEL_H
+#ifndef {guard}
+#define {guard}
 
 #include <float.h>
 #include <stdint.h>
@@ -709,7 +719,7 @@ static inline void {n}_predict_proba(const float x[{m}_FEATURES], float p[{m}_CL
     }
     let _ = writeln!(
         s,
-        "#if !defined(__clang__) && defined(__GNUC__)\n#pragma GCC pop_options\n#endif\n\n#endif /* {m}_NPOA_MODEL_H */"
+        "#if !defined(__clang__) && defined(__GNUC__)\n#pragma GCC pop_options\n#endif\n\n#endif /* {guard} */"
     );
     Ok(s)
 }

@@ -807,3 +807,52 @@ int main(void) {
         );
     }
 }
+
+/// One header included twice compiles; two different models exported under one name in one
+/// translation unit do not (the guard carries the model's hash, so neither hides the other).
+#[test]
+fn same_name_models_collide_loudly() {
+    if !have("gcc") {
+        println!("export_c: SKIPPED the guard check: gcc is not on the PATH");
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("export_c_guard");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, w) in [("a.h", 1.0f32), ("b.h", 2.0)] {
+        let m = DynModel::Linear(DynLinearModel::new(vec![w, 0.5], 0.0).unwrap());
+        std::fs::write(dir.join(file), c_header(&m, &Meta::default(), "m").unwrap()).unwrap();
+    }
+    let build = |includes: &str| {
+        let src = dir.join("t.c");
+        std::fs::write(
+            &src,
+            format!("{includes}\nint main(void) {{\n    const float x[2] = {{1.0f, 2.0f}};\n    return m_predict(x) == 2.0f ? 0 : 1;\n}}\n"),
+        )
+        .unwrap();
+        Command::new("gcc")
+            .args([
+                "-std=c99",
+                "-O2",
+                "-ffp-contract=off",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-c",
+            ])
+            .arg(&src)
+            .arg("-o")
+            .arg(dir.join("t.o"))
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(
+        build("#include \"a.h\"\n#include \"a.h\""),
+        "the same header twice"
+    );
+    assert!(
+        !build("#include \"a.h\"\n#include \"b.h\""),
+        "two models named m"
+    );
+}

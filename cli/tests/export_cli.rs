@@ -43,7 +43,7 @@ fn writes_both_files_with_the_cards_names() {
     ))
     .unwrap();
     let h = std::fs::read_to_string(h).unwrap();
-    assert!(h.contains("#ifndef DOOR_NPOA_MODEL_H") && h.contains("#define DOOR_LOSS_LOGISTIC 1"));
+    assert!(h.contains("#ifndef DOOR_NPOA_MODEL_") && h.contains("#define DOOR_LOSS_LOGISTIC 1"));
     assert!(h.contains("door_predict_proba") && h.contains("Target: open"));
     // The comment cannot be closed by a name, nor a trigraph formed; the strings are escaped.
     assert!(h.contains("x[0] = temp * / ? ?= C"), "{h}");
