@@ -45,18 +45,40 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
         }
     }
 
-    /// A classifier from its weights and biases.
+    /// A classifier from its weights and biases, as a `const fn`: the constructor of an
+    /// exported classifier (`npoa export MODEL --rust`), which a `static` holds in flash. In a
+    /// `const` or `static` initialiser, match the result and `panic!` on `Err`: the check then
+    /// runs at compile time, and an invalid classifier does not build.
+    ///
+    /// ```
+    /// use npoa::LinearClassifier;
+    /// static MODEL: LinearClassifier<2, 3> =
+    ///     match LinearClassifier::new([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]], [0.0, 0.5, 0.0]) {
+    ///         Ok(m) => m,
+    ///         Err(_) => panic!("invalid exported classifier"),
+    ///     };
+    /// assert_eq!(MODEL.predict_class(&[0.25, 0.5])?, 1);
+    /// assert!(LinearClassifier::new([[1.0], [f32::NAN]], [0.0; 2]).is_err());
+    /// # Ok::<(), npoa::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::ZeroFeatures`] if `D == 0`, [`Error::InvalidParameter`] if `K` is not in
-    /// `1..=`[`kernel::MAX_CLASSES`], [`Error::NonFinite`] for a non-finite value.
-    pub fn new(w: [[f32; D]; K], b: [f32; K]) -> Result<Self, Error> {
-        let m = Self { w, b };
-        m.check()?;
-        Ok(m)
+    /// `1..=`[`kernel::MAX_CLASSES`], [`Error::NonFinite`] for a non-finite value (`"w"` with
+    /// the index in the flattened `[f32; K·D]`, or `"b"`).
+    pub const fn new(w: [[f32; D]; K], b: [f32; K]) -> Result<Self, Error> {
+        match Self::check_parts(&w, &b) {
+            Ok(()) => Ok(Self { w, b }),
+            Err(e) => Err(e),
+        }
     }
 
     fn check(&self) -> Result<(), Error> {
+        Self::check_parts(&self.w, &self.b)
+    }
+
+    /// The checks of [`new`](Self::new), in `const`.
+    const fn check_parts(w: &[[f32; D]; K], b: &[f32; K]) -> Result<(), Error> {
         if D == 0 {
             return Err(Error::ZeroFeatures);
         }
@@ -66,9 +88,29 @@ impl<const D: usize, const K: usize> LinearClassifier<D, K> {
                 reason: "must be in 1..=256",
             });
         }
-        check::check_finite("w", self.w.as_flattened())?;
-        if let Err(Error::NonFinite { index, .. }) = check::check_finite("b", &self.b) {
-            return Err(Error::NonFinite { what: "b", index });
+        let mut c = 0;
+        while c < K {
+            let mut j = 0;
+            while j < D {
+                if !w[c][j].is_finite() {
+                    return Err(Error::NonFinite {
+                        what: "w",
+                        index: c * D + j,
+                    });
+                }
+                j += 1;
+            }
+            c += 1;
+        }
+        let mut c = 0;
+        while c < K {
+            if !b[c].is_finite() {
+                return Err(Error::NonFinite {
+                    what: "b",
+                    index: c,
+                });
+            }
+            c += 1;
         }
         Ok(())
     }
@@ -252,4 +294,63 @@ fn softmax<const K: usize>(z: &[f32; K]) -> [f32; K] {
         *pi = (ei / s) as f32;
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn const_checks_name_the_first_bad_value() {
+        let ok = LinearClassifier::new([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [0.5, -0.5, 0.0]);
+        assert_eq!(
+            ok.map(|m| *m.weights()),
+            Ok([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        );
+        let mut w = [[0.0f32; 3]; 4];
+        w[2][1] = f32::NEG_INFINITY;
+        w[3][0] = f32::NAN;
+        assert_eq!(
+            LinearClassifier::new(w, [0.0; 4]),
+            Err(Error::NonFinite {
+                what: "w",
+                index: 7
+            })
+        );
+        let mut b = [0.0f32; 4];
+        b[3] = f32::NAN;
+        assert_eq!(
+            LinearClassifier::new([[0.0f32; 3]; 4], b),
+            Err(Error::NonFinite {
+                what: "b",
+                index: 3
+            })
+        );
+        assert_eq!(
+            LinearClassifier::<0, 2>::new([[]; 2], [0.0; 2]),
+            Err(Error::ZeroFeatures)
+        );
+        assert!(matches!(
+            LinearClassifier::<1, 0>::new([], []),
+            Err(Error::InvalidParameter {
+                name: "classes",
+                ..
+            })
+        ));
+        assert!(matches!(
+            LinearClassifier::<1, 257>::new([[0.0]; 257], [0.0; 257]),
+            Err(Error::InvalidParameter {
+                name: "classes",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn bytes_round_trip_checks_as_new() {
+        let m = LinearClassifier::new([[1.5, -2.0], [0.0, 3.0]], [0.25, 1.0]).unwrap();
+        let mut buf = [0u8; 256];
+        let n = m.to_bytes(&mut buf).unwrap();
+        assert_eq!(LinearClassifier::<2, 2>::from_bytes(&buf[..n]), Ok(m));
+    }
 }

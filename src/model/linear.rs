@@ -85,6 +85,41 @@ impl<const D: usize> LinearModel<D> {
         })
     }
 
+    /// A model from its weights, bias **and loss**, checked like [`new`](Self::new) followed
+    /// by [`with_loss`](Self::with_loss), as a `const fn`: the constructor of an exported model
+    /// (`npoa export MODEL --rust`), which a `static` holds in flash. In a `const` or `static`
+    /// initialiser, match the result and `panic!` on `Err`: the check then runs at compile
+    /// time, and an invalid model does not build (nothing is checked or can fail at run time).
+    ///
+    /// ```
+    /// use npoa::{LinearModel, loss::Loss};
+    /// static MODEL: LinearModel<3> =
+    ///     match LinearModel::from_parts([0.5, -1.25, 2.0], 0.125, Loss::Logistic) {
+    ///         Ok(m) => m,
+    ///         Err(_) => panic!("invalid exported model"),
+    ///     };
+    /// assert_eq!(MODEL.loss_kind(), Loss::Logistic);
+    /// assert_eq!(MODEL.predict_one(&[2.0, 0.0, 0.5]), 2.125); // the logit
+    ///
+    /// // Run-time values are checked the same way.
+    /// assert!(LinearModel::from_parts([f32::NAN], 0.0, Loss::Squared).is_err());
+    /// assert!(LinearModel::from_parts([1.0], 0.0, Loss::Huber { delta: -1.0 }).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// As [`new`](Self::new) (checked first), then as [`Loss::validate`].
+    pub const fn from_parts(w: [f32; D], b: f32, loss: Loss) -> Result<Self, Error> {
+        let mut m = match Self::new(w, b) {
+            Ok(m) => m,
+            Err(e) => return Err(e),
+        };
+        if let Err(e) = validate_loss(loss) {
+            return Err(e);
+        }
+        m.loss = loss;
+        Ok(m)
+    }
+
     /// Weights drawn uniformly from `[-scale, scale]` by a `Xoshiro256PlusPlus` generator
     /// seeded with `seed` (the same seed gives the same model on every target); bias zero.
     ///
@@ -278,8 +313,104 @@ impl<const D: usize> Trainable for LinearModel<D> {
     }
 }
 
+/// [`Loss::validate`] as a `const fn` (the per-loss checks are trait methods, which cannot
+/// be `const`): the same rules and the same errors, which a test checks on every loss.
+const fn validate_loss(loss: Loss) -> Result<(), Error> {
+    match loss {
+        Loss::Huber { delta } => {
+            if delta.is_finite() && delta > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::InvalidParameter {
+                    name: "delta",
+                    reason: "must be finite and > 0",
+                })
+            }
+        }
+        Loss::Quantile { tau } => {
+            // NaN fails both comparisons.
+            if tau > 0.0 && tau < 1.0 {
+                Ok(())
+            } else {
+                Err(Error::InvalidParameter {
+                    name: "tau",
+                    reason: "must be in the open interval (0, 1)",
+                })
+            }
+        }
+        Loss::Squared | Loss::Absolute | Loss::Logistic | Loss::Poisson => Ok(()),
+    }
+}
+
 /// A uniform `f32` in `[-1, 1)` from the top 24 bits of the generator's output.
 pub(crate) fn uniform_signed(rng: &mut Xoshiro256PlusPlus) -> f32 {
     let u = (rng.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0);
     2.0 * u - 1.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn const_loss_check_agrees_with_validate() {
+        let params = [
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            -1.0,
+            -0.0,
+            0.0,
+            f32::from_bits(1),
+            f32::MIN_POSITIVE,
+            0.5,
+            1.0 - f32::EPSILON / 2.0,
+            1.0,
+            1.5,
+            f32::MAX,
+        ];
+        for base in Loss::ALL {
+            for &p in &params {
+                let loss = base.with_param(p);
+                assert_eq!(validate_loss(loss), loss.validate(), "{loss:?}");
+                let m = LinearModel::from_parts([1.0, -2.0], 0.5, loss);
+                assert_eq!(m.map(|_| ()), loss.validate(), "{loss:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn from_parts_equals_new_then_with_loss() {
+        for loss in Loss::ALL {
+            let a = LinearModel::from_parts([0.25, -3.0, 1e-30], -7.5, loss);
+            let b = LinearModel::new([0.25, -3.0, 1e-30], -7.5).and_then(|m| m.with_loss(loss));
+            assert_eq!(a, b);
+        }
+        assert_eq!(
+            LinearModel::<0>::from_parts([], 0.0, Loss::Squared),
+            Err(Error::ZeroFeatures)
+        );
+        assert_eq!(
+            LinearModel::from_parts([1.0, f32::INFINITY], 0.0, Loss::Poisson),
+            Err(Error::NonFinite {
+                what: "w",
+                index: 1
+            })
+        );
+        assert_eq!(
+            LinearModel::from_parts([1.0], f32::NAN, Loss::Logistic),
+            Err(Error::NonFinite {
+                what: "b",
+                index: 0
+            })
+        );
+        // The weights are checked before the loss, as `new(..)?.with_loss(..)` does.
+        assert_eq!(
+            LinearModel::from_parts([f32::NAN], 0.0, Loss::Huber { delta: -1.0 }),
+            Err(Error::NonFinite {
+                what: "w",
+                index: 0
+            })
+        );
+    }
 }
