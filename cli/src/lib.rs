@@ -1,5 +1,11 @@
 //! The `npoa` command's library: each subcommand is a module with its `Args` (clap) and `run`;
-//! `main.rs` only dispatches. Integration tests (`cli/tests/`) call these modules directly.
+//! `main.rs` only dispatches. Integration tests (`cli/tests/`) run the binary.
+//!
+//! - [`train`]: `npoa train DATA.csv [options]` (its `--json` keys are listed there);
+//! - [`predict`]: `npoa predict MODEL DATA.csv`;
+//! - [`inspect`]: `npoa inspect MODEL [--json]`;
+//! - [`export`]: `npoa export MODEL …`;
+//! - [`table`]: the CSV reader (delimiters, header, caps); [`meta`]: the model card.
 
 pub mod export;
 pub mod inspect;
@@ -7,6 +13,7 @@ pub mod meta;
 pub mod metrics;
 pub mod plot;
 pub mod predict;
+pub mod table;
 pub mod train;
 
 /// The error type of every subcommand: a message for the user.
