@@ -20,7 +20,7 @@
 //! The rows go straight into the feature matrix and the target vector (no second copy).
 
 use crate::Res;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
 
@@ -169,7 +169,29 @@ struct Capped<R> {
     inner: R,
     delivered: Rc<Cell<u64>>,
     record_start: Rc<Cell<u64>>,
+    lines: Rc<RefCell<LineIndex>>,
     limits: Limits,
+}
+
+/// The offsets of the line breaks not yet passed by the parser, to tell the line of a byte
+/// offset (the `csv` crate does not count blank lines): bounded by the bytes in flight.
+#[derive(Debug, Default)]
+struct LineIndex {
+    /// Line breaks before the first offset still held.
+    passed: u64,
+    /// Offsets of the later ones.
+    breaks: std::collections::VecDeque<u64>,
+}
+
+impl LineIndex {
+    /// The line (from 1) of the byte at `offset`; offsets asked must not decrease.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        while self.breaks.front().is_some_and(|&b| b < offset) {
+            self.breaks.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
 }
 
 /// The parser's own buffer (bytes it may read ahead of the record it parses).
@@ -191,6 +213,10 @@ impl<R: Read> Read for Capped<R> {
         }
         let room = (self.limits.max_bytes - done).min(buf.len() as u64) as usize;
         let n = self.inner.read(&mut buf[..room])?;
+        let mut lines = self.lines.borrow_mut();
+        for (i, _) in buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n') {
+            lines.breaks.push_back(done + i as u64);
+        }
         self.delivered.set(done + n as u64);
         Ok(n)
     }
@@ -291,10 +317,12 @@ pub fn read_from(
 ) -> Res<Table> {
     let delivered = Rc::new(Cell::new(0u64));
     let record_start = Rc::new(Cell::new(0u64));
+    let lines = Rc::new(RefCell::new(LineIndex::default()));
     let capped = Capped {
         inner: input,
         delivered: Rc::clone(&delivered),
         record_start: Rc::clone(&record_start),
+        lines: Rc::clone(&lines),
         limits: *limits,
     };
     let mut buffered = BufReader::with_capacity(CSV_BUFFER as usize, capped);
@@ -324,10 +352,12 @@ pub fn read_from(
         )
         .into());
     }
+    // Offsets in what the parser sees (the BOM dropped) are this much below the file's.
+    let mut offset = 0u64;
     if first.starts_with(b"\xEF\xBB\xBF") {
         first.drain(..3);
+        offset = 3;
     }
-    let offset = delivered.get() - first.len() as u64;
     let (delim, sniffed) = match delimiter {
         Some(d) => (d, false),
         None => (sniff(&first), true),
@@ -342,7 +372,6 @@ pub fn read_from(
         .delimiter(delim)
         .has_headers(false)
         .flexible(true)
-        .trim(csv::Trim::All)
         .buffer_capacity(CSV_BUFFER as usize)
         .from_reader(std::io::Cursor::new(first).chain(buffered));
     let hint = |cell: &[u8]| -> String {
@@ -365,12 +394,14 @@ pub fn read_from(
         }
     };
     let mut rec = csv::ByteRecord::new();
-    let mut next = |rec: &mut csv::ByteRecord, line: u64| -> Res<bool> {
-        // The line the record starts on is past the last one read: say the next.
+    // The line of the record just read: that of its last byte (the `csv` crate's record
+    // positions point before the blank lines it skips; its end is exact).
+    let mut next = |rec: &mut csv::ByteRecord, line: u64| -> Res<Option<u64>> {
         match rdr.read_byte_record(rec) {
             Ok(more) => {
-                record_start.set(offset + rdr.position().byte());
-                Ok(more)
+                let end = offset + rdr.position().byte();
+                record_start.set(end);
+                Ok(more.then(|| lines.borrow_mut().line_at(end.saturating_sub(1))))
             }
             Err(e) => match e.kind() {
                 csv::ErrorKind::Io(io) => Err(over(io, line).into()),
@@ -378,7 +409,6 @@ pub fn read_from(
             },
         }
     };
-    let line_of = |rec: &csv::ByteRecord| rec.position().map_or(0, csv::Position::line);
     let text = |rec: &csv::ByteRecord, j: usize, line: u64| -> Res<String> {
         std::str::from_utf8(&rec[j])
             .map(str::to_string)
@@ -390,12 +420,11 @@ pub fn read_from(
                 .into()
             })
     };
-    if !next(&mut rec, 1)? {
+    let Some(mut line) = next(&mut rec, 1)? else {
         return Err(format!("{source}: empty file (no header line)").into());
-    }
+    };
     let cols = rec.len();
     let header: Vec<String> = if has_header {
-        let line = line_of(&rec);
         let names = (0..cols)
             .map(|j| text(&rec, j, line))
             .collect::<Res<Vec<_>>>()?;
@@ -432,12 +461,11 @@ pub fn read_from(
         if have {
             have = false;
         } else {
-            let line = line_of(&rec) + 1;
-            if !next(&mut rec, line)? {
-                break;
+            match next(&mut rec, line + 1)? {
+                Some(l) => line = l,
+                None => break,
             }
         }
-        let line = line_of(&rec);
         if rec.len() != cols {
             let whole: Vec<u8> = rec.iter().flatten().copied().collect();
             return Err(format!(
@@ -471,11 +499,22 @@ pub fn read_from(
                     j + 1
                 )
             })?;
+            let s = s.trim_matches([' ', '\t']);
             let v: f32 = s.parse().map_err(|_| {
-                let shown: String = s.chars().take(40).collect();
+                let shown: String = s
+                    .chars()
+                    .take(40)
+                    .collect::<String>()
+                    .escape_debug()
+                    .to_string();
                 let more = if s.chars().count() > 40 { "…" } else { "" };
+                let quote = if s.contains('\n') {
+                    " (a line break inside quotes: an unterminated quote?)"
+                } else {
+                    ""
+                };
                 format!(
-                    "{source}:{line}:{}: not a number: \"{shown}{more}\"{}",
+                    "{source}:{line}:{}: not a number: \"{shown}{more}\"{quote}{}",
                     j + 1,
                     hint(cell)
                 )
