@@ -400,8 +400,17 @@ pub fn read_from(
         match rdr.read_byte_record(rec) {
             Ok(more) => {
                 let end = offset + rdr.position().byte();
+                let long = end - record_start.get() > limits.max_line;
                 record_start.set(end);
-                Ok(more.then(|| lines.borrow_mut().line_at(end.saturating_sub(1))))
+                let at = more.then(|| lines.borrow_mut().line_at(end.saturating_sub(1)));
+                if long && let Some(l) = at {
+                    return Err(format!(
+                        "{source}:{l}: a line of more than {} bytes (--max-line-bytes)",
+                        limits.max_line
+                    )
+                    .into());
+                }
+                Ok(at)
             }
             Err(e) => match e.kind() {
                 csv::ErrorKind::Io(io) => Err(over(io, line).into()),
@@ -520,8 +529,10 @@ pub fn read_from(
                 )
             })?;
             if !v.is_finite() {
+                let shown: String = s.chars().take(40).collect();
+                let more = if s.chars().count() > 40 { "…" } else { "" };
                 return Err(format!(
-                    "{source}:{line}:{}: not finite: {s:?} (NaN, infinity or beyond f32)",
+                    "{source}:{line}:{}: not finite: \"{shown}{more}\" (NaN, infinity or beyond f32)",
                     j + 1
                 )
                 .into());

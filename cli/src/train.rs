@@ -696,3 +696,50 @@ impl Observer for Watch<'_> {
         self.history.on_event(e);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(e: u32) -> Epoch {
+        Epoch {
+            epoch: e,
+            train_loss: 1.0 / e as f32,
+            metric: 1.0,
+            learning_rate: 0.1,
+            steps: u64::from(e),
+            zeros: 0,
+            certificate: f32::NAN,
+        }
+    }
+
+    #[test]
+    fn history_stays_bounded_and_evenly_spaced() {
+        let mut h = Bounded::default();
+        let n = 1_000_003;
+        for e in 1..=n {
+            h.on_epoch(&epoch(e));
+            assert!(h.epochs.len() < HISTORY_CAP);
+        }
+        for e in 0..5000 {
+            h.on_event(&Event {
+                epoch: e,
+                kind: EventKind::Improved { metric: 1.0 },
+            });
+        }
+        let k = h.finish();
+        assert!(k.epochs.len() <= HISTORY_CAP);
+        assert_eq!(k.epochs[0].epoch, 1);
+        assert_eq!(k.epochs.last().map(|e| e.epoch), Some(n));
+        // Evenly spaced up to the last, which is added.
+        let stride = k.epochs[1].epoch - k.epochs[0].epoch;
+        assert!(stride.is_power_of_two() && stride > 1);
+        for w in k.epochs[..k.epochs.len() - 1].windows(2) {
+            assert_eq!(w[1].epoch - w[0].epoch, stride);
+        }
+        assert_eq!(k.events.len(), EVENTS_CAP);
+        assert_eq!(k.events_dropped, 5000 - EVENTS_CAP as u64);
+        assert_eq!(k.events[0].epoch, 0);
+        assert_eq!(k.events.last().map(|e| e.epoch), Some(4999));
+    }
+}
