@@ -93,11 +93,11 @@ pub fn run(args: &Args) -> Res<()> {
             },
             "card": card_json,
         });
-        println!("{out}");
+        crate::say!("{out}");
     } else {
         let show = |v: Option<String>| v.unwrap_or_else(|| "?".to_string());
-        println!("file: {} ({} bytes)", args.model, b.len());
-        println!(
+        crate::say!("file: {} ({} bytes)", args.model, b.len());
+        crate::say!(
             "format: {}, version {}",
             if b.starts_with(&bytes::MAGIC) {
                 "npoa model bytes"
@@ -106,8 +106,8 @@ pub fn run(args: &Args) -> Res<()> {
             },
             show(version.map(|v| v.to_string()))
         );
-        println!("kind: {}", kind_name.unwrap_or("unknown"));
-        println!(
+        crate::say!("kind: {}", kind_name.unwrap_or("unknown"));
+        crate::say!(
             "loss: {}",
             match &loss {
                 Some((n, Some((p, v)))) => format!("{n} ({p} = {v})"),
@@ -115,12 +115,12 @@ pub fn run(args: &Args) -> Res<()> {
                 None => "unknown".to_string(),
             }
         );
-        println!(
+        crate::say!(
             "dimensions: d = {} features, k = {} outputs",
             show(d.map(|v| v.to_string())),
             show(k.map(|v| v.to_string()))
         );
-        println!(
+        crate::say!(
             "crc32: {} (stored {}, computed {})",
             if crc_ok { "ok" } else { "bad" },
             hex(stored),
@@ -129,7 +129,7 @@ pub fn run(args: &Args) -> Res<()> {
         match &card {
             Ok(Some(c)) => {
                 let stale = !c.matches(&b);
-                println!(
+                crate::say!(
                     "standardization: {}",
                     if stale {
                         "unknown (stale card)"
@@ -142,7 +142,7 @@ pub fn run(args: &Args) -> Res<()> {
                         }
                     }
                 );
-                println!(
+                crate::say!(
                     "card: {card_path}{}",
                     if stale {
                         format!(
@@ -154,22 +154,22 @@ pub fn run(args: &Args) -> Res<()> {
                         String::new()
                     }
                 );
-                println!("  features: {}", c.features.join(", "));
-                println!("  target: {}", c.target);
-                println!("  trained with: --loss {}", c.loss);
+                crate::say!("  features: {}", c.features.join(", "));
+                crate::say!("  target: {}", c.target);
+                crate::say!("  trained with: --loss {}", c.loss);
                 if let Some(l) = &c.labels {
                     let map: Vec<String> = l
                         .iter()
                         .enumerate()
                         .map(|(k, v)| format!("{k} = {v}"))
                         .collect();
-                    println!("  labels: {}", map.join(", "));
+                    crate::say!("  labels: {}", map.join(", "));
                 }
             }
             Ok(None) => {
-                println!("standardization: unknown (no model card {card_path})");
+                crate::say!("standardization: unknown (no model card {card_path})");
             }
-            Err(e) => println!("card: {e}"),
+            Err(e) => crate::say!("card: {e}"),
         }
     }
     check

@@ -18,3 +18,13 @@ pub mod train;
 
 /// The error type of every subcommand: a message for the user.
 pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// `println!` that does not panic when stdout is closed (`npoa train … | head -1`): the
+/// command's report lines are best-effort, a reader that went away stops nothing.
+#[macro_export]
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}

@@ -286,7 +286,7 @@ pub fn run(args: &Args) -> Res<()> {
             .enumerate()
             .map(|(k, v)| format!("{v} -> {k}"))
             .collect();
-        println!("labels: {}", map.join(", "));
+        crate::say!("labels: {}", map.join(", "));
     }
     let names = table.feature_names();
     let target_name = table
@@ -377,15 +377,17 @@ pub fn run(args: &Args) -> Res<()> {
                 }
             },
         )?;
-        println!(
+        crate::say!(
             "search: best lr {:.5}, gamma {:.4} (validation loss {:.6})",
-            best.lr, best.gamma, best.score
+            best.lr,
+            best.gamma,
+            best.score
         );
         recipe.learning_rate = Some(best.lr);
         recipe.schedule = Schedule::Exponential { gamma: best.gamma };
     }
     let plan = recipe.plan();
-    println!(
+    crate::say!(
         "{}: {n} rows, {d} features; training on {}, validating on {}; loss {}, optimizer {}",
         args.data,
         tr.len(),
@@ -393,7 +395,7 @@ pub fn run(args: &Args) -> Res<()> {
         args.loss,
         args.optimizer
     );
-    println!(
+    crate::say!(
         "strategy: {}; {} (fitted on the {} training rows, folded back into the model){}",
         if plan.solver {
             match (objective, args.l1 > 0.0) {
@@ -464,7 +466,7 @@ pub fn run(args: &Args) -> Res<()> {
     let stop = summary.stop.name();
     let converged = summary.stop == npoa::train::Stop::Converged;
     let measure = npoa::control::certificate::measure(objective, &recipe.regularization);
-    println!(
+    crate::say!(
         "done: {} epochs, {} steps, stop: {stop}, certificate ({}) {:.3e}, best loss {:.6e}, rollbacks {}",
         summary.epochs,
         summary.steps,
@@ -490,9 +492,9 @@ pub fn run(args: &Args) -> Res<()> {
             }
         );
     }
-    println!("train: {}", train_metrics.line());
+    crate::say!("train: {}", train_metrics.line());
     if let Some(v) = &val_metrics {
-        println!("validation: {}", v.line());
+        crate::say!("validation: {}", v.line());
     }
     let bytes = model.to_bytes();
     let card = crate::meta::Meta {
@@ -509,7 +511,7 @@ pub fn run(args: &Args) -> Res<()> {
     if let Some(path) = &args.save {
         std::fs::write(path, &bytes).map_err(|e| format!("{path}: {e}"))?;
         let c = card.save(path)?;
-        println!(
+        crate::say!(
             "saved {} bytes to {path}, the model card to {c}",
             bytes.len()
         );
@@ -578,7 +580,7 @@ pub fn run(args: &Args) -> Res<()> {
             "delimiter": char::from(delimiter).to_string(),
             "card": card_path,
         });
-        println!("{out}");
+        crate::say!("{out}");
     }
     Ok(())
 }
@@ -670,7 +672,7 @@ impl Observer for Watch<'_> {
         self.bar.set_message(format!("loss {:.4e}", r.metric));
         if !self.quiet && r.epoch.is_multiple_of(self.every) {
             self.bar.suspend(|| {
-                println!(
+                crate::say!(
                     "epoch {:5}  train {:.6e}  {} {:.6e}  lr {:.3e}  zeros {}  cert {:.3e}",
                     r.epoch,
                     r.train_loss,
@@ -691,7 +693,7 @@ impl Observer for Watch<'_> {
     fn on_event(&mut self, e: &Event) {
         if !self.quiet && !matches!(e.kind, EventKind::Improved { .. }) {
             self.bar
-                .suspend(|| println!("epoch {:5}  event: {:?}", e.epoch, e.kind));
+                .suspend(|| crate::say!("epoch {:5}  event: {:?}", e.epoch, e.kind));
         }
         self.history.on_event(e);
     }
