@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Smoke test of `npoa train` and `npoa predict` on small generated CSV files: train → save →
-# predict gives identical predictions; the JSON line parses; the Rust export compiles; the C
-# header passes a syntax check when a C compiler is present. Run from the repository root.
+# Smoke test of `npoa train`, `npoa predict` and `npoa inspect` on small generated CSV files:
+# train → save → predict gives identical predictions; the JSON line parses; the model card is
+# written; a `;` file is sniffed; labels 1..3 need --remap-labels and come back from predict;
+# the Rust export compiles; the C header passes a syntax check when a C compiler is present.
+# Run from the repository root.
 set -euo pipefail
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 TRAIN="cargo run --release --quiet -p npoa-cli -- train"
 PREDICT="cargo run --release --quiet -p npoa-cli -- predict"
+INSPECT="cargo run --release --quiet -p npoa-cli -- inspect"
 
 # Regression: y = 2a − 0.1b + 0.5c + 0.3 + noise, b on another scale.
 awk 'BEGIN { srand(7); print "a,b,c,y";
@@ -19,7 +22,12 @@ $TRAIN "$TMP/reg.csv" --save "$TMP/reg.npoa" --predictions "$TMP/reg_train.txt" 
 $PREDICT "$TMP/reg.npoa" "$TMP/reg.csv" --out "$TMP/reg_pred.txt"
 cmp "$TMP/reg_train.txt" "$TMP/reg_pred.txt"
 echo "regression: train and predict give identical predictions ($(wc -l < "$TMP/reg_pred.txt") rows)"
-tail -n 1 "$TMP/reg.out" | grep -q '^{"certificate":' || { echo "the last line is not the JSON object"; exit 1; }
+tail -n 1 "$TMP/reg.out" | grep -q '^{"card":' || { echo "the last line is not the JSON object"; exit 1; }
+test -s "$TMP/reg.npoa.json" || { echo "no model card"; exit 1; }
+$INSPECT "$TMP/reg.npoa" | tee "$TMP/reg.inspect"
+grep -q '^crc32: ok' "$TMP/reg.inspect"
+grep -q '^dimensions: d = 3 features, k = 1 outputs' "$TMP/reg.inspect"
+grep -q 'features: a, b, c' "$TMP/reg.inspect"
 grep -q '^strategy: full-batch conjugate gradients' "$TMP/reg.out" || { echo "no strategy line"; exit 1; }
 if command -v python3 >/dev/null 2>&1; then
     # The defaults (standardised, the solver) end converged, with the certificate in the JSON.
@@ -90,6 +98,22 @@ w, b = o["weights"], o["bias"]
 assert abs(w[0] - 0.5) < 0.1 and abs(w[1] + 0.4) < 0.1 and abs(b - 0.3) < 0.1, o
 print(f"poisson: w = {w[0]:.3f}, {w[1]:.3f}, b = {b:.3f} (truth 0.5, -0.4, 0.3)")'
 fi
+
+# The same data with `;`: sniffed (and said), the same predictions as with commas.
+tr ',' ';' < "$TMP/reg.csv" > "$TMP/semi.csv"
+$TRAIN "$TMP/semi.csv" --quiet --predictions "$TMP/semi_train.txt" 2> "$TMP/semi.err" > /dev/null
+grep -q "delimiter ';'" "$TMP/semi.err"
+cmp "$TMP/semi_train.txt" "$TMP/reg_train.txt"
+echo "semicolons: sniffed, the same predictions as the comma file"
+
+# Labels 1..3: an error without --remap-labels; with it, predict gives the labels back.
+awk -F, 'NR == 1 { print; next } { printf "%s,%s,%d\n", $1, $2, $3 + 1 }' "$TMP/cls.csv" > "$TMP/cls13.csv"
+if $TRAIN "$TMP/cls13.csv" --loss softmax --quiet 2> "$TMP/cls13.err"; then echo "labels 1..3 were accepted"; exit 1; fi
+grep -q -- '--remap-labels' "$TMP/cls13.err"
+$TRAIN "$TMP/cls13.csv" --loss softmax --remap-labels --save "$TMP/cls13.npoa" --quiet | grep -q '^labels: 1 -> 0, 2 -> 1, 3 -> 2'
+$PREDICT "$TMP/cls13.npoa" "$TMP/cls13.csv" --out "$TMP/cls13_pred.txt"
+sort -u "$TMP/cls13_pred.txt" | tr '\n' ' ' | grep -q '^1 2 3 $'
+echo "labels 1..3: refused without --remap-labels; remapped, predict writes $(sort -u "$TMP/cls13_pred.txt" | tr '\n' ' ')"
 
 # A broken file is an error that names the line.
 printf 'a,y\n1,2\n3,oops\n' > "$TMP/bad.csv"

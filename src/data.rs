@@ -1,4 +1,6 @@
-//! Data of run-time size (`std`): a numeric CSV reader with precise errors, datasets that own
+//! Data of run-time size (`std`): a small in-memory CSV reader with precise errors (for tests,
+//! doc examples and small files; it reads comma-separated text only: the `npoa` command reads
+//! files with the `csv` crate, streaming, with delimiters, caps and options), datasets that own
 //! their rows, seeded train / validation / test splits, and z-score standardisation that is
 //! folded back into the trained model so that it predicts on raw features.
 //!
@@ -109,8 +111,9 @@ fn fields(line: &str) -> Result<Vec<(usize, String)>, (usize, &'static str)> {
 }
 
 impl Table {
-    /// Parses CSV text: a header line, then rows of numbers (blank lines are skipped; `\r\n`
-    /// works). `source` names the text in errors.
+    /// Parses comma-separated text: a header line, then rows of numbers (blank lines are
+    /// skipped; `\r\n` works; a leading UTF-8 byte-order mark is dropped). `source` names the
+    /// text in errors.
     ///
     /// # Errors
     /// A [`CsvError`] with line and column for: an empty input or no data rows, a row with
@@ -123,6 +126,7 @@ impl Table {
             column,
             message,
         };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut lines = text
             .lines()
             .enumerate()
@@ -151,9 +155,14 @@ impl Table {
                 ));
             }
             for (col, (_, cell)) in row.iter().enumerate() {
-                let v: f32 = cell
-                    .parse()
-                    .map_err(|_| err(ln, col + 1, std::format!("not a number: {cell:?}")))?;
+                let v: f32 = cell.parse().map_err(|_| {
+                    let hint = if cell.contains([';', '\t']) {
+                        " (this reader takes commas only: try a comma-separated file)"
+                    } else {
+                        ""
+                    };
+                    err(ln, col + 1, std::format!("not a number: {cell:?}{hint}"))
+                })?;
                 if !v.is_finite() {
                     return Err(err(
                         ln,
@@ -518,5 +527,24 @@ impl Standardizer {
             false,
             (w, b),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_dropped_and_other_delimiters_named() {
+        let t = Table::parse("\u{feff}a,y\n1,2\n", "b.csv").unwrap();
+        assert_eq!(t.header, ["a", "y"]);
+        assert_eq!(t.column("a"), Some(0));
+        for text in ["a;y\n1;2\n", "a\ty\n1\t2\n"] {
+            let e = Table::parse(text, "s.csv").unwrap_err();
+            assert_eq!((e.line, e.column), (2, 1));
+            assert!(e.message.contains("try a comma-separated file"), "{e}");
+        }
+        let e = Table::parse("a,y\n1,x\n", "c.csv").unwrap_err();
+        assert!(!e.message.contains("comma-separated"), "{e}");
     }
 }

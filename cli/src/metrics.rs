@@ -111,3 +111,22 @@ pub fn predict(model: &DynModel, data: &DynDataset) -> Result<(Vec<f32>, Metrics
         }
     }
 }
+
+/// Predictions as written by `--predictions` and `predict`: one a line, the shortest decimal
+/// that reads back to the same `f32`; for a classifier with a label map (`--remap-labels`),
+/// the original label of the class.
+pub fn lines(p: &[f32], labels: Option<&[String]>, classifier: bool) -> String {
+    let mut s = String::with_capacity(p.len() * 8);
+    for v in p {
+        match labels.filter(|_| classifier) {
+            Some(l) => {
+                // A class is an index below the map's length (checked by the card's reader).
+                let k = *v as usize;
+                s.push_str(l.get(k).map_or("?", String::as_str));
+            }
+            None => s.push_str(&format!("{v:?}")),
+        }
+        s.push('\n');
+    }
+    s
+}

@@ -4,34 +4,71 @@
 //! npoa train DATA.csv                      # linear regression
 //! npoa train DATA.csv --loss logistic --plot run.svg
 //! npoa train DATA.csv --loss softmax --optimizer adam --save m.npoa
+//! npoa train DATA.csv --loss softmax --remap-labels   # labels 1..3 become classes 0..2
 //! npoa train DATA.csv --loss quantile --tau 0.9   # 0.9-quantile
 //! npoa train COUNTS.csv --loss poisson            # log-linear counts
+//! npoa train DATA.tsv --delimiter tab --no-header --target 0
 //! ```
 //!
-//! The CSV has a header; the target is the last column unless `--target` names another (by name
-//! or index). Every other column is a feature. The run can split off a validation set
+//! The CSV is read by [`crate::table`] (delimiter sniffed or `--delimiter`, `--no-header`,
+//! quoted fields, a BOM dropped, errors at `file:line:col`, caps on bytes, line length and
+//! cells). The target is the last column unless `--target` names another (by name or index
+//! from 0). Every other column is a feature. The run can split off a validation set
 //! (`--val-fraction`; the default 0 trains on everything), standardises the features and the
 //! target (fitted on the training split and folded back into the model, so that everything
 //! saved or printed works on raw features; `--no-standardize` opts out), trains with the
 //! strategy the recipe picks (the full-batch solver by default, a mini-batch run under the
 //! strategy controller with `--optimizer RULE`), and reports, with the optimality
-//! certificate and a warning when the run did not converge. `--json` makes
-//! the last line of stdout one JSON object with the outcome.
+//! certificate and a warning when the run did not converge.
+//!
+//! **Class labels** (`--loss softmax`, `--loss logistic`): softmax needs the integers
+//! `0..K−1` with every class present (K ≤ 256); logistic the labels 0 and 1, both present.
+//! Anything else is an error listing the labels found; `--remap-labels` maps the sorted
+//! distinct labels to `0..K−1` (logistic: exactly two), prints the map and saves it in the
+//! model card, and `predict` (and `--predictions`) then write the original labels.
+//!
+//! **Model card**: `--save M` also writes `M.json` ([`crate::meta`]).
+//!
+//! **History**: the epoch records kept for `--plot` and the JSON are bounded: every epoch
+//! until [`HISTORY_CAP`] are kept, then every other one is dropped and only every 2nd (then
+//! 4th, 8th …) epoch is kept, so that at most `HISTORY_CAP` records, evenly spaced from
+//! epoch 1, plus the last epoch remain; of the controller's events the first and the last
+//! [`EVENTS_CAP`]`/2` are kept (`events_dropped` counts the others). `--time-limit SECS` stops
+//! a run after that long (stop reason `observer`).
+//!
+//! **JSON** (`--json`): the last line of stdout is one object with these keys (stable):
+//!
+//! | key | value |
+//! |---|---|
+//! | `loss` | the `--loss` name |
+//! | `epochs` | epochs (solver iterations) run |
+//! | `stop_reason` | `converged`, `max_epochs`, `early_stop`, `observer` … ([`npoa::train::Stop::name`]) |
+//! | `converged` | `true` if the run ended on its certificate |
+//! | `certificate` | `{"measure": name, "value": the last relative certificate}` |
+//! | `standardized` | `{"features": bool, "target": bool}` |
+//! | `strategy` | `solver`, or the mini-batch rule's name |
+//! | `train`, `validation` | metrics `{"mse", "mae", "r2", "accuracy", "log_loss"}` (`null` where they do not apply); `validation` is `null` without a split |
+//! | `model` | `{"weights": [..], "bias": b}` for one output; `{"weights": [[..] per class], "bias": [..]}` for softmax; in raw feature space |
+//! | `events` | `[{"epoch": n, "event": "…"}]`, the controller's events kept (see History) |
+//! | `events_dropped` | events not kept (0 unless the run had more than `EVENTS_CAP`) |
+//! | `labels` | `null`, or the original labels of classes `0..K−1` (`--remap-labels`) |
+//! | `delimiter` | the delimiter the file was read with |
+//! | `card` | the model card's path (`--save`), else `null` |
 
 use crate::metrics as shared;
 
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use npoa::DynModel;
 use npoa::control::Event;
 use npoa::control::EventKind;
 use npoa::control::Schedule;
-use npoa::data::{DynDataset, Standardizer, Table};
+use npoa::data::{DynDataset, Standardizer};
 use npoa::loss::{Loss, Objective};
 use npoa::optim::{Regularization, Rule};
 use npoa::recipe::Recipe;
 use npoa::train::search::{Method, SearchConfig, search_by};
 use npoa::train::{Decision, Epoch, Observer, TrainConfig};
-use npoa::{DynModel, History};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum ScheduleArg {
@@ -45,8 +82,17 @@ enum ScheduleArg {
 /// Train an npoa model on a CSV file.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The CSV file (header line, then numbers).
+    /// The CSV file (`-`: stdin).
     data: String,
+    #[command(flatten)]
+    csv: crate::table::CsvArgs,
+    /// Classification: map the sorted distinct target labels to the classes 0..K−1 (printed,
+    /// and saved in the model card) instead of requiring 0..K−1 (softmax) or 0/1 (logistic).
+    #[arg(long)]
+    remap_labels: bool,
+    /// Stop the run after this many seconds (stop reason `observer`).
+    #[arg(long)]
+    time_limit: Option<f64>,
     /// Target column, by name or index from 0 (default: the last).
     #[arg(long)]
     target: Option<String>,
@@ -204,20 +250,58 @@ fn schedule_of(args: &Args) -> Schedule {
     }
 }
 
+/// Runs `npoa train`.
+///
+/// # Errors
+/// Every problem of the file, the options or the run, as a message.
 pub fn run(args: &Args) -> Res<()> {
-    let table = Table::read(&args.data)?;
-    let target = match &args.target {
-        Some(t) => Some(
-            table
-                .column(t)
-                .ok_or_else(|| format!("{}: no column {t:?} in the header", args.data))?,
-        ),
-        None => None,
-    };
-    let all = table.dataset(target)?;
-    let (d, n) = (all.features(), all.len());
+    let mut table = crate::table::read(&args.data, &args.csv, |header| {
+        Ok(Some(match &args.target {
+            Some(t) => crate::table::column(header, t).ok_or_else(|| {
+                format!(
+                    "{}: no column {t:?} in the header ({})",
+                    args.data,
+                    header.join(", ")
+                )
+            })?,
+            None => header.len() - 1,
+        }))
+    })?;
     let objective = loss_of(args).map_or(Objective::Softmax, Objective::Single);
-    let classes = all.y().iter().fold(0.0f32, |a, &v| a.max(v)) as usize + 1;
+    let (classes, labels) = match objective {
+        Objective::Softmax => {
+            crate::table::classes(&mut table.y, false, args.remap_labels, &args.data)?
+        }
+        Objective::Single(Loss::Logistic) => {
+            crate::table::classes(&mut table.y, true, args.remap_labels, &args.data)?
+        }
+        _ if args.remap_labels => {
+            return Err("--remap-labels applies to --loss softmax and logistic only".into());
+        }
+        _ => (2, None),
+    };
+    if let Some(l) = &labels {
+        let map: Vec<String> = l
+            .iter()
+            .enumerate()
+            .map(|(k, v)| format!("{v} -> {k}"))
+            .collect();
+        crate::say!("labels: {}", map.join(", "));
+    }
+    let names = table.feature_names();
+    let target_name = table
+        .target
+        .map(|t| table.header[t].clone())
+        .unwrap_or_default();
+    let delimiter = table.delimiter;
+    let d = table.features();
+    let all = DynDataset::new(
+        std::mem::take(&mut table.x),
+        std::mem::take(&mut table.y),
+        d,
+    )
+    .map_err(|e| format!("{}: {e}", args.data))?;
+    let n = all.len();
     let split = all.split(args.val_fraction, 0.0, args.seed)?;
     let lr = if args.lr == "auto" {
         None
@@ -293,15 +377,17 @@ pub fn run(args: &Args) -> Res<()> {
                 }
             },
         )?;
-        println!(
+        crate::say!(
             "search: best lr {:.5}, gamma {:.4} (validation loss {:.6})",
-            best.lr, best.gamma, best.score
+            best.lr,
+            best.gamma,
+            best.score
         );
         recipe.learning_rate = Some(best.lr);
         recipe.schedule = Schedule::Exponential { gamma: best.gamma };
     }
     let plan = recipe.plan();
-    println!(
+    crate::say!(
         "{}: {n} rows, {d} features; training on {}, validating on {}; loss {}, optimizer {}",
         args.data,
         tr.len(),
@@ -309,7 +395,7 @@ pub fn run(args: &Args) -> Res<()> {
         args.loss,
         args.optimizer
     );
-    println!(
+    crate::say!(
         "strategy: {}; {} (fitted on the {} training rows, folded back into the model){}",
         if plan.solver {
             match (objective, args.l1 > 0.0) {
@@ -357,10 +443,20 @@ pub fn run(args: &Args) -> Res<()> {
         every: args.every.max(1),
         quiet: args.quiet,
         validation: va.is_some(),
-        history: History::default(),
+        history: Bounded::default(),
+        deadline: args
+            .time_limit
+            .map(|s| {
+                if s.is_finite() && s >= 0.0 {
+                    Ok(std::time::Instant::now() + std::time::Duration::from_secs_f64(s.min(1e9)))
+                } else {
+                    Err(format!("--time-limit: {s} is not a number of seconds"))
+                }
+            })
+            .transpose()?,
     };
     let (model, summary) = recipe.fit(tr, va, &mut watch)?;
-    let history = watch.history;
+    let history = watch.history.finish();
     bar.finish_and_clear();
     let (_, train_metrics) = shared::predict(&model, tr)?;
     let val_metrics = match va {
@@ -370,7 +466,7 @@ pub fn run(args: &Args) -> Res<()> {
     let stop = summary.stop.name();
     let converged = summary.stop == npoa::train::Stop::Converged;
     let measure = npoa::control::certificate::measure(objective, &recipe.regularization);
-    println!(
+    crate::say!(
         "done: {} epochs, {} steps, stop: {stop}, certificate ({}) {:.3e}, best loss {:.6e}, rollbacks {}",
         summary.epochs,
         summary.steps,
@@ -396,22 +492,34 @@ pub fn run(args: &Args) -> Res<()> {
             }
         );
     }
-    println!("train: {}", train_metrics.line());
+    crate::say!("train: {}", train_metrics.line());
     if let Some(v) = &val_metrics {
-        println!("validation: {}", v.line());
+        crate::say!("validation: {}", v.line());
     }
     let bytes = model.to_bytes();
+    let card = crate::meta::Meta {
+        features: names,
+        target: target_name,
+        labels: labels.clone(),
+        standardized: (plan.features_standardized, plan.target_standardized),
+        loss: args.loss.clone(),
+        model_crc32: crate::meta::stored_crc(&bytes),
+        model_bytes: bytes.len() as u64,
+        delimiter,
+    };
+    let mut card_path = None;
     if let Some(path) = &args.save {
         std::fs::write(path, &bytes).map_err(|e| format!("{path}: {e}"))?;
-        println!("saved {} bytes to {path}", bytes.len());
+        let c = card.save(path)?;
+        crate::say!(
+            "saved {} bytes to {path}, the model card to {c}",
+            bytes.len()
+        );
+        card_path = Some(c);
     }
     let (weights, biases, kk) = match &model {
         DynModel::Linear(m) => (m.weights().to_vec(), vec![m.bias()], 1),
         DynModel::Classifier(c) => (c.weights().to_vec(), c.biases().to_vec(), c.classes()),
-    };
-    let card = crate::meta::Meta {
-        features: all.names().to_vec(),
-        ..crate::meta::Meta::default()
     };
     if let Some(path) = &args.export_rust {
         std::fs::write(path, crate::export::rust_module(&model, &card, "model")?)
@@ -423,7 +531,11 @@ pub fn run(args: &Args) -> Res<()> {
     }
     if let Some(path) = &args.predictions {
         let (p, _) = shared::predict(&model, &all)?;
-        let text: String = p.iter().map(|v| format!("{v:?}\n")).collect();
+        let text = shared::lines(
+            &p,
+            labels.as_deref(),
+            matches!(model, DynModel::Classifier(_)),
+        );
         std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
     }
     if let Some(path) = &args.plot {
@@ -463,20 +575,95 @@ pub fn run(args: &Args) -> Res<()> {
             "validation": val_metrics.map(|m| m.json()),
             "model": model_json,
             "events": events,
+            "events_dropped": history.events_dropped,
+            "labels": labels,
+            "delimiter": char::from(delimiter).to_string(),
+            "card": card_path,
         });
-        println!("{out}");
+        crate::say!("{out}");
     }
     Ok(())
 }
 
-/// Prints the epochs and events as they come (a progress bar, a line every `every` epochs)
-/// and keeps them for the plot and the JSON.
+/// Epoch records kept for the plot and the JSON, at most (see the module docs).
+pub const HISTORY_CAP: usize = 4096;
+/// Controller events kept, at most: the first and the last half.
+pub const EVENTS_CAP: usize = 1024;
+
+/// A bounded history: decimated epoch records and the first and last events.
+#[derive(Debug, Default)]
+struct Bounded {
+    epochs: Vec<Epoch>,
+    stride: u32,
+    last: Option<Epoch>,
+    first_events: Vec<Event>,
+    last_events: std::collections::VecDeque<Event>,
+    events_dropped: u64,
+}
+
+/// What a [`Bounded`] history gives the plot and the JSON.
+struct Kept {
+    epochs: Vec<Epoch>,
+    events: Vec<Event>,
+    events_dropped: u64,
+}
+
+impl Bounded {
+    fn on_epoch(&mut self, r: &Epoch) {
+        let stride = self.stride.max(1);
+        if r.epoch.saturating_sub(1).is_multiple_of(stride) {
+            self.epochs.push(*r);
+            if self.epochs.len() >= HISTORY_CAP {
+                // Keep epochs 1, 1 + 2s, 1 + 4s, …: the even positions.
+                let mut i = 0;
+                self.epochs.retain(|_| {
+                    i += 1;
+                    i % 2 == 1
+                });
+                self.stride = stride.saturating_mul(2);
+            }
+        }
+        self.last = Some(*r);
+    }
+
+    fn on_event(&mut self, e: &Event) {
+        if self.first_events.len() < EVENTS_CAP / 2 {
+            self.first_events.push(*e);
+            return;
+        }
+        if self.last_events.len() == EVENTS_CAP / 2 {
+            self.last_events.pop_front();
+            self.events_dropped += 1;
+        }
+        self.last_events.push_back(*e);
+    }
+
+    fn finish(self) -> Kept {
+        let mut epochs = self.epochs;
+        if let Some(l) = self.last
+            && epochs.last().is_none_or(|e| e.epoch != l.epoch)
+        {
+            epochs.push(l);
+        }
+        let mut events = self.first_events;
+        events.extend(self.last_events);
+        Kept {
+            epochs,
+            events,
+            events_dropped: self.events_dropped,
+        }
+    }
+}
+
+/// Prints the epochs and events as they come (a progress bar, a line every `every` epochs),
+/// keeps a bounded history of them for the plot and the JSON, and stops at the deadline.
 struct Watch<'b> {
     bar: &'b ProgressBar,
     every: u32,
     quiet: bool,
     validation: bool,
-    history: History,
+    history: Bounded,
+    deadline: Option<std::time::Instant>,
 }
 
 impl Observer for Watch<'_> {
@@ -485,7 +672,7 @@ impl Observer for Watch<'_> {
         self.bar.set_message(format!("loss {:.4e}", r.metric));
         if !self.quiet && r.epoch.is_multiple_of(self.every) {
             self.bar.suspend(|| {
-                println!(
+                crate::say!(
                     "epoch {:5}  train {:.6e}  {} {:.6e}  lr {:.3e}  zeros {}  cert {:.3e}",
                     r.epoch,
                     r.train_loss,
@@ -497,13 +684,64 @@ impl Observer for Watch<'_> {
                 )
             });
         }
-        self.history.on_epoch(r)
+        self.history.on_epoch(r);
+        match self.deadline {
+            Some(t) if std::time::Instant::now() >= t => Decision::Stop,
+            _ => Decision::Continue,
+        }
     }
     fn on_event(&mut self, e: &Event) {
         if !self.quiet && !matches!(e.kind, EventKind::Improved { .. }) {
             self.bar
-                .suspend(|| println!("epoch {:5}  event: {:?}", e.epoch, e.kind));
+                .suspend(|| crate::say!("epoch {:5}  event: {:?}", e.epoch, e.kind));
         }
         self.history.on_event(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(e: u32) -> Epoch {
+        Epoch {
+            epoch: e,
+            train_loss: 1.0 / e as f32,
+            metric: 1.0,
+            learning_rate: 0.1,
+            steps: u64::from(e),
+            zeros: 0,
+            certificate: f32::NAN,
+        }
+    }
+
+    #[test]
+    fn history_stays_bounded_and_evenly_spaced() {
+        let mut h = Bounded::default();
+        let n = 1_000_003;
+        for e in 1..=n {
+            h.on_epoch(&epoch(e));
+            assert!(h.epochs.len() < HISTORY_CAP);
+        }
+        for e in 0..5000 {
+            h.on_event(&Event {
+                epoch: e,
+                kind: EventKind::Improved { metric: 1.0 },
+            });
+        }
+        let k = h.finish();
+        assert!(k.epochs.len() <= HISTORY_CAP);
+        assert_eq!(k.epochs[0].epoch, 1);
+        assert_eq!(k.epochs.last().map(|e| e.epoch), Some(n));
+        // Evenly spaced up to the last, which is added.
+        let stride = k.epochs[1].epoch - k.epochs[0].epoch;
+        assert!(stride.is_power_of_two() && stride > 1);
+        for w in k.epochs[..k.epochs.len() - 1].windows(2) {
+            assert_eq!(w[1].epoch - w[0].epoch, stride);
+        }
+        assert_eq!(k.events.len(), EVENTS_CAP);
+        assert_eq!(k.events_dropped, 5000 - EVENTS_CAP as u64);
+        assert_eq!(k.events[0].epoch, 0);
+        assert_eq!(k.events.last().map(|e| e.epoch), Some(4999));
     }
 }
