@@ -47,7 +47,8 @@ const RATE: RGBColor = RGBColor(44, 160, 44);
 const RATE_CHANGE: RGBColor = RGBColor(255, 127, 14);
 const ROLLBACK: RGBColor = RGBColor(148, 103, 189);
 const RESTART: RGBColor = RGBColor(140, 86, 75);
-const STOP: RGBColor = RGBColor(0, 0, 0);
+// Not black: black is the axes' and the frame's colour.
+const STOP: RGBColor = RGBColor(64, 64, 64);
 
 /// The image formats `write` knows, by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,8 +262,11 @@ impl Plot {
             .map(|e| f64::from(e.epoch))
             .chain(marks.iter().flat_map(|m| m.epochs.iter().copied()));
         let (lo, hi) = min_max(xs).unwrap_or((1.0, 1.0));
+        // A little room at both ends, so that a mark at the first or last epoch (the stop)
+        // is not hidden by the axis.
         let (lo, hi) = if hi > lo {
-            (lo, hi)
+            let pad = (hi - lo) * 0.01;
+            (lo - pad, hi + pad)
         } else {
             (lo - 1.0, hi + 1.0)
         };
@@ -358,7 +362,9 @@ impl Plot {
             .configure_mesh()
             .x_desc("epoch")
             .y_desc(format!("{} ({scale})", self.loss))
-            .x_labels(10)
+            // No numbers on the axes of an empty plot: they would describe nothing.
+            .x_labels(if self.empty { 0 } else { 10 })
+            .y_labels(if self.empty { 0 } else { 10 })
             .label_style(("sans-serif", 16))
             .axis_desc_style(("sans-serif", 18))
             .light_line_style(RGBColor(235, 235, 235))
@@ -367,6 +373,7 @@ impl Plot {
         chart
             .configure_secondary_axes()
             .y_desc("learning rate (log scale)")
+            .y_labels(if self.empty { 0 } else { 10 })
             .label_style(("sans-serif", 16))
             .axis_desc_style(("sans-serif", 18))
             .draw()?;
@@ -413,10 +420,19 @@ impl Plot {
             )?;
         }
         if self.rate.is_drawn() {
+            // Drawn in the primary coordinates (the secondary axis only labels them), so the
+            // rate's points land on the same pixels as the losses' (plotters' secondary
+            // mapping can differ by a pixel at the right edge).
             let style = self.rate.color.stroke_width(1);
-            let segments = self.rate.segments();
+            let to_primary = |(x, v): (f64, f64)| (x, self.y.at_fraction(self.y2.fraction(v)));
+            let segments: Vec<Vec<(f64, f64)>> = self
+                .rate
+                .segments()
+                .into_iter()
+                .map(|s| s.into_iter().map(to_primary).collect())
+                .collect();
             chart
-                .draw_secondary_series(
+                .draw_series(
                     segments
                         .iter()
                         .filter(|s| s.len() > 1)
@@ -424,7 +440,7 @@ impl Plot {
                 )?
                 .label(self.rate.name)
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
-            chart.draw_secondary_series(
+            chart.draw_series(
                 segments
                     .iter()
                     .filter(|s| s.len() == 1)
@@ -454,7 +470,7 @@ impl Plot {
             chart.draw_series(std::iter::once(Text::new(
                 "no epochs recorded",
                 middle,
-                ("sans-serif", 16).into_font().color(&BLACK).pos(centred),
+                ("sans-serif", 22).into_font().color(&BLACK).pos(centred),
             )))?;
         } else {
             chart
@@ -544,6 +560,15 @@ impl Axis {
         }
     }
 
+    /// The value at `f` between the ends (the inverse of [`Axis::fraction`]).
+    fn at_fraction(&self, f: f64) -> f64 {
+        if self.log {
+            10f64.powf(self.lo.log10() + f * (self.hi.log10() - self.lo.log10()))
+        } else {
+            self.lo + f * (self.hi - self.lo)
+        }
+    }
+
     /// Round ticks inside the axis, at most `max` of them (at least 2 where the range allows).
     fn ticks(&self, max: usize) -> Vec<f64> {
         let max = max.max(2);
@@ -552,7 +577,13 @@ impl Axis {
                 self.lo.log10().floor() as i32,
                 self.hi.log10().ceil() as i32,
             );
-            for mantissas in [&[1.0][..], &[1.0, 2.0, 5.0], &[1.0, 2.0, 3.0, 5.0, 7.0]] {
+            let sets: [(&[f64], usize); 4] = [
+                (&[1.0], 3),
+                (&[1.0, 2.0, 5.0], 3),
+                (&[1.0, 2.0, 3.0, 5.0, 7.0], 4),
+                (&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0], 3),
+            ];
+            for (mantissas, enough) in sets {
                 let mut t = Vec::new();
                 for k in a..=b {
                     for m in mantissas {
@@ -567,7 +598,7 @@ impl Axis {
                     let n = t.len().div_ceil(max);
                     return t.into_iter().step_by(n).collect();
                 }
-                if t.len() >= 3 {
+                if t.len() >= enough {
                     return t;
                 }
             }
@@ -628,6 +659,9 @@ impl Ranged for Axis {
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.max_num_points() == 0 {
+            return Vec::new();
+        }
         let major = self.ticks(hint.max_num_points().min(10));
         if self.log && matches!(hint.weight(), KeyPointWeight::Any) {
             // Light grid lines: every 1..9 × 10^k, if they fit.
