@@ -603,7 +603,12 @@ impl Axis {
                 }
             }
         }
-        linear_ticks(self.lo, self.hi, max.min(7), self.whole)
+        let mut t = linear_ticks(self.lo, self.hi, max.min(7), self.whole);
+        if self.whole {
+            // Epochs count from 1: no tick at 0 in the room left before the first.
+            t.retain(|v| *v >= 1.0);
+        }
+        t
     }
 }
 
