@@ -214,7 +214,7 @@ fn train_and_online_configurations_round_trip_and_are_validated() {
             learning_rate: r.finite().abs().max(f32::MIN_POSITIVE),
             epochs: r.next_u32().max(1),
             batch_size: 1 + r.next_u32() as usize,
-            shuffle: r.next_u32() % 2 == 0,
+            shuffle: r.next_u32() & 1 == 0,
             seed: u64::from(r.next_u32()) << 32 | u64::from(r.next_u32()),
             optimizer: rule,
             regularization: if matches!(rule, Rule::Ftrl { .. }) {
