@@ -31,7 +31,7 @@ cargo build -p npoa --features serde
 step "serde, no_std: cargo build -p npoa ${nostd_serde[*]}"
 cargo build -p npoa "${nostd_serde[@]}"
 step "serde: clippy -D warnings (host with every feature, and no_std)"
-cargo clippy -p npoa --features serde,defmt --all-targets -- -D warnings
+cargo clippy -p npoa --features serde,defmt --lib -- -D warnings
 cargo clippy -p npoa "${nostd_serde[@]}" -- -D warnings
 
 step "defmt, no_std: cargo build -p npoa ${nostd_defmt[*]}"
