@@ -84,6 +84,11 @@ mod dynamic;
 #[cfg(feature = "std")]
 pub mod recipe;
 
+#[cfg(feature = "defmt")]
+mod defmt_impls;
+#[cfg(feature = "serde")]
+mod serde_impls;
+
 pub use dataset::Dataset;
 #[cfg(feature = "std")]
 pub use dynamic::{DynClassifier, DynLinearModel, DynModel, History};

@@ -282,6 +282,11 @@ impl LrSchedule {
         &self.schedule
     }
 
+    /// The warm-up, if any ([`with_warmup`](Self::with_warmup)).
+    pub fn warmup(&self) -> Option<Warmup> {
+        self.warmup
+    }
+
     /// The rate at step `t`: finite and ≥ 0 for every `t`. A growing schedule (`γ > 1`) that
     /// leaves the `f32` range saturates at `f32::MAX` (the controller clamps it to `max_lr`).
     pub fn rate(&self, t: u64) -> f32 {
