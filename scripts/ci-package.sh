@@ -37,7 +37,7 @@ CRATE=$(cargo metadata --format-version 1 --no-deps | python3 -c '
 import json, sys
 m = json.load(sys.stdin)
 version = next(p["version"] for p in m["packages"] if p["name"] == "npoa")
-print(f"{m["target_directory"]}/package/npoa-{version}.crate")')
+print(m["target_directory"] + "/package/npoa-" + version + ".crate")')
 FILES=$(echo "$LIST" | wc -l)
 BYTES=$(wc -c <"$CRATE")
 echo "package: $CRATE, $FILES files, $BYTES bytes compressed"
