@@ -11,8 +11,16 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
+# Cargo warns once for each example and test (`ignoring example … as … is not included in the
+# published package`): they live in the repository only, and cargo drops them from the
+# packaged manifest. Those warnings are expected.
 echo "+ cargo publish --dry-run -p npoa $*"
 cargo publish --dry-run -p npoa "$@"
+
+# The dry run verifies a package it keeps to itself (target/package/tmp-crate); this writes the
+# `.crate` whose size is printed below (already verified above, so without a second build).
+echo "+ cargo package --no-verify -p npoa $*"
+cargo package --no-verify -p npoa "$@"
 
 echo "+ cargo package --list -p npoa $*"
 LIST=$(cargo package --list -p npoa "$@")
@@ -32,7 +40,7 @@ for required in README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE src/lib.rs; do
     fi
 done
 
-# The `.crate` that the dry run wrote, wherever the target directory is.
+# The `.crate`, wherever the target directory is.
 CRATE=$(cargo metadata --format-version 1 --no-deps | python3 -c '
 import json, sys
 m = json.load(sys.stdin)
@@ -40,4 +48,4 @@ version = next(p["version"] for p in m["packages"] if p["name"] == "npoa")
 print(m["target_directory"] + "/package/npoa-" + version + ".crate")')
 FILES=$(echo "$LIST" | wc -l)
 BYTES=$(wc -c <"$CRATE")
-echo "package: $CRATE, $FILES files, $BYTES bytes compressed"
+echo "package: $CRATE: $FILES files, $BYTES bytes (compressed)"

@@ -55,6 +55,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) marks what needs a feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(any(feature = "std", test))]
 extern crate std;
@@ -78,14 +80,17 @@ pub mod model;
 pub mod online;
 // Layer 6 (std).
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod data;
 #[cfg(feature = "std")]
 mod dynamic;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod recipe;
 
 pub use dataset::Dataset;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use dynamic::{DynClassifier, DynLinearModel, DynModel, History};
 pub use error::Error;
 pub use kernel::LossGrad;
