@@ -28,6 +28,27 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
 /// A validated, borrowed data set: `n` samples of `d` features, row-major.
+///
+/// [`Dataset::new`] checks the shapes and the values once; training then reads the rows
+/// without further checks or copies.
+///
+/// ```
+/// use npoa::{Dataset, Error};
+///
+/// // 3 samples of 2 features, one row after the other, and their targets.
+/// let x = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+/// let y = [10.0f32, 20.0, 30.0];
+/// let data = Dataset::new(&x, &y, 2)?;
+/// assert_eq!((data.len(), data.features()), (3, 2));
+/// assert_eq!(data.rows(1, 2), (&x[2..], &y[1..]));
+///
+/// // Bad shapes and values are errors, found before any training.
+/// assert!(matches!(Dataset::new(&x, &y[..2], 2), Err(Error::LengthMismatch { .. })));
+/// assert!(matches!(Dataset::new(&x, &y, 0), Err(Error::ZeroFeatures)));
+/// let with_nan = [1.0f32, f32::NAN];
+/// assert!(matches!(Dataset::new(&with_nan, &y[..1], 2), Err(Error::NonFinite { .. })));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Dataset<'a> {
     x: &'a [f32],

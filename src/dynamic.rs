@@ -16,6 +16,30 @@ use std::vec::Vec;
 
 /// A linear model with a run-time number of features (`Vec`-backed). Same kernels and
 /// training loop as [`LinearModel`](crate::LinearModel).
+///
+/// ```
+/// use npoa::{Dataset, DynLinearModel, DynModel};
+/// use npoa::train::{TrainConfig, fit};
+///
+/// // The feature count is a run-time value (here 3, as if read from a file's header).
+/// let d = 3;
+/// let x: Vec<f32> = (0..40 * d).map(|i| ((i * 7) % 13) as f32 / 13.0).collect();
+/// let y: Vec<f32> = x.chunks(d).map(|r| r[0] - 2.0 * r[1] + 0.5 * r[2] + 1.0).collect();
+/// let data = Dataset::new(&x, &y, d)?;
+/// let mut model = DynLinearModel::zeros(d)?;
+/// let config = TrainConfig { learning_rate: 0.2, epochs: 3000, batch_size: 40, ..TrainConfig::default() };
+/// fit(&mut model, &data, &config)?;
+/// assert!(model.loss(&x, &y)? < 1e-6);
+/// let mut predictions = vec![0.0f32; y.len()];
+/// model.predict_batch(&x, &mut predictions)?;
+/// assert!(predictions.iter().zip(&y).all(|(p, t)| (p - t).abs() < 1e-2));
+///
+/// // Model bytes round-trip exactly, and say which kind of model they hold.
+/// let bytes = model.to_bytes();
+/// assert_eq!(DynLinearModel::from_bytes(&bytes)?, model);
+/// assert!(matches!(DynModel::from_bytes(&bytes)?, DynModel::Linear(m) if m == model));
+/// # Ok::<(), npoa::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct DynLinearModel {
     w: Vec<f32>,
@@ -364,6 +388,25 @@ impl DynClassifier {
 }
 
 /// Either model of run-time size, as read from bytes.
+///
+/// ```
+/// use npoa::{DynClassifier, DynModel, LinearModel, model::bytes::encoded_len};
+///
+/// // Bytes written by a fixed-size model on a device, read on the host without knowing its kind.
+/// let on_device = LinearModel::<4>::new([1.0, -2.0, 0.5, 0.0], 0.25)?;
+/// let mut buf = [0u8; encoded_len(4, 1)];
+/// let n = on_device.to_bytes(&mut buf)?;
+/// let DynModel::Linear(model) = DynModel::from_bytes(&buf[..n])? else {
+///     unreachable!("a linear model was written")
+/// };
+/// assert_eq!((model.weights(), model.bias()), (&[1.0, -2.0, 0.5, 0.0][..], 0.25));
+/// let classifier = DynModel::from_bytes(&DynClassifier::zeros(4, 3)?.to_bytes())?;
+/// assert!(matches!(classifier, DynModel::Classifier(ref c) if c.classes() == 3));
+/// assert_eq!(classifier.features(), 4);
+/// // Bytes that are not a model are an error, never a panic.
+/// assert!(DynModel::from_bytes(&buf[..n - 1]).is_err());
+/// # Ok::<(), npoa::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum DynModel {
     /// One output.

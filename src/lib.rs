@@ -10,6 +10,14 @@
 //! configuration with an optional controller, validation set and observer), and its shorthand
 //! [`train::fit`].
 //!
+//! *The seed*, in these docs, is the short Chinese-language article npoa grew out of (on an
+//! "NPOA", 近端策略优化算法: training under a limited budget with learning-rate strategies); its
+//! one concrete part is a NumPy listing of linear regression, `y = 2x` on `x = 1, 2, 3, 4`,
+//! full-batch gradient descent with `η = 0.01` for 1000 epochs. "The seed's data", "the seed's
+//! loss" and "as in the seed" refer to that listing (the README says more). The word's other
+//! sense, a random generator's seed ([`TrainConfig::seed`](train::TrainConfig::seed),
+//! "seeded"), is unrelated.
+//!
 //! ```
 //! use npoa::{LinearModel, train::{Dataset, TrainConfig, fit}};
 //!
@@ -55,6 +63,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// docs.rs (`--cfg docsrs`, see `[package.metadata.docs.rs]`) marks what needs a feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(any(feature = "std", test))]
 extern crate std;
@@ -78,10 +88,12 @@ pub mod model;
 pub mod online;
 // Layer 6 (std).
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod data;
 #[cfg(feature = "std")]
 mod dynamic;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod recipe;
 
 #[cfg(feature = "defmt")]
@@ -91,6 +103,7 @@ mod serde_impls;
 
 pub use dataset::Dataset;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use dynamic::{DynClassifier, DynLinearModel, DynModel, History};
 pub use error::Error;
 pub use kernel::LossGrad;

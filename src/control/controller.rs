@@ -38,6 +38,32 @@ impl Default for Guard {
 }
 
 /// Everything the controller decides with. The metric is a loss (smaller is better).
+///
+/// Start from [`constant`](Self::constant) (or [`auto`](Self::auto)) and add rules;
+/// [`Controller::new`] checks the whole configuration.
+///
+/// ```
+/// use npoa::control::{Controller, ControllerConfig, EarlyStop, LrSchedule, Plateau, Schedule};
+///
+/// // Cosine decay from 0.1 over 200 epochs, never below 1e-4; halve the rate after 5 epochs
+/// // without improvement; stop after 20; the divergence guard stays on (the default).
+/// let config = ControllerConfig {
+///     schedule: LrSchedule::new(0.1, Schedule::Cosine { t_max: 200, eta_min: 0.0 })?,
+///     min_lr: 1e-4,
+///     plateau: Some(Plateau { factor: 0.5, patience: 5, ..Plateau::default() }),
+///     early_stop: Some(EarlyStop { patience: 20, ..EarlyStop::default() }),
+///     ..ControllerConfig::constant(0.1)?
+/// };
+/// let controller = Controller::new(config)?;
+/// assert_eq!(controller.rate(0), 0.1);
+/// assert!((controller.rate(100) - 0.05).abs() < 1e-6); // half-way down the cosine
+/// assert_eq!(controller.rate(200), 1e-4); // clamped at min_lr
+///
+/// // An inconsistent configuration is refused with the field's name.
+/// let bad = ControllerConfig { min_lr: 1.0, max_lr: 0.5, ..config };
+/// assert!(matches!(Controller::new(bad), Err(npoa::Error::InvalidParameter { name: "max_lr", .. })));
+/// # Ok::<(), npoa::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ControllerConfig {
     /// The rate's shape over epochs (its base is the initial rate).
@@ -237,7 +263,33 @@ pub struct Verdict {
     pub stop: Option<Stop>,
 }
 
-/// The controller's state.
+/// The controller's state: a pure state machine, metrics in and decisions ([`Verdict`]s and
+/// [`Event`]s) out. [`Training::controller`](crate::train::Training::controller) and the
+/// [`OnlineLearner`](crate::online::OnlineLearner) run it; it can be driven by hand too.
+///
+/// ```
+/// use npoa::control::{Controller, ControllerConfig, EarlyStop, Event, EventKind, Stop};
+///
+/// let config = ControllerConfig {
+///     early_stop: Some(EarlyStop { patience: 2, ..EarlyStop::default() }),
+///     ..ControllerConfig::constant(0.1)?
+/// };
+/// let mut controller = Controller::new(config)?;
+/// let mut improved = 0;
+/// let mut on_event = |e: &Event| {
+///     if matches!(e.kind, EventKind::Improved { .. }) {
+///         improved += 1;
+///     }
+/// };
+/// controller.start(1.0, &mut on_event); // the initial weights' loss
+/// let v = controller.on_epoch(1, 0.5, &mut on_event);
+/// assert!(v.save_best && v.stop.is_none()); // better: keep a copy of these weights
+/// assert!(controller.on_epoch(2, 0.6, &mut on_event).stop.is_none()); // worse, patience 1 of 2
+/// let v = controller.on_epoch(3, 0.55, &mut on_event);
+/// assert_eq!(v.stop, Some(Stop::EarlyStop)); // patience spent: stop on the best copy
+/// assert_eq!((controller.best(), improved), (0.5, 2));
+/// # Ok::<(), npoa::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Controller {
     cfg: ControllerConfig,

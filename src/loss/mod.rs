@@ -115,6 +115,30 @@ macro_rules! each {
 }
 
 /// A per-sample loss on a scalar prediction.
+///
+/// A [`LinearModel`](crate::LinearModel) carries one ([`with_loss`](crate::LinearModel::with_loss));
+/// the training loop, the kernels and the model bytes follow it.
+///
+/// ```
+/// use npoa::loss::Loss;
+///
+/// // Values and derivatives at prediction z for target y.
+/// assert_eq!(Loss::Squared.value(3.0, 1.0), 4.0);
+/// assert_eq!(Loss::Squared.derivative(3.0, 1.0), 4.0);
+/// let huber = Loss::Huber { delta: 1.0 };
+/// assert_eq!(huber.value(0.5, 0.0), 0.125); // quadratic inside δ: r²/2
+/// assert_eq!(huber.value(3.0, 0.0), 2.5); // linear outside: δ·(|r| − δ/2)
+/// assert_eq!(huber.derivative(3.0, 0.0), 1.0);
+/// let pinball = Loss::Quantile { tau: 0.9 };
+/// assert!((pinball.value(0.0, 1.0) - 0.9).abs() < 1e-6); // under-prediction costs τ per unit
+///
+/// // The names the command line uses, and targets outside a loss's domain.
+/// assert_eq!(Loss::from_name("huber", 1.0), Some(huber));
+/// assert!(Loss::ALL.iter().all(|l| Loss::from_name(l.name(), l.param()) == Some(*l)));
+/// assert!(Loss::Logistic.check_targets(&[0.0, 1.0, 0.5]).is_ok());
+/// assert!(Loss::Logistic.check_targets(&[2.0]).is_err());
+/// assert!(Loss::Huber { delta: -1.0 }.validate().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Loss {
     /// Squared error `(z − y)²`.

@@ -51,6 +51,34 @@ struct Progress {
 /// A call that fails (an error from a kernel other than an overflow) leaves the model, its
 /// state, the best copy, the controller and the counters as they were; the events it already
 /// delivered stand.
+///
+/// ```
+/// use npoa::{LinearModel, control::ControllerConfig};
+/// use npoa::online::{OnlineConfig, OnlineLearner, Sampling};
+///
+/// // A sensor whose output is 0.5·x0 + 2·x1 − 1: 32 samples to train on, 8 held out.
+/// let mut learner = OnlineLearner::<LinearModel<2>, 2, 32, 8>::new(
+///     LinearModel::zeros(),
+///     ControllerConfig::constant(0.2)?,
+///     OnlineConfig::default(),
+///     Sampling::Sliding,
+/// )?;
+/// let mut updates = 0;
+/// for i in 0..1500u32 {
+///     let x = [(i % 11) as f32 / 11.0, (i % 3) as f32 / 3.0];
+///     learner.push(&x, 0.5 * x[0] + 2.0 * x[1] - 1.0)?; // stores, does not train
+///     updates += learner.step(&mut |_event| {})?.updates; // a bounded amount of training
+/// }
+/// let model = learner.model(); // in raw feature units (the stream is standardised inside)
+/// assert!((model.weights()[0] - 0.5).abs() < 0.02 && (model.weights()[1] - 2.0).abs() < 0.02);
+/// assert!((model.bias() + 1.0).abs() < 0.02);
+/// assert_eq!(u64::from(updates), learner.updates());
+///
+/// // A sample that does not fit is refused and changes nothing.
+/// assert!(learner.push(&[f32::NAN, 0.0], 1.0).is_err());
+/// assert_eq!(learner.model(), model);
+/// # Ok::<(), npoa::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct OnlineLearner<M: Trainable, const D: usize, const N: usize, const V: usize> {
     model: M,

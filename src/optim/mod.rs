@@ -201,6 +201,35 @@ macro_rules! each_rule {
 use each_rule;
 
 /// An update rule and its hyper-parameters (see the [module docs](self) for the formulas).
+///
+/// Set it in [`TrainConfig::optimizer`](crate::train::TrainConfig::optimizer); its state lives
+/// in an [`OptimState`] of [`buffers`](Self::buffers) buffers.
+///
+/// ```
+/// use npoa::{Dataset, LinearModel, optim::{OptimState, Rule}};
+/// use npoa::train::{TrainConfig, Training};
+///
+/// assert_eq!((Rule::Sgd.buffers(), Rule::momentum(0.9).buffers(), Rule::ADAM.buffers()), (0, 1, 2));
+/// // Exact state size for a LinearModel<8> (9 parameters): the buffers, the step count, the tag.
+/// assert_eq!(Rule::ADAM.state_bytes(9), 88);
+/// assert_eq!(Rule::nesterov(0.9).name(), "nesterov");
+/// assert!(Rule::momentum(1.0).validate().is_err()); // μ must be below 1
+///
+/// // Nesterov momentum on y = 2x; the caller owns the state and can keep it between runs.
+/// let (x, y) = ([1.0f32, 2.0, 3.0, 4.0], [2.0f32, 4.0, 6.0, 8.0]);
+/// let data = Dataset::new(&x, &y, 1)?;
+/// let config = TrainConfig {
+///     learning_rate: 0.01, epochs: 300, batch_size: 4,
+///     optimizer: Rule::nesterov(0.9),
+///     ..TrainConfig::default()
+/// };
+/// let mut model = LinearModel::<1>::zeros();
+/// let mut state = OptimState::<LinearModel<1>, 1>::new();
+/// Training::new(&config).fit_with(&mut model, &mut state, &data)?;
+/// assert_eq!(state.steps(), 300);
+/// assert!(model.loss(&x, &y)? < 1e-4);
+/// # Ok::<(), npoa::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Rule {
     /// Plain gradient descent.

@@ -4,6 +4,40 @@ use crate::Error;
 use crate::optim::{Regularization, Rule};
 
 /// Hyper-parameters of the training loop.
+///
+/// Start from [`TrainConfig::default`] and set what differs; [`Training`](crate::train::Training)
+/// and [`fit`](crate::train::fit) check every field before any work.
+///
+/// ```
+/// use npoa::{Error, LinearModel};
+/// use npoa::optim::{Regularization, Rule};
+/// use npoa::train::{Dataset, TrainConfig, fit};
+///
+/// // y = 3x − 1 on 8 points, Adam with a small ridge penalty, full batches.
+/// let x: [f32; 8] = core::array::from_fn(|i| i as f32 / 4.0);
+/// let y = x.map(|v| 3.0 * v - 1.0);
+/// let data = Dataset::new(&x, &y, 1)?;
+/// let config = TrainConfig {
+///     learning_rate: 0.05,
+///     epochs: 1500,
+///     batch_size: 8,
+///     optimizer: Rule::ADAM,
+///     regularization: Regularization::l2(1e-4),
+///     ..TrainConfig::default()
+/// };
+/// assert!(config.validate().is_ok());
+/// let mut model = LinearModel::<1>::zeros();
+/// fit(&mut model, &data, &config)?;
+/// assert!((model.weights()[0] - 3.0).abs() < 0.01 && (model.bias() + 1.0).abs() < 0.01);
+///
+/// // A field out of range is an error that names it, and nothing is trained.
+/// let zero_epochs = TrainConfig { epochs: 0, ..config };
+/// assert!(matches!(zero_epochs.validate(), Err(Error::InvalidParameter { name: "epochs", .. })));
+/// let before = model;
+/// assert!(fit(&mut model, &data, &zero_epochs).is_err());
+/// assert_eq!(model, before);
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainConfig {
     /// Learning rate `η` (finite, > 0).
