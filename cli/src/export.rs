@@ -94,43 +94,15 @@ fn write(path: &str, text: &str, what: &str, symbols: &[String]) -> Res<()> {
     Ok(())
 }
 
-/// The model card beside the model (`MODEL.json`), read leniently (missing keys take their
-/// defaults). To become `Meta::load` once the CLI's card writer lands.
+/// The model card beside the model (`MODEL.json`), when it belongs to these model bytes (a
+/// stale card, left from another model, is ignored with a notice).
 fn load_card(model_path: &str) -> Res<Option<Meta>> {
-    let path = format!("{model_path}.json");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{path}: {e}").into()),
-    };
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{path}: not a model card: {e}"))?;
-    let strings = |key: &str| -> Option<Vec<String>> {
-        v.get(key)?.as_array().map(|a| {
-            a.iter()
-                .map(|s| match s.as_str() {
-                    Some(s) => s.to_string(),
-                    None => s.to_string(),
-                })
-                .collect()
-        })
-    };
-    let flag = |i: usize, key: &str| {
-        let s = v.get("standardized");
-        s.and_then(|s| s.get(i).or_else(|| s.get(key)))
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(false)
-    };
-    Ok(Some(Meta {
-        features: strings("features").unwrap_or_default(),
-        target: v
-            .get("target")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        labels: strings("labels"),
-        standardized: (flag(0, "features"), flag(1, "target")),
-    }))
+    let bytes = std::fs::read(model_path).map_err(|e| format!("{model_path}: {e}"))?;
+    let card = Meta::load_for(model_path, &bytes)?;
+    if card.is_none() && Meta::load(model_path)?.is_some() {
+        eprintln!("note: {model_path}.json belongs to another model; ignored");
+    }
+    Ok(card)
 }
 
 /// What the exporters need of a model.

@@ -71,6 +71,7 @@ fn meta(d: usize, labels: Option<&[&str]>) -> Meta {
         target: "the target".into(),
         labels: labels.map(|l| l.iter().map(|s| s.to_string()).collect()),
         standardized: (true, false),
+        ..Meta::default()
     }
 }
 
