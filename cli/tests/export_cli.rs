@@ -30,9 +30,18 @@ fn writes_both_files_with_the_cards_names() {
         .unwrap()
         .with_loss(Loss::Logistic)
         .unwrap();
-    std::fs::write(&model, DynModel::Linear(m).to_bytes()).unwrap();
-    let card = r#"{"features": ["temp */ ??= C", "hum\"id"], "target": "open", "labels": null, "standardized": [true, false]}"#;
-    std::fs::write(d.join("door.npoa.json"), card).unwrap();
+    let bytes = DynModel::Linear(m).to_bytes();
+    std::fs::write(&model, &bytes).unwrap();
+    let card = npoa_cli::meta::Meta {
+        features: vec!["temp */ ??= C".into(), "hum\"id".into()],
+        target: "open".into(),
+        standardized: (true, false),
+        loss: "logistic".into(),
+        model_crc32: npoa_cli::meta::stored_crc(&bytes),
+        model_bytes: bytes.len() as u64,
+        ..npoa_cli::meta::Meta::default()
+    };
+    card.save(model.to_str().unwrap()).unwrap();
     let (h, r) = (d.join("door.h"), d.join("door.rs"));
     let model_s = model.to_str().unwrap();
     run(&args(
@@ -104,5 +113,5 @@ fn errors_name_the_problem() {
     ))
     .unwrap_err()
     .to_string();
-    assert!(e.contains("not a model card"), "{e}");
+    assert!(e.contains("ok.npoa.json") && e.contains("line 1"), "{e}");
 }
