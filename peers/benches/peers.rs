@@ -15,7 +15,7 @@
 //!   (`matrixmultiply`'s packed GEMM: the faster spelling of a gemv in ndarray without BLAS).
 //!
 //! Outputs and scratch (`r`, `∂L/∂w`) are allocated outside the timed loop. The data comes
-//! from the main crate's `benches/shared/mod.rs` (`make_x`, `teacher`: the generator, seeds
+//! from the bench crate's `bench/benches/shared/mod.rs` (`make_x`, `teacher`: the generator, seeds
 //! and 64-byte alignment of `benches/kernels.rs`), so the numbers are directly comparable
 //! with its `fused/d<d>` groups.
 //!
@@ -32,7 +32,7 @@
 //! Before a (d, size) case is first timed, every peer's loss, `∂L/∂b` and `∂L/∂w` are checked
 //! against `npoa_simd`'s, within 1e-3 relative to the largest magnitude compared.
 
-#[path = "../../benches/shared/mod.rs"]
+#[path = "../../bench/benches/shared/mod.rs"]
 mod shared;
 use shared::{Aligned, assert_close, make_x, teacher};
 
@@ -56,7 +56,7 @@ const FEATURES: [usize; 4] = [4, 32, 128, 1024];
 const SIZES: [usize; 2] = [256 << 10, 64 << 20];
 
 // ---------------------------------------------------------------------------------------------
-// Data (the main crate's `benches/shared/mod.rs`)
+// Data (the bench crate's `bench/benches/shared/mod.rs`)
 // ---------------------------------------------------------------------------------------------
 
 /// One (d, size) case: targets and the model being trained.
