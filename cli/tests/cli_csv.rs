@@ -3,27 +3,10 @@
 //! `file:line:col`. Each test writes its files into its own temporary folder and runs the
 //! built `npoa`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{dir, npoa, text};
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("npoa-cli-csv-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn npoa(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_npoa"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std::process::Output;
 
 /// The JSON object on the last line of stdout.
 fn json(o: &Output) -> serde_json::Value {
@@ -62,7 +45,7 @@ fn fails_with(o: &Output, needle: &str) -> String {
 
 #[test]
 fn semicolon_and_tab_are_sniffed_and_named() {
-    let d = dir("sniff");
+    let d = dir("csv", "sniff");
     for (file, sep, name) in [("s.csv", ";", "';'"), ("t.tsv", "\t", "tab")] {
         std::fs::write(
             d.join(file),
@@ -93,7 +76,7 @@ fn semicolon_and_tab_are_sniffed_and_named() {
 
 #[test]
 fn a_byte_order_mark_is_dropped() {
-    let d = dir("bom");
+    let d = dir("csv", "bom");
     std::fs::write(
         d.join("b.csv"),
         format!("\u{feff}a,b,y\n{}", linear_rows(40, ",")),
@@ -115,7 +98,7 @@ fn a_byte_order_mark_is_dropped() {
 
 #[test]
 fn no_header_keeps_every_row_and_takes_an_index() {
-    let d = dir("nohead");
+    let d = dir("csv", "nohead");
     std::fs::write(d.join("n.csv"), linear_rows(50, ",")).unwrap();
     let o = npoa(
         &d,
@@ -170,7 +153,7 @@ fn no_header_keeps_every_row_and_takes_an_index() {
 
 #[test]
 fn quoted_fields() {
-    let d = dir("quoted");
+    let d = dir("csv", "quoted");
     let mut s = String::from("\"a\",\"b, the second\",\"y\"\n");
     for l in linear_rows(30, ",").lines() {
         let f: Vec<&str> = l.split(',').collect();
@@ -206,7 +189,7 @@ fn clusters(labels: [&str; 3]) -> (String, Vec<String>) {
 
 #[test]
 fn labels_one_to_three_need_remap_and_come_back() {
-    let d = dir("labels");
+    let d = dir("csv", "labels");
     let (s, truth) = clusters(["1", "2", "3"]);
     std::fs::write(d.join("c.csv"), s).unwrap();
     // Without --remap-labels: an error listing the labels, never a silent class 0.
@@ -260,7 +243,7 @@ fn labels_one_to_three_need_remap_and_come_back() {
 
 #[test]
 fn label_rule_errors() {
-    let d = dir("rule");
+    let d = dir("csv", "rule");
     // A gap: labels 0 and 2.
     std::fs::write(d.join("g.csv"), "a,y\n1,0\n2,2\n3,0\n").unwrap();
     let o = npoa(&d, &["train", "g.csv", "--loss", "softmax", "--quiet"]);
@@ -311,7 +294,7 @@ fn label_rule_errors() {
 
 #[test]
 fn errors_name_file_line_and_column() {
-    let d = dir("errors");
+    let d = dir("csv", "errors");
     let cases: [(&str, &str, &[&str], &str); 6] = [
         (
             "a.csv",

@@ -5,16 +5,12 @@
 //! RSS (`VmHWM` of the child, sampled from `/proc` while it runs).
 
 use std::io::Write as _;
+mod common;
+use common::dir;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("npoa-cli-hostile-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// What a run did: exit code, stdout, stderr, peak RSS in KiB (0 if it ended before the
 /// first sample), wall time.
@@ -116,7 +112,7 @@ fn noise(n: usize, mut s: u64) -> Vec<u8> {
 
 #[test]
 fn random_bytes() {
-    let d = dir("random");
+    let d = dir("hostile", "random");
     std::fs::write(d.join("r.csv"), noise(4 << 20, 0x9e37_79b9_7f4a_7c15)).unwrap();
     let r = run(&d, &["train", "r.csv", "--quiet"]);
     // Its first line is invalid UTF-8, or not numbers, or ragged: an error at line 1 or 2.
@@ -151,7 +147,7 @@ fn dev_urandom_fails_fast() {
 
 #[test]
 fn twenty_megabytes_in_two_lines() {
-    let d = dir("wide");
+    let d = dir("hostile", "wide");
     let cell = "1.5,";
     let line = cell.repeat(10_000_000 / cell.len());
     let body = format!("{line}y\n{line}2\n");
@@ -206,7 +202,7 @@ fn endless_fifo(d: &Path, name: &str, chunk: &'static [u8]) -> Option<PathBuf> {
 
 #[test]
 fn endless_fifos() {
-    let d = dir("fifo");
+    let d = dir("hostile", "fifo");
     // Valid rows for ever: the cell cap.
     let Some(rows) = endless_fifo(&d, "rows", b"1,2\n") else {
         eprintln!("no mkfifo: skipped");
@@ -242,7 +238,7 @@ fn endless_fifos() {
 
 #[test]
 fn targets_beyond_u64_and_non_finite_cells() {
-    let d = dir("big");
+    let d = dir("hostile", "big");
     std::fs::write(d.join("t.csv"), "a,y\n1,1e20\n2,0\n3,3e19\n").unwrap();
     for loss in ["softmax", "logistic"] {
         let r = run(&d, &["train", "t.csv", "--loss", loss, "--quiet"]);
@@ -286,7 +282,7 @@ fn targets_beyond_u64_and_non_finite_cells() {
 
 #[test]
 fn empty_header_only_ragged() {
-    let d = dir("empty");
+    let d = dir("hostile", "empty");
     let cases = [
         ("e.csv", "", "e.csv: empty file"),
         ("h.csv", "a,b,y\n", "h.csv: no data rows"),
@@ -310,7 +306,7 @@ fn empty_header_only_ragged() {
 
 #[test]
 fn endless_epochs_stop_on_the_time_limit_with_bounded_memory() {
-    let d = dir("epochs");
+    let d = dir("hostile", "epochs");
     let mut s = String::from("a,b,y\n");
     for i in 0..64 {
         let t = i as f32;

@@ -1,27 +1,10 @@
 //! train → save → predict gives identical predictions; `inspect` describes the model (and a
 //! damaged or replaced one); the `--json` keys documented in `npoa_cli::train` are there.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{dir, npoa, text};
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("npoa-cli-rt-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn npoa(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_npoa"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std::process::Output;
 
 fn ok(o: &Output) -> String {
     assert!(
@@ -72,7 +55,7 @@ const KEYS: [&str; 15] = [
 
 #[test]
 fn train_save_predict_identical_and_json_keys() {
-    let d = dir("reg");
+    let d = dir("rt", "reg");
     std::fs::write(d.join("reg.csv"), regression()).unwrap();
     for (extra, name) in [
         (&[][..], "solver"),
@@ -114,6 +97,12 @@ fn train_save_predict_identical_and_json_keys() {
         assert_eq!(j["card"], format!("{model}.json"));
         assert_eq!(j["model"]["weights"].as_array().unwrap().len(), 3);
         assert!(j["train"]["r2"].as_f64().unwrap() > 0.99, "{name}: {j}");
+        let last = j["events"].as_array().unwrap().last().unwrap().clone();
+        assert!(
+            last["event"].as_str().unwrap().starts_with("Stopped("),
+            "{name}: {j}"
+        );
+        assert_eq!(last["epoch"], j["epochs"], "{name}: {j}");
         ok(&npoa(&d, &["predict", &model, "reg.csv", "--out", &pp]));
         let (a, b) = (
             std::fs::read_to_string(d.join(&pt)).unwrap(),
@@ -132,9 +121,39 @@ fn train_save_predict_identical_and_json_keys() {
     }
 }
 
+/// A run that the epoch budget ends still ends its history with its stop (the controller
+/// sends no event for it), so the plot and the JSON show where and why it stopped.
+#[test]
+fn the_epoch_budget_is_a_stop_event() {
+    let d = dir("rt", "budget");
+    std::fs::write(d.join("reg.csv"), regression()).unwrap();
+    let args = [
+        "train",
+        "reg.csv",
+        "--optimizer",
+        "sgd",
+        "--epochs",
+        "3",
+        "--json",
+        "--quiet",
+    ];
+    let j = last_json(&ok(&npoa(&d, &args)));
+    assert_eq!(j["stop_reason"], "max_epochs", "{j}");
+    assert_eq!(j["epochs"], 3, "{j}");
+    let events = j["events"].as_array().unwrap();
+    let stops: Vec<_> = events
+        .iter()
+        .filter(|e| e["event"].as_str().unwrap().starts_with("Stopped("))
+        .collect();
+    assert_eq!(stops.len(), 1, "{j}");
+    assert_eq!(stops[0]["event"], "Stopped(MaxEpochs)", "{j}");
+    assert_eq!(stops[0]["epoch"], 3, "{j}");
+    assert_eq!(events.last(), Some(stops[0]), "{j}");
+}
+
 #[test]
 fn softmax_roundtrip() {
-    let d = dir("cls");
+    let d = dir("rt", "cls");
     let mut s = String::from("u,v,k\n");
     for i in 0..150 {
         let k = i % 3;
@@ -169,7 +188,7 @@ fn softmax_roundtrip() {
 
 #[test]
 fn inspect_fields_and_damage() {
-    let d = dir("inspect");
+    let d = dir("rt", "inspect");
     std::fs::write(d.join("reg.csv"), regression()).unwrap();
     ok(&npoa(
         &d,
