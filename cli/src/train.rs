@@ -33,7 +33,9 @@
 //! until [`HISTORY_CAP`] are kept, then every other one is dropped and only every 2nd (then
 //! 4th, 8th …) epoch is kept, so that at most `HISTORY_CAP` records, evenly spaced from
 //! epoch 1, plus the last epoch remain; of the controller's events the first and the last
-//! [`EVENTS_CAP`]`/2` are kept (`events_dropped` counts the others). `--time-limit SECS` stops
+//! [`EVENTS_CAP`]`/2` are kept (`events_dropped` counts the others). The last event is
+//! always the stop (`Stopped(MaxEpochs)` and `Stopped(Observer)` are added when the epoch
+//! budget or the time limit ended the run). `--time-limit SECS` stops
 //! a run after that long (stop reason `observer`).
 //!
 //! **JSON** (`--json`): the last line of stdout is one object with these keys (stable):
@@ -456,6 +458,14 @@ pub fn run(args: &Args) -> Res<()> {
             .transpose()?,
     };
     let (model, summary) = recipe.fit(tr, va, &mut watch)?;
+    // Every run's history ends with its stop, also when the epoch budget or the time limit
+    // ended it (the controller has no event for those), so the plot marks it.
+    if !watch.history.stopped {
+        watch.history.on_event(&Event {
+            epoch: summary.epochs,
+            kind: EventKind::Stopped(summary.stop),
+        });
+    }
     let history = watch.history.finish();
     bar.finish_and_clear();
     let (_, train_metrics) = shared::predict(&model, tr)?;
@@ -599,6 +609,9 @@ struct Bounded {
     first_events: Vec<Event>,
     last_events: std::collections::VecDeque<Event>,
     events_dropped: u64,
+    /// A `Stopped` event was seen (the controller sends one for every stop but the epoch
+    /// budget and an observer's).
+    stopped: bool,
 }
 
 /// What a [`Bounded`] history gives the plot and the JSON.
@@ -627,6 +640,7 @@ impl Bounded {
     }
 
     fn on_event(&mut self, e: &Event) {
+        self.stopped |= matches!(e.kind, EventKind::Stopped(_));
         if self.first_events.len() < EVENTS_CAP / 2 {
             self.first_events.push(*e);
             return;
