@@ -41,7 +41,8 @@ impl Metrics {
 }
 
 /// One prediction per sample: the output for a linear model (a logit for the logistic loss;
-/// for the Poisson loss the mean count `μ = e^z`, in `f64` rounded to `f32`, not the model's
+/// for the Poisson loss the mean count `μ = e^z`, by `libm::exp` in `f64` rounded to `f32` (the
+/// same bits on every platform, and those of the exported C header's port), not the model's
 /// `z = ln μ`), the class for a classifier; and the model's metrics on the data.
 pub fn predict(model: &DynModel, data: &DynDataset) -> Result<(Vec<f32>, Metrics), Error> {
     let (x, y) = (data.x(), data.y());
@@ -50,7 +51,8 @@ pub fn predict(model: &DynModel, data: &DynDataset) -> Result<(Vec<f32>, Metrics
             let mut p = vec![0.0f32; y.len()];
             m.predict_batch(x, &mut p)?;
             if m.loss_kind() == Loss::Poisson {
-                p.iter_mut().for_each(|v| *v = f64::from(*v).exp() as f32);
+                p.iter_mut()
+                    .for_each(|v| *v = libm::exp(f64::from(*v)) as f32);
             }
             let metrics = if m.loss_kind() == Loss::Logistic {
                 let mut correct = 0usize;
