@@ -16,7 +16,8 @@
 //! which npoa uses, rather than the C library's `exp`, whose bits differ between C libraries.
 //!
 //! The bits hold when `float` and `double` arithmetic is IEEE with each operation rounded
-//! (`FLT_EVAL_METHOD == 0`: not x87) and the compiler contracts nothing: compile with
+//! (`FLT_EVAL_METHOD` 0, or 16 or 32, which only widen the narrower `_FloatN` types: GCC 12
+//! reports 16 under `-march=native` on a CPU with AVX512-FP16; not x87) and the compiler contracts nothing: compile with
 //! `-ffp-contract=off` (GCC contracts `a*b + c` into a fused multiply-add by default in its GNU
 //! modes, on any FPU that has one: Cortex-M4F, x86 with FMA). The header sets that for GCC and
 //! Clang itself (`#pragma GCC optimize`, `#pragma STDC FP_CONTRACT OFF`) and refuses
@@ -472,7 +473,9 @@ pub fn c_header(model: &DynModel, meta: &Meta, name: &str) -> Res<String> {
  *   - COMPILE WITH -ffp-contract=off (GCC fuses a*b + c into an FMA by default in its GNU
  *     modes wherever the FPU has one: Cortex-M4F, x86 with -mfma; this header also asks GCC and
  *     Clang for it, but a compiler that ignores the request changes the last bits);
- *   - no -ffast-math (refused below), FLT_EVAL_METHOD == 0 (refused otherwise: x87);
+ *   - no -ffast-math (refused below), float and double evaluated as themselves:
+ *     FLT_EVAL_METHOD 0, or 16 / 32 (ISO/IEC TS 18661-3: only narrower _FloatN types are
+ *     widened; GCC says 16 in GNU modes where AVX512-FP16 is on); anything else (x87) is refused;
  *   - an FPU that keeps subnormals (Cortex-M: FPSCR.FZ = 0, the reset value).
  * Inputs are raw feature values; a NaN or infinite input gives a NaN or infinite output.
  */
@@ -485,8 +488,8 @@ pub fn c_header(model: &DynModel, meta: &Meta, name: &str) -> Res<String> {
 #if defined(__FAST_MATH__)
 #error "{n}: npoa's bit-exact predictions need IEEE arithmetic: compile without -ffast-math"
 #endif
-#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
-#error "{n}: npoa's bit-exact predictions need FLT_EVAL_METHOD == 0 (x87 rounds through extended precision; use SSE2)"
+#if !defined(FLT_EVAL_METHOD) || (FLT_EVAL_METHOD != 0 && FLT_EVAL_METHOD != 16 && FLT_EVAL_METHOD != 32)
+#error "{n}: npoa's bit-exact predictions need float and double evaluated as themselves (FLT_EVAL_METHOD 0, 16 or 32); x87 rounds through extended precision: use SSE2"
 #endif
 
 #if defined(__clang__)

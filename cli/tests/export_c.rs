@@ -856,3 +856,69 @@ fn same_name_models_collide_loudly() {
         "two models named m"
     );
 }
+
+/// The header's evaluation-method gate: accepted where `float` and `double` are evaluated
+/// as themselves (`FLT_EVAL_METHOD` 0, and 16 under `-mavx512fp16` in GNU mode, which GCC 12
+/// reports there and `-march=native` gives on a CPU with AVX512-FP16), refused with the
+/// header's message where arithmetic goes through x87 extended precision (`-m32
+/// -mfpmath=387`, checked when a 32-bit libc is installed). Compile only: nothing runs.
+#[test]
+fn the_evaluation_method_gate() {
+    if !have("gcc") {
+        println!("export_c: SKIPPED the evaluation-method gate: gcc is not on the PATH");
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("export_c_gate");
+    std::fs::create_dir_all(&dir).unwrap();
+    let case = linear_case::<3>("gate", Loss::Squared, 21, 4);
+    write_headers(&dir, std::slice::from_ref(&case));
+    let src = dir.join("gate.c");
+    std::fs::write(&src, "#include \"gate.h\"\nint main(void) { return 0; }\n").unwrap();
+    let compile = |flags: &[&str]| {
+        Command::new("gcc")
+            .args(flags)
+            .args(["-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I"])
+            .arg(&dir)
+            .arg(&src)
+            .output()
+            .unwrap()
+    };
+    for flags in [
+        &["-std=c99"][..],
+        &["-std=gnu11"][..],
+        &["-std=gnu11", "-mavx512fp16"][..],
+        &["-std=c11", "-mavx512fp16"][..],
+    ] {
+        let out = compile(flags);
+        assert!(
+            out.status.success(),
+            "gcc {flags:?} refused the header:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Does this gcc have a 32-bit libc at all (gcc-multilib)?
+    let probe = dir.join("probe.c");
+    std::fs::write(
+        &probe,
+        "#include <stdint.h>\nint main(void) { return 0; }\n",
+    )
+    .unwrap();
+    let multilib = Command::new("gcc")
+        .args(["-m32", "-fsyntax-only"])
+        .arg(&probe)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if multilib {
+        let out = compile(&["-std=c99", "-m32", "-mfpmath=387"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "x87 was accepted");
+        assert!(
+            err.contains(
+                "gate: npoa's bit-exact predictions need float and double evaluated as themselves"
+            ),
+            "{err}"
+        );
+    } else {
+        println!("export_c: the x87 refusal is not checked: no 32-bit libc (gcc-multilib)");
+    }
+}
