@@ -104,7 +104,7 @@ impl<const W: usize, const E: usize> NorFlash for Sim<W, E> {
         }
         let (from, to) = (from as usize, to as usize);
         assert!(
-            from % E == 0 && to % E == 0 && from < to && to <= self.mem.len(),
+            from.is_multiple_of(E) && to.is_multiple_of(E) && from < to && to <= self.mem.len(),
             "bad erase {from}..{to}"
         );
         for s in from / E..to / E {
@@ -135,7 +135,7 @@ impl<const W: usize, const E: usize> NorFlash for Sim<W, E> {
             return Err(NorFlashErrorKind::Other);
         }
         let at = offset as usize;
-        if at % W != 0 || bytes.len() % W != 0 {
+        if !at.is_multiple_of(W) || !bytes.len().is_multiple_of(W) {
             return Err(NorFlashErrorKind::NotAligned);
         }
         if at + bytes.len() > self.mem.len() {
@@ -342,7 +342,7 @@ fn power_cut_chain_random() {
     for i in 0..300 {
         let p = payload(i, &sizes);
         // Attempt 1: cut somewhere (possibly after the save completed).
-        if rng.next() % 4 == 0 {
+        if rng.next().is_multiple_of(4) {
             flash.erase_budget = Some(0);
         } else {
             flash.write_budget = Some((rng.next() % 600) as usize);

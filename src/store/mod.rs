@@ -327,14 +327,15 @@ impl<F: NorFlash> Store<F> {
         if !r.is_power_of_two() || r > w {
             return geometry("READ_SIZE must be a power of two of at most WRITE_SIZE");
         }
-        if e == 0 || e % w != 0 || e > u32::MAX as usize {
+        if e == 0 || !e.is_multiple_of(w) || e > u32::MAX as usize {
             return geometry("ERASE_SIZE must be a non-zero multiple of WRITE_SIZE");
         }
         let e = e as u32;
-        if range.start % e != 0 || range.end % e != 0 {
+        if !range.start.is_multiple_of(e) || !range.end.is_multiple_of(e) {
             return geometry("the range must start and end on erase-sector boundaries");
         }
-        if range.end <= range.start || u64::from(range.end - range.start) % (2 * u64::from(e)) != 0
+        if range.end <= range.start
+            || !u64::from(range.end - range.start).is_multiple_of(2 * u64::from(e))
         {
             return geometry("the range must hold an even, non-zero number of sectors");
         }
