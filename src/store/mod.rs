@@ -48,8 +48,9 @@
 //!   than the newest, and the next save erases it again.
 //! * After a cut the active slot's tail is no longer erased (the torn record), so the next
 //!   save goes to the other slot: nothing is programmed over cells a cut left half-programmed.
-//! * Sequence numbers grow by one per save, so the newest valid record wins; CRC-32 detects
-//!   every 1-, 2- and 3-bit error in a record of this size, and all others but 1 in 2³².
+//! * Sequence numbers grow by one per save, so the newest valid record wins. CRC-32 detects
+//!   every error of up to 3 bits in a record of up to 11 KiB (its Hamming distance is 4 up to
+//!   91 607 bits) and all but about 1 in 2³² of the others.
 //!
 //! `tests/flash_store.rs` proves this on a simulated NOR flash: a cut at every byte of every
 //! write (the word in flight left with a random subset of its bits cleared) and in every
