@@ -8,7 +8,7 @@
 # 3. `defmt`: builds no_std on thumbv7em-none-eabihf (no default features; nothing is linked,
 #    so no defmt logger is needed) and checks on the host, clippy -D warnings on both.
 # 4. `flash` (the NOR flash checkpoint store): builds no_std on thumbv7em-none-eabihf (no
-#    default features) and on the host, clippy -D warnings on both. Its tests
+#    default features) and on the host, clippy -D warnings on both, rustdoc -Dwarnings. Its tests
 #    (tests/flash_store.rs) run in every `cargo test`: the library's dev-dependency on itself
 #    turns the feature on.
 # 5. Runs the serde tests (cli/tests/serde_formats.rs, through serde_json: bit-exact round
@@ -53,6 +53,8 @@ cargo build -p npoa --features flash
 step "flash: clippy -D warnings (no_std and host)"
 cargo clippy -p npoa "${nostd_flash[@]}" -- -D warnings
 cargo clippy -p npoa --features flash --lib -- -D warnings
+step "flash: rustdoc -Dwarnings (the store's docs: not in the default feature set)"
+RUSTDOCFLAGS=-Dwarnings cargo doc -p npoa --no-deps --features flash
 
 step "serde tests: cargo test -p npoa-cli --test serde_formats"
 cargo clippy -p npoa-cli --test serde_formats -- -D warnings

@@ -486,8 +486,31 @@ fn geometry_is_validated() {
     assert_eq!(s.saves_per_slot(1024), 3);
     assert_eq!(s.saves_per_slot(s.capacity()), 1);
     assert_eq!(s.saves_per_slot(s.capacity() + 1), 0);
+    assert_eq!(s.record_len(usize::MAX), usize::MAX);
     let s = open(Sim::<32, 1024>::new(2, 0));
     assert_eq!(s.capacity(), 1024 - 32 - 4);
+}
+
+/// A store on part of a flash touches nothing outside its range.
+#[test]
+fn range_inside_a_larger_flash() {
+    let mut f = Sim::<4, 1024>::new(6, 0);
+    for (i, b) in f.mem.iter_mut().enumerate() {
+        *b = (i % 251) as u8;
+    }
+    let outside = |f: &Sim<4, 1024>| [f.mem[..2048].to_vec(), f.mem[4096..].to_vec()].concat();
+    let before = outside(&f);
+    let mut s = Store::new(f, 2048..4096).unwrap();
+    for i in 0..20 {
+        s.save(&payload(i, &[10, 300, 77])).unwrap();
+    }
+    let mut s = Store::new(s.into_inner(), 2048..4096).unwrap();
+    load_checked(
+        &mut s,
+        &[(20, &payload(19, &[10, 300, 77]))],
+        "offset range",
+    );
+    assert_eq!(outside(&s.into_inner()), before);
 }
 
 #[test]

@@ -366,10 +366,13 @@ impl<F: NorFlash> Store<F> {
         (self.slot_len - Self::HEADER - 4) as usize
     }
 
-    /// Bytes a record of a `len`-byte payload takes on flash (header, payload, CRC, padding).
+    /// Bytes a record of a `len`-byte payload takes on flash (header, payload, CRC, padding;
+    /// `usize::MAX` if that overflows).
     pub fn record_len(&self, len: usize) -> usize {
-        let raw = Self::HEADER as usize + len + 4;
-        raw.div_ceil(F::WRITE_SIZE) * F::WRITE_SIZE
+        (Self::HEADER as usize + 4)
+            .checked_add(len)
+            .and_then(|raw| raw.checked_next_multiple_of(F::WRITE_SIZE))
+            .unwrap_or(usize::MAX)
     }
 
     /// Saves of a `len`-byte payload per slot, so one slot erase every this many saves
