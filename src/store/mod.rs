@@ -75,6 +75,9 @@
 //! the 4 KiB slots: 4 erases per sector per day, 6.8 years at 10 000 cycles. Saving less
 //! often is what [`WritePolicy`] is for.
 //!
+//! [`WritePolicy`] bounds the rate: with `min_interval` = 10 minutes no more than 144 saves a
+//! day reach flash, so the first figure above is the worst case of that policy.
+//!
 //! A store opened on blank (erased) flash writes its first record without an erase. The
 //! counters [`Store::erases`] (sectors erased) and [`Store::bytes_written`] count what this
 //! `Store` did.
@@ -87,6 +90,16 @@
 //!   leaves the previous checkpoint loadable; save again to retry in a fresh slot.
 //! * `WRITE_SIZE` must be a power of two up to 32 bytes and `READ_SIZE` a power of two up to
 //!   `WRITE_SIZE`.
+//!
+//! # Why not `sequential-storage`
+//! The `sequential-storage` crate (8.0) is a general key-value map and FIFO queue with wear
+//! levelling over many pages. It is async only (`embedded-storage-async`: a blocking HAL needs
+//! an adapter and a `block_on`), promises no MSRV but the latest stable Rust, uses `unwrap`,
+//! slice indexing and panicking constructors (`QueueConfig::new`) that the link-time no-panic
+//! proof would need optimised away (not tried), and keeps an item inside one page; a
+//! checkpoint needs only "the newest of one record". This store is about 2.4 KB of `.text` on
+//! thumbv7em-none-eabihf (`scripts/firmware.sh`) and has no panic path
+//! (`ci/no_std_check/src/no_panic.rs` calls it).
 //!
 //! # Example
 //! ```
