@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The library's optional `serde` and `defmt` features: run from the repository root
+# The library's optional `serde`, `defmt` and `flash` features: run from the repository root
 # (`bash scripts/ci-features.sh`); CI runs it.
 #
 # 1. Installs what is missing: the thumbv7em-none-eabihf target and clippy (rustup).
@@ -7,7 +7,11 @@
 #    (`--no-default-features --features serde,losses,optimizers`), clippy -D warnings on both.
 # 3. `defmt`: builds no_std on thumbv7em-none-eabihf (no default features; nothing is linked,
 #    so no defmt logger is needed) and checks on the host, clippy -D warnings on both.
-# 4. Runs the serde tests (cli/tests/serde_formats.rs, through serde_json: bit-exact round
+# 4. `flash` (the NOR flash checkpoint store): builds no_std on thumbv7em-none-eabihf (no
+#    default features) and on the host, clippy -D warnings on both, rustdoc -Dwarnings. Its tests
+#    (tests/flash_store.rs) run in every `cargo test`: the library's dev-dependency on itself
+#    turns the feature on.
+# 5. Runs the serde tests (cli/tests/serde_formats.rs, through serde_json: bit-exact round
 #    trips, every refusal) and clippy on them.
 set -euo pipefail
 
@@ -25,6 +29,7 @@ fi
 
 nostd_serde=(--no-default-features --features serde,losses,optimizers --target "$thumb")
 nostd_defmt=(--no-default-features --features defmt --target "$thumb")
+nostd_flash=(--no-default-features --features flash --target "$thumb")
 
 step "serde, host: cargo build -p npoa --features serde"
 cargo build -p npoa --features serde
@@ -41,8 +46,18 @@ cargo check -p npoa --features defmt
 step "defmt: clippy -D warnings (no_std; the host run is above)"
 cargo clippy -p npoa "${nostd_defmt[@]}" -- -D warnings
 
+step "flash, no_std: cargo build -p npoa ${nostd_flash[*]}"
+cargo build -p npoa "${nostd_flash[@]}"
+step "flash, host: cargo build -p npoa --features flash"
+cargo build -p npoa --features flash
+step "flash: clippy -D warnings (no_std and host)"
+cargo clippy -p npoa "${nostd_flash[@]}" -- -D warnings
+cargo clippy -p npoa --features flash --lib -- -D warnings
+step "flash: rustdoc -Dwarnings (the store's docs: not in the default feature set)"
+RUSTDOCFLAGS=-Dwarnings cargo doc -p npoa --no-deps --features flash
+
 step "serde tests: cargo test -p npoa-cli --test serde_formats"
 cargo clippy -p npoa-cli --test serde_formats -- -D warnings
 cargo test -p npoa-cli --test serde_formats
 
-step "features: serde and defmt build on the host and no_std, clippy clean, serde tests passed"
+step "features: serde, defmt and flash build on the host and no_std, clippy clean, serde tests passed"

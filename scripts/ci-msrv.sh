@@ -5,7 +5,8 @@
 #
 # 1. Installs the toolchain if missing (`rustup toolchain install X --profile minimal`).
 # 2. With the committed Cargo.lock (`--locked`): `cargo +X build -p npoa` with default
-#    features, `--no-default-features`, `--features serde`, `--features defmt`, and
+#    features, `--no-default-features`, `--features serde`, `--features defmt`,
+#    `--features flash`, and
 #    `cargo +X build -p npoa-cli` (the cli declares the same rust-version).
 #    Cargo refuses a locked dependency whose own rust-version is newer than X, so a
 #    `cargo update` that pins one fails here. The fix: an MSRV-aware resolution
@@ -28,7 +29,7 @@ fi
 rustup run "$msrv" rustc --version
 
 export CARGO_TARGET_DIR=target/msrv
-for features in "" "--no-default-features" "--features serde" "--features defmt"; do
+for features in "" "--no-default-features" "--features serde" "--features defmt" "--features flash"; do
     step "cargo +$msrv build --locked -p npoa $features"
     # shellcheck disable=SC2086 # the feature flags are words
     cargo "+$msrv" build --locked -p npoa $features
@@ -36,4 +37,4 @@ done
 step "cargo +$msrv build --locked -p npoa-cli"
 cargo "+$msrv" build --locked -p npoa-cli
 
-step "msrv: npoa (4 feature sets) and npoa-cli build with Rust $msrv"
+step "msrv: npoa (5 feature sets) and npoa-cli build with Rust $msrv"

@@ -15,7 +15,8 @@
 #    With FIRMWARE_SOFTDP=1 also `m7-softdp`: the M7 build without `fp64` (software double on
 #    the same core and code generation: the control for the M4F-vs-M7 f64 figure).
 # 4. The library alone (ci/no_std_check, thumbv7em-none-eabihf, opt-level "z", unstripped):
-#    the minimal trainer, the full features and, if that bin exists, `npoa_no_std_online`.
+#    the minimal trainer, the full features and, if those bins exist, `npoa_no_std_online` and
+#    the flash store (`npoa_no_std_flash`, less its `flash-baseline` build: what the store adds).
 # 5. Writes target/firmware/figures.md (and prints it); the QEMU transcripts are kept next to it,
 #    the images in examples/firmware/target/images/.
 #
@@ -272,6 +273,21 @@ if grep -q '"name":"npoa_no_std_online"' <<<"$meta"; then
 else
     echo "ci/no_std_check has no npoa_no_std_online bin: no OnlineLearner figure"
     LIB_ROWS+=("| \`OnlineLearner\` | – | – | – | – | – |")
+fi
+# The flash checkpoint store (issue 18): `npoa_no_std_flash` opens a `Store` on a RAM-backed
+# NorFlash, saves and loads; with `flash-baseline` the same flash accesses without the store.
+# The difference is the store's `.text`.
+if grep -q '"name":"npoa_no_std_flash"' <<<"$meta"; then
+    lib_build "flash store" target/thumb-flash --no-default-features --bin npoa_no_std_flash
+    lib_build "flash store baseline" target/thumb-flash-base --no-default-features \
+        --features flash-baseline --bin npoa_no_std_flash
+    fs=$CHECK/target/thumb-flash/thumbv7em-none-eabihf/release/npoa_no_std_flash
+    fb=$CHECK/target/thumb-flash-base/thumbv7em-none-eabihf/release/npoa_no_std_flash
+    lib_row "flash store (\`npoa_no_std_flash\`: \`Store::new\`, \`save\`, \`load\` on a RAM NorFlash)" "$fs"
+    lib_row "its baseline (\`--features flash-baseline\`: the same flash accesses, no store)" "$fb"
+    STORE_TEXT=$(($(section "$fs" .text) - $(section "$fb" .text)))
+    LIB_ROWS+=("| the store adds | $STORE_TEXT | $(($(section "$fs" .rodata) - $(section "$fb" .rodata))) | – | – | – |")
+    echo "flash store: .text adds $STORE_TEXT bytes on thumbv7em-none-eabihf"
 fi
 
 # ---------------------------------------------------------------------------------------------

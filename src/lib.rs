@@ -86,6 +86,9 @@ pub mod train;
 // Layer 5.
 pub mod model;
 pub mod online;
+#[cfg(feature = "flash")]
+#[cfg_attr(docsrs, doc(cfg(feature = "flash")))]
+pub mod store;
 // Layer 6 (std).
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]

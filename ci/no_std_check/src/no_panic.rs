@@ -12,6 +12,9 @@
 
 use core::hint::black_box;
 
+#[path = "ram_flash.rs"]
+mod ram_flash;
+
 use npoa::control::{Controller, ControllerConfig};
 use npoa::kernel::{SCALAR, SIMD};
 use npoa::loss::Loss;
@@ -19,6 +22,7 @@ use npoa::model::bytes;
 use npoa::online::{OnlineConfig, OnlineLearner, Sampling, Window};
 use npoa::optim::{self, OptimState, Regularization, Rule, StepScalars};
 use npoa::scale::Scaler;
+use npoa::store::{Store, WritePolicy};
 use npoa::train::{Dataset, TrainConfig, Training, fit};
 use npoa::{LinearClassifier, LinearModel};
 
@@ -236,6 +240,26 @@ fn online(x: &[f32], y: &[f32], cfg: OnlineConfig, sampling: Sampling) {
     }
 }
 
+/// The flash checkpoint store on hostile flash contents, range and payload (opaque): open,
+/// save, load, the figures; and the write policy.
+fn flash_store(payload: &[u8], buf: &mut [u8]) {
+    let flash = ram_flash::RamFlash(black_box([0x5A; 2048]));
+    if let Ok(mut store) = Store::new(flash, black_box(0..2048)) {
+        let _ = black_box(store.save(payload));
+        let _ = black_box(store.load(buf));
+        let _ = black_box(store.save(payload));
+        let _ = black_box(store.load(buf));
+        black_box((store.erases(), store.bytes_written(), store.newest()));
+        black_box(store.saves_per_slot(black_box(payload.len())));
+        black_box(store.record_len(black_box(payload.len())));
+    }
+    let mut policy = black_box(WritePolicy::new(black_box(10), black_box(60), true));
+    if policy.should_save(black_box(5), black_box(true)) {
+        policy.saved(black_box(5));
+    }
+    black_box(policy);
+}
+
 // SAFETY: `_start` is the process entry point required by `-nostartfiles`; no other symbol in
 // this freestanding binary (or in `npoa` and its dependencies) is called `_start`. It never
 // returns.
@@ -282,6 +306,13 @@ pub extern "C" fn _start() -> ! {
             ..ocfg
         },
         black_box(Sampling::Sliding),
+    );
+    let mut flash_buf = [0u8; 300];
+    let n = black_box(200usize).min(300);
+    let payload = black_box([7u8; 300]);
+    flash_store(
+        &payload[..n],
+        &mut flash_buf[..black_box(250usize).min(300)],
     );
     #[allow(clippy::empty_loop)]
     loop {}
