@@ -433,3 +433,126 @@ fn encoded_sizes_are_the_documented_formula() {
     assert_eq!(Checkpoint::<LinearModel<8>, 2>::LEN, len);
     assert_eq!(len, 709);
 }
+
+mod recipe {
+    use super::*;
+    use npoa::data::DynDataset;
+    use npoa::recipe::{Outcome, Recipe};
+
+    fn sets(seed: u64, loss: Option<Loss>) -> (DynDataset, DynDataset) {
+        let (x, y) = data(40, seed, loss);
+        let (vx, vy) = data(9, seed ^ 1, loss);
+        (
+            DynDataset::new(x, y, D).unwrap(),
+            DynDataset::new(vx, vy, D).unwrap(),
+        )
+    }
+
+    fn recipe(rule: Rule, objective: npoa::loss::Objective) -> Recipe {
+        Recipe {
+            objective,
+            classes: 3,
+            optimizer: Some(rule),
+            epochs: Some(12),
+            batch_size: 6,
+            plateau_patience: Some(1),
+            early_stop: Some(6),
+            seed: 11,
+            ..Recipe::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3, ..ProptestConfig::default() })]
+
+        #[test]
+        fn recipe_resume_is_bit_exact(seed in any::<u64>(), first in 0u64..60, every in 1u64..20) {
+            use npoa::loss::Objective;
+            for rule in Rule::EXAMPLES {
+                for objective in [Objective::Single(Loss::Huber { delta: 1.0 }), Objective::Single(Loss::Logistic), Objective::Softmax] {
+                    let loss = match objective { Objective::Single(l) => Some(l), Objective::Softmax => None };
+                    let (train, val) = sets(seed, loss);
+                    let r = recipe(rule, objective);
+                    let mut whole = Record::default();
+                    let (model, summary) = r.fit(&train, Some(&val), &mut whole).unwrap();
+                    let mut parts = Record::default();
+                    let mut out = r.fit_until(&train, Some(&val), &mut parts, Some(first)).unwrap();
+                    let (m, s) = loop {
+                        match out {
+                            Outcome::Paused { checkpoint, summary } => {
+                                prop_assert_eq!(summary.stop, Stop::Paused);
+                                out = r.resume(&checkpoint, &train, Some(&val), &mut parts, Some(every)).unwrap();
+                            }
+                            Outcome::Finished(m, s) => break (m, s),
+                        }
+                    };
+                    prop_assert_eq!(m.to_bytes(), model.to_bytes());
+                    prop_assert_eq!(summary_bits(&s), summary_bits(&summary));
+                    prop_assert_eq!(&parts, &whole);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn recipe_checkpoints_refuse_hostile_bytes_and_other_data() {
+        let (train, val) = sets(3, Some(Loss::Squared));
+        let r = recipe(Rule::ADAM, npoa::loss::Objective::Single(Loss::Squared));
+        let Outcome::Paused { checkpoint: b, .. } =
+            r.fit_until(&train, Some(&val), &mut (), Some(9)).unwrap()
+        else {
+            panic!("not paused");
+        };
+        for len in 0..b.len() {
+            assert!(
+                r.resume(&b[..len], &train, Some(&val), &mut (), Some(1))
+                    .is_err(),
+                "{len}"
+            );
+        }
+        for at in 8..b.len() - 4 {
+            let mut c = b.clone();
+            c[at] ^= 0x41;
+            super::recrc(&mut c);
+            // An error, or a run that continues: never a panic.
+            let _ = r.resume(&c, &train, Some(&val), &mut (), Some(2));
+        }
+        let (other, _) = sets(4, Some(Loss::Squared));
+        let e = r.resume(&b, &other, Some(&val), &mut (), None).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidParameter {
+                    name: "run state",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = r.resume(&b, &train, None, &mut (), None).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidParameter {
+                    name: "run state",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let other_rule = recipe(Rule::Sgd, npoa::loss::Objective::Single(Loss::Squared));
+        assert!(
+            other_rule
+                .resume(&b, &train, Some(&val), &mut (), None)
+                .is_err()
+        );
+        assert!(r.resume(&b, &train, Some(&val), &mut (), None).is_ok());
+        // A solver plan never pauses and refuses a checkpoint.
+        let solver = Recipe::default();
+        assert!(matches!(
+            solver.fit_until(&train, None, &mut (), Some(1)).unwrap(),
+            Outcome::Finished(..)
+        ));
+        assert!(solver.resume(&b, &train, None, &mut (), None).is_err());
+    }
+}

@@ -79,7 +79,7 @@ pub(crate) fn put_optim<M: Model, const BUFS: usize>(
 
 /// The most steps a decoded state may count (2⁶²: far beyond any run, and room for every
 /// counter that adds to it).
-const MAX_STEPS: u64 = 1 << 62;
+pub(crate) const MAX_STEPS: u64 = 1 << 62;
 
 /// The rule tags an optimizer state may carry (0: never stepped).
 fn known_owner(owner: u64) -> bool {

@@ -288,6 +288,26 @@ impl<'a, O: Observer> Training<'a, O> {
         )
     }
 
+    /// [`run_cursor`](Self::run_cursor) after binding `cursor` to this run (or checking it
+    /// is bound to it).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn run_bound<R: Run>(
+        self,
+        run: &mut R,
+        kern: (Objective, ObjectiveKernels),
+        data: &Dataset<'_>,
+        cursor: &mut Cursor<R::Snap>,
+    ) -> Result<Summary, Error> {
+        let bind = Binding::of(
+            data,
+            self.validation,
+            &self.config,
+            self.controller.is_some(),
+        );
+        cursor.bind(bind, data, self.validation)?;
+        self.run_cursor(run, kern, data, cursor)
+    }
+
     /// Under `controller` (a checkpoint's own); `Err` if it already has one.
     pub(crate) fn with_own_controller(
         mut self,
