@@ -122,7 +122,7 @@ impl<M: Model, const BUFS: usize> OptimState<M, BUFS> {
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
         let mut w = Writer::frame(out, Self::ENCODED_LEN, Kind::OptimState)?;
         put_optim(&mut w, self)?;
-        Ok(w.finish())
+        w.finish()
     }
 
     /// Reads what [`encode`](Self::encode) wrote.
@@ -380,7 +380,7 @@ impl<M: Model, const BUFS: usize> RunState<M, BUFS> {
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
         let mut w = Writer::frame(out, Self::ENCODED_LEN, Kind::RunState)?;
         put_run(&mut w, self)?;
-        Ok(w.finish())
+        w.finish()
     }
 
     /// Reads what [`encode`](Self::encode) wrote. The data it is bound to is checked (by its
@@ -487,7 +487,7 @@ impl<M: Model, const BUFS: usize> Checkpoint<M, BUFS> {
             None => w.zeros(1 + CONTROLLER_RAW_LEN),
         }
         put_run(&mut w, &self.run)?;
-        Ok(w.finish())
+        w.finish()
     }
 
     /// Reads what [`encode`](Self::encode) wrote, validated: every value finite where

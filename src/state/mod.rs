@@ -7,6 +7,7 @@
 mod batch;
 mod codec;
 mod control;
+mod online;
 
 pub use batch::{Checkpoint, Model, RUN_HEAD_LEN, optim_raw_len, run_raw_len};
 #[cfg(feature = "std")]
@@ -17,3 +18,4 @@ pub(crate) use codec::{Reader, Writer, corrupt, finite};
 pub use control::CONTROLLER_RAW_LEN;
 #[cfg(feature = "std")]
 pub(crate) use control::{get as get_controller, put as put_controller};
+pub use online::{ONLINE_CONFIG_LEN, PROGRESS_LEN, scaler_len, window_len};
