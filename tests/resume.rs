@@ -432,6 +432,9 @@ fn encoded_sizes_are_the_documented_formula() {
     let len = 12 + model + optim + 1 + 247 + run;
     assert_eq!(Checkpoint::<LinearModel<8>, 2>::LEN, len);
     assert_eq!(len, 709);
+    assert_eq!(len, 445 + 2 * model + 8 * 2 * p);
+    assert_eq!(OptimState::<LinearModel<8>, 2>::ENCODED_LEN, 100);
+    assert_eq!(npoa::train::RunState::<LinearModel<8>, 2>::ENCODED_LEN, 313);
 }
 
 mod recipe {
