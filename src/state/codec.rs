@@ -259,12 +259,3 @@ pub(crate) fn finite(v: f32, what: &'static str) -> Result<f32, Error> {
         Err(corrupt(what))
     }
 }
-
-/// `Ok` if `v` is not NaN.
-pub(crate) fn not_nan(v: f32, what: &'static str) -> Result<f32, Error> {
-    if v.is_nan() {
-        Err(corrupt(what))
-    } else {
-        Ok(v)
-    }
-}
