@@ -5,8 +5,10 @@
 //! - [`predict`]: `npoa predict MODEL DATA.csv`;
 //! - [`inspect`]: `npoa inspect MODEL [--json]`;
 //! - [`export`]: `npoa export MODEL …`;
-//! - [`table`]: the CSV reader (delimiters, header, caps); [`meta`]: the model card.
+//! - [`table`]: the CSV reader (delimiters, header, caps); [`meta`]: the model card;
+//!   [`atomic`]: every file written whole or not at all (temporary file, sync, rename).
 
+pub mod atomic;
 pub mod export;
 pub mod inspect;
 pub mod meta;

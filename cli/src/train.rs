@@ -519,7 +519,7 @@ pub fn run(args: &Args) -> Res<()> {
     };
     let mut card_path = None;
     if let Some(path) = &args.save {
-        std::fs::write(path, &bytes).map_err(|e| format!("{path}: {e}"))?;
+        crate::atomic::write(path, &bytes)?;
         let c = card.save(path)?;
         crate::say!(
             "saved {} bytes to {path}, the model card to {c}",
@@ -532,12 +532,10 @@ pub fn run(args: &Args) -> Res<()> {
         DynModel::Classifier(c) => (c.weights().to_vec(), c.biases().to_vec(), c.classes()),
     };
     if let Some(path) = &args.export_rust {
-        std::fs::write(path, crate::export::rust_module(&model, &card, "model")?)
-            .map_err(|e| format!("{path}: {e}"))?;
+        crate::atomic::write(path, crate::export::rust_module(&model, &card, "model")?)?;
     }
     if let Some(path) = &args.export_c {
-        std::fs::write(path, crate::export::c_header(&model, &card, "model")?)
-            .map_err(|e| format!("{path}: {e}"))?;
+        crate::atomic::write(path, crate::export::c_header(&model, &card, "model")?)?;
     }
     if let Some(path) = &args.predictions {
         let (p, _) = shared::predict(&model, &all)?;
@@ -546,7 +544,7 @@ pub fn run(args: &Args) -> Res<()> {
             labels.as_deref(),
             matches!(model, DynModel::Classifier(_)),
         );
-        std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
+        crate::atomic::write(path, text)?;
     }
     if let Some(path) = &args.plot {
         let info = crate::plot::PlotInfo {
