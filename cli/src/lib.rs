@@ -10,6 +10,7 @@
 
 pub mod atomic;
 pub mod export;
+mod history;
 pub mod inspect;
 pub mod meta;
 pub mod metrics;

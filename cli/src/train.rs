@@ -57,6 +57,9 @@
 //! | `delimiter` | the delimiter the file was read with |
 //! | `card` | the model card's path (`--save`), else `null` |
 
+use crate::history::Bounded;
+/// Re-exported from [`crate::history`], where the bounded history lives.
+pub use crate::history::{EVENTS_CAP, HISTORY_CAP};
 use crate::metrics as shared;
 
 use clap::ValueEnum;
@@ -593,80 +596,6 @@ pub fn run(args: &Args) -> Res<()> {
     Ok(())
 }
 
-/// Epoch records kept for the plot and the JSON, at most (see the module docs).
-pub const HISTORY_CAP: usize = 4096;
-/// Controller events kept, at most: the first and the last half.
-pub const EVENTS_CAP: usize = 1024;
-
-/// A bounded history: decimated epoch records and the first and last events.
-#[derive(Debug, Default)]
-struct Bounded {
-    epochs: Vec<Epoch>,
-    stride: u32,
-    last: Option<Epoch>,
-    first_events: Vec<Event>,
-    last_events: std::collections::VecDeque<Event>,
-    events_dropped: u64,
-    /// A `Stopped` event was seen (the controller sends one for every stop but the epoch
-    /// budget and an observer's).
-    stopped: bool,
-}
-
-/// What a [`Bounded`] history gives the plot and the JSON.
-struct Kept {
-    epochs: Vec<Epoch>,
-    events: Vec<Event>,
-    events_dropped: u64,
-}
-
-impl Bounded {
-    fn on_epoch(&mut self, r: &Epoch) {
-        let stride = self.stride.max(1);
-        if r.epoch.saturating_sub(1).is_multiple_of(stride) {
-            self.epochs.push(*r);
-            if self.epochs.len() >= HISTORY_CAP {
-                // Keep epochs 1, 1 + 2s, 1 + 4s, …: the even positions.
-                let mut i = 0;
-                self.epochs.retain(|_| {
-                    i += 1;
-                    i % 2 == 1
-                });
-                self.stride = stride.saturating_mul(2);
-            }
-        }
-        self.last = Some(*r);
-    }
-
-    fn on_event(&mut self, e: &Event) {
-        self.stopped |= matches!(e.kind, EventKind::Stopped(_));
-        if self.first_events.len() < EVENTS_CAP / 2 {
-            self.first_events.push(*e);
-            return;
-        }
-        if self.last_events.len() == EVENTS_CAP / 2 {
-            self.last_events.pop_front();
-            self.events_dropped += 1;
-        }
-        self.last_events.push_back(*e);
-    }
-
-    fn finish(self) -> Kept {
-        let mut epochs = self.epochs;
-        if let Some(l) = self.last
-            && epochs.last().is_none_or(|e| e.epoch != l.epoch)
-        {
-            epochs.push(l);
-        }
-        let mut events = self.first_events;
-        events.extend(self.last_events);
-        Kept {
-            epochs,
-            events,
-            events_dropped: self.events_dropped,
-        }
-    }
-}
-
 /// Prints the epochs and events as they come (a progress bar, a line every `every` epochs),
 /// keeps a bounded history of them for the plot and the JSON, and stops at the deadline.
 struct Watch<'b> {
@@ -708,52 +637,5 @@ impl Observer for Watch<'_> {
                 .suspend(|| crate::say!("epoch {:5}  event: {:?}", e.epoch, e.kind));
         }
         self.history.on_event(e);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn epoch(e: u32) -> Epoch {
-        Epoch {
-            epoch: e,
-            train_loss: 1.0 / e as f32,
-            metric: 1.0,
-            learning_rate: 0.1,
-            steps: u64::from(e),
-            zeros: 0,
-            certificate: f32::NAN,
-        }
-    }
-
-    #[test]
-    fn history_stays_bounded_and_evenly_spaced() {
-        let mut h = Bounded::default();
-        let n = 1_000_003;
-        for e in 1..=n {
-            h.on_epoch(&epoch(e));
-            assert!(h.epochs.len() < HISTORY_CAP);
-        }
-        for e in 0..5000 {
-            h.on_event(&Event {
-                epoch: e,
-                kind: EventKind::Improved { metric: 1.0 },
-            });
-        }
-        let k = h.finish();
-        assert!(k.epochs.len() <= HISTORY_CAP);
-        assert_eq!(k.epochs[0].epoch, 1);
-        assert_eq!(k.epochs.last().map(|e| e.epoch), Some(n));
-        // Evenly spaced up to the last, which is added.
-        let stride = k.epochs[1].epoch - k.epochs[0].epoch;
-        assert!(stride.is_power_of_two() && stride > 1);
-        for w in k.epochs[..k.epochs.len() - 1].windows(2) {
-            assert_eq!(w[1].epoch - w[0].epoch, stride);
-        }
-        assert_eq!(k.events.len(), EVENTS_CAP);
-        assert_eq!(k.events_dropped, 5000 - EVENTS_CAP as u64);
-        assert_eq!(k.events[0].epoch, 0);
-        assert_eq!(k.events.last().map(|e| e.epoch), Some(4999));
     }
 }
