@@ -8,6 +8,8 @@
 //! npoa train DATA.csv --loss quantile --tau 0.9   # 0.9-quantile
 //! npoa train COUNTS.csv --loss poisson            # log-linear counts
 //! npoa train DATA.tsv --delimiter tab --no-header --target 0
+//! npoa train DATA.csv --optimizer adam --checkpoint run.ck --checkpoint-every 5
+//! npoa train DATA.csv --optimizer adam --checkpoint run.ck --resume run.ck  # after a crash
 //! ```
 //!
 //! The CSV is read by [`crate::table`] (delimiter sniffed or `--delimiter`, `--no-header`,
@@ -37,6 +39,26 @@
 //! always the stop (`Stopped(MaxEpochs)` and `Stopped(Observer)` are added when the epoch
 //! budget or the time limit ended the run). `--time-limit SECS` stops
 //! a run after that long (stop reason `observer`).
+//!
+//! **Checkpoints** (mini-batch runs): `--checkpoint FILE` writes the run's whole state (the
+//! library's checkpoint of the model, the optimizer's state, the controller with its best
+//! copy, the position in the epoch and its shuffle; see `npoa::recipe::Recipe::fit_until`)
+//! to `FILE` every `--checkpoint-every N` epochs (default 10; counted in steps,
+//! N × ⌈training rows / batch⌉, so a checkpoint may fall inside an epoch), with the options
+//! that shape the run, a digest of the data and the bounded history ([`crate::checkpoint`]).
+//! Each write is atomic ([`crate::atomic`]): after a crash, a `kill -9` or a power cut the
+//! file holds the previous checkpoint or the new one, whole. No checkpoint is written when
+//! the run ends: the file keeps the last periodic one. `--resume FILE` continues from it
+//! (with `--checkpoint FILE` too, it goes on writing them): the model file, the predictions,
+//! the plot and the JSON (epochs, events, stop reason, metrics) are byte for byte those of
+//! the same command never interrupted; a resume from a checkpoint of a run that had ended
+//! repeats the run's tail to the same outputs. A resume with other data (the table's CRC-32,
+//! rows and features), another value of an option that shapes the run (listed by name with
+//! both values), or from a damaged file (CRC-32) is refused. The output paths, `--quiet`,
+//! `--every`, `--json` and `--time-limit` may differ. The full-batch solver (the default for
+//! smooth losses) converges in seconds and does not pause: `--checkpoint` and `--resume`
+//! refuse it (name an `--optimizer`). Every other file (`--save` and its card,
+//! `--predictions`, `--export-*`, `--plot`) is written atomically too.
 //!
 //! **JSON** (`--json`): the last line of stdout is one object with these keys (stable):
 //!
@@ -71,7 +93,7 @@ use npoa::control::Schedule;
 use npoa::data::{DynDataset, Standardizer};
 use npoa::loss::{Loss, Objective};
 use npoa::optim::{Regularization, Rule};
-use npoa::recipe::Recipe;
+use npoa::recipe::{Outcome, Recipe};
 use npoa::train::search::{Method, SearchConfig, search_by};
 use npoa::train::{Decision, Epoch, Observer, TrainConfig};
 
@@ -190,6 +212,20 @@ pub struct Args {
     /// The last line of stdout is a JSON object with the outcome.
     #[arg(long)]
     json: bool,
+    /// Write the run's whole state to this file every `--checkpoint-every` epochs (atomically:
+    /// the file always holds a whole checkpoint), so that `--resume FILE` can continue the run
+    /// after a crash, a kill or a power cut. Mini-batch runs (name an `--optimizer`).
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<String>,
+    /// Epochs between checkpoints (counted in mini-batch steps: N × ⌈training rows / batch⌉).
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "checkpoint",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    checkpoint_every: u32,
+    /// Continue the run saved in this checkpoint (same data and options; the outputs, the
+    /// history and the JSON are those of the run never interrupted). May be the
+    /// `--checkpoint` file itself.
+    #[arg(long, value_name = "FILE")]
+    resume: Option<String>,
 }
 
 use crate::Res;
@@ -231,6 +267,37 @@ fn rule_of(args: &Args) -> Option<Rule> {
         },
         r => r,
     })
+}
+
+/// The options that shape a run, by their command-line names: a checkpoint stores them and a
+/// resume must give the same (the outputs' paths, `--quiet`, `--every`, `--json`,
+/// `--time-limit` and the checkpoint's own options may differ).
+fn run_options(args: &Args) -> serde_json::Map<String, serde_json::Value> {
+    let v = serde_json::json!({
+        "target": args.target,
+        "remap-labels": args.remap_labels,
+        "loss": args.loss,
+        "delta": args.delta,
+        "tau": args.tau,
+        "optimizer": args.optimizer,
+        "lr": args.lr,
+        "schedule": format!("{:?}", args.schedule).to_ascii_lowercase(),
+        "gamma": args.gamma,
+        "epochs": args.epochs,
+        "tol": args.tol,
+        "batch": args.batch,
+        "l1": args.l1,
+        "l2": args.l2,
+        "no-standardize": args.no_standardize,
+        "val-fraction": args.val_fraction,
+        "early-stop": args.early_stop,
+        "seed": args.seed,
+        "search": args.search,
+    });
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
 }
 
 fn schedule_of(args: &Args) -> Schedule {
@@ -300,6 +367,22 @@ pub fn run(args: &Args) -> Res<()> {
         .unwrap_or_default();
     let delimiter = table.delimiter;
     let d = table.features();
+    let digest = crate::checkpoint::DataDigest::of(
+        &table.x,
+        &table.y,
+        d,
+        &table.header,
+        labels.as_deref(),
+    );
+    let resume = match &args.resume {
+        Some(path) => {
+            let ck = crate::checkpoint::Checkpoint::read(path)?;
+            ck.check(&run_options(args), &digest)
+                .map_err(|e| format!("--resume {path}: {e}"))?;
+            Some(ck)
+        }
+        None => None,
+    };
     let all = DynDataset::new(
         std::mem::take(&mut table.x),
         std::mem::take(&mut table.y),
@@ -392,6 +475,12 @@ pub fn run(args: &Args) -> Res<()> {
         recipe.schedule = Schedule::Exponential { gamma: best.gamma };
     }
     let plan = recipe.plan();
+    if plan.solver && (args.checkpoint.is_some() || args.resume.is_some()) {
+        return Err(
+            "--checkpoint and --resume apply to mini-batch runs: this one runs the full-batch solver (which converges in seconds); name an --optimizer to train by mini-batches"
+                .into(),
+        );
+    }
     crate::say!(
         "{}: {n} rows, {d} features; training on {}, validating on {}; loss {}, optimizer {}",
         args.data,
@@ -460,7 +549,44 @@ pub fn run(args: &Args) -> Res<()> {
             })
             .transpose()?,
     };
-    let (model, summary) = recipe.fit(tr, va, &mut watch)?;
+    let (model, summary) = if args.checkpoint.is_some() || resume.is_some() {
+        // Paused every `--checkpoint-every` epochs' worth of steps, the state written, then
+        // continued: the library makes the pieces the same bits as one call.
+        let budget = args.checkpoint.as_ref().map(|_| {
+            u64::from(args.checkpoint_every)
+                .saturating_mul(tr.len().div_ceil(args.batch.max(1)).max(1) as u64)
+        });
+        let mut outcome = match &resume {
+            Some(ck) => {
+                watch.history = Bounded::from_bytes(&ck.history)?;
+                recipe.resume(&ck.state, tr, va, &mut watch, budget)
+            }
+            None => recipe.fit_until(tr, va, &mut watch, budget),
+        }
+        .map_err(|e| match &args.resume {
+            Some(p) => format!("--resume {p}: {e}"),
+            None => e.to_string(),
+        })?;
+        loop {
+            match outcome {
+                Outcome::Finished(model, summary) => break (model, summary),
+                Outcome::Paused { checkpoint, .. } => {
+                    let ck = crate::checkpoint::Checkpoint {
+                        options: run_options(args),
+                        data: digest,
+                        history: watch.history.to_bytes(),
+                        state: checkpoint,
+                    };
+                    if let Some(path) = &args.checkpoint {
+                        ck.write(path)?;
+                    }
+                    outcome = recipe.resume(&ck.state, tr, va, &mut watch, budget)?;
+                }
+            }
+        }
+    } else {
+        recipe.fit(tr, va, &mut watch)?
+    };
     // Every run's history ends with its stop, also when the epoch budget or the time limit
     // ended it (the controller has no event for those), so the plot marks it.
     if !watch.history.stopped {
