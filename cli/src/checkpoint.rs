@@ -42,13 +42,7 @@ pub struct DataDigest {
 
 impl DataDigest {
     /// The digest of a table: `x` (rows × `d`), `y`, the column names and the labels' map.
-    pub fn of(
-        x: &[f32],
-        y: &[f32],
-        d: usize,
-        names: &[String],
-        labels: Option<&[String]>,
-    ) -> Self {
+    pub fn of(x: &[f32], y: &[f32], d: usize, names: &[String], labels: Option<&[String]>) -> Self {
         let mut h = crc32fast::Hasher::new();
         for v in x.iter().chain(y) {
             h.update(&v.to_bits().to_le_bytes());
@@ -125,12 +119,17 @@ impl Checkpoint {
             )
             .into());
         }
-        let (body, crc) = bytes.split_at_checked(bytes.len().saturating_sub(4)).ok_or(TORN)?;
+        let (body, crc) = bytes
+            .split_at_checked(bytes.len().saturating_sub(4))
+            .ok_or(TORN)?;
         let crc = <[u8; 4]>::try_from(crc).map_err(|_| TORN)?;
         if body.len() < 10 || crc32fast::hash(body) != u32::from_le_bytes(crc) {
             return Err(TORN.into());
         }
-        let mut r = Reader { bytes: body, pos: 10 };
+        let mut r = Reader {
+            bytes: body,
+            pos: 10,
+        };
         let options: Value = serde_json::from_slice(r.section()?)?;
         let Value::Object(options) = options else {
             return Err("the checkpoint's options are not a JSON object".into());

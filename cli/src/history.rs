@@ -191,6 +191,7 @@ fn stop_tag(s: Stop) -> u8 {
         Stop::Converged => 4,
         Stop::Stalled => 5,
         Stop::Diverged => 6,
+        Stop::Paused => 7,
     }
 }
 
@@ -308,6 +309,7 @@ impl Reader<'_> {
                         Stop::Converged,
                         Stop::Stalled,
                         Stop::Diverged,
+                        Stop::Paused,
                     ]
                     .into_iter()
                     .find(|s| stop_tag(*s) == t)

@@ -367,13 +367,8 @@ pub fn run(args: &Args) -> Res<()> {
         .unwrap_or_default();
     let delimiter = table.delimiter;
     let d = table.features();
-    let digest = crate::checkpoint::DataDigest::of(
-        &table.x,
-        &table.y,
-        d,
-        &table.header,
-        labels.as_deref(),
-    );
+    let digest =
+        crate::checkpoint::DataDigest::of(&table.x, &table.y, d, &table.header, labels.as_deref());
     let resume = match &args.resume {
         Some(path) => {
             let ck = crate::checkpoint::Checkpoint::read(path)?;

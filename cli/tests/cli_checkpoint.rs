@@ -1,10 +1,12 @@
 //! `npoa train --checkpoint FILE --checkpoint-every N` and `--resume FILE`: a run killed with
 //! SIGKILL (`Child::kill` on Unix) and resumed from its last checkpoint ends with the same
-//! model bytes, predictions and `--json` line (epochs, events, stop reason, metrics) as the
-//! same run never interrupted — also when it is killed again and again at seeded random
-//! moments, some of which fall inside a checkpoint's write (each resume must then start from
-//! the previous whole checkpoint, never a torn file). A resume with other data or other
+//! model bytes, card, predictions, plot and `--json` line (epochs, events, stop reason,
+//! metrics) as the same run never interrupted — also when it is killed ten times, on
+//! alternate rounds at a seeded random moment and as soon as its next checkpoint's temporary
+//! file appears (inside the write, before the rename: the resume must then start from the
+//! previous whole checkpoint, never a torn file). A resume with other data or other
 //! options, or from a damaged file, is refused with a message that says why.
+#![cfg(unix)]
 
 mod common;
 use common::{dir, npoa, text};
@@ -39,7 +41,7 @@ const RUN: [&str; 14] = [
     "--schedule",
     "cosine",
     "--epochs",
-    "40",
+    "60",
     "--batch",
     "2",
     "--val-fraction",
@@ -51,7 +53,7 @@ const RUN: [&str; 14] = [
 ];
 
 /// The outputs compared by bytes.
-const OUTPUTS: [&str; 3] = ["m.npoa", "m.npoa.json", "p.txt"];
+const OUTPUTS: [&str; 4] = ["m.npoa", "m.npoa.json", "p.txt", "run.svg"];
 
 fn train_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec![
@@ -63,6 +65,8 @@ fn train_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
         "m.npoa",
         "--predictions",
         "p.txt",
+        "--plot",
+        "run.svg",
     ];
     v.extend(RUN);
     v.extend(extra);
@@ -143,21 +147,42 @@ fn kill(child: &mut Child) -> bool {
     !finished && status.signal() == Some(9)
 }
 
-/// Temporary files left beside the checkpoint (by kills inside its write).
-fn leftovers(dir: &Path) -> usize {
+/// The temporary files beside the checkpoint (`.ck.XXXXXX.tmp`): one that stays after a kill
+/// was being written when the kill came.
+fn temporaries(dir: &Path) -> std::collections::BTreeSet<String> {
     std::fs::read_dir(dir)
         .unwrap()
-        .filter(|e| {
-            let n = e.as_ref().unwrap().file_name();
-            let n = n.to_string_lossy();
-            n.starts_with(".ck.") && n.ends_with(".tmp")
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().to_string_lossy().into_owned();
+            (n.starts_with(".ck.") && n.ends_with(".tmp")).then_some(n)
         })
-        .count()
+        .collect()
+}
+
+/// Watches the folder (a busy loop over its entries) until this run creates a temporary
+/// checkpoint file, and kills the run at once, most often before the rename; gives up after
+/// `patience` and kills it anyway. Returns whether the kill ended the run.
+fn kill_inside_a_write(child: &mut Child, dir: &Path, patience: Duration) -> bool {
+    let known = temporaries(dir);
+    let until = Instant::now() + patience;
+    while Instant::now() < until {
+        if temporaries(dir).difference(&known).next().is_some() {
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+    }
+    kill(child)
 }
 
 /// A checkpoint's sizes, for the test's report.
 fn describe(ck: &Checkpoint) -> String {
-    format!("{} state bytes, {} history bytes", ck.state.len(), ck.history.len())
+    format!(
+        "{} state bytes, {} history bytes",
+        ck.state.len(),
+        ck.history.len()
+    )
 }
 
 #[test]
@@ -173,17 +198,30 @@ fn killed_once_then_resumed_equals_the_uninterrupted_run() {
     );
     let first = next_checkpoint(&mut child, &ck, None).expect("no first checkpoint");
     next_checkpoint(&mut child, &ck, Some(&first)).expect("no second checkpoint");
-    assert!(kill(&mut child), "the run ended before the kill: make it longer");
+    assert!(
+        kill(&mut child),
+        "the run ended before the kill: make it longer"
+    );
     let before = Checkpoint::read(ck.to_str().unwrap()).unwrap();
     for f in OUTPUTS {
         assert!(!d.join(f).exists(), "{f} written before the end");
     }
     let out = ok(&npoa(
         &d,
-        &train_args(&["--resume", "ck", "--checkpoint", "ck", "--checkpoint-every", "1"]),
+        &train_args(&[
+            "--resume",
+            "ck",
+            "--checkpoint",
+            "ck",
+            "--checkpoint-every",
+            "1",
+        ]),
     ));
     assert_eq!(outcome(&d, &out), want);
-    eprintln!("killed once after {}; resumed to the same bytes", describe(&before));
+    eprintln!(
+        "killed once after {}; resumed to the same bytes",
+        describe(&before)
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -197,45 +235,62 @@ fn splitmix(s: &mut u64) -> u64 {
 }
 
 #[test]
-fn killed_at_random_moments_every_resume_starts_from_a_whole_checkpoint() {
+fn killed_again_and_again_every_resume_starts_from_a_whole_checkpoint() {
     let csv = data(1500, 6, 0.0);
-    let want = reference("random-ref", &csv);
-    let d = dir("ckpt", "random");
+    let want = reference("again-ref", &csv);
+    let d = dir("ckpt", "again");
     std::fs::write(d.join("data.csv"), &csv).unwrap();
     let ck = d.join("ck");
-    let ckp = ck.to_str().unwrap().to_string();
     let fresh = train_args(&["--checkpoint", "ck", "--checkpoint-every", "1"]);
-    let resumed = train_args(&["--resume", "ck", "--checkpoint", "ck", "--checkpoint-every", "1"]);
+    let resumed = train_args(&[
+        "--resume",
+        "ck",
+        "--checkpoint",
+        "ck",
+        "--checkpoint-every",
+        "1",
+    ]);
     let mut seed = 0x5eed_u64;
-    let (mut kills, mut runs) = (0, 1);
+    let (mut kills, mut runs, mut torn) = (0, 1, 0);
     let started = Instant::now();
     let mut child = spawn(&d, &fresh);
     let mut last: Option<Vec<u8>> = None;
     let out = loop {
-        // Wait for a checkpoint of this process (so that every round makes progress), then a
-        // random moment within about an epoch, often inside the next checkpoint's write.
-        if next_checkpoint(&mut child, &ck, last.as_deref()).is_none() {
+        // Wait for a checkpoint of this run (so that every round makes progress), then kill
+        // it: on even rounds at a random moment (within about two epochs), on odd rounds as
+        // soon as it starts writing its next checkpoint.
+        if next_checkpoint(&mut child, &ck, last.as_deref()).is_none() || kills == 10 {
             break child.wait_with_output().unwrap();
         }
-        std::thread::sleep(Duration::from_micros(splitmix(&mut seed) % 40_000));
-        if kills == 8 || !kill(&mut child) {
-            // Enough kills (or it finished): let this run end.
+        let before = temporaries(&d).len();
+        let killed = if kills % 2 == 0 {
+            std::thread::sleep(Duration::from_micros(splitmix(&mut seed) % 50_000));
+            kill(&mut child)
+        } else {
+            kill_inside_a_write(&mut child, &d, Duration::from_secs(2))
+        };
+        if !killed {
+            // It finished first.
             break child.wait_with_output().unwrap();
         }
         kills += 1;
-        // Whatever moment the kill fell on, the file is a whole checkpoint.
+        torn += temporaries(&d).len() - before;
+        // Wherever the kill fell, the file is a whole checkpoint (a torn write would fail
+        // the CRC here, and the resume below).
         let bytes = std::fs::read(&ck).unwrap();
-        Checkpoint::from_bytes(&bytes).unwrap_or_else(|e| panic!("kill {kills}: {e}"));
+        Checkpoint::from_bytes(&bytes).unwrap_or_else(|e| panic!("after kill {kills}: {e}"));
         last = Some(bytes);
         child = spawn(&d, &resumed);
         runs += 1;
     };
     let out = ok(&out);
-    assert!(kills >= 1, "no kill landed before the run ended");
+    assert!(
+        kills >= 2,
+        "only {kills} kills landed before the run ended: make it longer"
+    );
     assert_eq!(outcome(&d, &out), want, "after {kills} kills");
     eprintln!(
-        "{runs} runs, {kills} killed by SIGKILL, {} inside a checkpoint's write (temporary files left), {:.1} s; the last resume's outputs equal the uninterrupted run's by bytes",
-        leftovers(&d),
+        "{runs} runs, {kills} killed by SIGKILL, {torn} of them inside a checkpoint's write (its temporary file left behind), {:.1} s; the last run's model, card, predictions and JSON equal the uninterrupted run's by bytes",
         started.elapsed().as_secs_f64()
     );
     std::fs::remove_dir_all(&d).unwrap();
@@ -247,7 +302,15 @@ fn a_resume_with_other_data_options_or_a_damaged_file_is_refused() {
     std::fs::write(d.join("data.csv"), data(200, 3, 0.0)).unwrap();
     std::fs::write(d.join("other.csv"), data(200, 3, 1.0)).unwrap();
     let small = |extra: &[&str]| {
-        let mut v = vec!["train", "data.csv", "--quiet", "--optimizer", "sgd", "--epochs", "5"];
+        let mut v = vec![
+            "train",
+            "data.csv",
+            "--quiet",
+            "--optimizer",
+            "sgd",
+            "--epochs",
+            "5",
+        ];
         v.extend(extra);
         v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>()
     };
@@ -255,7 +318,12 @@ fn a_resume_with_other_data_options_or_a_damaged_file_is_refused() {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         npoa(&d, &a)
     };
-    ok(&run(small(&["--checkpoint", "ck", "--checkpoint-every", "2"])));
+    ok(&run(small(&[
+        "--checkpoint",
+        "ck",
+        "--checkpoint-every",
+        "2",
+    ])));
     assert!(Checkpoint::read(d.join("ck").to_str().unwrap()).is_ok());
     let refused = |args: Vec<String>, what: &str| {
         let o = run(args);
@@ -264,8 +332,14 @@ fn a_resume_with_other_data_options_or_a_damaged_file_is_refused() {
         assert!(e.contains(what), "expected {what:?} in: {e}");
     };
     // Other options: named, with both values.
-    refused(small(&["--resume", "ck", "--lr", "0.01"]), "--lr auto (now 0.01)");
-    refused(small(&["--resume", "ck", "--batch", "8"]), "--batch 32 (now 8)");
+    refused(
+        small(&["--resume", "ck", "--lr", "0.01"]),
+        "--lr auto (now 0.01)",
+    );
+    refused(
+        small(&["--resume", "ck", "--batch", "8"]),
+        "--batch 32 (now 8)",
+    );
     // Other data.
     let mut other = small(&["--resume", "ck"]);
     other[1] = "other.csv".into();
