@@ -1,6 +1,6 @@
 //! Every file the command writes goes through here: it is written whole or not at all.
 //!
-//! [`write`] and [`write_with`] write to a temporary file in the target's directory (named
+//! [`write()`] and [`write_with`] write to a temporary file in the target's directory (named
 //! `.NAME.XXXXXX.tmp`, created by the `tempfile` crate with a random, exclusive name), flush
 //! it, `fsync` it, rename it over the target (atomic on POSIX file systems: a reader, or the
 //! next run after a crash or a `kill -9`, sees the old file or the new one, never a mix or a

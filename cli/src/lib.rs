@@ -12,7 +12,7 @@
 pub mod atomic;
 pub mod checkpoint;
 pub mod export;
-mod history;
+pub mod history;
 pub mod inspect;
 pub mod meta;
 pub mod metrics;
