@@ -132,7 +132,7 @@ fn encode_checkpoint(
         floats(&mut w, bw);
         floats(&mut w, bb);
     }
-    w.finish();
+    w.finish()?;
     Ok(out)
 }
 

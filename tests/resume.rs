@@ -432,6 +432,9 @@ fn encoded_sizes_are_the_documented_formula() {
     let len = 12 + model + optim + 1 + 247 + run;
     assert_eq!(Checkpoint::<LinearModel<8>, 2>::LEN, len);
     assert_eq!(len, 709);
+    assert_eq!(len, 445 + 2 * model + 8 * 2 * p);
+    assert_eq!(OptimState::<LinearModel<8>, 2>::ENCODED_LEN, 100);
+    assert_eq!(npoa::train::RunState::<LinearModel<8>, 2>::ENCODED_LEN, 313);
 }
 
 mod recipe {
@@ -554,5 +557,141 @@ mod recipe {
             Outcome::Finished(..)
         ));
         assert!(solver.resume(&b, &train, None, &mut (), None).is_err());
+    }
+}
+
+mod online {
+    use super::*;
+    use npoa::online::{Drift, OnlineConfig, OnlineLearner, Sampling};
+
+    type Lin = OnlineLearner<LinearModel<D>, D, 12, 5>;
+    type Cls = OnlineLearner<LinearClassifier<D, 3>, D, 12, 5>;
+
+    fn cfg(rule: Rule) -> OnlineConfig {
+        OnlineConfig {
+            batch_size: 4,
+            steps_per_call: 2,
+            round_steps: 3,
+            holdout_every: 3,
+            optimizer: rule,
+            drift: Some(Drift {
+                patience: 2,
+                ..Drift::default()
+            }),
+            standardize: Some(6),
+            ..OnlineConfig::default()
+        }
+    }
+
+    /// Runs `ops` pushes-and-steps on `l` from op `from`, recording events and reports.
+    macro_rules! drive {
+        ($l:expr, $x:expr, $y:expr, $range:expr, $rec:expr) => {
+            for op in $range {
+                let i = op / 2;
+                let row: [f32; D] = $x[i * D..i * D + D].try_into().unwrap();
+                if op % 2 == 0 {
+                    $l.push(&row, $y[i]).unwrap();
+                } else {
+                    let r = $l
+                        .step(&mut |e| $rec.0.push(format!("event {e:?}")))
+                        .unwrap();
+                    $rec.0.push(format!("report {r:?}"));
+                }
+            }
+        };
+    }
+
+    macro_rules! check_online {
+        ($ty:ty, $model:expr, $rule:expr, $seed:expr, $k:expr, $loss:expr, $sampling:expr) => {{
+            let (x, y) = data(40, $seed, $loss);
+            let ops = 2 * y.len();
+            let k = ($k as usize) % (ops + 1);
+            let ctl = *controller().config();
+            let mut whole = <$ty>::new($model, ctl, cfg($rule), $sampling).unwrap();
+            let mut rw = Record::default();
+            drive!(whole, x, y, 0..ops, rw);
+            let mut a = <$ty>::new($model, ctl, cfg($rule), $sampling).unwrap();
+            let mut rp = Record::default();
+            drive!(a, x, y, 0..k, rp);
+            let mut buf = vec![0u8; <$ty>::ENCODED_LEN];
+            a.encode(&mut buf).unwrap();
+            let mut b = <$ty>::decode(&buf).unwrap();
+            let mut again = vec![0u8; <$ty>::ENCODED_LEN];
+            b.encode(&mut again).unwrap();
+            prop_assert_eq!(&again, &buf);
+            drive!(b, x, y, k..ops, rp);
+            let mut end_a = vec![0u8; <$ty>::ENCODED_LEN];
+            let mut end_b = vec![0u8; <$ty>::ENCODED_LEN];
+            whole.encode(&mut end_a).unwrap();
+            b.encode(&mut end_b).unwrap();
+            prop_assert!(end_a == end_b, "learner state differs");
+            prop_assert_eq!(&rp, &rw);
+        }};
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+        #[test]
+        fn online_resume_is_bit_exact(seed in any::<u64>(), k in any::<u16>(), reservoir in any::<bool>()) {
+            let sampling = if reservoir { Sampling::Reservoir { seed } } else { Sampling::Sliding };
+            for rule in Rule::EXAMPLES {
+                for loss in LOSSES {
+                    let m = LinearModel::<D>::zeros().with_loss(loss).unwrap();
+                    check_online!(Lin, m, rule, seed, k, Some(loss), sampling);
+                }
+                check_online!(Cls, LinearClassifier::<D, 3>::zeros(), rule, seed, k, None, sampling);
+            }
+        }
+    }
+
+    #[test]
+    fn online_bytes_refuse_hostile_input() {
+        let (x, y) = data(40, 5, Some(Loss::Squared));
+        let mut l = Lin::new(
+            LinearModel::zeros(),
+            *controller().config(),
+            cfg(Rule::ADAM),
+            Sampling::Reservoir { seed: 9 },
+        )
+        .unwrap();
+        let mut rec = Record::default();
+        drive!(l, x, y, 0..50, rec);
+        let mut b = vec![0u8; Lin::ENCODED_LEN];
+        l.encode(&mut b).unwrap();
+        for len in 0..b.len() {
+            assert!(Lin::decode(&b[..len]).is_err());
+        }
+        let mut accepted = 0;
+        for at in 8..b.len() - 4 {
+            let mut c = b.clone();
+            c[at] ^= 0x80;
+            super::recrc(&mut c);
+            if let Ok(mut d) = Lin::decode(&c) {
+                accepted += 1;
+                let mut e = vec![0u8; Lin::ENCODED_LEN];
+                d.encode(&mut e).unwrap();
+                assert_eq!(e, c, "identity at byte {at}");
+                let row: [f32; D] = x[..D].try_into().unwrap();
+                let _ = d.push(&row, y[0]);
+                let _ = d.step(&mut |_| {});
+            }
+        }
+        assert!(accepted > 0);
+        let mut c = b.clone();
+        c[6] = 4; // a batch checkpoint's kind
+        super::recrc(&mut c);
+        assert!(Lin::decode(&c).is_err());
+    }
+
+    #[test]
+    fn online_size_is_the_documented_formula() {
+        type L8 = OnlineLearner<LinearModel<8>, 8, 64, 16>;
+        let (model, optim) = (24 + 4 * 9, 16 + 8 * 9);
+        let window = |n: usize| 4 * n * 9 + 57;
+        let len =
+            12 + 2 * (model + optim) + 247 + 86 + window(64) + window(16) + 70 + (32 + 24 * 8) + 1;
+        assert_eq!(L8::ENCODED_LEN, len);
+        assert_eq!(len, 3930);
     }
 }

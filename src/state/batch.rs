@@ -111,7 +111,7 @@ pub(crate) fn get_optim<M: Model, const BUFS: usize>(
 }
 
 impl<M: Model, const BUFS: usize> OptimState<M, BUFS> {
-    /// Bytes of [`encode`](Self::encode)'s output: `12 + 16 + 4·BUFS·params` (116 for a
+    /// Bytes of [`encode`](Self::encode)'s output: `12 + 16 + 4·BUFS·params` (100 for a
     /// `LinearModel<8>` with 2 buffers, Adam's).
     pub const ENCODED_LEN: usize = FRAME_LEN + optim_raw_len(M::PARAMS, BUFS);
 
@@ -122,7 +122,7 @@ impl<M: Model, const BUFS: usize> OptimState<M, BUFS> {
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
         let mut w = Writer::frame(out, Self::ENCODED_LEN, Kind::OptimState)?;
         put_optim(&mut w, self)?;
-        Ok(w.finish())
+        w.finish()
     }
 
     /// Reads what [`encode`](Self::encode) wrote.
@@ -380,7 +380,7 @@ impl<M: Model, const BUFS: usize> RunState<M, BUFS> {
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
         let mut w = Writer::frame(out, Self::ENCODED_LEN, Kind::RunState)?;
         put_run(&mut w, self)?;
-        Ok(w.finish())
+        w.finish()
     }
 
     /// Reads what [`encode`](Self::encode) wrote. The data it is bound to is checked (by its
@@ -409,13 +409,13 @@ impl<M: Model, const BUFS: usize> RunState<M, BUFS> {
 /// let x = [0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
 /// let y = [1.0f32, 3.0, 5.0, 7.0, 9.0, 11.0, 13.0, 15.0];
 /// let data = Dataset::new(&x, &y, 1)?;
-/// let config = TrainConfig { epochs: 30, batch_size: 2, optimizer: Rule::ADAM, ..TrainConfig::default() };
+/// let config = TrainConfig { epochs: 200, batch_size: 2, optimizer: Rule::ADAM, ..TrainConfig::default() };
 /// let controller = Controller::new(ControllerConfig::constant(0.05)?)?;
-/// let mut ck = Checkpoint::new(LinearModel::<1>::zeros(), Some(controller));
+/// let mut ck = Checkpoint::<_, 2>::new(LinearModel::<1>::zeros(), Some(controller));
 /// let mut flash = [0u8; Checkpoint::<LinearModel<1>, 2>::LEN];
 /// loop {
-///     // Train 10 steps, save to "flash", power off, read back.
-///     let s = ck.fit(Training::new(&config).pause_after(10), &data)?;
+///     // Train 100 steps, save to "flash", power off, read back.
+///     let s = ck.fit(Training::new(&config).pause_after(100), &data)?;
 ///     ck.encode(&mut flash)?;
 ///     ck = Checkpoint::decode(&flash)?;
 ///     if s.stop != Stop::Paused { break; }
@@ -487,7 +487,7 @@ impl<M: Model, const BUFS: usize> Checkpoint<M, BUFS> {
             None => w.zeros(1 + CONTROLLER_RAW_LEN),
         }
         put_run(&mut w, &self.run)?;
-        Ok(w.finish())
+        w.finish()
     }
 
     /// Reads what [`encode`](Self::encode) wrote, validated: every value finite where

@@ -61,13 +61,18 @@ impl<'a> Writer<'a> {
         Ok(w)
     }
 
-    /// Writes the CRC-32 of everything before it; returns the length written.
-    pub(crate) fn finish(mut self) -> usize {
+    /// Writes the CRC-32 of everything before it; returns the length written. `Err` if the
+    /// fields written do not fill the frame exactly (an encoder out of step with its
+    /// layout: a bug, reported rather than written).
+    pub(crate) fn finish(mut self) -> Result<usize, Error> {
         let n = self.buf.len();
+        if self.pos != n.saturating_sub(4) {
+            return Err(corrupt("internal: the fields do not fill the layout"));
+        }
         let crc = crc32(self.buf.get(..n.saturating_sub(4)).unwrap_or(&[]));
         self.pos = n.saturating_sub(4);
         self.u32(crc);
-        n
+        Ok(n)
     }
 
     /// Bytes written so far.

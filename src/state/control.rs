@@ -48,7 +48,7 @@ impl Controller {
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
         let mut w = Writer::frame(out, Self::ENCODED_LEN, Kind::Controller)?;
         put(&mut w, self);
-        Ok(w.finish())
+        w.finish()
     }
 
     /// Reads what [`encode`](Self::encode) wrote.
