@@ -55,7 +55,9 @@
 //! repeats the run's tail to the same outputs. A resume with other data (the table's CRC-32,
 //! rows and features), another value of an option that shapes the run (listed by name with
 //! both values), or from a damaged file (CRC-32) is refused. The output paths, `--quiet`,
-//! `--every`, `--json` and `--time-limit` may differ. The full-batch solver (the default for
+//! `--every`, `--json`, `--time-limit` and `--checkpoint-every` may differ (where the run
+//! pauses does not change its bits). A run killed inside a checkpoint's write leaves a
+//! temporary file `.FILE.XXXXXX.tmp` beside it, which can be deleted. The full-batch solver (the default for
 //! smooth losses) converges in seconds and does not pause: `--checkpoint` and `--resume`
 //! refuse it (name an `--optimizer`). Every other file (`--save` and its card,
 //! `--predictions`, `--export-*`, `--plot`) is written atomically too.
