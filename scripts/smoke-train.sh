@@ -33,7 +33,11 @@ if command -v python3 >/dev/null 2>&1; then
     # The defaults (standardised, the solver) end converged, with the certificate in the JSON.
     tail -n 1 "$TMP/reg.out" | python3 -c 'import json,sys; o=json.load(sys.stdin); assert o["train"]["r2"] > 0.99, o; assert o["validation"] is None; assert o["converged"] is True and o["stop_reason"] == "converged", o; assert o["certificate"]["value"] <= 1e-4, o; assert o["standardized"] == {"features": True, "target": True}, o'
 fi
-rustc --edition 2021 --crate-type lib -o "$TMP/reg.rlib" "$TMP/reg.rs"
+# The module names `npoa::LinearModel::from_parts` (a const fn): compile it against the library.
+cargo build --release --quiet -p npoa
+LIBDIR="${CARGO_TARGET_DIR:-target}/release"
+rustc --edition 2021 --crate-type lib --extern npoa="$LIBDIR/libnpoa.rlib" -L "dependency=$LIBDIR/deps" \
+    -o "$TMP/reg.rlib" "$TMP/reg.rs"
 if command -v cc >/dev/null 2>&1; then cc -fsyntax-only -x c "$TMP/reg.h"; fi
 grep -q '<svg' "$TMP/reg.svg"
 
