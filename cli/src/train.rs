@@ -43,7 +43,9 @@
 //! **Checkpoints** (mini-batch runs): `--checkpoint FILE` writes the run's whole state (the
 //! library's checkpoint of the model, the optimizer's state, the controller with its best
 //! copy, the position in the epoch and its shuffle; see `npoa::recipe::Recipe::fit_until`)
-//! to `FILE` every `--checkpoint-every N` epochs (default 10; counted in steps,
+//! to `FILE` every `--checkpoint-every N` epochs (default 10: a checkpoint costs two `fsync`s
+//! and a rename, ≈ 10 ms on an ext4 virtual disk, against ≈ 0.5 ms for an epoch of 1200 rows
+//! in batches of 2 in a release build; counted in steps,
 //! N × ⌈training rows / batch⌉, so a checkpoint may fall inside an epoch), with the options
 //! that shape the run, a digest of the data and the bounded history ([`crate::checkpoint`]).
 //! Each write is atomic ([`crate::atomic`]): after a crash, a `kill -9` or a power cut the
