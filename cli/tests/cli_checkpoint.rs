@@ -290,7 +290,7 @@ fn killed_again_and_again_every_resume_starts_from_a_whole_checkpoint() {
     );
     assert_eq!(outcome(&d, &out), want, "after {kills} kills");
     eprintln!(
-        "{runs} runs, {kills} killed by SIGKILL, {torn} of them inside a checkpoint's write (its temporary file left behind), {:.1} s; the last run's model, card, predictions and JSON equal the uninterrupted run's by bytes",
+        "{runs} runs, {kills} killed by SIGKILL, {torn} of them inside a checkpoint's write (its temporary file left behind), {:.1} s; the last run's model, card, predictions, plot and JSON equal the uninterrupted run's by bytes",
         started.elapsed().as_secs_f64()
     );
     std::fs::remove_dir_all(&d).unwrap();
