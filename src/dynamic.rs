@@ -289,8 +289,48 @@ impl Run for DynRun<'_> {
     }
 }
 
+/// Writes `bytes` to `path` atomically: to a new temporary file in the same directory
+/// (`.NAME.PID.N.tmp`, created exclusively), flushed and synced, then renamed over `path`, and
+/// the directory synced (Unix). A crash or a full disk leaves the old file or the new one,
+/// whole; on error the temporary file is removed and `path` is untouched. Hand-written
+/// rather than with the `tempfile` crate (which the command-line tool uses) to keep the
+/// library's dependencies to its numerics.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    std::fs::write(path, bytes).map_err(|_| Error::Io { what: "write" })
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    const FAIL: Error = Error::Io { what: "write" };
+    let name = path.file_name().ok_or(FAIL)?.to_string_lossy();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let (tmp, mut file) = (0..64)
+        .find_map(|_| {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let tmp = dir.join(std::format!(".{name}.{}.{n}.tmp", std::process::id()));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+            {
+                Ok(f) => Some(Ok((tmp, f))),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+                Err(_) => Some(Err(FAIL)),
+            }
+        })
+        .ok_or(FAIL)??;
+    let synced = file.write_all(bytes).and_then(|()| file.sync_all());
+    drop(file);
+    if synced.and_then(|()| std::fs::rename(&tmp, path)).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(FAIL);
+    }
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|_| FAIL)?;
+    Ok(())
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
@@ -329,10 +369,12 @@ impl DynLinearModel {
         }
     }
 
-    /// Writes [`to_bytes`](Self::to_bytes) to a file.
+    /// Writes [`to_bytes`](Self::to_bytes) to a file, atomically (a temporary file in the same
+    /// directory, synced, then renamed over the target: a crash leaves the old file or the
+    /// new one, whole).
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be written.
+    /// [`Error::Io`] if the file cannot be written (the old file, if any, is then untouched).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         write_file(path.as_ref(), &self.to_bytes())
     }
@@ -378,10 +420,12 @@ impl DynClassifier {
         }
     }
 
-    /// Writes [`to_bytes`](Self::to_bytes) to a file.
+    /// Writes [`to_bytes`](Self::to_bytes) to a file, atomically (a temporary file in the same
+    /// directory, synced, then renamed over the target: a crash leaves the old file or the
+    /// new one, whole).
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be written.
+    /// [`Error::Io`] if the file cannot be written (the old file, if any, is then untouched).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         write_file(path.as_ref(), &self.to_bytes())
     }

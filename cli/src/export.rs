@@ -86,7 +86,7 @@ pub fn run(args: &Args) -> Res<()> {
 }
 
 fn write(path: &str, text: &str, what: &str, symbols: &[String]) -> Res<()> {
-    std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
+    crate::atomic::write(path, text)?;
     println!(
         "wrote {path} ({} bytes): {what}, symbols {}",
         text.len(),

@@ -5,9 +5,14 @@
 //! - [`predict`]: `npoa predict MODEL DATA.csv`;
 //! - [`inspect`]: `npoa inspect MODEL [--json]`;
 //! - [`export`]: `npoa export MODEL …`;
-//! - [`table`]: the CSV reader (delimiters, header, caps); [`meta`]: the model card.
+//! - [`table`]: the CSV reader (delimiters, header, caps); [`meta`]: the model card;
+//!   [`atomic`]: every file written whole or not at all (temporary file, sync, rename);
+//!   [`checkpoint`]: the file of `train --checkpoint` / `--resume`.
 
+pub mod atomic;
+pub mod checkpoint;
 pub mod export;
+pub mod history;
 pub mod inspect;
 pub mod meta;
 pub mod metrics;

@@ -172,7 +172,7 @@ impl Meta {
     pub fn save(&self, model_path: &str) -> Res<String> {
         let path = Self::path_for(model_path);
         let text = serde_json::to_string_pretty(&self.to_json())? + "\n";
-        std::fs::write(&path, text).map_err(|e| format!("{path}: {e}"))?;
+        crate::atomic::write(&path, text)?;
         Ok(path)
     }
 

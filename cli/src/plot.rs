@@ -87,7 +87,7 @@ pub fn write(path: &Path, epochs: &[Epoch], events: &[Event], info: &PlotInfo) -
                 plot.draw(&root).map_err(|e| fail(&e))?;
                 root.present().map_err(|e| fail(&e))?;
             }
-            std::fs::write(path, svg).map_err(|e| fail(&e))?;
+            crate::atomic::write(path, svg)?;
         }
         Format::Png => {
             let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
@@ -96,13 +96,15 @@ pub fn write(path: &Path, epochs: &[Epoch], events: &[Event], info: &PlotInfo) -
                 plot.draw(&root).map_err(|e| fail(&e))?;
                 root.present().map_err(|e| fail(&e))?;
             }
-            let file = std::fs::File::create(path).map_err(|e| fail(&e))?;
-            let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), SIZE.0, SIZE.1);
-            encoder.set_color(png::ColorType::Rgb);
-            encoder.set_depth(png::BitDepth::Eight);
-            let mut writer = encoder.write_header().map_err(|e| fail(&e))?;
-            writer.write_image_data(&rgb).map_err(|e| fail(&e))?;
-            writer.finish().map_err(|e| fail(&e))?;
+            crate::atomic::write_with(path, |file| {
+                let mut encoder = png::Encoder::new(file, SIZE.0, SIZE.1);
+                encoder.set_color(png::ColorType::Rgb);
+                encoder.set_depth(png::BitDepth::Eight);
+                let mut writer = encoder.write_header()?;
+                writer.write_image_data(&rgb)?;
+                writer.finish()?;
+                Ok(())
+            })?;
         }
     }
     Ok(())

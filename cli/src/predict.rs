@@ -119,7 +119,7 @@ pub fn run(args: &Args) -> Res<()> {
     let (p, metrics) = shared::predict(&model, &data)?;
     let text = shared::lines(&p, labels.as_deref(), classifier);
     match &args.out {
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?,
+        Some(path) => crate::atomic::write(path, text)?,
         None => {
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();

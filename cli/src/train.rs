@@ -8,6 +8,8 @@
 //! npoa train DATA.csv --loss quantile --tau 0.9   # 0.9-quantile
 //! npoa train COUNTS.csv --loss poisson            # log-linear counts
 //! npoa train DATA.tsv --delimiter tab --no-header --target 0
+//! npoa train DATA.csv --optimizer adam --checkpoint run.ck --checkpoint-every 5
+//! npoa train DATA.csv --optimizer adam --checkpoint run.ck --resume run.ck  # after a crash
 //! ```
 //!
 //! The CSV is read by [`crate::table`] (delimiter sniffed or `--delimiter`, `--no-header`,
@@ -38,6 +40,30 @@
 //! budget or the time limit ended the run). `--time-limit SECS` stops
 //! a run after that long (stop reason `observer`).
 //!
+//! **Checkpoints** (mini-batch runs): `--checkpoint FILE` writes the run's whole state (the
+//! library's checkpoint of the model, the optimizer's state, the controller with its best
+//! copy, the position in the epoch and its shuffle; see `npoa::recipe::Recipe::fit_until`)
+//! to `FILE` every `--checkpoint-every N` epochs (default 10: a checkpoint costs two `fsync`s
+//! and a rename, ≈ 10 ms on an ext4 virtual disk, against ≈ 0.5 ms for an epoch of 1200 rows
+//! in batches of 2 in a release build; counted in steps,
+//! N × ⌈training rows / batch⌉, so a checkpoint may fall inside an epoch), with the options
+//! that shape the run, a digest of the data and the bounded history ([`crate::checkpoint`]).
+//! Each write is atomic ([`crate::atomic`]): after a crash, a `kill -9` or a power cut the
+//! file holds the previous checkpoint or the new one, whole. No checkpoint is written when
+//! the run ends: the file keeps the last periodic one. `--resume FILE` continues from it
+//! (with `--checkpoint FILE` too, it goes on writing them): the model file, the predictions,
+//! the plot and the JSON (epochs, events, stop reason, metrics) are byte for byte those of
+//! the same command never interrupted; a resume from a checkpoint of a run that had ended
+//! repeats the run's tail to the same outputs. A resume with other data (the table's CRC-32,
+//! rows and features), another value of an option that shapes the run (listed by name with
+//! both values), or from a damaged file (CRC-32) is refused. The output paths, `--quiet`,
+//! `--every`, `--json`, `--time-limit` and `--checkpoint-every` may differ (where the run
+//! pauses does not change its bits). A run killed inside a checkpoint's write leaves a
+//! temporary file `.FILE.XXXXXX.tmp` beside it, which can be deleted. The full-batch solver (the default for
+//! smooth losses) converges in seconds and does not pause: `--checkpoint` and `--resume`
+//! refuse it (name an `--optimizer`). Every other file (`--save` and its card,
+//! `--predictions`, `--export-*`, `--plot`) is written atomically too.
+//!
 //! **JSON** (`--json`): the last line of stdout is one object with these keys (stable):
 //!
 //! | key | value |
@@ -57,6 +83,9 @@
 //! | `delimiter` | the delimiter the file was read with |
 //! | `card` | the model card's path (`--save`), else `null` |
 
+use crate::history::Bounded;
+/// Re-exported from [`crate::history`], where the bounded history lives.
+pub use crate::history::{EVENTS_CAP, HISTORY_CAP};
 use crate::metrics as shared;
 
 use clap::ValueEnum;
@@ -68,7 +97,7 @@ use npoa::control::Schedule;
 use npoa::data::{DynDataset, Standardizer};
 use npoa::loss::{Loss, Objective};
 use npoa::optim::{Regularization, Rule};
-use npoa::recipe::Recipe;
+use npoa::recipe::{Outcome, Recipe};
 use npoa::train::search::{Method, SearchConfig, search_by};
 use npoa::train::{Decision, Epoch, Observer, TrainConfig};
 
@@ -187,6 +216,20 @@ pub struct Args {
     /// The last line of stdout is a JSON object with the outcome.
     #[arg(long)]
     json: bool,
+    /// Write the run's whole state to this file every `--checkpoint-every` epochs (atomically:
+    /// the file always holds a whole checkpoint), so that `--resume FILE` can continue the run
+    /// after a crash, a kill or a power cut. Mini-batch runs (name an `--optimizer`).
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<String>,
+    /// Epochs between checkpoints (counted in mini-batch steps: N × ⌈training rows / batch⌉).
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "checkpoint",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    checkpoint_every: u32,
+    /// Continue the run saved in this checkpoint (same data and options; the outputs, the
+    /// history and the JSON are those of the run never interrupted). May be the
+    /// `--checkpoint` file itself.
+    #[arg(long, value_name = "FILE")]
+    resume: Option<String>,
 }
 
 use crate::Res;
@@ -228,6 +271,37 @@ fn rule_of(args: &Args) -> Option<Rule> {
         },
         r => r,
     })
+}
+
+/// The options that shape a run, by their command-line names: a checkpoint stores them and a
+/// resume must give the same (the outputs' paths, `--quiet`, `--every`, `--json`,
+/// `--time-limit` and the checkpoint's own options may differ).
+fn run_options(args: &Args) -> serde_json::Map<String, serde_json::Value> {
+    let v = serde_json::json!({
+        "target": args.target,
+        "remap-labels": args.remap_labels,
+        "loss": args.loss,
+        "delta": args.delta,
+        "tau": args.tau,
+        "optimizer": args.optimizer,
+        "lr": args.lr,
+        "schedule": format!("{:?}", args.schedule).to_ascii_lowercase(),
+        "gamma": args.gamma,
+        "epochs": args.epochs,
+        "tol": args.tol,
+        "batch": args.batch,
+        "l1": args.l1,
+        "l2": args.l2,
+        "no-standardize": args.no_standardize,
+        "val-fraction": args.val_fraction,
+        "early-stop": args.early_stop,
+        "seed": args.seed,
+        "search": args.search,
+    });
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
 }
 
 fn schedule_of(args: &Args) -> Schedule {
@@ -297,6 +371,17 @@ pub fn run(args: &Args) -> Res<()> {
         .unwrap_or_default();
     let delimiter = table.delimiter;
     let d = table.features();
+    let digest =
+        crate::checkpoint::DataDigest::of(&table.x, &table.y, d, &table.header, labels.as_deref());
+    let resume = match &args.resume {
+        Some(path) => {
+            let ck = crate::checkpoint::Checkpoint::read(path)?;
+            ck.check(&run_options(args), &digest)
+                .map_err(|e| format!("--resume {path}: {e}"))?;
+            Some(ck)
+        }
+        None => None,
+    };
     let all = DynDataset::new(
         std::mem::take(&mut table.x),
         std::mem::take(&mut table.y),
@@ -389,6 +474,12 @@ pub fn run(args: &Args) -> Res<()> {
         recipe.schedule = Schedule::Exponential { gamma: best.gamma };
     }
     let plan = recipe.plan();
+    if plan.solver && (args.checkpoint.is_some() || args.resume.is_some()) {
+        return Err(
+            "--checkpoint and --resume apply to mini-batch runs: this one runs the full-batch solver (which converges in seconds); name an --optimizer to train by mini-batches"
+                .into(),
+        );
+    }
     crate::say!(
         "{}: {n} rows, {d} features; training on {}, validating on {}; loss {}, optimizer {}",
         args.data,
@@ -457,7 +548,44 @@ pub fn run(args: &Args) -> Res<()> {
             })
             .transpose()?,
     };
-    let (model, summary) = recipe.fit(tr, va, &mut watch)?;
+    let (model, summary) = if args.checkpoint.is_some() || resume.is_some() {
+        // Paused every `--checkpoint-every` epochs' worth of steps, the state written, then
+        // continued: the library makes the pieces the same bits as one call.
+        let budget = args.checkpoint.as_ref().map(|_| {
+            u64::from(args.checkpoint_every)
+                .saturating_mul(tr.len().div_ceil(args.batch.max(1)).max(1) as u64)
+        });
+        let mut outcome = match &resume {
+            Some(ck) => {
+                watch.history = Bounded::from_bytes(&ck.history)?;
+                recipe.resume(&ck.state, tr, va, &mut watch, budget)
+            }
+            None => recipe.fit_until(tr, va, &mut watch, budget),
+        }
+        .map_err(|e| match &args.resume {
+            Some(p) => format!("--resume {p}: {e}"),
+            None => e.to_string(),
+        })?;
+        loop {
+            match outcome {
+                Outcome::Finished(model, summary) => break (model, summary),
+                Outcome::Paused { checkpoint, .. } => {
+                    let ck = crate::checkpoint::Checkpoint {
+                        options: run_options(args),
+                        data: digest,
+                        history: watch.history.to_bytes(),
+                        state: checkpoint,
+                    };
+                    if let Some(path) = &args.checkpoint {
+                        ck.write(path)?;
+                    }
+                    outcome = recipe.resume(&ck.state, tr, va, &mut watch, budget)?;
+                }
+            }
+        }
+    } else {
+        recipe.fit(tr, va, &mut watch)?
+    };
     // Every run's history ends with its stop, also when the epoch budget or the time limit
     // ended it (the controller has no event for those), so the plot marks it.
     if !watch.history.stopped {
@@ -519,7 +647,7 @@ pub fn run(args: &Args) -> Res<()> {
     };
     let mut card_path = None;
     if let Some(path) = &args.save {
-        std::fs::write(path, &bytes).map_err(|e| format!("{path}: {e}"))?;
+        crate::atomic::write(path, &bytes)?;
         let c = card.save(path)?;
         crate::say!(
             "saved {} bytes to {path}, the model card to {c}",
@@ -532,12 +660,10 @@ pub fn run(args: &Args) -> Res<()> {
         DynModel::Classifier(c) => (c.weights().to_vec(), c.biases().to_vec(), c.classes()),
     };
     if let Some(path) = &args.export_rust {
-        std::fs::write(path, crate::export::rust_module(&model, &card, "model")?)
-            .map_err(|e| format!("{path}: {e}"))?;
+        crate::atomic::write(path, crate::export::rust_module(&model, &card, "model")?)?;
     }
     if let Some(path) = &args.export_c {
-        std::fs::write(path, crate::export::c_header(&model, &card, "model")?)
-            .map_err(|e| format!("{path}: {e}"))?;
+        crate::atomic::write(path, crate::export::c_header(&model, &card, "model")?)?;
     }
     if let Some(path) = &args.predictions {
         let (p, _) = shared::predict(&model, &all)?;
@@ -546,7 +672,7 @@ pub fn run(args: &Args) -> Res<()> {
             labels.as_deref(),
             matches!(model, DynModel::Classifier(_)),
         );
-        std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
+        crate::atomic::write(path, text)?;
     }
     if let Some(path) = &args.plot {
         let info = crate::plot::PlotInfo {
@@ -595,80 +721,6 @@ pub fn run(args: &Args) -> Res<()> {
     Ok(())
 }
 
-/// Epoch records kept for the plot and the JSON, at most (see the module docs).
-pub const HISTORY_CAP: usize = 4096;
-/// Controller events kept, at most: the first and the last half.
-pub const EVENTS_CAP: usize = 1024;
-
-/// A bounded history: decimated epoch records and the first and last events.
-#[derive(Debug, Default)]
-struct Bounded {
-    epochs: Vec<Epoch>,
-    stride: u32,
-    last: Option<Epoch>,
-    first_events: Vec<Event>,
-    last_events: std::collections::VecDeque<Event>,
-    events_dropped: u64,
-    /// A `Stopped` event was seen (the controller sends one for every stop but the epoch
-    /// budget and an observer's).
-    stopped: bool,
-}
-
-/// What a [`Bounded`] history gives the plot and the JSON.
-struct Kept {
-    epochs: Vec<Epoch>,
-    events: Vec<Event>,
-    events_dropped: u64,
-}
-
-impl Bounded {
-    fn on_epoch(&mut self, r: &Epoch) {
-        let stride = self.stride.max(1);
-        if r.epoch.saturating_sub(1).is_multiple_of(stride) {
-            self.epochs.push(*r);
-            if self.epochs.len() >= HISTORY_CAP {
-                // Keep epochs 1, 1 + 2s, 1 + 4s, …: the even positions.
-                let mut i = 0;
-                self.epochs.retain(|_| {
-                    i += 1;
-                    i % 2 == 1
-                });
-                self.stride = stride.saturating_mul(2);
-            }
-        }
-        self.last = Some(*r);
-    }
-
-    fn on_event(&mut self, e: &Event) {
-        self.stopped |= matches!(e.kind, EventKind::Stopped(_));
-        if self.first_events.len() < EVENTS_CAP / 2 {
-            self.first_events.push(*e);
-            return;
-        }
-        if self.last_events.len() == EVENTS_CAP / 2 {
-            self.last_events.pop_front();
-            self.events_dropped += 1;
-        }
-        self.last_events.push_back(*e);
-    }
-
-    fn finish(self) -> Kept {
-        let mut epochs = self.epochs;
-        if let Some(l) = self.last
-            && epochs.last().is_none_or(|e| e.epoch != l.epoch)
-        {
-            epochs.push(l);
-        }
-        let mut events = self.first_events;
-        events.extend(self.last_events);
-        Kept {
-            epochs,
-            events,
-            events_dropped: self.events_dropped,
-        }
-    }
-}
-
 /// Prints the epochs and events as they come (a progress bar, a line every `every` epochs),
 /// keeps a bounded history of them for the plot and the JSON, and stops at the deadline.
 struct Watch<'b> {
@@ -710,52 +762,5 @@ impl Observer for Watch<'_> {
                 .suspend(|| crate::say!("epoch {:5}  event: {:?}", e.epoch, e.kind));
         }
         self.history.on_event(e);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn epoch(e: u32) -> Epoch {
-        Epoch {
-            epoch: e,
-            train_loss: 1.0 / e as f32,
-            metric: 1.0,
-            learning_rate: 0.1,
-            steps: u64::from(e),
-            zeros: 0,
-            certificate: f32::NAN,
-        }
-    }
-
-    #[test]
-    fn history_stays_bounded_and_evenly_spaced() {
-        let mut h = Bounded::default();
-        let n = 1_000_003;
-        for e in 1..=n {
-            h.on_epoch(&epoch(e));
-            assert!(h.epochs.len() < HISTORY_CAP);
-        }
-        for e in 0..5000 {
-            h.on_event(&Event {
-                epoch: e,
-                kind: EventKind::Improved { metric: 1.0 },
-            });
-        }
-        let k = h.finish();
-        assert!(k.epochs.len() <= HISTORY_CAP);
-        assert_eq!(k.epochs[0].epoch, 1);
-        assert_eq!(k.epochs.last().map(|e| e.epoch), Some(n));
-        // Evenly spaced up to the last, which is added.
-        let stride = k.epochs[1].epoch - k.epochs[0].epoch;
-        assert!(stride.is_power_of_two() && stride > 1);
-        for w in k.epochs[..k.epochs.len() - 1].windows(2) {
-            assert_eq!(w[1].epoch - w[0].epoch, stride);
-        }
-        assert_eq!(k.events.len(), EVENTS_CAP);
-        assert_eq!(k.events_dropped, 5000 - EVENTS_CAP as u64);
-        assert_eq!(k.events[0].epoch, 0);
-        assert_eq!(k.events.last().map(|e| e.epoch), Some(4999));
     }
 }
