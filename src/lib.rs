@@ -86,10 +86,10 @@ pub mod train;
 // Layer 5.
 pub mod model;
 pub mod online;
+pub mod state;
 #[cfg(feature = "flash")]
 #[cfg_attr(docsrs, doc(cfg(feature = "flash")))]
 pub mod store;
-pub mod state;
 // Layer 6 (std).
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]

@@ -437,6 +437,7 @@ fn encoded_sizes_are_the_documented_formula() {
     assert_eq!(npoa::train::RunState::<LinearModel<8>, 2>::ENCODED_LEN, 313);
 }
 
+#[cfg(feature = "std")]
 mod recipe {
     use super::*;
     use npoa::data::DynDataset;
