@@ -75,8 +75,11 @@
 //! the 4 KiB slots: 4 erases per sector per day, 6.8 years at 10 000 cycles. Saving less
 //! often is what [`WritePolicy`] is for.
 //!
-//! [`WritePolicy`] bounds the rate: with `min_interval` = 10 minutes no more than 144 saves a
-//! day reach flash, so the first figure above is the worst case of that policy.
+//! [`WritePolicy`] bounds the rate of saves while the device runs: with `min_interval` = 10
+//! minutes no more than 144 saves a day reach flash. Two things add to the figure: a save
+//! after a cut or a failed save always starts the other slot (one extra slot erase), and the
+//! policy's clock is not kept across a reset (the first save due after a reboot goes through
+//! at once). A device that resets often should count its resets into the rate.
 //!
 //! A store opened on blank (erased) flash writes its first record without an erase. The
 //! counters [`Store::erases`] (sectors erased) and [`Store::bytes_written`] count what this
@@ -582,8 +585,12 @@ impl<F: NorFlash> Store<F> {
                 (slot, 0)
             }
         };
-        // From here on the slot is not known erased until the record reads back valid.
+        // From here on the slot is not known erased until the record reads back valid, and
+        // the sequence number is spent: a record that reached flash complete although the
+        // write or its read-back reported an error must not share its number with the next
+        // save's (after a reboot the scan could pick either).
         self.append = None;
+        self.next_seq = seq.wrapping_add(1);
         let result = self.program(slot, offset, seq, payload);
         self.bytes_written = self.bytes_written.saturating_add(u64::from(rec));
         result?;
@@ -597,7 +604,6 @@ impl<F: NorFlash> Store<F> {
             len,
         });
         self.append = Some(offset + rec);
-        self.next_seq = seq.wrapping_add(1);
         Ok(seq)
     }
 
