@@ -14,6 +14,9 @@
 //!   as `std::fs::write` gives;
 //! - a target that is a symbolic link is resolved first, so the link keeps pointing at the
 //!   file that is replaced;
+//! - a target that exists and is not a regular file (`/dev/stdout`, `/dev/null`, a FIFO) is
+//!   opened and written in place, as `std::fs::write` does: there is no old content to keep,
+//!   and a rename would replace the device node;
 //! - a process killed between creating and renaming the temporary file leaves it behind
 //!   (nothing can remove it); it is never taken for the target.
 //!
@@ -46,6 +49,16 @@ pub fn write_with(path: impl AsRef<Path>, fill: impl FnOnce(&mut dyn Write) -> R
 }
 
 fn replace(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Res<()>) -> Res<()> {
+    // A path that is not a regular file (`/dev/stdout`, `/dev/null`, a FIFO) is written in
+    // place, as `std::fs::write` writes it: renaming over it would replace a device node (as
+    // root) or fail (`/proc/self/fd/1` is a pipe), and such a target has no old content to keep.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        let mut w = std::io::BufWriter::new(&mut f);
+        fill(&mut w)?;
+        w.flush()?;
+        return Ok(());
+    }
     let target = resolve(path)?;
     let name = target
         .file_name()
@@ -144,6 +157,30 @@ mod tests {
         write(&p, b"").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"");
         assert_eq!(names(&d), ["m.npoa"]);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// `/dev/null` stays the device (as root a rename would have replaced it with a regular
+    /// file), and a FIFO is written through, not replaced.
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_written_in_place() {
+        use std::os::unix::fs::FileTypeExt as _;
+        write("/dev/null", b"discarded").unwrap();
+        assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+        let d = dir("fifo");
+        let fifo = d.join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let reader = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || std::fs::read(fifo).unwrap())
+            };
+            write(&fifo, b"through the pipe").unwrap();
+            assert_eq!(reader.join().unwrap(), b"through the pipe");
+            assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+            assert_eq!(names(&d), ["pipe"]);
+        }
         std::fs::remove_dir_all(&d).unwrap();
     }
 
