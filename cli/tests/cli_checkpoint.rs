@@ -206,20 +206,33 @@ fn killed_once_then_resumed_equals_the_uninterrupted_run() {
     for f in OUTPUTS {
         assert!(!d.join(f).exists(), "{f} written before the end");
     }
-    let out = ok(&npoa(
-        &d,
-        &train_args(&[
-            "--resume",
-            "ck",
-            "--checkpoint",
-            "ck",
-            "--checkpoint-every",
-            "1",
-        ]),
-    ));
+    // Not quiet, a line per epoch (both may differ on resume): the epochs this process trains.
+    let mut args: Vec<&str> = train_args(&[
+        "--resume",
+        "ck",
+        "--checkpoint",
+        "ck",
+        "--checkpoint-every",
+        "1",
+    ]);
+    args.retain(|a| *a != "--quiet");
+    let at = args.iter().position(|a| *a == "--every").unwrap();
+    args[at + 1] = "1";
+    let out = ok(&npoa(&d, &args));
+    // It continued, not started over: its first epoch is past the checkpoint's (a resume that
+    // silently ran from the start would print epoch 1 and still end on the same bytes).
+    let first = out
+        .lines()
+        .find_map(|l| {
+            let rest = l.strip_prefix("epoch ")?;
+            let n = rest.split_whitespace().next()?;
+            rest.contains("train ").then(|| n.parse::<u32>().ok())?
+        })
+        .expect("no epoch line in the resumed run's output");
+    assert!(first > 2, "the resumed run trained from epoch {first}");
     assert_eq!(outcome(&d, &out), want);
     eprintln!(
-        "killed once after {}; resumed to the same bytes",
+        "killed once after {}; resumed at epoch {first} to the same bytes",
         describe(&before)
     );
     std::fs::remove_dir_all(&d).unwrap();
