@@ -689,5 +689,9 @@ fn a_failed_save_spends_its_sequence_number() {
     assert_eq!(buf[..100], [4u8; 100]);
     let mut s = Store::new(s.into_inner(), 0..2048).unwrap();
     assert_eq!(s.load(&mut buf).unwrap(), Some((4, 100)));
-    assert_eq!(buf[..100], [4u8; 100], "after a reboot the newest successful save loads");
+    assert_eq!(
+        buf[..100],
+        [4u8; 100],
+        "after a reboot the newest successful save loads"
+    );
 }

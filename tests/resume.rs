@@ -327,6 +327,61 @@ fn every_flipped_byte_is_refused_or_a_valid_state() {
     assert!(accepted > 0);
 }
 
+/// A sum of squares (Adam's `v`, FTRL's `n`, AdaGrad's `G`) decoded negative would be
+/// square-rooted at the next step: refused, while the same bytes with the sign of a first
+/// moment flipped (any finite value is a valid `m`) still decode.
+#[test]
+fn a_negative_sum_of_squares_is_refused() {
+    let x = [0.0f32, 1.0, 2.0, 3.0];
+    let y = [1.0f32, 3.0, 5.0, 7.0];
+    let data = Dataset::new(&x, &y, 1).unwrap();
+    for (rule, squares) in [
+        (Rule::ADAM, 1usize),
+        (Rule::ADAMW, 1),
+        (Rule::ADAGRAD, 0),
+        (
+            Rule::Ftrl {
+                beta: 1.0,
+                l1: 0.0,
+                l2: 0.0,
+            },
+            1,
+        ),
+    ] {
+        let cfg = TrainConfig {
+            learning_rate: 0.05,
+            epochs: 3,
+            batch_size: 2,
+            optimizer: rule,
+            ..TrainConfig::default()
+        };
+        let mut model = LinearModel::<1>::zeros();
+        let mut state = OptimState::<LinearModel<1>, 2>::new();
+        Training::new(&cfg)
+            .fit_with(&mut model, &mut state, &data)
+            .unwrap();
+        let mut b = vec![0u8; OptimState::<LinearModel<1>, 2>::ENCODED_LEN];
+        state.encode(&mut b).unwrap();
+        // Frame (12), steps (8), rule tag (8), then 2 buffers of 2 floats (weight, bias).
+        for buffer in 0..rule.buffers() {
+            let mut flipped = b.clone();
+            let at = 28 + 8 * buffer;
+            assert!(f32::from_le_bytes(flipped[at..at + 4].try_into().unwrap()) != 0.0);
+            flipped[at + 3] ^= 0x80;
+            recrc(&mut flipped);
+            let r = OptimState::<LinearModel<1>, 2>::decode(&flipped);
+            if buffer == squares {
+                assert!(
+                    matches!(&r, Err(Error::InvalidBytes { .. })),
+                    "{rule:?}: negative sum of squares accepted: {r:?}"
+                );
+            } else {
+                assert!(r.is_ok(), "{rule:?}: buffer {buffer} refused: {r:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn resuming_on_other_data_or_another_configuration_is_an_error() {
     let (b, x, mut y) = paused();

@@ -167,7 +167,12 @@ mod tests {
     fn special_files_are_written_in_place() {
         use std::os::unix::fs::FileTypeExt as _;
         write("/dev/null", b"discarded").unwrap();
-        assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
         let d = dir("fifo");
         let fifo = d.join("pipe");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();

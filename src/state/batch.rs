@@ -107,7 +107,40 @@ pub(crate) fn get_optim<M: Model, const BUFS: usize>(
             *v = finite(r.f32(), "optimizer state value is not finite")?;
         }
     }
+    let owner = s.owner;
+    check_accumulators(&mut s, owner)?;
     Ok(s)
+}
+
+/// The sums of squares a rule keeps cannot be negative (a square root of them is taken every
+/// step): Adam's and AdamW's `v` and FTRL's `n` (the second buffer), AdaGrad's `G` (the first).
+/// `owner` is the rule's tag ([`owner_code`]); other rules' buffers may hold any finite value.
+pub(crate) fn check_accumulators<M: Model, const BUFS: usize>(
+    s: &mut OptimState<M, BUFS>,
+    owner: u64,
+) -> Result<(), Error> {
+    let tag = |r: Rule| owner_code(r);
+    let ftrl = Rule::Ftrl {
+        beta: 1.0,
+        l1: 0.0,
+        l2: 0.0,
+    };
+    let index = if owner == tag(Rule::ADAM) || owner == tag(ftrl) {
+        1
+    } else if owner == tag(Rule::ADAGRAD) {
+        0
+    } else {
+        return Ok(());
+    };
+    if let Some(b) = s.bufs.get_mut(index) {
+        let (bw, bb) = M::grad_parts(b);
+        if bw.iter().chain(bb.iter()).any(|v| *v < 0.0) {
+            return Err(corrupt(
+                "a sum of squares in the optimizer state is negative",
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl<M: Model, const BUFS: usize> OptimState<M, BUFS> {

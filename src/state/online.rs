@@ -2,7 +2,7 @@
 //! configuration, both windows with their reservoir generators, the progress counters and
 //! the drift state, the standardiser and its frozen flag.
 
-use super::batch::{MAX_STEPS, Model, get_optim, optim_raw_len, put_optim};
+use super::batch::{MAX_STEPS, Model, check_accumulators, get_optim, optim_raw_len, put_optim};
 use super::codec::{FRAME_LEN, Kind, Reader, Writer, corrupt, finite};
 use super::control::CONTROLLER_RAW_LEN;
 use crate::Error;
@@ -421,6 +421,11 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
         }
         let controller = super::control::get(&mut r)?;
         let config = get_config(&mut r)?;
+        // The learner does not tag its state with the rule: its configuration names it.
+        let (mut state, mut best_state) = (state, best_state);
+        let rule = crate::optim::owner_code(config.optimizer);
+        check_accumulators(&mut state, rule)?;
+        check_accumulators(&mut best_state, rule)?;
         // Built as `new` builds it (which checks the model against D), then filled in.
         let mut l = Self::new(
             model,
