@@ -101,6 +101,23 @@ pub(crate) fn check_labels(y: &[f32], k: usize) -> Result<(), Error> {
     }
 }
 
+/// CRC-32 (IEEE 802.3, zlib's `crc32`) of `data`.
+pub(crate) fn crc32(data: &[u8]) -> u32 {
+    !crc32_feed(!0, data)
+}
+
+/// Feeds `data` into a running CRC-32 register `c` (start with `!0`, finish with `!c`).
+pub(crate) fn crc32_feed(mut c: u32, data: &[u8]) -> u32 {
+    for &byte in data {
+        c ^= u32::from(byte);
+        for _ in 0..8 {
+            let mask = (c & 1).wrapping_neg();
+            c = (c >> 1) ^ (0xedb8_8320 & mask);
+        }
+    }
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::{all_finite, check_finite};

@@ -154,6 +154,27 @@ impl<'d, 'a> Epochs<'d, 'a> {
             key: self.shuffle.then(|| self.rng.next_u64()),
         }
     }
+
+    /// The generator's state (32 bytes, little-endian words), for a checkpoint.
+    pub(crate) fn rng_state(&self) -> [u8; 32] {
+        self.rng.state()
+    }
+
+    /// Continues from a generator state taken by [`rng_state`](Self::rng_state) (all zeros
+    /// is not a reachable state; [`SeedableRng::from_seed`] maps it to another).
+    pub(crate) fn set_rng_state(&mut self, state: [u8; 32]) {
+        self.rng = Xoshiro256PlusPlus::from_seed(state);
+    }
+
+    /// The pass of an epoch whose key was already drawn (`key` ignored without shuffling).
+    pub(crate) fn pass_with_key(&self, key: u64) -> Pass<'d, 'a> {
+        Pass {
+            data: self.data,
+            batch: self.batch,
+            batches: self.batches,
+            key: self.shuffle.then_some(key),
+        }
+    }
 }
 
 /// One epoch's batches over a data set, in a given order.
@@ -174,7 +195,20 @@ impl<'d, 'a> Pass<'d, 'a> {
 
     /// The epoch's batches, `(x, y)` row ranges, in this pass's order.
     pub fn batches(&self) -> impl Iterator<Item = (&'a [f32], &'a [f32])> + '_ {
-        (0..self.batches).map(move |k| {
+        self.batches_from(0)
+    }
+
+    /// The shuffling key of this pass (`None`: in order).
+    pub(crate) fn key(&self) -> Option<u64> {
+        self.key
+    }
+
+    /// The epoch's batches from the `first`-th on (a run resumed inside an epoch).
+    pub(crate) fn batches_from(
+        &self,
+        first: u64,
+    ) -> impl Iterator<Item = (&'a [f32], &'a [f32])> + '_ {
+        (first.min(self.batches)..self.batches).map(move |k| {
             let bi = match self.key {
                 Some(key) => permute(k, self.batches, key),
                 None => k,

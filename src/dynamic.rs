@@ -584,6 +584,48 @@ impl Fit for DynModel {
     }
 }
 
+/// The snapshot of a run-time sized run: weights, biases, the two state buffers, the steps.
+pub(crate) type DynSnap = (Vec<f32>, Vec<f32>, [(Vec<f32>, Vec<f32>); 2], u64);
+
+/// A run-time sized model's optimizer state kept between resumable calls: the two buffers
+/// (empty if the rule does not use them) and the steps.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DynState {
+    pub(crate) bufs: [(Vec<f32>, Vec<f32>); 2],
+    pub(crate) t: u64,
+}
+
+/// [`fit_dyn`] from, and back into, `state` and `cursor` (a resumable run, see
+/// [`Training::fit_resumable`]): buffers of the wrong size are made fresh.
+pub(crate) fn fit_dyn_resumable<O: Observer>(
+    model: &mut DynModel,
+    training: Training<'_, O>,
+    data: &Dataset<'_>,
+    state: &mut DynState,
+    cursor: &mut crate::train::Cursor<DynSnap>,
+) -> Result<Summary, Error> {
+    let obj = match model {
+        DynModel::Linear(m) => Objective::Single(m.loss),
+        DynModel::Classifier(_) => Objective::Softmax,
+    };
+    let buffers = training.config().optimizer.buffers();
+    let (w, b) = model.params();
+    let mut run = DynRun::new(w, b, buffers);
+    let sized = |(bw, bb): &(Vec<f32>, Vec<f32>), want: bool| {
+        want && bw.len() == run.w.len() && bb.len() == run.b.len()
+    };
+    for (k, (dst, src)) in run.bufs.iter_mut().zip(&mut state.bufs).enumerate() {
+        if sized(src, buffers > k) {
+            core::mem::swap(dst, src);
+        }
+    }
+    run.t = state.t;
+    let out = training.run_bound(&mut run, (obj, ObjectiveKernels::RUNTIME), data, cursor);
+    state.bufs = core::mem::take(&mut run.bufs);
+    state.t = run.t;
+    out
+}
+
 /// Runs the full-batch solver on run-time sized parameters (scratch in `Vec`s).
 fn solve_dyn<M: Access + Clone>(
     model: &mut M,

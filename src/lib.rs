@@ -44,7 +44,7 @@
 //! | 2 | [`loss`] (one file per loss), [`optim`] (one file per update rule, the prox) |
 //! | 3 | [`control`] (controller, schedules, adaptation, clipping, auto LR) |
 //! | 4 | [`train`] (the one loop, [`train::Training`], the rate search) |
-//! | 5 | [`model`] (linear model, classifier, bytes, metrics), [`online`] (streams) |
+//! | 5 | [`model`] (linear model, classifier, bytes, metrics), [`online`] (streams), [`state`] (checkpoints) |
 //! | 6 | `std` only: `data` (CSV tables, owned data sets), `dynamic` (models of run-time size), `recipe` |
 //!
 //! ## Features
@@ -86,6 +86,7 @@ pub mod train;
 // Layer 5.
 pub mod model;
 pub mod online;
+pub mod state;
 // Layer 6 (std).
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]

@@ -38,11 +38,168 @@ use crate::control::{
     Controller, ControllerConfig, EarlyStop, Event, EventKind, LrSchedule, Plateau, Schedule,
 };
 use crate::data::{DynDataset, Standardizer};
+use crate::dynamic::{DynSnap, DynState, fit_dyn_resumable};
 use crate::loss::{Loss, Objective};
+use crate::model::bytes::encoded_len;
 use crate::optim::{Regularization, Rule};
+use crate::state::{
+    Kind, MAX_STEPS, Reader, Writer, corrupt, finite, get_controller, get_head, put_controller,
+    put_head,
+};
 use crate::train::solve::{SolveConfig, solve_with};
 use crate::train::{Access, Decision, Epoch, Observer, Summary, TrainConfig, Training};
+use crate::train::{Cursor, Status, Stop};
 use crate::{DynClassifier, DynLinearModel, DynModel, Error};
+use std::vec;
+use std::vec::Vec;
+
+/// How a resumable recipe run ended ([`Recipe::fit_until`], [`Recipe::resume`]).
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// The run ended: the model (predicting on raw features) and the summary, as
+    /// [`Recipe::fit`] returns them.
+    Finished(DynModel, Summary),
+    /// The step budget ran out.
+    Paused {
+        /// The bytes to continue from ([`Recipe::resume`]); see [`crate::state`] for the
+        /// layout (kind 6).
+        checkpoint: Vec<u8>,
+        /// The summary so far (its `stop` is [`Stop::Paused`]).
+        summary: Summary,
+    },
+}
+
+/// Parameters of a run-time sized model of `d` features and `k` outputs.
+fn params_of(d: usize, k: usize) -> Option<usize> {
+    k.checked_mul(d.checked_add(1)?)
+}
+
+/// Bytes of a recipe checkpoint: frame (12), `d`, `k`, buffers (9), the model's bytes, the
+/// optimizer state (8 + 4·nb·P), the controller, the run head, the best copy (4·P + 8 +
+/// 4·nb·P), for `P` parameters and `nb` buffers.
+fn checkpoint_len(d: usize, k: usize, nb: usize) -> Option<usize> {
+    let p4 = params_of(d, k)?.checked_mul(4)?;
+    let bufs = p4.checked_mul(nb)?;
+    crate::state::FRAME_LEN
+        .checked_add(9)?
+        .checked_add(encoded_len(d, k))?
+        .checked_add(8)?
+        .checked_add(bufs)?
+        .checked_add(crate::state::CONTROLLER_RAW_LEN)?
+        .checked_add(crate::state::RUN_HEAD_LEN)?
+        .checked_add(p4)?
+        .checked_add(8)?
+        .checked_add(bufs)
+}
+
+fn dims(m: &DynModel) -> (usize, usize) {
+    match m {
+        DynModel::Linear(l) => (l.weights().len(), 1),
+        DynModel::Classifier(c) => (c.features(), c.classes()),
+    }
+}
+
+fn encode_checkpoint(
+    model: &DynModel,
+    state: &DynState,
+    ctl: &Controller,
+    cursor: &Cursor<DynSnap>,
+) -> Result<Vec<u8>, Error> {
+    let (d, k) = dims(model);
+    let nb = state.bufs.iter().filter(|b| !b.0.is_empty()).count();
+    let Some(best) = cursor.best.as_ref() else {
+        return Err(corrupt("a recipe run has a best copy"));
+    };
+    let len = checkpoint_len(d, k, nb).ok_or(corrupt("model too large"))?;
+    let mut out = vec![0u8; len];
+    let mut w = Writer::frame(&mut out, len, Kind::Dynamic)?;
+    w.u32(u32::try_from(d).map_err(|_| corrupt("too many features"))?);
+    w.u32(u32::try_from(k).map_err(|_| corrupt("too many classes"))?);
+    w.u8(nb as u8);
+    w.bytes(&model.to_bytes());
+    let floats = |w: &mut Writer<'_>, v: &[f32]| v.iter().for_each(|x| w.f32(*x));
+    w.u64(state.t);
+    for (bw, bb) in state.bufs.iter().take(nb) {
+        floats(&mut w, bw);
+        floats(&mut w, bb);
+    }
+    put_controller(&mut w, ctl);
+    put_head(&mut w, cursor);
+    floats(&mut w, &best.0);
+    floats(&mut w, &best.1);
+    w.u64(best.3);
+    for (bw, bb) in best.2.iter().take(nb) {
+        floats(&mut w, bw);
+        floats(&mut w, bb);
+    }
+    w.finish()?;
+    Ok(out)
+}
+
+type Decoded = (DynModel, DynState, Controller, Cursor<DynSnap>);
+
+fn decode_checkpoint(bytes: &[u8]) -> Result<Decoded, Error> {
+    let word = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize)
+    };
+    if bytes.len() < crate::state::HEADER_LEN + 9 {
+        return Err(Error::LengthMismatch {
+            what: "checkpoint bytes",
+            expected: crate::state::HEADER_LEN + 9,
+            found: bytes.len(),
+        });
+    }
+    let (d, k, nb) = (word(8), word(12), usize::from(bytes[16]));
+    if d == 0 || k == 0 || nb > 2 || k > crate::kernel::MAX_CLASSES {
+        return Err(corrupt("checkpoint dimensions out of range"));
+    }
+    let len = checkpoint_len(d, k, nb).ok_or(corrupt("checkpoint dimensions out of range"))?;
+    let p = params_of(d, k).unwrap_or(0);
+    let mut r = Reader::frame(bytes, len, Kind::Dynamic)?;
+    let _ = r.slice(9);
+    let model = DynModel::from_bytes(r.slice(encoded_len(d, k)))?;
+    if dims(&model) != (d, k) {
+        return Err(corrupt("model dimensions differ from the checkpoint's"));
+    }
+    let floats = |r: &mut Reader<'_>, n: usize| -> Result<Vec<f32>, Error> {
+        (0..n)
+            .map(|_| finite(r.f32(), "a parameter or state value is not finite"))
+            .collect()
+    };
+    let nw = p - k;
+    let steps = |r: &mut Reader<'_>| {
+        let t = r.u64();
+        if t > MAX_STEPS {
+            Err(corrupt("optimizer step count out of range"))
+        } else {
+            Ok(t)
+        }
+    };
+    let mut state = DynState {
+        t: steps(&mut r)?,
+        ..DynState::default()
+    };
+    for b in state.bufs.iter_mut().take(nb) {
+        *b = (floats(&mut r, nw)?, floats(&mut r, k)?);
+    }
+    let ctl = get_controller(&mut r)?;
+    let mut cursor: Cursor<DynSnap> = get_head(&mut r)?;
+    if cursor.status != Status::Running || !cursor.bind.controlled {
+        return Err(corrupt(
+            "a recipe checkpoint is of a paused, controlled run",
+        ));
+    }
+    let (bw, bb) = (floats(&mut r, nw)?, floats(&mut r, k)?);
+    let bt = steps(&mut r)?;
+    let mut bbufs: [(Vec<f32>, Vec<f32>); 2] = Default::default();
+    for b in bbufs.iter_mut().take(nb) {
+        *b = (floats(&mut r, nw)?, floats(&mut r, k)?);
+    }
+    cursor.best = Some((bw, bb, bbufs, bt));
+    Ok((model, state, ctl, cursor))
+}
 
 /// The training choices (see the [module docs](self)).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -275,7 +432,95 @@ impl Recipe {
         validation: Option<&DynDataset>,
         observer: &mut dyn Observer,
     ) -> Result<(DynModel, Summary), Error> {
+        match self.fit_inner(train, validation, observer, None, None)? {
+            Outcome::Finished(model, summary) => Ok((model, summary)),
+            Outcome::Paused { .. } => Err(Error::InvalidParameter {
+                name: "recipe",
+                reason: "paused without a step budget",
+            }),
+        }
+    }
+
+    /// [`fit`](Self::fit) that pauses after at most `steps` mini-batch steps (`None`: runs to
+    /// the end) with the checkpoint to continue from ([`resume`](Self::resume)), whose
+    /// continuation gives the same bits as a run never paused. A full-batch solver plan
+    /// ([`Plan::solver`]) does not pause: it runs to the end and returns
+    /// [`Outcome::Finished`].
+    ///
+    /// ```
+    /// use npoa::data::DynDataset;
+    /// use npoa::optim::Rule;
+    /// use npoa::recipe::{Outcome, Recipe};
+    /// let x: Vec<f32> = (0..40).map(|i| (i % 7) as f32).collect();
+    /// let y: Vec<f32> = x.iter().map(|v| 2.0 * v + 1.0).collect();
+    /// let data = DynDataset::new(x, y, 1)?;
+    /// let recipe = Recipe { optimizer: Some(Rule::ADAM), epochs: Some(30), batch_size: 8, ..Recipe::default() };
+    /// let (whole, _) = recipe.fit(&data, None, &mut ())?;
+    /// // 7 steps, then a checkpoint (write it to a file, stop the process, ...).
+    /// let mut outcome = recipe.fit_until(&data, None, &mut (), Some(7))?;
+    /// let model = loop {
+    ///     match outcome {
+    ///         Outcome::Paused { checkpoint, .. } => {
+    ///             outcome = recipe.resume(&checkpoint, &data, None, &mut (), Some(7))?;
+    ///         }
+    ///         Outcome::Finished(model, _) => break model,
+    ///     }
+    /// };
+    /// assert_eq!(model.to_bytes(), whole.to_bytes()); // the same bits
+    /// # Ok::<(), npoa::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_until(
+        &self,
+        train: &DynDataset,
+        validation: Option<&DynDataset>,
+        observer: &mut dyn Observer,
+        steps: Option<u64>,
+    ) -> Result<Outcome, Error> {
+        self.fit_inner(train, validation, observer, None, Some(steps))
+    }
+
+    /// Continues a run paused by [`fit_until`](Self::fit_until) (or by an earlier
+    /// `resume`) from its `checkpoint` bytes, for at most `steps` more steps (`None`: to the
+    /// end). The recipe, the data and the validation data must be the ones the checkpoint was
+    /// made with; the observer sees the epochs and events from the pause on.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit); [`Error::InvalidBytes`] or [`Error::LengthMismatch`] for
+    /// bytes that are not a valid checkpoint, [`Error::InvalidParameter`] named
+    /// `"checkpoint"` or `"run state"` for one of another recipe, other data, or a solver
+    /// plan (which never pauses).
+    pub fn resume(
+        &self,
+        checkpoint: &[u8],
+        train: &DynDataset,
+        validation: Option<&DynDataset>,
+        observer: &mut dyn Observer,
+        steps: Option<u64>,
+    ) -> Result<Outcome, Error> {
+        self.fit_inner(train, validation, observer, Some(checkpoint), Some(steps))
+    }
+
+    /// The one body of [`fit`](Self::fit), [`fit_until`](Self::fit_until) and
+    /// [`resume`](Self::resume): `resumable` is `None` for `fit` (the plain loop), else the
+    /// step budget.
+    fn fit_inner(
+        &self,
+        train: &DynDataset,
+        validation: Option<&DynDataset>,
+        observer: &mut dyn Observer,
+        from: Option<&[u8]>,
+        resumable: Option<Option<u64>>,
+    ) -> Result<Outcome, Error> {
         let plan = self.plan();
+        if plan.solver && from.is_some() {
+            return Err(Error::InvalidParameter {
+                name: "checkpoint",
+                reason: "the full-batch solver plan never pauses (name an optimizer for a mini-batch plan)",
+            });
+        }
         let scaler = plan.features_standardized.then(|| Standardizer::fit(train));
         let target = match (plan.target_standardized, self.objective, &scaler) {
             (true, Objective::Single(loss), Some(s)) => Some(TargetScale::of(loss, s)),
@@ -358,14 +603,71 @@ impl Recipe {
             cc.tol = Some(self.tol.unwrap_or(crate::control::certificate::default_tol(
                 crate::control::certificate::measure(objective, &regularization),
             )));
-            let mut ctl = Controller::new(cc)?;
-            let mut training = Training::new(&config)
-                .controller(&mut ctl)
-                .observer(&mut observer);
-            if let Some(v) = v.as_ref() {
-                training = training.validation(v);
+            match resumable {
+                None => {
+                    let mut ctl = Controller::new(cc)?;
+                    let mut training = Training::new(&config)
+                        .controller(&mut ctl)
+                        .observer(&mut observer);
+                    if let Some(v) = v.as_ref() {
+                        training = training.validation(v);
+                    }
+                    training.fit(&mut model, &t)?
+                }
+                Some(budget) => {
+                    let (mut ctl, mut state, mut cursor) = match from {
+                        None => (Controller::new(cc)?, DynState::default(), Cursor::new()),
+                        Some(bytes) => {
+                            let (m, st, c, cur) = decode_checkpoint(bytes)?;
+                            let same_model = match (&m, &model) {
+                                (DynModel::Linear(a), DynModel::Linear(b)) => {
+                                    a.loss_kind() == b.loss_kind()
+                                        && a.weights().len() == b.weights().len()
+                                }
+                                (DynModel::Classifier(a), DynModel::Classifier(b)) => {
+                                    a.features() == b.features() && a.classes() == b.classes()
+                                }
+                                _ => false,
+                            };
+                            let buffers = plan.rule.buffers();
+                            let bufs_ok = st
+                                .bufs
+                                .iter()
+                                .enumerate()
+                                .all(|(k, b)| (k < buffers) != b.0.is_empty());
+                            if !same_model || !bufs_ok || c.config() != &cc {
+                                return Err(Error::InvalidParameter {
+                                    name: "checkpoint",
+                                    reason: "belongs to another recipe (model, update rule or controller differ)",
+                                });
+                            }
+                            model = m;
+                            (c, st, cur)
+                        }
+                    };
+                    let mut training = Training::new(&config)
+                        .controller(&mut ctl)
+                        .observer(&mut observer);
+                    if let Some(v) = v.as_ref() {
+                        training = training.validation(v);
+                    }
+                    if let Some(steps) = budget {
+                        training = training.pause_after(steps);
+                    }
+                    let s = fit_dyn_resumable(&mut model, training, &t, &mut state, &mut cursor)?;
+                    if s.stop == Stop::Paused {
+                        let checkpoint = encode_checkpoint(&model, &state, &ctl, &cursor)?;
+                        let mut summary = s;
+                        summary.final_loss *= factor;
+                        summary.best_metric *= factor;
+                        return Ok(Outcome::Paused {
+                            checkpoint,
+                            summary,
+                        });
+                    }
+                    s
+                }
             }
-            training.fit(&mut model, &t)?
         };
         summary.final_loss *= factor;
         summary.best_metric *= factor;
@@ -381,6 +683,6 @@ impl Recipe {
             // The model's loss in the target's unit again (Huber's δ).
             *m = m.clone().with_loss(l)?;
         }
-        Ok((model, summary))
+        Ok(Outcome::Finished(model, summary))
     }
 }

@@ -270,13 +270,13 @@ pub(crate) fn fold_with(
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scaler<const D: usize> {
-    count: u64,
+    pub(crate) count: u64,
     /// The first sample (the shift of [`push_moments`]), the running mean of `x − shift`, `M2`.
-    shift: [f64; D],
-    mean: [f64; D],
-    m2: [f64; D],
+    pub(crate) shift: [f64; D],
+    pub(crate) mean: [f64; D],
+    pub(crate) m2: [f64; D],
     /// The same for the target.
-    y: [f64; 3],
+    pub(crate) y: [f64; 3],
 }
 
 impl<const D: usize> Default for Scaler<D> {

@@ -398,6 +398,7 @@ enum StopDef {
     Converged,
     Stalled,
     Diverged,
+    Paused,
 }
 via_def!(Stop, StopDef);
 

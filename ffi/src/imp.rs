@@ -214,6 +214,8 @@ pub(crate) fn stop_code(s: Option<Stop>) -> i32 {
         Some(Stop::Converged) => 5,
         Some(Stop::Stalled) => 6,
         Some(Stop::Diverged) => 7,
+        // The C API sets no step budget, so it never pauses; a pause is "not stopped".
+        Some(Stop::Paused) => 0,
     }
 }
 

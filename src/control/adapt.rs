@@ -111,10 +111,11 @@ impl Default for Plateau {
 /// PyTorch's `ReduceLROnPlateau` as a state machine.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReduceOnPlateau {
-    cfg: Plateau,
-    best: f32,
-    bad_epochs: u32,
-    cooldown_left: u32,
+    // `pub(crate)` for the checkpoint codec (`crate::state`).
+    pub(crate) cfg: Plateau,
+    pub(crate) best: f32,
+    pub(crate) bad_epochs: u32,
+    pub(crate) cooldown_left: u32,
 }
 
 impl ReduceOnPlateau {
@@ -194,10 +195,11 @@ pub enum AdaptiveStep {
 /// epochs in a row the rate is divided by 5, or training stops if it is already ≤ 1e-6.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Adaptive {
-    tol: f32,
-    n_iter_no_change: u32,
-    best: f32,
-    count: u32,
+    // `pub(crate)` for the checkpoint codec (`crate::state`).
+    pub(crate) tol: f32,
+    pub(crate) n_iter_no_change: u32,
+    pub(crate) best: f32,
+    pub(crate) count: u32,
 }
 
 impl Adaptive {
@@ -287,10 +289,11 @@ pub enum EarlyStep {
 /// the baseline; `wait ≥ patience` stops. Unlike Keras, a NaN metric never becomes the best.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EarlyStopping {
-    cfg: EarlyStop,
-    best: Option<f32>,
-    wait: u32,
-    best_epoch: Option<u32>,
+    // `pub(crate)` for the checkpoint codec (`crate::state`).
+    pub(crate) cfg: EarlyStop,
+    pub(crate) best: Option<f32>,
+    pub(crate) wait: u32,
+    pub(crate) best_epoch: Option<u32>,
 }
 
 impl EarlyStopping {

@@ -180,6 +180,11 @@ pub enum Stop {
     /// Divergence persisted beyond the controller's retry budget (the model is its best copy;
     /// without a controller divergence is [`Error::Diverged`]).
     Diverged,
+    /// The run used up its step budget ([`Training::pause_after`](crate::train::Training::pause_after))
+    /// and can be continued: the model holds the current weights (not the best copy, not the
+    /// average), and [`RunState`](crate::train::RunState) where the loop stands. Not an end:
+    /// the controller never says it and no [`EventKind::Stopped`] is reported.
+    Paused,
 }
 
 impl Stop {
@@ -193,6 +198,7 @@ impl Stop {
             Stop::Converged => "converged",
             Stop::Stalled => "stalled",
             Stop::Diverged => "diverged",
+            Stop::Paused => "paused",
         }
     }
 }
@@ -292,19 +298,20 @@ pub struct Verdict {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Controller {
-    cfg: ControllerConfig,
-    plateau: Option<ReduceOnPlateau>,
-    adaptive: Option<Adaptive>,
-    early: Option<EarlyStopping>,
-    scale: f32,
-    best: f32,
-    retries: u32,
+    // `pub(crate)` for the checkpoint codec (`crate::state`), which validates what it reads.
+    pub(crate) cfg: ControllerConfig,
+    pub(crate) plateau: Option<ReduceOnPlateau>,
+    pub(crate) adaptive: Option<Adaptive>,
+    pub(crate) early: Option<EarlyStopping>,
+    pub(crate) scale: f32,
+    pub(crate) best: f32,
+    pub(crate) retries: u32,
     /// Epochs before the current schedule started (0, or the epoch of the last restart).
-    origin: u32,
+    pub(crate) origin: u32,
     /// The current epoch's certificate (`+∞` until one is measured).
-    cert: f32,
+    pub(crate) cert: f32,
     /// The certificate when the plateau rule last cut the rate (or first measured).
-    cert_mark: f32,
+    pub(crate) cert_mark: f32,
 }
 
 impl Controller {

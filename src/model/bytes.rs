@@ -83,15 +83,7 @@ const fn corrupt(reason: &'static str) -> Error {
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib): bitwise, no table.
 pub fn crc32(data: &[u8]) -> u32 {
-    let mut c = 0xffff_ffffu32;
-    for &byte in data {
-        c ^= u32::from(byte);
-        for _ in 0..8 {
-            let mask = (c & 1).wrapping_neg();
-            c = (c >> 1) ^ (0xedb8_8320 & mask);
-        }
-    }
-    !c
+    crate::check::crc32(data)
 }
 
 fn loss_code(kind: Kind) -> (u8, u8, f32) {

@@ -13,34 +13,34 @@ use crate::train::{self, Run, Stepping, Trainable, TypedRun};
 
 /// The counters of an [`OnlineLearner`] (all `Copy`, for the error backup).
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Progress {
+pub(crate) struct Progress {
     /// Rounds ended so far (the controller's epoch count).
-    round: u32,
+    pub(crate) round: u32,
     /// Updates in the current round so far.
-    in_round: u32,
+    pub(crate) in_round: u32,
     /// The current round's rate (set when it starts).
-    lr: f32,
+    pub(crate) lr: f32,
     /// Σ batch loss × batch size, and samples, in the current round.
-    loss_sum: f64,
-    samples: u64,
+    pub(crate) loss_sum: f64,
+    pub(crate) samples: u64,
     /// Updates applied in total.
-    updates: u64,
+    pub(crate) updates: u64,
     /// Next training-window row for `step`.
-    cursor: usize,
+    pub(crate) cursor: usize,
     /// Samples pushed (for the held-out split).
-    pushed: u64,
+    pub(crate) pushed: u64,
     /// The controller has seen the starting metric.
-    started: bool,
-    stopped: Option<Stop>,
+    pub(crate) started: bool,
+    pub(crate) stopped: Option<Stop>,
     /// Bad rounds in a row (drift).
-    bad: u32,
+    pub(crate) bad: u32,
     /// The running mean of the good rounds' metrics since the start or the last restart
     /// (NaN until the first finite metric).
-    level: f32,
+    pub(crate) level: f32,
     /// The rate of the first round since the start or the last restart.
-    peak: f32,
+    pub(crate) peak: f32,
     /// Warm restarts so far.
-    restarts: u32,
+    pub(crate) restarts: u32,
 }
 
 /// A model that learns from a stream: see the [module docs](super). `M` is the model
@@ -81,18 +81,18 @@ struct Progress {
 /// ```
 #[derive(Debug, Clone)]
 pub struct OnlineLearner<M: Trainable, const D: usize, const N: usize, const V: usize> {
-    model: M,
-    state: OptimState<M, 2>,
-    best: (M, OptimState<M, 2>),
-    controller: Controller,
-    config: OnlineConfig,
-    train: Window<N, D>,
-    holdout: Window<V, D>,
-    progress: Progress,
+    pub(crate) model: M,
+    pub(crate) state: OptimState<M, 2>,
+    pub(crate) best: (M, OptimState<M, 2>),
+    pub(crate) controller: Controller,
+    pub(crate) config: OnlineConfig,
+    pub(crate) train: Window<N, D>,
+    pub(crate) holdout: Window<V, D>,
+    pub(crate) progress: Progress,
     /// The running moments (during the warm-up) or the frozen standardisation.
-    scaler: Scaler<D>,
+    pub(crate) scaler: Scaler<D>,
     /// The warm-up is over: the scaler is frozen, the windows and the model are standardised.
-    frozen: bool,
+    pub(crate) frozen: bool,
 }
 
 impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner<M, D, N, V> {

@@ -28,12 +28,12 @@ pub enum Sampling {
 /// walks them oldest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Window<const N: usize, const D: usize> {
-    x: [[f32; D]; N],
-    y: [f32; N],
-    len: usize,
-    next: usize,
-    seen: u64,
-    rng: Option<Xoshiro256PlusPlus>,
+    pub(crate) x: [[f32; D]; N],
+    pub(crate) y: [f32; N],
+    pub(crate) len: usize,
+    pub(crate) next: usize,
+    pub(crate) seen: u64,
+    pub(crate) rng: Option<Xoshiro256PlusPlus>,
 }
 
 impl<const N: usize, const D: usize> Default for Window<N, D> {

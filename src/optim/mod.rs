@@ -390,10 +390,10 @@ impl Rule {
 /// rollback. It remembers the rule that stepped it, so that a state left by one rule is never
 /// read as another's (training refuses it).
 pub struct OptimState<M: Params, const BUFS: usize = 2> {
-    bufs: [M::Grad; BUFS],
-    t: u64,
+    pub(crate) bufs: [M::Grad; BUFS],
+    pub(crate) t: u64,
     /// The tag of the rule that stepped it (`0`: none yet).
-    owner: u64,
+    pub(crate) owner: u64,
 }
 
 impl<M: Params, const BUFS: usize> Clone for OptimState<M, BUFS> {
@@ -497,7 +497,7 @@ impl<M: Params, const BUFS: usize> OptimState<M, BUFS> {
 
 /// The identity of a rule's state ([`Update::KIND`], `≠ 0`): two configurations of one rule
 /// (other hyper-parameters) share it.
-const fn owner_code(rule: Rule) -> u64 {
+pub(crate) const fn owner_code(rule: Rule) -> u64 {
     const fn kind<R: Update>(_: &R) -> u64 {
         R::KIND
     }

@@ -28,10 +28,10 @@ mod step;
 pub use crate::control::Stop;
 pub use crate::dataset::Dataset;
 pub use config::TrainConfig;
-pub use fit::{Fit, Training, fit};
+pub use fit::{Fit, RunState, Training, fit};
 pub use observe::{Decision, Epoch, Observer, Summary, Watch, observe, watch};
 pub use step::{ObjectiveKernels, ScalarPath, Trainable};
 
-pub(crate) use fit::{Run, TypedRun, end_epoch};
+pub(crate) use fit::{Binding, Cursor, Run, Status, TypedRun, end_epoch};
 pub(crate) use step::sealed::Access;
 pub(crate) use step::{Stepping, batch_step, check_model, finish_average};

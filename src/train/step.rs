@@ -202,9 +202,12 @@ pub(crate) fn check_model(
     Ok(())
 }
 
-/// One epoch of mini-batch steps over `pass`'s batches. Returns the mean loss over the epoch
-/// (each batch's loss before its step, weighted by its size), or `None` if a step would have
-/// made the loss, the gradient or a parameter non-finite — that step is not applied.
+/// One epoch of mini-batch steps over `pass`'s batches, from the `at.batch`-th on (a resumed
+/// epoch) with the loss sum so far `at.total`. Returns the mean loss over the epoch (each
+/// batch's loss before its step, weighted by its size), or `None` if a step would have made
+/// the loss, the gradient or a parameter non-finite — that step is not applied — or
+/// [`PassEnd::Paused`] when the step budget `at.budget` ran out before the epoch's end (then
+/// `at` says where to continue).
 pub(crate) fn run_pass(
     pass: &Pass<'_, '_>,
     (obj, kern): (Objective, ObjectiveKernels),
@@ -212,16 +215,41 @@ pub(crate) fn run_pass(
     (gw, gb): (&mut [f32], &mut [f32]),
     mut stepping: Stepping<'_, '_, '_>,
     steps: &mut u64,
-) -> Result<Option<f32>, Error> {
-    let mut total = 0.0f64;
-    for batch in pass.batches() {
+    at: &mut PassAt,
+) -> Result<PassEnd, Error> {
+    for batch in pass.batches_from(at.batch) {
+        if let Some(left) = at.budget.as_mut() {
+            if *left == 0 {
+                return Ok(PassEnd::Paused);
+            }
+            *left -= 1;
+        }
         let Some(loss) = batch_step((obj, kern), batch, (w, b), (gw, gb), &mut stepping)? else {
-            return Ok(None);
+            return Ok(PassEnd::Done(None));
         };
         *steps += 1;
-        total += f64::from(loss) * batch.1.len() as f64;
+        at.batch += 1;
+        at.total += f64::from(loss) * batch.1.len() as f64;
     }
-    Ok(Some((total / pass.data().len() as f64) as f32))
+    Ok(PassEnd::Done(Some(
+        (at.total / pass.data().len() as f64) as f32,
+    )))
+}
+
+/// Where a pass stands: batches done, their loss sum, and the steps left in the budget
+/// (`None`: no budget).
+pub(crate) struct PassAt {
+    pub(crate) batch: u64,
+    pub(crate) total: f64,
+    pub(crate) budget: Option<u64>,
+}
+
+/// How a pass ended.
+pub(crate) enum PassEnd {
+    /// Every batch ran: the epoch's mean loss, or `None` after a divergent step.
+    Done(Option<f32>),
+    /// The step budget ran out first.
+    Paused,
 }
 
 /// With [`Rule::Averaged`], once the average has started, the model becomes the average.
