@@ -223,8 +223,15 @@ impl<'a, O: Observer> Training<'a, O> {
             &self.config,
             self.controller.is_some(),
         );
+        let was_fresh = progress.cursor.status == Status::Fresh;
         progress.cursor.bind(bind, data, self.validation)?;
-        self.fit_cursor(model, state, &mut progress.cursor, data)
+        let out = self.fit_cursor(model, state, &mut progress.cursor, data);
+        if out.is_err() && was_fresh && progress.cursor.status == Status::Fresh {
+            // Refused before any step (an invalid configuration, data the loss refuses): the
+            // progress stays fresh, unbound, as its encoding requires (found by the fuzzer).
+            progress.cursor = Cursor::new();
+        }
+        out
     }
 
     fn fit_cursor<M: Trainable, const BUFS: usize>(
