@@ -827,6 +827,10 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
             c.start(metric, &mut Events(&mut *observer).sink());
         }
         cur.status = Status::Running;
+        // A valid generator state from the start, so that a run that fails or ends before
+        // any pause still encodes to a run state that decodes (found by the fuzzer); a pause
+        // overwrites it.
+        cur.rng = epochs.rng_state();
     }
     // On error: the model as at the call's start, the cursor spent.
     macro_rules! fail {
