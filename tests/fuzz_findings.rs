@@ -56,7 +56,10 @@ fn a_failed_or_ended_run_encodes_a_checkpoint_that_decodes() {
     let bad = [0.0f32, 1.0, 2.0, 1.0];
     let data = Dataset::new(&x, &bad, 1).unwrap();
     let mut ck = Cls::new(LinearClassifier::zeros(), None);
-    assert!(ck.fit(Training::new(&config).pause_after(100), &data).is_err());
+    assert!(
+        ck.fit(Training::new(&config).pause_after(100), &data)
+            .is_err()
+    );
     let mut buf = vec![0u8; Cls::LEN];
     ck.encode(&mut buf).unwrap();
     Cls::decode(&buf).expect("a failed run's checkpoint decodes");
@@ -64,7 +67,9 @@ fn a_failed_or_ended_run_encodes_a_checkpoint_that_decodes() {
     let y = [1.0f32, 3.0, 5.0, 7.0];
     let data = Dataset::new(&x, &y, 1).unwrap();
     let mut ck = Lin::new(LinearModel::zeros(), None);
-    let s = ck.fit(Training::new(&config).pause_after(100), &data).unwrap();
+    let s = ck
+        .fit(Training::new(&config).pause_after(100), &data)
+        .unwrap();
     assert_ne!(s.stop, npoa::train::Stop::Paused);
     let mut buf = vec![0u8; Lin::LEN];
     ck.encode(&mut buf).unwrap();

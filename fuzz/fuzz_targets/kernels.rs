@@ -205,7 +205,7 @@ fuzz_target!(|data: &[u8]| {
         let delta = i64::from(inp.byte() % 19) - 9;
         (blocks as i64 * blen as i64 + delta).max(0) as usize
     };
-    let n = if d > 0 { n.min(MAX_X / d) } else { n };
+    let n = MAX_X.checked_div(d).map_or(n, |cap| n.min(cap));
     let pick = usize::from(inp.byte()) % (Loss::ALL.len() + 1);
     let loss = Loss::ALL.get(pick).copied().unwrap_or(Loss::Squared);
     let pbyte = inp.small();
@@ -415,16 +415,11 @@ fuzz_target!(|data: &[u8]| {
                 );
                 if !out.is_empty() {
                     assert_eq!(bits(out), bits(&emu::forward(&x, &w, b)), "simd forward");
-                    if d < 8 {
-                        if let Some((_, _, _, so)) = &sc {
-                            if !so.is_empty() {
-                                assert_eq!(
-                                    bits(so),
-                                    bits(out),
-                                    "d < 8: scalar and simd predictions"
-                                );
-                            }
-                        }
+                    if let Some((_, _, _, so)) = &sc
+                        && d < 8
+                        && !so.is_empty()
+                    {
+                        assert_eq!(bits(so), bits(out), "d < 8: scalar and simd predictions");
                     }
                 }
             }

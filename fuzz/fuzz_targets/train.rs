@@ -179,12 +179,10 @@ fn check_model<M: Flat + Solve + PartialEq>(m0: M, p: &Plan<'_>) {
     let b = one_run(p, (m0, OptimState::new(), fresh_ctl(p)));
     same_run(&a, &b, "run twice");
     // Carried over: training continues from the state the first run left.
-    if p.carry {
-        if let Ok(_) = a.0 {
-            let st1 = state_bytes(&a.2);
-            let c = one_run(p, (a.1, a.2, a.3));
-            check_outcome(&a.1, &st1, &c);
-        }
+    if p.carry && a.0.is_ok() {
+        let st1 = state_bytes(&a.2);
+        let c = one_run(p, (a.1, a.2, a.3));
+        check_outcome(&a.1, &st1, &c);
     }
     // Paused every `pause` steps, through the checkpoint's bytes.
     let mut ck = Checkpoint::<M, 2>::new(m0, fresh_ctl(p));
