@@ -81,11 +81,12 @@ impl<'a> Writer<'a> {
     }
 
     pub(crate) fn bytes(&mut self, b: &[u8]) {
-        let end = self.pos.saturating_add(b.len());
-        if let Some(dst) = self.buf.get_mut(self.pos..end) {
-            dst.copy_from_slice(b);
+        // A zip, not `copy_from_slice`: no length check left to panic.
+        let dst = self.buf.get_mut(self.pos..).unwrap_or_default();
+        for (d, s) in dst.iter_mut().zip(b) {
+            *d = *s;
         }
-        self.pos = end;
+        self.pos = self.pos.saturating_add(b.len());
     }
 
     /// A sub-slice of `len` bytes to fill in place (empty if it does not fit).
@@ -163,12 +164,10 @@ impl<'a> Reader<'a> {
         if r.u8() != 0 {
             return Err(corrupt("reserved header byte is not zero"));
         }
-        let n = bytes.len();
-        let body = bytes.get(..n.saturating_sub(4)).unwrap_or(&[]);
-        let mut tail = [0u8; 4];
-        if let Some(t) = bytes.get(n.saturating_sub(4)..) {
-            tail.copy_from_slice(t);
-        }
+        let (body, tail) = bytes
+            .split_at_checked(bytes.len().saturating_sub(4))
+            .unwrap_or_default();
+        let tail = <[u8; 4]>::try_from(tail).unwrap_or_default();
         if crc32(body) != u32::from_le_bytes(tail) {
             return Err(corrupt("checksum mismatch"));
         }
@@ -184,11 +183,11 @@ impl<'a> Reader<'a> {
     /// The next `N` bytes (zeros past the end: lengths are checked before reading).
     pub(crate) fn take<const N: usize>(&mut self) -> [u8; N] {
         let mut a = [0u8; N];
-        let end = self.pos.saturating_add(N);
-        if let Some(s) = self.buf.get(self.pos..end) {
-            a.copy_from_slice(s);
+        let src = self.buf.get(self.pos..).unwrap_or_default();
+        for (d, s) in a.iter_mut().zip(src) {
+            *d = *s;
         }
-        self.pos = end;
+        self.pos = self.pos.saturating_add(N);
         a
     }
 
@@ -258,14 +257,5 @@ pub(crate) fn finite(v: f32, what: &'static str) -> Result<f32, Error> {
         Ok(v)
     } else {
         Err(corrupt(what))
-    }
-}
-
-/// `Ok` if `v` is not NaN.
-pub(crate) fn not_nan(v: f32, what: &'static str) -> Result<f32, Error> {
-    if v.is_nan() {
-        Err(corrupt(what))
-    } else {
-        Ok(v)
     }
 }

@@ -1,7 +1,7 @@
 //! The controller's encoding: its whole configuration (so that a decoded controller is
 //! self-contained and validated as [`Controller::new`] validates) and its adaptation state.
 
-use super::codec::{FRAME_LEN, Kind, Reader, Writer, corrupt, finite, not_nan};
+use super::codec::{FRAME_LEN, Kind, Reader, Writer, corrupt, finite};
 use crate::Error;
 use crate::control::{
     Anneal, Clip, Controller, ControllerConfig, EarlyStop, EarlyStopping, Guard, LrSchedule,
@@ -355,6 +355,15 @@ fn get_config(r: &mut Reader<'_>) -> Result<ControllerConfig, Error> {
     })
 }
 
+/// `Ok` if `v` is finite or `+∞` (a best metric before any, or one seen).
+fn finite_or_inf(v: f32, what: &'static str) -> Result<f32, Error> {
+    if v.is_finite() || v == f32::INFINITY {
+        Ok(v)
+    } else {
+        Err(corrupt(what))
+    }
+}
+
 /// Writes a controller (no frame): [`CONTROLLER_RAW_LEN`] bytes.
 pub(crate) fn put(w: &mut Writer<'_>, c: &Controller) {
     put_config(w, &c.cfg);
@@ -390,7 +399,7 @@ pub(crate) fn get(r: &mut Reader<'_>) -> Result<Controller, Error> {
     let (pbest, bad, cool) = (r.f32(), r.u32(), r.u32());
     match (c.plateau.as_mut(), cfg.plateau) {
         (Some(p), Some(pc)) => {
-            p.best = not_nan(pbest, "plateau best is NaN")?;
+            p.best = finite_or_inf(pbest, "plateau best is neither finite nor +inf")?;
             if bad > pc.patience {
                 return Err(corrupt("plateau bad epochs above its patience"));
             }
@@ -407,7 +416,7 @@ pub(crate) fn get(r: &mut Reader<'_>) -> Result<Controller, Error> {
     let (abest, count) = (r.f32(), r.u32());
     match c.adaptive.as_mut() {
         Some(a) => {
-            a.best = not_nan(abest, "adaptive best is NaN")?;
+            a.best = finite_or_inf(abest, "adaptive best is neither finite nor +inf")?;
             if count >= a.n_iter_no_change {
                 return Err(corrupt("adaptive count at or above n_iter_no_change"));
             }
@@ -443,7 +452,7 @@ pub(crate) fn get(r: &mut Reader<'_>) -> Result<Controller, Error> {
         return Err(corrupt("rate scale is not finite and positive"));
     }
     c.scale = scale;
-    c.best = not_nan(r.f32(), "best metric is NaN")?;
+    c.best = finite_or_inf(r.f32(), "best metric is neither finite nor +inf")?;
     c.retries = r.u32();
     let budget = cfg.guard.map_or(0, |g| g.max_retries);
     if c.retries > budget.saturating_add(1) {
@@ -451,10 +460,6 @@ pub(crate) fn get(r: &mut Reader<'_>) -> Result<Controller, Error> {
     }
     c.origin = r.u32();
     c.cert = r.f32();
-    let mark = r.f32();
-    if !(mark.is_finite() || mark == f32::INFINITY) {
-        return Err(corrupt("certificate mark is neither finite nor +inf"));
-    }
-    c.cert_mark = mark;
+    c.cert_mark = finite_or_inf(r.f32(), "certificate mark is neither finite nor +inf")?;
     Ok(c)
 }

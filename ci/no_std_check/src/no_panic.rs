@@ -19,7 +19,8 @@ use npoa::model::bytes;
 use npoa::online::{OnlineConfig, OnlineLearner, Sampling, Window};
 use npoa::optim::{self, OptimState, Regularization, Rule, StepScalars};
 use npoa::scale::Scaler;
-use npoa::train::{Dataset, TrainConfig, Training, fit};
+use npoa::state::Checkpoint;
+use npoa::train::{Dataset, RunState, TrainConfig, Training, fit};
 use npoa::{LinearClassifier, LinearModel};
 
 static X: [f32; 24] = [0.5; 24];
@@ -236,6 +237,38 @@ fn online(x: &[f32], y: &[f32], cfg: OnlineConfig, sampling: Sampling) {
     }
 }
 
+/// Checkpoints: every decoder on opaque bytes, the encoders, and a resumed run from a decoded
+/// state (`npoa::state`).
+fn checkpoints(buf: &[u8], x: &[f32], y: &[f32], cfg: &TrainConfig) {
+    type Ck = Checkpoint<LinearModel<8>, 2>;
+    let mut out = [0u8; Ck::LEN];
+    if let Ok(c) = Controller::decode(buf) {
+        let _ = black_box(c.encode(&mut out));
+    }
+    if let Ok(s) = OptimState::<LinearModel<8>, 2>::decode(buf) {
+        let _ = black_box(s.encode(&mut out));
+    }
+    if let Ok(r) = RunState::<LinearModel<8>, 2>::decode(buf) {
+        let _ = black_box(r.encode(&mut out));
+    }
+    let Ok(data) = Dataset::new(x, y, 8) else {
+        return;
+    };
+    if let Ok(mut ck) = Ck::decode(buf) {
+        let _ = black_box(ck.fit(Training::new(cfg).pause_after(black_box(5)), &data));
+        let _ = black_box(ck.encode(&mut out));
+    }
+    if let Ok(mut l) = OnlineLearner::<LinearModel<8>, 8, 16, 4>::decode(buf) {
+        let row: [f32; 8] = core::array::from_fn(|i| x.get(i).copied().unwrap_or(0.0));
+        let _ = black_box(l.push(&row, black_box(1.0)));
+        let _ = black_box(l.step(&mut |e| {
+            black_box(e);
+        }));
+        let mut big = [0u8; OnlineLearner::<LinearModel<8>, 8, 16, 4>::ENCODED_LEN];
+        let _ = black_box(l.encode(&mut big));
+    }
+}
+
 // SAFETY: `_start` is the process entry point required by `-nostartfiles`; no other symbol in
 // this freestanding binary (or in `npoa` and its dependencies) is called `_start`. It never
 // returns.
@@ -262,6 +295,7 @@ pub extern "C" fn _start() -> ! {
         ..TrainConfig::default()
     };
     training(x, y, &cfg);
+    checkpoints(black_box(&[0u8; 709]), x, y, &cfg);
     solver(x, y, reg);
     scale(x, y, w, b);
     let ocfg = OnlineConfig {
