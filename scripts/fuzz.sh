@@ -27,11 +27,11 @@ run() {
     if [ "$FRESH" = 1 ]; then
         mkdir -p "$tmp/$t"
         cp "seeds/$t"/* "$tmp/$t"/
-        cargo +nightly fuzz run "$t" "$tmp/$t" -- -max_total_time="$SECS" \
+        cargo +nightly fuzz run "$t" "$tmp/$t" -- -max_total_time="$SECS" -timeout=10 \
             > "logs/$t.log" 2>&1
     else
         mkdir -p "corpus/$t"
-        cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" -- -max_total_time="$SECS" \
+        cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" -- -max_total_time="$SECS" -timeout=10 \
             > "logs/$t.log" 2>&1
     fi
 }
