@@ -223,8 +223,15 @@ impl<'a, O: Observer> Training<'a, O> {
             &self.config,
             self.controller.is_some(),
         );
+        let was_fresh = progress.cursor.status == Status::Fresh;
         progress.cursor.bind(bind, data, self.validation)?;
-        self.fit_cursor(model, state, &mut progress.cursor, data)
+        let out = self.fit_cursor(model, state, &mut progress.cursor, data);
+        if out.is_err() && was_fresh && progress.cursor.status == Status::Fresh {
+            // Refused before any step (an invalid configuration, data the loss refuses): the
+            // progress stays fresh, unbound, as its encoding requires (found by the fuzzer).
+            progress.cursor = Cursor::new();
+        }
+        out
     }
 
     fn fit_cursor<M: Trainable, const BUFS: usize>(
@@ -820,6 +827,10 @@ pub(crate) fn run_loop<R: Run, O: Observer + ?Sized>(
             c.start(metric, &mut Events(&mut *observer).sink());
         }
         cur.status = Status::Running;
+        // A valid generator state from the start, so that a run that fails or ends before
+        // any pause still encodes to a run state that decodes (found by the fuzzer); a pause
+        // overwrites it.
+        cur.rng = epochs.rng_state();
     }
     // On error: the model as at the call's start, the cursor spent.
     macro_rules! fail {
