@@ -658,6 +658,12 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         &self.controller
     }
 
+    /// The configuration (as given to [`new`](Self::new), or as decoded from a checkpoint:
+    /// read it to know what a [`step`](Self::step) call will cost, `steps_per_call` updates).
+    pub fn config(&self) -> &OnlineConfig {
+        &self.config
+    }
+
     /// The training window (its rows standardised once the standardisation warm-up is over:
     /// see [`scaler`](Self::scaler)).
     pub fn window(&self) -> &Window<N, D> {
