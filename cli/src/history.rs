@@ -182,19 +182,6 @@ fn put_epoch(w: &mut Vec<u8>, r: &Epoch) {
     put_f32(w, r.certificate);
 }
 
-fn stop_tag(s: Stop) -> u8 {
-    match s {
-        Stop::MaxEpochs => 0,
-        Stop::Observer => 1,
-        Stop::EarlyStop => 2,
-        Stop::Target => 3,
-        Stop::Converged => 4,
-        Stop::Stalled => 5,
-        Stop::Diverged => 6,
-        Stop::Paused => 7,
-    }
-}
-
 fn put_event(w: &mut Vec<u8>, e: &Event) {
     put_u32(w, e.epoch);
     match e.kind {
@@ -222,7 +209,7 @@ fn put_event(w: &mut Vec<u8>, e: &Event) {
         }
         EventKind::Stopped(stop) => {
             w.push(3);
-            w.push(stop_tag(stop));
+            w.push(stop.code());
         }
         EventKind::Restarted {
             metric,
@@ -300,21 +287,7 @@ impl Reader<'_> {
             },
             3 => {
                 let t = self.u8()?;
-                EventKind::Stopped(
-                    [
-                        Stop::MaxEpochs,
-                        Stop::Observer,
-                        Stop::EarlyStop,
-                        Stop::Target,
-                        Stop::Converged,
-                        Stop::Stalled,
-                        Stop::Diverged,
-                        Stop::Paused,
-                    ]
-                    .into_iter()
-                    .find(|s| stop_tag(*s) == t)
-                    .ok_or(BAD)?,
-                )
+                EventKind::Stopped(Stop::from_code(t).ok_or(BAD)?)
             }
             4 => EventKind::Restarted {
                 metric: self.f32()?,

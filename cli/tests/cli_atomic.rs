@@ -3,7 +3,7 @@
 //! the previous files byte for byte, with no temporary file beside them.
 
 mod common;
-use common::{dir, npoa, text};
+use common::{dir, npoa, ok, text};
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -20,16 +20,6 @@ fn data(shift: f32) -> String {
         );
     }
     s
-}
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "status {:?}\nstdout {}\nstderr {}",
-        o.status,
-        text(&o.stdout),
-        text(&o.stderr)
-    );
 }
 
 /// Runs `npoa` with `args` in `dir` under a file-size limit of 1 KiB (`ulimit -f 1`; SIGXFSZ

@@ -9,11 +9,11 @@
 #![cfg(unix)]
 
 mod common;
-use common::{dir, npoa, text};
+use common::{dir, npoa, ok, text};
 
 use npoa_cli::checkpoint::Checkpoint;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A regression with `d` features and a deterministic wobble, `n` rows.
@@ -71,17 +71,6 @@ fn train_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     v.extend(RUN);
     v.extend(extra);
     v
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "status {:?}\nstdout {}\nstderr {}",
-        o.status,
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    text(&o.stdout)
 }
 
 fn spawn(dir: &Path, args: &[&str]) -> Child {

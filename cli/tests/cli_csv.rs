@@ -4,7 +4,7 @@
 //! built `npoa`.
 
 mod common;
-use common::{dir, npoa, text};
+use common::{dir, npoa, ok, text};
 
 use std::process::Output;
 
@@ -24,16 +24,6 @@ fn linear_rows(n: usize, sep: &str) -> String {
         s += &format!("{a}{sep}{b}{sep}{}\n", 2.0 * a - b + 1.0);
     }
     s
-}
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "status {:?}\nstdout {}\nstderr {}",
-        o.status,
-        text(&o.stdout),
-        text(&o.stderr)
-    );
 }
 
 fn fails_with(o: &Output, needle: &str) -> String {

@@ -2,20 +2,7 @@
 //! damaged or replaced one); the `--json` keys documented in `npoa_cli::train` are there.
 
 mod common;
-use common::{dir, npoa, text};
-
-use std::process::Output;
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "status {:?}\nstdout {}\nstderr {}",
-        o.status,
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    text(&o.stdout)
-}
+use common::{dir, npoa, ok, text};
 
 fn last_json(out: &str) -> serde_json::Value {
     serde_json::from_str(out.lines().last().unwrap()).unwrap()

@@ -188,6 +188,46 @@ pub enum Stop {
 }
 
 impl Stop {
+    /// Every stop, in the order of their [`code`](Stop::code)s.
+    pub const ALL: [Stop; 8] = [
+        Stop::MaxEpochs,
+        Stop::Observer,
+        Stop::EarlyStop,
+        Stop::Target,
+        Stop::Converged,
+        Stop::Stalled,
+        Stop::Diverged,
+        Stop::Paused,
+    ];
+
+    /// A stable one-byte code, for encodings (checkpoints, histories): its index in
+    /// [`Stop::ALL`], `0` (`MaxEpochs`) to `7` (`Paused`).
+    ///
+    /// ```
+    /// use npoa::control::Stop;
+    /// for s in Stop::ALL {
+    ///     assert_eq!(Stop::from_code(s.code()), Some(s));
+    /// }
+    /// assert_eq!(Stop::from_code(8), None);
+    /// ```
+    pub const fn code(self) -> u8 {
+        match self {
+            Stop::MaxEpochs => 0,
+            Stop::Observer => 1,
+            Stop::EarlyStop => 2,
+            Stop::Target => 3,
+            Stop::Converged => 4,
+            Stop::Stalled => 5,
+            Stop::Diverged => 6,
+            Stop::Paused => 7,
+        }
+    }
+
+    /// The stop of [`code`](Stop::code) `c` (`None` for an unknown code).
+    pub fn from_code(c: u8) -> Option<Stop> {
+        Self::ALL.get(usize::from(c)).copied()
+    }
+
     /// A short snake-case name (`max_epochs`, `converged`, …), for logs and JSON.
     pub fn name(self) -> &'static str {
         match self {

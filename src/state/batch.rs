@@ -180,31 +180,8 @@ pub const fn run_raw_len(model_len: usize, optim_len: usize) -> usize {
     RUN_HEAD_LEN + 1 + model_len + optim_len
 }
 
-fn stop_code(s: Stop) -> u8 {
-    match s {
-        Stop::MaxEpochs => 0,
-        Stop::Observer => 1,
-        Stop::EarlyStop => 2,
-        Stop::Target => 3,
-        Stop::Converged => 4,
-        Stop::Stalled => 5,
-        Stop::Diverged => 6,
-        Stop::Paused => 7,
-    }
-}
-
 fn stop_of(v: u8) -> Result<Stop, Error> {
-    Ok(match v {
-        0 => Stop::MaxEpochs,
-        1 => Stop::Observer,
-        2 => Stop::EarlyStop,
-        3 => Stop::Target,
-        4 => Stop::Converged,
-        5 => Stop::Stalled,
-        6 => Stop::Diverged,
-        7 => Stop::Paused,
-        _ => return Err(corrupt("unknown stop reason")),
-    })
+    Stop::from_code(v).ok_or_else(|| corrupt("unknown stop reason"))
 }
 
 /// The fixed part of a cursor (any snapshot type).
@@ -235,7 +212,7 @@ pub(crate) fn put_head<S>(w: &mut Writer<'_>, c: &Cursor<S>) {
     w.u64(o.steps);
     w.f32(o.final_loss);
     w.f32(o.best_metric);
-    w.u8(stop_code(o.stop));
+    w.u8(o.stop.code());
     w.u32(o.rollbacks);
     w.f32(o.certificate);
     w.f32(c.lowest_loss);

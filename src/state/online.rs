@@ -307,18 +307,9 @@ fn get_scaler<const D: usize>(r: &mut Reader<'_>) -> Result<Scaler<D>, Error> {
     Ok(s)
 }
 
+/// `0` for none, else the stop's [`code`](Stop::code) + 1.
 fn stop_slot(s: Option<Stop>) -> u8 {
-    match s {
-        None => 0,
-        Some(Stop::MaxEpochs) => 1,
-        Some(Stop::Observer) => 2,
-        Some(Stop::EarlyStop) => 3,
-        Some(Stop::Target) => 4,
-        Some(Stop::Converged) => 5,
-        Some(Stop::Stalled) => 6,
-        Some(Stop::Diverged) => 7,
-        Some(Stop::Paused) => 8,
-    }
+    s.map_or(0, |s| s.code() + 1)
 }
 
 fn stop_of_slot(v: u8) -> Result<Option<Stop>, Error> {
