@@ -701,6 +701,30 @@ mod online {
         }
     }
 
+    /// The case proptest found: with the Poisson loss a round's loss sum is negative
+    /// (`e^z − y·z < 0`), which the decoder took for corruption, so the learner's own bytes
+    /// did not decode.
+    #[test]
+    fn a_negative_poisson_round_loss_resumes() {
+        let run = || -> Result<(), TestCaseError> {
+            for rule in Rule::EXAMPLES {
+                let m = LinearModel::<D>::zeros().with_loss(Loss::Poisson).unwrap();
+                let seed = 12_192_206_022_974_139_630u64;
+                check_online!(
+                    Lin,
+                    m,
+                    rule,
+                    seed,
+                    58_145u16,
+                    Some(Loss::Poisson),
+                    Sampling::Sliding
+                );
+            }
+            Ok(())
+        };
+        run().unwrap();
+    }
+
     #[test]
     fn online_bytes_refuse_hostile_input() {
         let (x, y) = data(40, 5, Some(Loss::Squared));

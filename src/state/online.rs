@@ -451,8 +451,9 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
         if !(p.lr.is_finite() && p.lr >= 0.0) {
             return Err(corrupt("round rate is not finite and >= 0"));
         }
-        if !(p.loss_sum.is_finite() && p.loss_sum >= 0.0) {
-            return Err(corrupt("round loss sum is not finite and >= 0"));
+        // Finite, of either sign: the Poisson loss `e^z − y·z` is negative where `y·z > e^z`.
+        if !p.loss_sum.is_finite() {
+            return Err(corrupt("round loss sum is not finite"));
         }
         if p.samples > MAX_STEPS || p.updates > MAX_STEPS || p.pushed > MAX_STEPS {
             return Err(corrupt("counters out of range"));
