@@ -292,7 +292,8 @@ impl Run for DynRun<'_> {
 /// Writes `bytes` to `path` atomically: to a new temporary file in the same directory
 /// (`.NAME.PID.N.tmp`, created exclusively), flushed and synced, then renamed over `path`, and
 /// the directory synced (Unix). A crash or a full disk leaves the old file or the new one,
-/// whole; on error the temporary file is removed and `path` is untouched. Hand-written
+/// whole; on error the temporary file is removed and `path` is untouched. A replaced file
+/// keeps its permission bits; a device or FIFO is written in place. Hand-written
 /// rather than with the `tempfile` crate (which the command-line tool uses) to keep the
 /// library's dependencies to its numerics.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
@@ -300,6 +301,15 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     const FAIL: Error = Error::Io { what: "write" };
+    let existing = std::fs::metadata(path).ok();
+    // A device or a FIFO (`/dev/stdout`) is written in place: no old content to keep, and a
+    // rename would replace the node.
+    if existing
+        .as_ref()
+        .is_some_and(|m| !m.is_file() && !m.is_dir())
+    {
+        return std::fs::write(path, bytes).map_err(|_| FAIL);
+    }
     let name = path.file_name().ok_or(FAIL)?.to_string_lossy();
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -320,7 +330,14 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
             }
         })
         .ok_or(FAIL)??;
-    let synced = file.write_all(bytes).and_then(|()| file.sync_all());
+    // A file that is replaced keeps its permission bits.
+    let kept = match &existing {
+        Some(m) => file.set_permissions(m.permissions()),
+        None => Ok(()),
+    };
+    let synced = kept
+        .and_then(|()| file.write_all(bytes))
+        .and_then(|()| file.sync_all());
     drop(file);
     if synced.and_then(|()| std::fs::rename(&tmp, path)).is_err() {
         let _ = std::fs::remove_file(&tmp);

@@ -57,3 +57,27 @@ fn a_failed_save_leaves_the_old_file() {
     assert_eq!(names(&d), ["m.npoa"]);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A replaced model keeps its permission bits (a `0o600` model stays private), and
+/// `/dev/null` stays a device (a rename over it, as root, would replace it with a file).
+#[test]
+fn save_keeps_permissions_and_writes_devices_in_place() {
+    use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
+    let d = dir("perm");
+    let p = d.join("m.npoa");
+    let m = DynLinearModel::zeros(2).unwrap();
+    m.save(&p).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    m.save(&p).unwrap();
+    let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    m.save("/dev/null").unwrap();
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+    assert_eq!(names(&d), ["m.npoa"]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
