@@ -420,6 +420,41 @@ fn a_negative_sum_of_squares_is_refused() {
     }
 }
 
+/// The standardiser of a batch run on standardised data: round trip by bits, and refused when
+/// truncated, flipped (with the CRC recomputed where the field check must catch it) or of
+/// another kind.
+#[test]
+fn the_standardiser_round_trips_and_refuses_hostile_bytes() {
+    use npoa::scale::Scaler;
+    let (x, y) = data(N, 3, Some(Loss::Squared));
+    let s = Scaler::<D>::fit(&Dataset::new(&x, &y, D).unwrap()).unwrap();
+    let mut b = vec![0u8; Scaler::<D>::ENCODED_LEN];
+    assert_eq!(s.encode(&mut b).unwrap(), 12 + 32 + 24 * D);
+    let back = Scaler::<D>::decode(&b).unwrap();
+    let mut again = vec![0u8; b.len()];
+    back.encode(&mut again).unwrap();
+    assert_eq!(again, b);
+    for len in 0..b.len() {
+        assert!(Scaler::<D>::decode(&b[..len]).is_err());
+    }
+    // A non-finite value or a negative M2 (the first M2 is after the count, D shifts and D
+    // means), with a valid CRC.
+    let m2 = 8 + 8 + 16 * D;
+    for (at, v) in [(16, f64::NAN), (m2, -1.0)] {
+        let mut bad = b.clone();
+        bad[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        recrc(&mut bad);
+        assert!(matches!(
+            Scaler::<D>::decode(&bad),
+            Err(Error::InvalidBytes { .. })
+        ));
+    }
+    // A controller's bytes are another kind.
+    let mut c = vec![0u8; Controller::ENCODED_LEN];
+    controller().encode(&mut c).unwrap();
+    assert!(Scaler::<D>::decode(&c).is_err());
+}
+
 #[test]
 fn resuming_on_other_data_or_another_configuration_is_an_error() {
     let (b, x, mut y) = paused();

@@ -29,6 +29,9 @@ pub enum Kind {
     Online = 5,
     /// A checkpoint of the `std` layer's recipes (run-time sized models).
     Dynamic = 6,
+    /// A [`Scaler`](crate::scale::Scaler) (the standardiser a batch run's data was
+    /// standardised with).
+    Scaler = 7,
 }
 
 pub(crate) const fn corrupt(reason: &'static str) -> Error {

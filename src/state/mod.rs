@@ -60,7 +60,7 @@
 //! |---:|---:|---|
 //! | 0 | 4 | magic `b"NPST"` |
 //! | 4 | 2 | format version ([`VERSION`], `1`) |
-//! | 6 | 1 | [`Kind`]: `1` controller, `2` optimizer state, `3` run state, `4` checkpoint, `5` online learner, `6` recipe checkpoint |
+//! | 6 | 1 | [`Kind`]: `1` controller, `2` optimizer state, `3` run state, `4` checkpoint, `5` online learner, `6` recipe checkpoint, `7` standardiser |
 //! | 7 | 1 | reserved, `0` |
 //! | 8 | … | the body (below) |
 //! | end − 4 | 4 | CRC-32 (IEEE, as zlib's) of every byte before it |
@@ -75,6 +75,7 @@
 //! | controller | 247 | the configuration (189: schedule with its variant slot of 69 and warm-up, min/max rate, plateau, adaptive, early stop, target, guard, clip, tol, the certificate flag, certify_every), the state (58: plateau best/bad epochs/cooldown, adaptive best/count, early-stop best/wait/best epoch, scale, best, retries, origin, certificate and its mark) |
 //! | run state | `152 + 1 + M + 16 + 4·BUFS·P` | status, binding (rows, features, data CRC, validation rows and CRC, config CRC, controlled), epochs done, open flag, batches done, loss sum `f64`, key, rate, generator (32), summary (29), lowest loss, certificate cells; the best copy (presence, model, optimizer state) |
 //! | checkpoint | `M + (16 + 4·BUFS·P) + 1 + 247 + run` | model, optimizer state, controller (presence + 247), run state |
+//! | standardiser ([`Scaler`](crate::scale::Scaler), kept beside a batch checkpoint when the data was standardised) | `32 + 24·D` | count `u64`; shift, mean, `M2` per feature and of the target (`f64`) |
 //! | online learner | see below | model, state, best model, best state, controller, configuration (86), training window, held-out window, progress (70), standardiser, frozen flag |
 //!
 //! A window of `N` samples is `4·N·(D + 1) + 57` bytes (rows, targets, `len`, `next`, `seen`,

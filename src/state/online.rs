@@ -275,6 +275,45 @@ fn get_window<const N: usize, const D: usize>(
     Ok(())
 }
 
+impl<const D: usize> Scaler<D> {
+    /// Bytes of [`encode`](Self::encode)'s output: `12 + 32 + 24·D` (236 for `D = 8`): the
+    /// count, then per feature the shift, mean and `M2` (`f64`), and the target's three.
+    pub const ENCODED_LEN: usize = FRAME_LEN + scaler_len(D);
+
+    /// Writes the standardiser into `out[..ENCODED_LEN]`: what a batch run on standardised
+    /// data keeps beside its [`Checkpoint`](super::Checkpoint), to fold the model back to raw
+    /// units after a resume ([`LinearModel::unstandardize`](crate::LinearModel::unstandardize)).
+    ///
+    /// ```
+    /// use npoa::scale::Scaler;
+    /// use npoa::train::Dataset;
+    /// let (x, y) = ([1.0f32, 10.0, 2.0, 20.0, 4.0, 30.0], [1.0f32, 2.0, 3.0]);
+    /// let s = Scaler::<2>::fit(&Dataset::new(&x, &y, 2)?)?;
+    /// let mut buf = [0u8; Scaler::<2>::ENCODED_LEN];
+    /// s.encode(&mut buf)?;
+    /// assert_eq!(Scaler::<2>::decode(&buf)?, s);
+    /// # Ok::<(), npoa::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] if `out` is shorter.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
+        let mut w = Writer::frame(out, Self::ENCODED_LEN, Kind::Scaler)?;
+        put_scaler(&mut w, self);
+        w.finish()
+    }
+
+    /// Reads what [`encode`](Self::encode) wrote.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`], or [`Error::InvalidBytes`] naming the problem (frame,
+    /// checksum, a count out of range, a non-finite value, a negative `M2`).
+    pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::frame(bytes, Self::ENCODED_LEN, Kind::Scaler)?;
+        get_scaler(&mut r)
+    }
+}
+
 fn put_scaler<const D: usize>(w: &mut Writer<'_>, s: &Scaler<D>) {
     w.u64(s.count);
     for v in s.shift.iter().chain(&s.mean).chain(&s.m2).chain(&s.y) {

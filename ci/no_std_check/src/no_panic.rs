@@ -275,6 +275,9 @@ fn checkpoints(buf: &[u8], x: &[f32], y: &[f32], cfg: &TrainConfig) {
     if let Ok(r) = RunState::<LinearModel<8>, 2>::decode(buf) {
         let _ = black_box(r.encode(&mut out));
     }
+    if let Ok(s) = Scaler::<8>::decode(buf) {
+        let _ = black_box(s.encode(&mut out));
+    }
     let Ok(data) = Dataset::new(x, y, 8) else {
         return;
     };
