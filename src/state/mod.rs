@@ -22,8 +22,8 @@
 //!   the best copy, the controller, the configuration); interrupt after any `push` or `step`;
 //! * the pieces alone: [`Controller::encode`](crate::control::Controller::encode),
 //!   [`OptimState::encode`], [`RunState::encode`] (and their `decode`);
-//! * run-time sized models (`std`): [`Recipe::fit_until`](crate::recipe::Recipe::fit_until)
-//!   and [`Recipe::resume`](crate::recipe::Recipe::resume) (kind 6, a `Vec<u8>`).
+//! * run-time sized models (the `std` feature's `npoa::recipe`): `Recipe::fit_until` and
+//!   `Recipe::resume` (kind 6, a `Vec<u8>`).
 //!
 //! ```
 //! use npoa::LinearModel;
