@@ -19,7 +19,9 @@ use crate::control::schedule::LrSchedule;
 /// The divergence guard: what counts as divergence and how it is answered.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Guard {
-    /// An epoch metric above `spike_factor × best` is a spike (finite, > 1; default 10).
+    /// An epoch metric above `spike_factor × best` is a spike (finite, > 1; default 10); where
+    /// the caller measures the best copy on the same data, above `spike_factor ×` that
+    /// ([`Controller::guard_reference`], which the online learner uses).
     pub spike_factor: f32,
     /// Factor applied to the rate after a rollback (in `(0, 1)`; default 0.1).
     pub cut: f32,
@@ -248,7 +250,8 @@ impl Stop {
 pub enum RollbackCause {
     /// A non-finite loss, gradient or parameter.
     NonFinite,
-    /// The metric rose above `spike_factor × best`.
+    /// The metric rose above `spike_factor × best` (or × the paired reference,
+    /// [`Controller::guard_reference`]).
     Spike,
 }
 
@@ -352,6 +355,10 @@ pub struct Controller {
     pub(crate) cert: f32,
     /// The certificate when the plateau rule last cut the rate (or first measured).
     pub(crate) cert_mark: f32,
+    /// The guard's paired reference for the coming epoch (see
+    /// [`guard_reference`](Self::guard_reference)); consumed by the next `on_epoch` or
+    /// `on_divergence`, so it is never part of a saved state.
+    pub(crate) reference: Option<f32>,
 }
 
 impl Controller {
@@ -420,6 +427,7 @@ impl Controller {
             origin: 0,
             cert: f32::INFINITY,
             cert_mark: f32::INFINITY,
+            reference: None,
         })
     }
 
@@ -554,21 +562,53 @@ impl Controller {
         }
     }
 
+    /// The guard's reference for the coming [`on_epoch`](Self::on_epoch): the metric of the
+    /// **best copy's weights on the same data** as the coming metric (a paired comparison).
+    /// With it, a spike is a metric above `spike_factor × reference` rather than
+    /// `spike_factor × best`: when the metric is measured on data that changes from epoch to
+    /// epoch (the online learner's held-out window), the best metric is the luckiest window's,
+    /// and an ordinary window's loss can exceed it many times over on pure noise; the best
+    /// copy measured on the same window shares that window's noise, so only weights that are
+    /// really worse than the best copy count as a spike. The reference is used once (the next
+    /// `on_epoch` or `on_divergence` clears it); a non-finite one is ignored (the best metric
+    /// is used). Batch training never sets it: its metric is measured on fixed data, where the
+    /// two are the same.
+    ///
+    /// ```
+    /// use npoa::control::{Controller, ControllerConfig};
+    /// let mut c = Controller::new(ControllerConfig::constant(0.1)?)?;
+    /// let _ = c.on_epoch(1, 0.01, &mut |_| {}); // a lucky window: best = 0.01
+    /// // An ordinary window, 30 times the best: the best copy scores 0.29 on it.
+    /// c.guard_reference(0.29);
+    /// assert!(!c.on_epoch(2, 0.3, &mut |_| {}).roll_back);
+    /// // Without the reference the same metric is a spike (30 > 10 × 0.01).
+    /// assert!(c.on_epoch(3, 0.3, &mut |_| {}).roll_back);
+    /// # Ok::<(), npoa::Error>(())
+    /// ```
+    pub fn guard_reference(&mut self, reference: f32) {
+        self.reference = Some(reference);
+    }
+
     /// A step of `epoch` produced a non-finite loss, gradient or parameter (and was not
     /// applied): roll back and cut the rate, or stop if the budget is spent or there is no
     /// guard.
     pub fn on_divergence(&mut self, epoch: u32, ev: &mut dyn FnMut(&Event)) -> Verdict {
+        self.reference = None;
         self.roll_back(epoch, RollbackCause::NonFinite, ev)
     }
 
     /// The metric of `epoch` (from 1; a loss, smaller is better, NaN allowed).
     pub fn on_epoch(&mut self, epoch: u32, metric: f32, ev: &mut dyn FnMut(&Event)) -> Verdict {
+        let base = match self.reference.take() {
+            Some(r) if r.is_finite() && self.best.is_finite() => r,
+            _ => self.best,
+        };
         if !metric.is_finite() {
             return self.roll_back(epoch, RollbackCause::NonFinite, ev);
         }
         if let Some(g) = self.cfg.guard
-            && self.best.is_finite()
-            && f64::from(metric) > f64::from(g.spike_factor) * f64::from(self.best)
+            && base.is_finite()
+            && f64::from(metric) > f64::from(g.spike_factor) * f64::from(base)
         {
             return self.roll_back(epoch, RollbackCause::Spike, ev);
         }

@@ -41,6 +41,9 @@ pub(crate) struct Progress {
     pub(crate) peak: f32,
     /// Warm restarts so far.
     pub(crate) restarts: u32,
+    /// The running mean of the metrics of the rounds the guard let pass (NaN until the
+    /// first): the noise level below which the guard never sees a spike.
+    pub(crate) guard_level: f32,
 }
 
 /// A model that learns from a stream: see the [module docs](super). `M` is the model
@@ -146,6 +149,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
                 level: f32::NAN,
                 peak: f32::NAN,
                 restarts: 0,
+                guard_level: f32::NAN,
             },
             scaler: Scaler::new(),
             frozen: false,
@@ -532,6 +536,22 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
                 f32::INFINITY,
             )
         };
+        if ran.is_some()
+            && controller.config().guard.is_some()
+            && let Some(rows) = eval
+        {
+            // The guard compares the weights with the best copy on the same window (a paired
+            // comparison: see `Controller::guard_reference`), and never with less than the
+            // running level of the metric: on a quiet window, where both losses are far below
+            // the noise level, a step taken on an outlier is not a divergence.
+            let paired = model_loss(best.0, rows);
+            controller.guard_reference(if p.guard_level.is_finite() {
+                paired.max(p.guard_level)
+            } else {
+                paired
+            });
+        }
+        let retries = controller.retries();
         let (stop, _, metric) = train::end_epoch(
             &mut run,
             best,
@@ -540,6 +560,18 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             controller,
             &mut train::watch(|_| {}, &mut *on_event),
         );
+        // A trimmed running mean: a round above twice the level (an outlier in the window, a
+        // divergence building up slowly) does not move it.
+        if metric.is_finite()
+            && controller.retries() == retries
+            && (p.guard_level.is_nan() || f64::from(metric) <= 2.0 * f64::from(p.guard_level))
+        {
+            p.guard_level = if p.guard_level.is_finite() {
+                p.guard_level + LEVEL_WEIGHT * (metric - p.guard_level)
+            } else {
+                metric
+            };
+        }
         p.in_round = 0;
         p.loss_sum = 0.0;
         p.samples = 0;
@@ -705,6 +737,13 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
 fn loss_on<M: Trainable>(run: &mut TypedRun<'_, M, 2>, (x, y): Rows<'_>) -> f32 {
     let obj = run.model.objective();
     let ((w, b), _, _) = run.split();
+    (M::kernels().loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN)
+}
+
+/// The loss of `model` on `rows` (NaN if the kernel refuses them).
+fn model_loss<M: Trainable>(mut model: M, (x, y): Rows<'_>) -> f32 {
+    let obj = model.objective();
+    let (w, b) = model.params();
     (M::kernels().loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN)
 }
 

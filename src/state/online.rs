@@ -18,7 +18,7 @@ use rand_xoshiro::rand_core::SeedableRng;
 /// standardize (9).
 pub const ONLINE_CONFIG_LEN: usize = 8 + 4 + 4 + 4 + 9 + 17 + 18 + 13 + 9;
 /// The progress counters and the drift state.
-pub const PROGRESS_LEN: usize = 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 1 + 1 + 4 + 4 + 4 + 4;
+pub const PROGRESS_LEN: usize = 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 4;
 
 /// Bytes of a window of `n` samples of `d` features: the rows and targets (`4·n·(d + 1)`),
 /// `len`, `next`, `seen` (24), the reservoir generator (presence and 32 bytes).
@@ -427,6 +427,7 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
         w.f32(p.level);
         w.f32(p.peak);
         w.u32(p.restarts);
+        w.f32(p.guard_level);
         put_scaler(&mut w, &self.scaler);
         w.bool(self.frozen);
         w.finish()
@@ -484,6 +485,7 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
         p.level = r.f32();
         p.peak = r.f32();
         p.restarts = r.u32();
+        p.guard_level = r.f32();
         if p.in_round >= config.round_steps {
             return Err(corrupt("steps in the round at or above round_steps"));
         }
@@ -502,6 +504,9 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
         }
         if !(p.level.is_nan() || p.level.is_finite()) || !(p.peak.is_nan() || p.peak >= 0.0) {
             return Err(corrupt("drift level or peak out of range"));
+        }
+        if !(p.guard_level.is_nan() || p.guard_level.is_finite()) {
+            return Err(corrupt("guard level is infinite"));
         }
         l.scaler = get_scaler(&mut r)?;
         l.frozen = r.bool("frozen flag is not 0 or 1")?;
