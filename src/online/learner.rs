@@ -560,12 +560,13 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             controller,
             &mut train::watch(|_| {}, &mut *on_event),
         );
-        // A trimmed running mean: a round above twice the level (an outlier in the window, a
-        // divergence building up slowly) does not move it.
-        if metric.is_finite()
-            && controller.retries() == retries
-            && (p.guard_level.is_nan() || f64::from(metric) <= 2.0 * f64::from(p.guard_level))
-        {
+        // An untrimmed running mean over about 8 rounds: an excursion that builds up over
+        // rounds (an outlier of a heavy-tailed stream reused by the window's batches) raises
+        // the level with it, so only a metric that jumps past ten times the recent level (a
+        // divergence growing more than about 2.1 times per round: at a ratio `g` per round the
+        // metric settles at `8g − 7` times the level) is a spike; a slower divergence is
+        // answered at its first non-finite step or metric, which the guard always rolls back.
+        if metric.is_finite() && controller.retries() == retries {
             p.guard_level = if p.guard_level.is_finite() {
                 p.guard_level + LEVEL_WEIGHT * (metric - p.guard_level)
             } else {
