@@ -526,6 +526,37 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             }
             None => None,
         };
+        self.end_round(round_mean, report, on_event);
+        Ok(())
+    }
+
+    /// The end of a round: after `round_steps` updates (`round_mean`: the round's mean
+    /// training loss), or at a diverged step (`None`). The metric, the controller's verdict
+    /// (best copy, rollback, stop) and the drift check.
+    fn end_round(
+        &mut self,
+        round_mean: Option<f32>,
+        report: &mut StepReport,
+        on_event: &mut dyn FnMut(&Event),
+    ) {
+        let Self {
+            model,
+            state,
+            best,
+            controller,
+            config,
+            train,
+            holdout,
+            progress: p,
+            ..
+        } = self;
+        let ran = round_mean;
+        let (eval, _) = eval_rows(config, train, holdout);
+        let mut run = TypedRun {
+            model,
+            state,
+            grad: M::zero_grad(),
+        };
         // The round ends: after `round_steps` updates, or at a diverged step.
         p.round = p.round.saturating_add(1);
         let epoch = p.round;
@@ -592,7 +623,6 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             report,
             on_event,
         );
-        Ok(())
     }
 
     /// Counts an idle update of a stopped learner; true when its idle round ends.
