@@ -171,10 +171,53 @@ impl<const N: usize, const D: usize> Window<N, D> {
         self.x.get_mut(..len).unwrap_or_default().as_flattened_mut()
     }
 
+    /// Keeps only the newest `k` samples of a sliding window (laid out again from slot 0,
+    /// oldest first) and forgets the rest; a reservoir window, whose slots have no age, is
+    /// cleared. For a restart on drift: the samples before the change describe data that
+    /// is gone.
+    pub(crate) fn keep_newest(&mut self, k: usize) {
+        if self.rng.is_some() || k == 0 {
+            self.clear();
+            return;
+        }
+        let k = k.min(self.len);
+        // In place, with no second buffer: rotate the ring so that slot 0 is the oldest
+        // (three reversals), then move the newest `k` to the front.
+        let start = if self.len == N { self.next } else { 0 };
+        rotate(&mut self.x, start);
+        rotate(&mut self.y, start);
+        let skip = self.len - k;
+        for i in 0..k {
+            if let (Some(&r), Some(&t)) = (self.x.get(skip + i), self.y.get(skip + i)) {
+                if let (Some(xr), Some(yt)) = (self.x.get_mut(i), self.y.get_mut(i)) {
+                    *xr = r;
+                    *yt = t;
+                }
+            }
+        }
+        self.len = k;
+        self.next = if k == N { 0 } else { k };
+        self.seen = k as u64;
+    }
+
     /// Forgets every sample (the reservoir's generator keeps its position).
     pub fn clear(&mut self) {
         self.len = 0;
         self.next = 0;
         self.seen = 0;
     }
+}
+
+/// Rotates `v` left by `mid` (`mid` beyond the length: no change), by three reversals.
+fn rotate<T>(v: &mut [T], mid: usize) {
+    if mid == 0 || mid >= v.len() {
+        return;
+    }
+    if let Some(a) = v.get_mut(..mid) {
+        a.reverse();
+    }
+    if let Some(b) = v.get_mut(mid..) {
+        b.reverse();
+    }
+    v.reverse();
 }
