@@ -9,6 +9,7 @@
 //! * [`clip`]: truncation of gradients and steps ([`Clip`]);
 //! * [`autolr`]: the stable rate from the data's curvature (power iteration in fixed memory);
 //! * [`certificate`]: how far a model is from optimal (gradient, proximal mapping, duality gap).
+//! * [`drift`]: statistical drift detectors (ADWIN, Page-Hinkley, DDM, EDDM) in fixed memory.
 //!
 //! Everything here works on numbers the training loop hands it; it trains nothing itself
 //! (the rate search that trains candidates is [`crate::train::search`]).
@@ -18,6 +19,7 @@ pub mod autolr;
 pub mod certificate;
 pub mod clip;
 pub mod controller;
+pub mod drift;
 pub mod schedule;
 
 pub use adapt::*;
