@@ -85,10 +85,12 @@ mod ftrl;
 pub(crate) mod lane;
 mod momentum;
 mod prox;
+mod rls;
 mod sgd;
 mod step;
 
 pub use prox::Regularization;
+pub use rls::{Rls, RlsConfig};
 pub(crate) use step::{PART_FIXED, PartFn, part_scalar, part_simd, step_parts};
 pub use step::{StepScalars, scalar, simd};
 
