@@ -415,6 +415,9 @@ impl Recipe {
             // R² = 0.81 on the smoke test's regression, 0.1 to 1 reach its noise floor.
             Rule::AdaGrad { .. } => 0.1,
             Rule::Ftrl { .. } => rate * 10.0,
+            // NLMS's rate is unit-free (its step is divided by the input energy): stable for
+            // any rate below 2 on the squared error; half of it.
+            Rule::Nlms { .. } => 0.5,
             _ => rate,
         })
     }

@@ -107,6 +107,9 @@ enum RuleDef {
     AdaGrad {
         eps: f32,
     },
+    Nlms {
+        eps: f32,
+    },
 }
 via_def!(Rule, RuleDef, |v| v.validate());
 

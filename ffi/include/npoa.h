@@ -128,6 +128,12 @@
 #define NPOA_OPT_ADAGRAD 5
 
 /*
+ NLMS (normalised least mean squares: the rate divided by the batch's input energy),
+ `a` = `ε > 0` (CMSIS-DSP: 1.2e-7).
+ */
+#define NPOA_OPT_NLMS 6
+
+/*
  Window sampling (`npoa_online_config.sampling`): the most recent samples (a ring buffer).
  */
 #define NPOA_SAMPLING_SLIDING 0

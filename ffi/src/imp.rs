@@ -173,6 +173,7 @@ fn rule(o: &npoa_optimizer) -> Res<Rule> {
             eps: o.c,
         },
         5 => Rule::AdaGrad { eps: o.a },
+        6 => Rule::Nlms { eps: o.a },
         _ => return Err(npoa_status::NPOA_ERR_UNKNOWN_ENUM),
     };
     np(r.validate())?;

@@ -115,6 +115,9 @@ pub const NPOA_OPT_ADAM: i32 = 3;
 pub const NPOA_OPT_ADAMW: i32 = 4;
 /// AdaGrad, `a` = `ε > 0` (PyTorch: 1e-10).
 pub const NPOA_OPT_ADAGRAD: i32 = 5;
+/// NLMS (normalised least mean squares: the rate divided by the batch's input energy),
+/// `a` = `ε > 0` (CMSIS-DSP: 1.2e-7).
+pub const NPOA_OPT_NLMS: i32 = 6;
 
 /// Window sampling (`npoa_online_config.sampling`): the most recent samples (a ring buffer).
 pub const NPOA_SAMPLING_SLIDING: i32 = 0;

@@ -74,6 +74,7 @@ impl Input<'_> {
                 l2: val(),
             },
             Rule::AdaGrad { .. } => Rule::AdaGrad { eps: val() },
+            Rule::Nlms { .. } => Rule::Nlms { eps: val() },
             Rule::Averaged { .. } => Rule::Averaged {
                 start: self.range(0, 20) as u64,
             },

@@ -43,6 +43,7 @@
 //! | [`Rule::Adam`] | `m`, `v` | `m ← β1·m + (1 − β1)·g`, `v ← β2·v + (1 − β2)·g·g`; `u = w − (s·m) / (√v / c + ε)` with `s = η/(1 − β1ᵗ)`, `c = √(1 − β2ᵗ)` |
 //! | [`Rule::AdamW`] | `m`, `v` | Adam's, from `w·(1 − η·λ2)` |
 //! | [`Rule::Averaged`] | `w̄` | `w − η·g`; from step `t0` on, `w̄ ← w̄ + (w − w̄)/(t − t0 + 1)` (`w̄ = w` at `t0`) |
+//! | [`Rule::Nlms`] | — | `w − h·g` at `h = η/(2·(ε + m))`, `m` the batch's mean `‖(x, 1)‖²`; the prox at `h` |
 //! | [`Rule::AdaGrad`] | `G` | `G ← G + g·g`; `u = w − η·(g / (√G + ε))`, then the prox at `h_i = η/(√G_i + ε)` per coordinate |
 //! | [`Rule::Ftrl`] | `z`, `n` | `σ = (√(n + g²) − √n)/η`, `z ← z + g − σ·w`, `n ← n + g²`; `w = |z| ≤ λ1 ? 0 : −(z − sign(z)·λ1) / ((β + √n)/η + λ2)` with FTRL's own `λ1`, `λ2` |
 //!
@@ -71,7 +72,7 @@
 //!
 //! # Files
 //! One file per rule (`sgd.rs`, `momentum.rs`, `adam.rs` for Adam and AdamW, `averaged.rs`,
-//! `ftrl.rs`, `adagrad.rs`): its checks, its per-step scalars and its element formula, as an `Update`
+//! `ftrl.rs`, `adagrad.rs`, `nlms.rs`): its checks, its per-step scalars and its element formula, as an `Update`
 //! implementation. `prox.rs` holds the penalty and its proximal operator, `lane.rs` the lane
 //! types, `step.rs` the loops. Adding a rule: one file, one [`Rule`] variant, one line in the
 //! `each_rule!` registry below and one example in [`Rule::EXAMPLES`].
@@ -84,11 +85,14 @@ mod averaged;
 mod ftrl;
 pub(crate) mod lane;
 mod momentum;
+mod nlms;
 mod prox;
+mod rls;
 mod sgd;
 mod step;
 
 pub use prox::Regularization;
+pub use rls::{Rls, RlsConfig};
 pub(crate) use step::{PART_FIXED, PartFn, part_scalar, part_simd, step_parts};
 pub use step::{StepScalars, scalar, simd};
 
@@ -146,6 +150,11 @@ pub(crate) trait Update: Copy {
     fn prox_step(self, lr: f32) -> f32 {
         lr
     }
+    /// The rate of a step on the batch `x` of `rows` rows at the configured rate `lr`: `lr`
+    /// itself except for NLMS, which divides it by the batch's input energy.
+    fn batch_rate(self, lr: f32, _x: &[f32], _rows: usize) -> f32 {
+        lr
+    }
     /// Sets the rule's own per-step scalars (after the common ones).
     fn scalars(self, _s: &mut StepScalars) {}
     /// One element (lane) of a step: `(w', a', b')` from the weight, the gradient and the
@@ -193,6 +202,10 @@ macro_rules! each_rule {
             }
             Rule::AdaGrad { eps } => {
                 let $r = $crate::optim::adagrad::AdaGrad { eps };
+                $body
+            }
+            Rule::Nlms { eps } => {
+                let $r = $crate::optim::nlms::Nlms { eps };
                 $body
             }
         }
@@ -285,6 +298,14 @@ pub enum Rule {
         /// `ε > 0`.
         eps: f32,
     },
+    /// Normalised least mean squares: SGD at the rate `η/(2·(ε + m))`, `m` the batch's mean
+    /// `‖(x, 1)‖²` (with the squared error and one sample, the textbook NLMS
+    /// `w ← w + η·e·x̃/(ε + ‖x̃‖²)`, CMSIS-DSP's `arm_lms_norm_f32` on `(x, 1)`; stable for
+    /// `0 < η < 2`).
+    Nlms {
+        /// `ε > 0` (CMSIS's `DELTA`).
+        eps: f32,
+    },
 }
 
 impl Rule {
@@ -323,6 +344,9 @@ impl Rule {
     /// AdaGrad with PyTorch's default `ε = 1e-10`.
     pub const ADAGRAD: Rule = Rule::AdaGrad { eps: 1e-10 };
 
+    /// NLMS with `ε = 1.2e-7` (CMSIS-DSP's `DELTA`, `f32::EPSILON`).
+    pub const NLMS: Rule = Rule::Nlms { eps: f32::EPSILON };
+
     /// State buffers (each shaped like the parameters) the rule needs: 0, 1 or 2.
     pub const fn buffers(&self) -> usize {
         const fn bufs<R: Update>(_: &R) -> usize {
@@ -346,7 +370,7 @@ impl Rule {
 
     /// One example of each rule with typical hyper-parameters: the list that tests, fuzz
     /// targets, benches and the CLI iterate.
-    pub const EXAMPLES: [Rule; 8] = [
+    pub const EXAMPLES: [Rule; 9] = [
         Rule::Sgd,
         Rule::momentum(0.9),
         Rule::nesterov(0.9),
@@ -359,6 +383,7 @@ impl Rule {
             l2: 0.0,
         },
         Rule::ADAGRAD,
+        Rule::NLMS,
     ];
 
     /// Exact bytes of state for `params` parameters: the buffers, `4·buffers·params`, rounded
@@ -367,6 +392,12 @@ impl Rule {
     /// `BUFS = buffers`.
     pub const fn state_bytes(&self, params: usize) -> usize {
         (4 * self.buffers() * params).div_ceil(8) * 8 + 16
+    }
+
+    /// The rate of a training step on the batch `x` (`rows` rows) at the rate `lr`: `lr`, or
+    /// NLMS's normalised rate.
+    pub(crate) fn batch_rate(&self, lr: f32, x: &[f32], rows: usize) -> f32 {
+        each_rule!(*self, r => r.batch_rate(lr, x, rows))
     }
 
     /// Checks the hyper-parameters.

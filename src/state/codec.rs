@@ -32,6 +32,8 @@ pub enum Kind {
     /// A [`Scaler`](crate::scale::Scaler) (the standardiser a batch run's data was
     /// standardised with).
     Scaler = 7,
+    /// An [`Rls`](crate::optim::Rls) learner (recursive least squares).
+    Rls = 9,
 }
 
 pub(crate) const fn corrupt(reason: &'static str) -> Error {

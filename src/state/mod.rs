@@ -60,7 +60,7 @@
 //! |---:|---:|---|
 //! | 0 | 4 | magic `b"NPST"` |
 //! | 4 | 2 | format version ([`VERSION`], `1`) |
-//! | 6 | 1 | [`Kind`]: `1` controller, `2` optimizer state, `3` run state, `4` checkpoint, `5` online learner, `6` recipe checkpoint, `7` standardiser |
+//! | 6 | 1 | [`Kind`]: `1` controller, `2` optimizer state, `3` run state, `4` checkpoint, `5` online learner, `6` recipe checkpoint, `7` standardiser, `9` recursive least squares |
 //! | 7 | 1 | reserved, `0` |
 //! | 8 | … | the body (below) |
 //! | end − 4 | 4 | CRC-32 (IEEE, as zlib's) of every byte before it |
@@ -76,6 +76,7 @@
 //! | run state | `152 + 1 + M + 16 + 4·BUFS·P` | status, binding (rows, features, data CRC, validation rows and CRC, config CRC, controlled), epochs done, open flag, batches done, loss sum `f64`, key, rate, generator (32), summary (29), lowest loss, certificate cells; the best copy (presence, model, optimizer state) |
 //! | checkpoint | `M + (16 + 4·BUFS·P) + 1 + 247 + run` | model, optimizer state, controller (presence + 247), run state |
 //! | standardiser ([`Scaler`](crate::scale::Scaler), kept beside a batch checkpoint when the data was standardised) | `32 + 24·D` | count `u64`; shift, mean, `M2` per feature and of the target (`f64`) |
+//! | recursive least squares ([`Rls`](crate::optim::Rls)) | `48 + 16·D + 8·D²` | forgetting, delta (`f64`); weights (`D`), bias; `P`: the weight block row by row (`D²`), the weight–bias column (`D`), the bias entry (`f64`); updates `u64`, resets `u32`, wind-ups `u32` |
 //! | online learner | see below | model, state, best model, best state, controller, configuration (86), training window, held-out window, progress (70), standardiser, frozen flag |
 //!
 //! A window of `N` samples is `4·N·(D + 1) + 57` bytes (rows, targets, `len`, `next`, `seen`,
@@ -112,6 +113,7 @@ mod batch;
 mod codec;
 mod control;
 mod online;
+mod rls;
 
 pub use batch::{Checkpoint, Model, RUN_HEAD_LEN, optim_raw_len, run_raw_len};
 #[cfg(feature = "std")]
@@ -122,4 +124,8 @@ pub(crate) use codec::{Reader, Writer, corrupt, finite};
 pub use control::CONTROLLER_RAW_LEN;
 #[cfg(feature = "std")]
 pub(crate) use control::{get as get_controller, put as put_controller};
+pub use rls::rls_len;
+// For the online learner's encoding (the integrator embeds the body).
 pub use online::{ONLINE_CONFIG_LEN, PROGRESS_LEN, scaler_len, window_len};
+#[allow(unused_imports)]
+pub(crate) use rls::{get_rls, put_rls};

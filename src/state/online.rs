@@ -60,6 +60,7 @@ fn put_rule(w: &mut Writer<'_>, r: Rule) {
         Rule::Averaged { start } => (4, start, 0, 0),
         Rule::Ftrl { beta, l1, l2 } => (5, u64::from(beta.to_bits()), l1.to_bits(), l2.to_bits()),
         Rule::AdaGrad { eps } => (6, u64::from(eps.to_bits()), 0, 0),
+        Rule::Nlms { eps } => (7, u64::from(eps.to_bits()), 0, 0),
     };
     w.u8(tag);
     w.u64(a);
@@ -100,11 +101,12 @@ fn get_rule(r: &mut Reader<'_>) -> Result<Rule, Error> {
             l2: f(c),
         },
         6 => Rule::AdaGrad { eps: f(a32) },
+        7 => Rule::Nlms { eps: f(a32) },
         _ => return Err(corrupt("unknown update rule")),
     };
     let unused = match rule {
         Rule::Sgd => a != 0 || b != 0 || c != 0,
-        Rule::Averaged { .. } | Rule::AdaGrad { .. } => b != 0 || c != 0,
+        Rule::Averaged { .. } | Rule::AdaGrad { .. } | Rule::Nlms { .. } => b != 0 || c != 0,
         _ => false,
     };
     if unused || (tag != 4 && a > u64::from(u32::MAX)) {

@@ -529,6 +529,7 @@ pub(crate) fn config_crc(c: &TrainConfig) -> u32 {
         Rule::Averaged { start } => (4, start as u32, (start >> 32) as u32, 0),
         Rule::Ftrl { beta, l1, l2 } => (5, beta.to_bits(), l1.to_bits(), l2.to_bits()),
         Rule::AdaGrad { eps } => (6, eps.to_bits(), 0, 0),
+        Rule::Nlms { eps } => (7, eps.to_bits(), 0, 0),
     };
     put(&[tag]);
     for v in [p, q, r] {

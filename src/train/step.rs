@@ -288,7 +288,9 @@ pub(crate) fn batch_step(
         Err(Error::Overflow { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let mut rate = *lr;
+    // NLMS divides the rate by the batch's input energy; every other rule steps at `lr`.
+    let base = rule.batch_rate(*lr, xb, yb.len());
+    let mut rate = base;
     if let Some(v) = clip.value {
         clip::clip_value_parts(gw, gb, v)?;
     }
@@ -296,7 +298,7 @@ pub(crate) fn batch_step(
         clip::clip_norm_parts(gw, gb, n)?;
     }
     if let Some(r) = clip.trust_radius {
-        rate *= clip::trust_factor_parts(gw, gb, *lr, r)?;
+        rate *= clip::trust_factor_parts(gw, gb, base, r)?;
     }
     let applied = optim::step_parts(
         kern.part,

@@ -20,7 +20,7 @@ use npoa::kernel::{SCALAR, SIMD};
 use npoa::loss::Loss;
 use npoa::model::bytes;
 use npoa::online::{OnlineConfig, OnlineLearner, Sampling, Window};
-use npoa::optim::{self, OptimState, Regularization, Rule, StepScalars};
+use npoa::optim::{self, OptimState, Regularization, Rls, RlsConfig, Rule, StepScalars};
 use npoa::scale::Scaler;
 use npoa::state::Checkpoint;
 use npoa::store::{Store, WritePolicy};
@@ -296,6 +296,42 @@ fn checkpoints(buf: &[u8], x: &[f32], y: &[f32], cfg: &TrainConfig) {
     }
 }
 
+/// Recursive least squares: every entry point on opaque inputs and configuration, and its
+/// bytes.
+fn rls(x: &[f32], y: &[f32], buf: &[u8], config: RlsConfig) {
+    let row: [f32; 8] = core::array::from_fn(|i| x.get(i).copied().unwrap_or(0.0));
+    let _ = black_box(config.validate());
+    let _ = black_box(Rls::<8>::with_params(config, &row, black_box(0.5)));
+    let Ok(mut r) = Rls::<8>::new(config) else {
+        return;
+    };
+    for t in y {
+        let _ = black_box(r.update(&row, *t));
+    }
+    black_box(r.predict(&row));
+    r.set_params(&row, black_box(1.0));
+    let _ = black_box(r.try_set_params(&row, black_box(f32::NAN)));
+    black_box((r.weights(), r.bias(), r.weights_f64(), r.bias_f64()));
+    black_box((
+        r.config(),
+        r.updates(),
+        r.resets(),
+        r.windups(),
+        r.p_trace(),
+    ));
+    black_box(r.p(black_box(3), black_box(8)));
+    r.reset();
+    let mut out = [0u8; Rls::<8>::ENCODED_LEN];
+    let _ = black_box(r.encode(&mut out));
+    if let Ok(mut d) = Rls::<8>::decode(buf) {
+        let _ = black_box(d.update(&row, black_box(1.0)));
+        let _ = black_box(d.encode(&mut out));
+    }
+    if let Ok(mut tiny) = Rls::<1>::new(config) {
+        let _ = black_box(tiny.update(&[black_box(1.0)], black_box(2.0)));
+    }
+}
+
 // SAFETY: `_start` is the process entry point required by `-nostartfiles`; no other symbol in
 // this freestanding binary (or in `npoa` and its dependencies) is called `_start`. It never
 // returns.
@@ -325,6 +361,12 @@ pub extern "C" fn _start() -> ! {
     checkpoints(black_box(&[0u8; 709]), x, y, &cfg);
     solver(x, y, reg);
     scale(x, y, w, b);
+    rls(
+        x,
+        y,
+        black_box(&[0u8; 700]),
+        black_box(RlsConfig::default()),
+    );
     let ocfg = OnlineConfig {
         batch_size: black_box(4),
         steps_per_call: black_box(2),
