@@ -211,6 +211,8 @@ fn partial_fit_equals_fit_controlled_bit_for_bit() {
             optimizer: rule,
             regularization: reg,
             drift: None,
+            detector: None,
+            rls: None,
             // Bit for bit with training on the raw data.
             standardize: None,
         };

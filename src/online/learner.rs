@@ -5,9 +5,10 @@ use super::config::{OnlineConfig, StepReport};
 use super::window::{Sampling, Window};
 use crate::Error;
 use crate::check;
+use crate::control::drift::{AnyDetector, Detector, Signal};
 use crate::control::{Controller, ControllerConfig, Event, Stop};
-use crate::loss::Objective;
-use crate::optim::{OptimState, Rule};
+use crate::loss::{Loss, Objective};
+use crate::optim::{OptimState, Rls, Rule};
 use crate::scale::Scaler;
 use crate::train::{self, Run, Stepping, Trainable, TypedRun};
 
@@ -44,6 +45,21 @@ pub(crate) struct Progress {
     /// The running mean of the metrics of the rounds the guard let pass (NaN until the
     /// first): the noise level below which the guard never sees a spike.
     pub(crate) guard_level: f32,
+    /// The detector's watch (see [`Watch`]).
+    pub(crate) watch: Watch,
+}
+
+/// What the statistical detector has seen since its last restart.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct Watch {
+    /// Samples pushed (training, held out) since the warning zone began (`None`: no warning
+    /// now).
+    pub(crate) since: Option<[u32; 2]>,
+    /// A drift is confirmed: the next `step` restarts, keeping the newest `keep` samples
+    /// (training, held out).
+    pub(crate) confirmed: Option<[u32; 2]>,
+    /// The last prequential value fed to the detector.
+    pub(crate) last: f32,
 }
 
 /// A model that learns from a stream: see the [module docs](super). `M` is the model
@@ -96,6 +112,11 @@ pub struct OnlineLearner<M: Trainable, const D: usize, const N: usize, const V: 
     pub(crate) scaler: Scaler<D>,
     /// The warm-up is over: the scaler is frozen, the windows and the model are standardised.
     pub(crate) frozen: bool,
+    /// The statistical drift detector ([`OnlineConfig::detector`]).
+    pub(crate) detector: Option<AnyDetector>,
+    /// Recursive least squares in place of the gradient rule ([`OnlineConfig::rls`]); its
+    /// weights are the model's.
+    pub(crate) rls: Option<Rls<D>>,
 }
 
 impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner<M, D, N, V> {
@@ -118,6 +139,32 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         let (gw, gb) = M::grad_parts(&mut g);
         let (w, b) = model.params();
         train::check_model(obj, w, b, gw, gb, D)?;
+        let detector = config.detector.map(AnyDetector::new).transpose()?;
+        if detector
+            .as_ref()
+            .is_some_and(|d| matches!(d, AnyDetector::Ddm(_) | AnyDetector::Eddm(_)))
+            && !matches!(obj, Objective::Softmax | Objective::Single(Loss::Logistic))
+        {
+            return Err(Error::InvalidParameter {
+                name: "detector",
+                reason: "DDM and EDDM watch a classifier's errors: use ADWIN or Page-Hinkley for a regression loss",
+            });
+        }
+        let rls = match config.rls {
+            None => None,
+            Some(c) => {
+                let (w, b) = model.params();
+                let (Ok(w), [b], Objective::Single(Loss::Squared)) =
+                    (<&[f32; D]>::try_from(&*w), b, obj)
+                else {
+                    return Err(Error::InvalidParameter {
+                        name: "rls",
+                        reason: "recursive least squares fits a linear model with the squared loss",
+                    });
+                };
+                Some(Rls::with_params(c, w, *b)?)
+            }
+        };
         let state = OptimState::new();
         // A second generator for the held-out reservoir, decorrelated from the first.
         let held = match sampling {
@@ -150,9 +197,15 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
                 peak: f32::NAN,
                 restarts: 0,
                 guard_level: f32::NAN,
+                watch: Watch {
+                    last: f32::NAN,
+                    ..Watch::default()
+                },
             },
             scaler: Scaler::new(),
             frozen: false,
+            detector,
+            rls,
         })
     }
 
@@ -213,10 +266,87 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
                 }
             }
         };
+        if !self.warming_up() {
+            self.watch_sample(&row, y, held);
+            if !held {
+                self.rls_update(&row, y)?;
+            }
+        }
         if held {
             self.holdout.put(&row, y);
         } else {
             self.train.put(&row, y);
+        }
+        if let Some(s) = self.progress.watch.since.as_mut() {
+            let c = if held { &mut s[1] } else { &mut s[0] };
+            *c = c.saturating_add(1);
+        }
+        Ok(())
+    }
+
+    /// Feeds the detector with the prequential value of a sample (in the model's space),
+    /// once the controller has started; notes a warning or a confirmed drift for the next
+    /// [`step`](Self::step). A drift that ADWIN sees as a fall of the error is no drift to
+    /// restart for.
+    fn watch_sample(&mut self, row: &[f32; D], y: f32, held: bool) {
+        let Some(det) = self.detector.as_mut() else {
+            return;
+        };
+        let p = &mut self.progress;
+        if !p.started || p.watch.confirmed.is_some() {
+            return;
+        }
+        let value = match det {
+            AnyDetector::Ddm(_) | AnyDetector::Eddm(_) => misclassified(self.model, row, y),
+            _ => model_loss(self.model, (row.as_slice(), core::slice::from_ref(&y))),
+        };
+        if !value.is_finite() {
+            return;
+        }
+        p.watch.last = value;
+        let before = match det {
+            AnyDetector::Adwin(a) => Some(a.mean()),
+            _ => None,
+        };
+        match det.update(value) {
+            Signal::Stable => p.watch.since = None,
+            Signal::Warning => {
+                p.watch.since.get_or_insert([0, 0]);
+            }
+            Signal::Drift => {
+                // The samples since the warning began, this one included; without a warning
+                // zone, none: no detector here marks where the change began (ADWIN's shrunk
+                // window still holds whole buckets from before it).
+                let keep = match (p.watch.since, before) {
+                    (_, Some(m0)) if !(a_mean(det) > m0) => None,
+                    (Some([t, h]), _) => Some(if held { [t, h + 1] } else { [t + 1, h] }),
+                    (None, _) => Some([0, 0]),
+                };
+                p.watch.since = None;
+                p.watch.confirmed = keep;
+            }
+        }
+    }
+
+    /// One recursive-least-squares update on a training sample, counted in the current
+    /// round (with [`OnlineConfig::rls`]; nothing otherwise, or while stopped).
+    fn rls_update(&mut self, row: &[f32; D], y: f32) -> Result<(), Error> {
+        let p = &mut self.progress;
+        let Some(rls) = self.rls.as_mut() else {
+            return Ok(());
+        };
+        if p.stopped.is_some() {
+            return Ok(());
+        }
+        let e = rls.update(row, y)?;
+        sync_model(&mut self.model, rls);
+        p.updates = p.updates.saturating_add(1);
+        if p.started {
+            // The round's mean training loss, each sample's loss taken before its update
+            // (the squared loss's `e²/2`).
+            p.in_round = p.in_round.saturating_add(1).min(self.config.round_steps);
+            p.loss_sum += 0.5 * f64::from(e) * f64::from(e);
+            p.samples = p.samples.saturating_add(1);
         }
         Ok(())
     }
@@ -283,11 +413,18 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     /// controller); then the model, its state and the counters are as before the call.
     pub fn step(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<StepReport, Error> {
         let mut report = StepReport::default();
+        if self.progress.watch.confirmed.is_some() {
+            self.detector_restart(&mut report, on_event);
+        }
         if self.train.is_empty() || self.warming_up() {
             report.stopped = self.progress.stopped;
             return Ok(report);
         }
-        self.undo_on_error(|l| l.step_inner(&mut report, on_event))?;
+        if self.rls.is_some() {
+            self.undo_on_error(|l| l.rls_step(&mut report, on_event))?;
+        } else {
+            self.undo_on_error(|l| l.step_inner(&mut report, on_event))?;
+        }
         report.stopped = self.progress.stopped;
         Ok(report)
     }
@@ -304,6 +441,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             self.best,
             self.controller,
             self.progress,
+            self.rls,
         );
         let out = f(self);
         if out.is_err() {
@@ -313,9 +451,106 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
                 self.best,
                 self.controller,
                 self.progress,
+                self.rls,
             ) = backup;
         }
         out
+    }
+
+    /// A `step` of a recursive-least-squares learner: the updates ran in `push`; this starts
+    /// the controller once the metric's window is ready, ends the round once it holds
+    /// `round_steps` updates, and, while stopped, watches for drift. A rollback, a stop (back
+    /// to the best copy) or a restart resets `P`.
+    fn rls_step(
+        &mut self,
+        report: &mut StepReport,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<(), Error> {
+        if self.progress.stopped.is_some() {
+            if self.idle_round_ends() {
+                self.watch(report, None, on_event);
+                self.sync_rls(report.restarted);
+            }
+            return Ok(());
+        }
+        let p = &mut self.progress;
+        if !p.started {
+            let (eval, need) = eval_rows(&self.config, &self.train, &self.holdout);
+            if eval.is_some_and(|(_, y)| y.len() < need) {
+                return Ok(());
+            }
+            p.started = true;
+            self.best = (self.model, self.state);
+            if let Some(rows) = eval {
+                self.controller
+                    .start(model_loss(self.model, rows), &mut *on_event);
+            }
+            return Ok(());
+        }
+        if p.in_round < self.config.round_steps {
+            return Ok(());
+        }
+        p.lr = self.controller.rate(u64::from(p.round));
+        let mean = (p.loss_sum / p.samples.max(1) as f64) as f32;
+        let retries = self.controller.retries();
+        self.end_round(Some(mean), report, on_event);
+        let moved = self.controller.retries() != retries || self.progress.stopped.is_some();
+        self.sync_rls(moved || report.restarted);
+        Ok(())
+    }
+
+    /// After the controller moved the model (a rollback, a stop's best copy) or restarted:
+    /// the RLS weights become the model's and `P` starts again.
+    fn sync_rls(&mut self, reset: bool) {
+        if let (true, Some(rls)) = (reset, self.rls.as_mut()) {
+            let (w, b) = self.model.params();
+            if let (Ok(w), [b]) = (<&[f32; D]>::try_from(&*w), b) {
+                rls.set_params(w, *b);
+            }
+            rls.reset();
+        }
+    }
+
+    /// The warm restart on a drift the detector confirmed: the controller starts again, the
+    /// windows keep only the samples since the warning began (or since ADWIN's cut; none for
+    /// Page-Hinkley, which marks no change point), the optimizer state starts afresh, and an
+    /// RLS learner resets `P` and learns the kept training samples again, oldest first — the
+    /// learner a background learner started at the warning would be, built at the
+    /// confirmation from the window instead of kept beside the foreground one (no second
+    /// model in memory). Until the held-out window holds its warm-up again, the updates run
+    /// at the schedule's first rate and no round ends.
+    fn detector_restart(&mut self, report: &mut StepReport, on_event: &mut dyn FnMut(&Event)) {
+        let p = &mut self.progress;
+        let Some([t, h]) = p.watch.confirmed.take() else {
+            return;
+        };
+        p.watch.since = None;
+        self.controller.restart(p.round, p.watch.last, on_event);
+        self.train.keep_newest(t as usize);
+        self.holdout.keep_newest(h as usize);
+        self.progress.cursor = 0;
+        self.state = OptimState::new();
+        if let Some(rls) = self.rls.as_mut() {
+            rls.reset();
+            for (row, y) in self.train.chronological() {
+                if rls.update(row, y).is_ok() {
+                    self.progress.updates = self.progress.updates.saturating_add(1);
+                }
+            }
+            sync_model(&mut self.model, rls);
+        }
+        self.best = (self.model, self.state);
+        let p = &mut self.progress;
+        p.stopped = None;
+        p.started = false;
+        p.bad = 0;
+        p.level = f32::NAN;
+        p.peak = f32::NAN;
+        p.in_round = 0;
+        p.loss_sum = 0.0;
+        p.samples = 0;
+        p.restarts = p.restarts.saturating_add(1);
+        report.restarted = true;
     }
 
     fn step_inner(
@@ -776,6 +1011,50 @@ fn model_loss<M: Trainable>(mut model: M, (x, y): Rows<'_>) -> f32 {
     let obj = model.objective();
     let (w, b) = model.params();
     (M::kernels().loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN)
+}
+
+/// ADWIN's window mean (NaN for another detector).
+fn a_mean(d: &AnyDetector) -> f64 {
+    match d {
+        AnyDetector::Adwin(a) => a.mean(),
+        _ => f64::NAN,
+    }
+}
+
+/// The RLS weights as the model's parameters.
+fn sync_model<M: Trainable, const D: usize>(model: &mut M, rls: &Rls<D>) {
+    let (w, b) = model.params();
+    for (a, v) in w.iter_mut().zip(rls.weights()) {
+        *a = v;
+    }
+    if let Some(b) = b.first_mut() {
+        *b = rls.bias();
+    }
+}
+
+/// 1 if `model` misclassifies the sample, else 0 (a logistic model: the side of `z = 0`
+/// against `y ≥ 0.5`; softmax: the arg-max against the label); NaN for another loss.
+fn misclassified<M: Trainable, const D: usize>(mut model: M, x: &[f32; D], y: f32) -> f32 {
+    let obj = model.objective();
+    let (w, b) = model.params();
+    let logit = |k: usize| -> f32 {
+        let row = w.get(k * D..(k + 1) * D).unwrap_or_default();
+        row.iter().zip(x).map(|(a, v)| a * v).sum::<f32>() + b.get(k).copied().unwrap_or(0.0)
+    };
+    let wrong = match obj {
+        Objective::Single(Loss::Logistic) => (logit(0) > 0.0) != (y >= 0.5),
+        Objective::Softmax => {
+            let mut best = 0;
+            for k in 1..b.len() {
+                if logit(k) > logit(best) {
+                    best = k;
+                }
+            }
+            best as f32 != y
+        }
+        Objective::Single(_) => return f32::NAN,
+    };
+    if wrong { 1.0 } else { 0.0 }
 }
 
 /// Where an update's batch comes from.

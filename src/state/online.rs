@@ -200,6 +200,8 @@ fn get_config(r: &mut Reader<'_>) -> Result<OnlineConfig, Error> {
             bounds: has_bounds.then_some((lo, hi)),
         },
         drift: has_drift.then_some(drift),
+        detector: None,
+        rls: None,
         standardize,
     };
     c.validate()?;
