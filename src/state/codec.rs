@@ -32,6 +32,15 @@ pub enum Kind {
     /// A [`Scaler`](crate::scale::Scaler) (the standardiser a batch run's data was
     /// standardised with).
     Scaler = 7,
+    /// A drift detector ([`crate::control::drift`]): an [`Adwin`], a [`PageHinkley`], a
+    /// [`Ddm`], an [`Eddm`] or an [`AnyDetector`].
+    ///
+    /// [`Adwin`]: crate::control::drift::Adwin
+    /// [`PageHinkley`]: crate::control::drift::PageHinkley
+    /// [`Ddm`]: crate::control::drift::Ddm
+    /// [`Eddm`]: crate::control::drift::Eddm
+    /// [`AnyDetector`]: crate::control::drift::AnyDetector
+    Detector = 8,
     /// An [`Rls`](crate::optim::Rls) learner (recursive least squares).
     Rls = 9,
 }

@@ -20,6 +20,9 @@
 //! * an [`OnlineLearner`]: [`OnlineLearner::encode`] / [`OnlineLearner::decode`] (both
 //!   windows and their reservoir generators, the counters, the drift state, the standardiser,
 //!   the best copy, the controller, the configuration); interrupt after any `push` or `step`;
+//! * a drift detector ([`crate::control::drift`]): `Adwin::encode`, `PageHinkley::encode`,
+//!   `Ddm::encode`, `Eddm::encode`, `AnyDetector::encode` (and their `decode`; kind 8:
+//!   2,989, 91, 75, 91 and 2,989 bytes);
 //! * the pieces alone: [`Controller::encode`](crate::control::Controller::encode),
 //!   [`OptimState::encode`], [`RunState::encode`] (and their `decode`);
 //! * run-time sized models (the `std` feature's `npoa::recipe`): `Recipe::fit_until` and
@@ -60,7 +63,7 @@
 //! |---:|---:|---|
 //! | 0 | 4 | magic `b"NPST"` |
 //! | 4 | 2 | format version ([`VERSION`], `1`) |
-//! | 6 | 1 | [`Kind`]: `1` controller, `2` optimizer state, `3` run state, `4` checkpoint, `5` online learner, `6` recipe checkpoint, `7` standardiser, `9` recursive least squares |
+//! | 6 | 1 | [`Kind`]: `1` controller, `2` optimizer state, `3` run state, `4` checkpoint, `5` online learner, `6` recipe checkpoint, `7` standardiser, `8` drift detector, `9` recursive least squares |
 //! | 7 | 1 | reserved, `0` |
 //! | 8 | … | the body (below) |
 //! | end − 4 | 4 | CRC-32 (IEEE, as zlib's) of every byte before it |
@@ -76,6 +79,7 @@
 //! | run state | `152 + 1 + M + 16 + 4·BUFS·P` | status, binding (rows, features, data CRC, validation rows and CRC, config CRC, controlled), epochs done, open flag, batches done, loss sum `f64`, key, rate, generator (32), summary (29), lowest loss, certificate cells; the best copy (presence, model, optimizer state) |
 //! | checkpoint | `M + (16 + 4·BUFS·P) + 1 + 247 + run` | model, optimizer state, controller (presence + 247), run state |
 //! | standardiser ([`Scaler`](crate::scale::Scaler), kept beside a batch checkpoint when the data was standardised) | `32 + 24·D` | count `u64`; shift, mean, `M2` per feature and of the target (`f64`) |
+//! | drift detector ([`crate::control::drift`]; a tag byte, `1` ADWIN, `2` Page-Hinkley, `3` DDM, `4` EDDM, then its raw bytes) | `1 +` 2976, 78, 62, 78 | ADWIN: configuration (33), total, sum of squares, width (`f64`), tick, detections (`u64`), rows, drift and warning flags, 20 row lengths, 20 × 9 buckets (sum and sum of squares, `f64`, unused ones zero); Page-Hinkley: configuration (29), count, mean, the two sums, their min and max (`f64`), drift flag; DDM: configuration (20), count, rate, `p_min`, `s_min`, their sum (`f64`), warning and drift flags; EDDM: configuration (20), values, last error, errors (`u64`), the distances' count, mean, sum of squares, the largest `p′ + 2s′` (`f64`), warning and drift flags. An `AnyDetector`: the tag and a slot of 2976 bytes, zero-padded |
 //! | recursive least squares ([`Rls`](crate::optim::Rls)) | `48 + 16·D + 8·D²` | forgetting, delta (`f64`); weights (`D`), bias; `P`: the weight block row by row (`D²`), the weight–bias column (`D`), the bias entry (`f64`); updates `u64`, resets `u32`, wind-ups `u32` |
 //! | online learner | see below | model, state, best model, best state, controller, configuration (86), training window, held-out window, progress (70), standardiser, frozen flag |
 //!
@@ -112,6 +116,7 @@
 mod batch;
 mod codec;
 mod control;
+mod drift;
 mod online;
 mod rls;
 
@@ -124,6 +129,14 @@ pub(crate) use codec::{Reader, Writer, corrupt, finite};
 pub use control::CONTROLLER_RAW_LEN;
 #[cfg(feature = "std")]
 pub(crate) use control::{get as get_controller, put as put_controller};
+pub use drift::{
+    ADWIN_RAW_LEN, DDM_RAW_LEN, DETECTOR_RAW_LEN, DETECTOR_SLOT, EDDM_RAW_LEN, PAGE_HINKLEY_RAW_LEN,
+};
+#[allow(unused_imports)] // for the integrator: a detector inside the online learner's bytes
+pub(crate) use drift::{
+    get_adwin, get_ddm, get_detector, get_eddm, get_page_hinkley, put_adwin, put_ddm, put_detector,
+    put_eddm, put_page_hinkley,
+};
 pub use rls::rls_len;
 // For the online learner's encoding (the integrator embeds the body).
 pub use online::{ONLINE_CONFIG_LEN, PROGRESS_LEN, scaler_len, window_len};

@@ -15,6 +15,10 @@ use core::hint::black_box;
 #[path = "ram_flash.rs"]
 mod ram_flash;
 
+use npoa::control::drift::{
+    Adwin, AdwinConfig, AnyDetector, Ddm, DdmConfig, Detector, DetectorConfig, Eddm, EddmConfig,
+    PageHinkley, PageHinkleyConfig, PhMode,
+};
 use npoa::control::{Controller, ControllerConfig};
 use npoa::kernel::{SCALAR, SIMD};
 use npoa::loss::Loss;
@@ -332,6 +336,103 @@ fn rls(x: &[f32], y: &[f32], buf: &[u8], config: RlsConfig) {
     }
 }
 
+/// The drift detectors: every constructor on opaque settings, updates on opaque values
+/// (NaN, infinities, out-of-range errors included), the accessors, reset, and every encoder
+/// and decoder on opaque bytes.
+fn drift(values: &[f32], bytes: &[u8]) {
+    let adwin = AdwinConfig {
+        delta: black_box(0.002),
+        clock: black_box(1),
+        max_buckets: black_box(5),
+        min_window_length: black_box(5),
+        grace_period: black_box(10),
+        warning_delta: black_box(Some(0.01)),
+    };
+    let ph = PageHinkleyConfig {
+        min_instances: black_box(3),
+        threshold: black_box(0.5),
+        mode: black_box(PhMode::Up),
+        ..PageHinkleyConfig::default()
+    };
+    let ddm = DdmConfig {
+        warm_start: black_box(2),
+        ..DdmConfig::default()
+    };
+    let eddm = EddmConfig {
+        warm_start: black_box(2),
+        ..EddmConfig::default()
+    };
+    let mut out = [0u8; AnyDetector::ENCODED_LEN];
+    for cfg in [
+        DetectorConfig::Adwin(adwin),
+        DetectorConfig::PageHinkley(ph),
+        DetectorConfig::Ddm(ddm),
+        DetectorConfig::Eddm(eddm),
+    ] {
+        if let Ok(mut d) = AnyDetector::new(black_box(cfg)) {
+            for &v in values {
+                black_box(d.update(v));
+            }
+            black_box(d.config());
+            let _ = black_box(d.encode(&mut out));
+            d.reset();
+            black_box(d);
+        }
+    }
+    if let Ok(mut a) = Adwin::new(adwin) {
+        for &v in values {
+            black_box(a.update(v));
+        }
+        black_box((a.width(), a.mean(), a.estimation(), a.total(), a.variance()));
+        black_box((a.detections(), a.buckets(), a.config()));
+        let _ = black_box(a.encode(&mut out));
+        a.reset();
+    }
+    let _ = black_box(Adwin::with_warning(black_box(0.01)));
+    if let Ok(mut p) = PageHinkley::new(ph) {
+        for &v in values {
+            black_box(p.update(v));
+        }
+        black_box((p.count(), p.mean(), p.statistics(), p.config()));
+        let _ = black_box(p.encode(&mut out));
+        p.reset();
+    }
+    if let Ok(mut d) = Ddm::new(ddm) {
+        for &v in values {
+            black_box(d.update(v));
+        }
+        black_box((d.count(), d.error_rate(), d.config()));
+        let _ = black_box(d.encode(&mut out));
+        d.reset();
+    }
+    if let Ok(mut e) = Eddm::new(eddm) {
+        for &v in values {
+            black_box(e.update(v));
+        }
+        black_box((e.count(), e.errors(), e.mean_distance(), e.config()));
+        let _ = black_box(e.encode(&mut out));
+        e.reset();
+    }
+    if let Ok(mut d) = AnyDetector::decode(bytes) {
+        black_box(d.update(black_box(1.0)));
+        let _ = black_box(d.encode(&mut out));
+    }
+    if let Ok(mut a) = Adwin::decode(bytes) {
+        black_box(a.update(black_box(1.0)));
+    }
+    let n = black_box(91usize).min(bytes.len());
+    if let Ok(mut p) = PageHinkley::decode(&bytes[..n]) {
+        black_box(p.update(black_box(1.0)));
+    }
+    if let Ok(mut e) = Eddm::decode(&bytes[..n]) {
+        black_box(e.update(black_box(1.0)));
+    }
+    let n = black_box(75usize).min(bytes.len());
+    if let Ok(mut d) = Ddm::decode(&bytes[..n]) {
+        black_box(d.update(black_box(1.0)));
+    }
+}
+
 // SAFETY: `_start` is the process entry point required by `-nostartfiles`; no other symbol in
 // this freestanding binary (or in `npoa` and its dependencies) is called `_start`. It never
 // returns.
@@ -393,6 +494,20 @@ pub extern "C" fn _start() -> ! {
         &payload[..n],
         &mut flash_buf[..black_box(250usize).min(300)],
     );
+    let values = black_box([
+        0.0f32,
+        1.0,
+        f32::NAN,
+        f32::INFINITY,
+        -3.0,
+        1.0,
+        0.5,
+        2e38,
+        1.0,
+        0.0,
+    ]);
+    let n = black_box(10usize).min(values.len());
+    drift(&values[..n], black_box(&[0u8; AnyDetector::ENCODED_LEN]));
     #[allow(clippy::empty_loop)]
     loop {}
 }
