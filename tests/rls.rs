@@ -467,3 +467,159 @@ fn the_size_is_the_documented_formula() {
     assert_eq!(core::mem::size_of::<Rls<32>>(), formula(32));
     assert_eq!(Rls::<4>::BYTES, formula(4));
 }
+
+// ---- NLMS (Rule::Nlms): the normalised step of the training loop ----
+
+mod nlms {
+    use super::*;
+    use npoa::LinearModel;
+    use npoa::optim::Rule;
+    use npoa::train::{Dataset, ScalarPath, TrainConfig, fit};
+
+    const F: usize = 4;
+
+    fn data(n: usize, scale: f32, seed: u64) -> (Vec<f32>, Vec<f32>) {
+        let mut g = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for _ in 0..n {
+            let r: [f32; F] = core::array::from_fn(|_| gauss(&mut g) as f32 * scale);
+            let t = (0..F).map(|j| teacher(j) * f64::from(r[j])).sum::<f64>() - 0.7;
+            x.extend_from_slice(&r);
+            y.push(t as f32);
+        }
+        (x, y)
+    }
+
+    /// The f64 oracle of `epochs` in-order epochs of batches of `batch` rows: the textbook
+    /// NLMS on the squared error, `θ ← θ + μ·(1/n)·Σ e_i·x̃_i / (ε + (1/n)·Σ ‖x̃_i‖²)`.
+    fn oracle(x: &[f32], y: &[f32], batch: usize, mu: f64, eps: f64, epochs: usize) -> Vec<f64> {
+        let mut th = vec![0.0f64; F + 1];
+        for _ in 0..epochs {
+            for (xb, yb) in x.chunks(batch * F).zip(y.chunks(batch)) {
+                let n = yb.len() as f64;
+                let mut step = vec![0.0; F + 1];
+                let mut energy = 0.0;
+                for (r, &t) in xb.chunks(F).zip(yb) {
+                    let phi: Vec<f64> = r.iter().map(|v| f64::from(*v)).chain([1.0]).collect();
+                    let e = f64::from(t) - phi.iter().zip(&th).map(|(a, b)| a * b).sum::<f64>();
+                    for (s, p) in step.iter_mut().zip(&phi) {
+                        *s += e * p / n;
+                    }
+                    energy += phi.iter().map(|p| p * p).sum::<f64>() / n;
+                }
+                for (t, s) in th.iter_mut().zip(&step) {
+                    *t += mu * s / (eps + energy);
+                }
+            }
+        }
+        th
+    }
+
+    fn config(batch: usize, mu: f32, eps: f32, epochs: u32) -> TrainConfig {
+        TrainConfig {
+            learning_rate: mu,
+            epochs,
+            batch_size: batch,
+            shuffle: false,
+            optimizer: Rule::Nlms { eps },
+            ..TrainConfig::default()
+        }
+    }
+
+    fn params(m: &LinearModel<F>) -> Vec<f64> {
+        m.weights()
+            .iter()
+            .chain([m.bias()].iter())
+            .map(|v| f64::from(*v))
+            .collect()
+    }
+
+    /// Batch 1, batches of 5 (with a partial last batch) and the full batch: the training
+    /// loop's NLMS equals the f64 oracle (and the scalar path gives the SIMD path's bits at
+    /// batch 1; with more rows the kernels' sums differ within their documented bound).
+    #[test]
+    fn matches_the_f64_oracle_for_batch_one_and_a_batch() {
+        let (x, y) = data(23, 1.5, 4);
+        let d = Dataset::new(&x, &y, F).unwrap();
+        for (batch, mu, eps) in [(1, 0.5f32, 1e-3f32), (5, 1.2, 0.1), (23, 0.8, 2.0)] {
+            let c = config(batch, mu, eps, 2);
+            let mut m = LinearModel::<F>::zeros();
+            fit(&mut m, &d, &c).unwrap();
+            let mut s = ScalarPath(LinearModel::<F>::zeros());
+            fit(&mut s, &d, &c).unwrap();
+            if batch == 1 {
+                // One row: the kernels' sums are single terms, and the update rule (with
+                // its normalised rate) gives the same bits on both paths.
+                assert_eq!(
+                    m.weights().map(f32::to_bits),
+                    s.0.weights().map(f32::to_bits)
+                );
+                assert_eq!(m.bias().to_bits(), s.0.bias().to_bits());
+            }
+            let want = oracle(&x, &y, batch, mu.into(), eps.into(), 2);
+            let worst = params(&m)
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs() / (1.0 + b.abs()))
+                .fold(0.0, f64::max);
+            println!("NLMS batch {batch}: max difference to the f64 oracle {worst:.2e}");
+            assert!(worst < 1e-5, "batch {batch}: {:?} vs {want:?}", params(&m));
+        }
+    }
+
+    /// `μ = 1`, tiny `ε`, batch 1: after the step on a sample its prediction is its target (the
+    /// a-posteriori error of NLMS is `(1 − μ)·e`).
+    #[test]
+    fn mu_one_zeroes_the_a_posteriori_error() {
+        let (x, y) = data(1, 3.0, 8);
+        let d = Dataset::new(&x, &y, F).unwrap();
+        let mut m = LinearModel::<F>::zeros();
+        fit(&mut m, &d, &config(1, 1.0, 1e-12, 1)).unwrap();
+        let p = m.predict_one(&[x[0], x[1], x[2], x[3]]);
+        assert!(
+            (p - y[0]).abs() < 1e-5 * (1.0 + y[0].abs()),
+            "{p} vs {}",
+            y[0]
+        );
+    }
+
+    /// Converges on a teacher (no bias) at the same rate `μ = 0.5` whatever the features'
+    /// scale (1 or 1000, with the teacher's weights divided by it): the normalisation takes
+    /// the scale out of the step.
+    #[test]
+    fn converges_on_a_teacher_at_any_feature_scale() {
+        for scale in [1.0f32, 1000.0] {
+            let (x, _) = data(400, scale, 6);
+            let y: Vec<f32> = x
+                .chunks(F)
+                .map(|r| {
+                    (0..F)
+                        .map(|j| teacher(j) * f64::from(r[j]) / f64::from(scale))
+                        .sum::<f64>() as f32
+                })
+                .collect();
+            let d = Dataset::new(&x, &y, F).unwrap();
+            let mut m = LinearModel::<F>::zeros();
+            fit(&mut m, &d, &config(1, 0.5, 1e-6, 20)).unwrap();
+            for j in 0..F {
+                let got = f64::from(m.weights()[j]) * f64::from(scale);
+                assert!(
+                    (got - teacher(j)).abs() < 1e-3,
+                    "scale {scale}: w[{j}]·scale = {got}, want {}",
+                    teacher(j)
+                );
+            }
+            assert!(m.bias().abs() < 1e-3, "scale {scale}: b = {}", m.bias());
+        }
+    }
+
+    #[test]
+    fn a_bad_eps_is_refused() {
+        for eps in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+            assert!(Rule::Nlms { eps }.validate().is_err(), "{eps}");
+        }
+        assert_eq!(Rule::NLMS.validate(), Ok(()));
+        assert_eq!((Rule::NLMS.name(), Rule::NLMS.buffers()), ("nlms", 0));
+        assert!(Rule::EXAMPLES.contains(&Rule::NLMS));
+    }
+}
