@@ -13,7 +13,10 @@ use npoa::LinearModel;
 use npoa::control::{ControllerConfig, Event, EventKind};
 use npoa::control::{EarlyStop, Plateau};
 use npoa::control::{LrSchedule, Schedule};
-use npoa::online::{Drift, OnlineConfig, OnlineLearner, Sampling};
+use npoa::control::drift::DetectorConfig;
+use npoa::online::{Drift, Gradient, OnlineConfig, OnlineLearner, Sampling};
+use npoa::optim::{Rls, RlsConfig};
+use npoa::control::drift::Adwin;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
@@ -25,13 +28,20 @@ pub const N: usize = 64;
 pub const V: usize = 16;
 /// Samples of the prequential rolling error.
 pub const ROLLING: usize = 100;
+/// Samples of the short rolling error that measures a recovery (a 100-sample mean cannot be
+/// back under a bound until the swap's first errors, thousands of times the noise, have left
+/// it).
+pub const SHORT: usize = 10;
 
 /// The two regimes: before and after the swap.
 pub const BEFORE: ([f32; D], f32) = ([1.5, -2.0, 0.5, 1.0], 0.3);
 pub const AFTER: ([f32; D], f32) = ([-1.0, 0.5, 2.0, -1.5], -0.7);
 
-/// The learner of the example (and of the test).
-pub type Learner = OnlineLearner<LinearModel<D>, D, N, V>;
+/// The learner of the example (and of the test): a Page-Hinkley detector, room for RLS.
+pub type Learner = OnlineLearner<LinearModel<D>, D, N, V, Adwin, Rls<D>>;
+
+/// The gradient learner without RLS state (for size comparisons).
+pub type GradientLearner = OnlineLearner<LinearModel<D>, D, N, V, Adwin, Gradient>;
 
 /// A seeded sensor: `len` samples, regime `BEFORE` for the first half, `AFTER` for the rest.
 pub fn stream(len: usize, seed: u64) -> Vec<([f32; D], f32)> {
@@ -67,8 +77,9 @@ pub fn controller() -> ControllerConfig {
     }
 }
 
-/// The learner's configuration: batches of 8 from the window, one update per sample, rounds
-/// of 8 updates, every 5th sample held out, drift handling as given.
+/// The gradient learner's configuration: batches of 8 from the window, one update per
+/// sample, rounds of 8 updates, every 5th sample held out, the held-out drift heuristic as
+/// given and no statistical detector.
 pub fn config(drift: Option<Drift>) -> OnlineConfig {
     OnlineConfig {
         batch_size: 8,
@@ -76,8 +87,28 @@ pub fn config(drift: Option<Drift>) -> OnlineConfig {
         round_steps: 8,
         holdout_every: 5,
         drift,
+        detector: None,
         ..OnlineConfig::default()
     }
+}
+
+/// The example's learner: recursive least squares (λ = 1: the sensor is stationary between
+/// swaps) and the default Page-Hinkley detector on the prequential loss; the rest as
+/// [`config`]. (`detector: None` turns drift handling off.)
+pub fn rls_config(detector: Option<DetectorConfig>) -> OnlineConfig {
+    OnlineConfig {
+        rls: Some(RlsConfig {
+            forgetting: 1.0,
+            ..RlsConfig::default()
+        }),
+        detector,
+        ..config(None)
+    }
+}
+
+/// The default detector of [`OnlineConfig`] (Page-Hinkley watching for a rise).
+pub fn default_detector() -> Option<DetectorConfig> {
+    OnlineConfig::default().detector
 }
 
 /// What a run recorded.
@@ -86,6 +117,8 @@ pub struct Trace {
     pub errors: Vec<f32>,
     /// The rolling mean of `errors` over the last `ROLLING` samples (fewer at the start).
     pub rolling: Vec<f32>,
+    /// The rolling mean of `errors` over the last `SHORT` samples.
+    pub short: Vec<f32>,
     /// The controller's events other than "improved", with the sample index they happened at.
     pub events: Vec<(usize, Event)>,
     /// The learner at the end.
@@ -110,6 +143,8 @@ pub fn run_config(samples: &[([f32; D], f32)], config: OnlineConfig) -> Trace {
     let mut rolling = Vec::with_capacity(samples.len());
     let mut events = Vec::new();
     let mut sum = 0.0f64;
+    let mut short = Vec::with_capacity(samples.len());
+    let mut short_sum = 0.0f64;
     for (i, (x, y)) in samples.iter().enumerate() {
         let p = learner.model().predict(x).expect("finite model and sample");
         let e = (p - y) * (p - y);
@@ -119,6 +154,11 @@ pub fn run_config(samples: &[([f32; D], f32)], config: OnlineConfig) -> Trace {
             sum -= f64::from(errors[i - ROLLING]);
         }
         rolling.push((sum / (i + 1).min(ROLLING) as f64) as f32);
+        short_sum += f64::from(e);
+        if i >= SHORT {
+            short_sum -= f64::from(errors[i - SHORT]);
+        }
+        short.push((short_sum / (i + 1).min(SHORT) as f64) as f32);
         learner.push(x, *y).expect("finite sample");
         learner
             .step(&mut |e| {
@@ -131,6 +171,7 @@ pub fn run_config(samples: &[([f32; D], f32)], config: OnlineConfig) -> Trace {
     Trace {
         errors,
         rolling,
+        short,
         events,
         learner,
     }
@@ -143,5 +184,16 @@ pub fn recovered(trace: &Trace, from: usize, bound: f32) -> Option<usize> {
     match (from..r.len()).find(|&i| r[i] >= bound) {
         None => Some(from),
         Some(up) => (up..r.len()).find(|&i| r[i] < bound),
+    }
+}
+
+/// After `from`: how many samples until the short rolling error ([`SHORT`] samples), having
+/// risen to `bound` or above, is below it again (`Some(0)` if it never rose; `None` if it
+/// stays up).
+pub fn recovery(trace: &Trace, from: usize, bound: f32) -> Option<usize> {
+    let r = &trace.short;
+    match (from..r.len()).find(|&i| r[i] >= bound) {
+        None => Some(0),
+        Some(up) => (up..r.len()).find(|&i| r[i] < bound).map(|i| i - from),
     }
 }

@@ -4,7 +4,7 @@
 use super::OnlineLearner;
 use crate::Error;
 use crate::control::Stop;
-use crate::control::drift::{AnyDetector, DetectorConfig, PageHinkleyConfig, PhMode};
+use crate::control::drift::{AdwinConfig, AnyDetector, DetectorConfig};
 use crate::optim::{Regularization, RlsConfig, Rule};
 use crate::train::TrainConfig;
 
@@ -102,9 +102,9 @@ impl Default for OnlineConfig {
             optimizer: Rule::Sgd,
             regularization: Regularization::NONE,
             drift: None,
-            detector: Some(DetectorConfig::PageHinkley(PageHinkleyConfig {
-                mode: PhMode::Up,
-                ..PageHinkleyConfig::default()
+            detector: Some(DetectorConfig::Adwin(AdwinConfig {
+                clock: 4,
+                ..AdwinConfig::default()
             })),
             rls: None,
             standardize: Some(STANDARDIZE_WARMUP),

@@ -5,7 +5,8 @@ use super::config::{OnlineConfig, StepReport};
 use super::window::{Sampling, Window};
 use crate::Error;
 use crate::check;
-use crate::control::drift::{AnyDetector, Detector, Signal};
+use super::slots::{DetectorSlot, Gradient, Solver};
+use crate::control::drift::{Adwin, Signal};
 use crate::control::{Controller, ControllerConfig, Event, Stop};
 use crate::loss::{Loss, Objective};
 use crate::optim::{OptimState, Rls, Rule};
@@ -58,8 +59,14 @@ pub(crate) struct Watch {
     /// A drift is confirmed: the next `step` restarts, keeping the newest `keep` samples
     /// (training, held out).
     pub(crate) confirmed: Option<[u32; 2]>,
-    /// The last prequential value fed to the detector.
+    /// The last prequential loss.
     pub(crate) last: f32,
+    /// The level of the prequential loss the exceedances are measured against: a winsorised
+    /// running mean (each loss capped at 10 times the level), over the first samples and then
+    /// over about the last [`WATCH_MEMORY`] (NaN until the first).
+    pub(crate) level: f32,
+    /// Losses in `level` (up to [`WATCH_MEMORY`]).
+    pub(crate) seen: u32,
 }
 
 /// A model that learns from a stream: see the [module docs](super). `M` is the model
@@ -99,7 +106,14 @@ pub(crate) struct Watch {
 /// # Ok::<(), npoa::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct OnlineLearner<M: Trainable, const D: usize, const N: usize, const V: usize> {
+pub struct OnlineLearner<
+    M: Trainable,
+    const D: usize,
+    const N: usize,
+    const V: usize,
+    W: DetectorSlot = Adwin,
+    S: Solver<D> = Gradient,
+> {
     pub(crate) model: M,
     pub(crate) state: OptimState<M, 2>,
     pub(crate) best: (M, OptimState<M, 2>),
@@ -113,13 +127,15 @@ pub struct OnlineLearner<M: Trainable, const D: usize, const N: usize, const V: 
     /// The warm-up is over: the scaler is frozen, the windows and the model are standardised.
     pub(crate) frozen: bool,
     /// The statistical drift detector ([`OnlineConfig::detector`]).
-    pub(crate) detector: Option<AnyDetector>,
+    pub(crate) detector: Option<W>,
     /// Recursive least squares in place of the gradient rule ([`OnlineConfig::rls`]); its
     /// weights are the model's.
-    pub(crate) rls: Option<Rls<D>>,
+    pub(crate) rls: Option<S>,
 }
 
-impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner<M, D, N, V> {
+impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSlot, S: Solver<D>>
+    OnlineLearner<M, D, N, V, W, S>
+{
     /// A learner starting from `model`, with empty windows (both use `sampling`).
     ///
     /// # Errors
@@ -139,17 +155,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         let (gw, gb) = M::grad_parts(&mut g);
         let (w, b) = model.params();
         train::check_model(obj, w, b, gw, gb, D)?;
-        let detector = config.detector.map(AnyDetector::new).transpose()?;
-        if detector
-            .as_ref()
-            .is_some_and(|d| matches!(d, AnyDetector::Ddm(_) | AnyDetector::Eddm(_)))
-            && !matches!(obj, Objective::Softmax | Objective::Single(Loss::Logistic))
-        {
-            return Err(Error::InvalidParameter {
-                name: "detector",
-                reason: "DDM and EDDM watch a classifier's errors: use ADWIN or Page-Hinkley for a regression loss",
-            });
-        }
+        let detector = config.detector.map(W::from_config).transpose()?;
         let rls = match config.rls {
             None => None,
             Some(c) => {
@@ -162,7 +168,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
                         reason: "recursive least squares fits a linear model with the squared loss",
                     });
                 };
-                Some(Rls::with_params(c, w, *b)?)
+                Some(S::from_config(c, w, *b)?)
             }
         };
         let state = OptimState::new();
@@ -199,6 +205,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
                 guard_level: f32::NAN,
                 watch: Watch {
                     last: f32::NAN,
+                    level: f32::NAN,
                     ..Watch::default()
                 },
             },
@@ -296,18 +303,45 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
         if !p.started || p.watch.confirmed.is_some() {
             return;
         }
-        let value = match det {
-            AnyDetector::Ddm(_) | AnyDetector::Eddm(_) => misclassified(self.model, row, y),
-            _ => model_loss(self.model, (row.as_slice(), core::slice::from_ref(&y))),
+        // A bounded, scale-free stream, as the detectors' bounds assume (values in [0, 1]): a
+        // classifier's misclassification, or whether the sample's loss exceeds
+        // `EXCEEDANCE` times the running level of the held-out loss. A raw loss would not do:
+        // its scale is the data's, and one outlier of a heavy-tailed stream moves a mean test
+        // by thousands of times the noise.
+        let loss = model_loss(self.model, (row.as_slice(), core::slice::from_ref(&y)));
+        let value = match self.model.objective() {
+            Objective::Softmax | Objective::Single(Loss::Logistic) => {
+                misclassified(self.model, row, y)
+            }
+            Objective::Single(_) => {
+                let w = &mut p.watch;
+                if !loss.is_finite() {
+                    return;
+                }
+                let ready = w.seen >= WATCH_WARMUP;
+                let value = if f64::from(loss) > EXCEEDANCE * f64::from(w.level.max(0.0)) {
+                    1.0
+                } else {
+                    0.0
+                };
+                if w.seen == 0 || !w.level.is_finite() {
+                    w.level = loss;
+                } else {
+                    let capped = loss.min(10.0 * w.level.abs());
+                    w.level += (capped - w.level) / (w.seen.saturating_add(1)) as f32;
+                }
+                w.seen = w.seen.saturating_add(1).min(WATCH_MEMORY);
+                if !ready {
+                    return;
+                }
+                value
+            }
         };
         if !value.is_finite() {
             return;
         }
-        p.watch.last = value;
-        let before = match det {
-            AnyDetector::Adwin(a) => Some(a.mean()),
-            _ => None,
-        };
+        p.watch.last = loss;
+        let before = det.window_mean();
         match det.update(value) {
             Signal::Stable => p.watch.since = None,
             Signal::Warning => {
@@ -318,7 +352,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
                 // zone, none: no detector here marks where the change began (ADWIN's shrunk
                 // window still holds whole buckets from before it).
                 let keep = match (p.watch.since, before) {
-                    (_, Some(m0)) if !(a_mean(det) > m0) => None,
+                    (_, Some(m0)) if !det.window_mean().is_some_and(|m| m > m0) => None,
                     (Some([t, h]), _) => Some(if held { [t, h + 1] } else { [t + 1, h] }),
                     (None, _) => Some([0, 0]),
                 };
@@ -332,7 +366,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     /// round (with [`OnlineConfig::rls`]; nothing otherwise, or while stopped).
     fn rls_update(&mut self, row: &[f32; D], y: f32) -> Result<(), Error> {
         let p = &mut self.progress;
-        let Some(rls) = self.rls.as_mut() else {
+        let Some(rls) = self.rls.as_mut().and_then(S::rls) else {
             return Ok(());
         };
         if p.stopped.is_some() {
@@ -420,7 +454,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             report.stopped = self.progress.stopped;
             return Ok(report);
         }
-        if self.rls.is_some() {
+        if self.rls.is_some_and(|mut s| s.rls().is_some()) {
             self.undo_on_error(|l| l.rls_step(&mut report, on_event))?;
         } else {
             self.undo_on_error(|l| l.step_inner(&mut report, on_event))?;
@@ -502,7 +536,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
     /// After the controller moved the model (a rollback, a stop's best copy) or restarted:
     /// the RLS weights become the model's and `P` starts again.
     fn sync_rls(&mut self, reset: bool) {
-        if let (true, Some(rls)) = (reset, self.rls.as_mut()) {
+        if let (true, Some(rls)) = (reset, self.rls.as_mut().and_then(S::rls)) {
             let (w, b) = self.model.params();
             if let (Ok(w), [b]) = (<&[f32; D]>::try_from(&*w), b) {
                 rls.set_params(w, *b);
@@ -525,12 +559,14 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize> OnlineLearner
             return;
         };
         p.watch.since = None;
+        p.watch.seen = 0;
+        p.watch.level = f32::NAN;
         self.controller.restart(p.round, p.watch.last, on_event);
         self.train.keep_newest(t as usize);
         self.holdout.keep_newest(h as usize);
         self.progress.cursor = 0;
         self.state = OptimState::new();
-        if let Some(rls) = self.rls.as_mut() {
+        if let Some(rls) = self.rls.as_mut().and_then(S::rls) {
             rls.reset();
             for (row, y) in self.train.chronological() {
                 if rls.update(row, y).is_ok() {
@@ -1013,14 +1049,6 @@ fn model_loss<M: Trainable>(mut model: M, (x, y): Rows<'_>) -> f32 {
     (M::kernels().loss)(obj, x, y, (w, b)).unwrap_or(f32::NAN)
 }
 
-/// ADWIN's window mean (NaN for another detector).
-fn a_mean(d: &AnyDetector) -> f64 {
-    match d {
-        AnyDetector::Adwin(a) => a.mean(),
-        _ => f64::NAN,
-    }
-}
-
 /// The RLS weights as the model's parameters.
 fn sync_model<M: Trainable, const D: usize>(model: &mut M, rls: &Rls<D>) {
     let (w, b) = model.params();
@@ -1148,6 +1176,18 @@ fn drift_check<M: Trainable>(
         report.restarted = true;
     }
 }
+
+/// A regression sample counts as an error for the detector when its loss exceeds this many
+/// times the running level of the held-out loss (for the squared loss, a residual beyond
+/// twice its typical size: 4.6 % of Gaussian noise, 5.9 % of Laplace, about 4 % of Student-t
+/// with 3 degrees of freedom; nearly every sample after a change of regime).
+const EXCEEDANCE: f64 = 4.0;
+
+/// The memory of the exceedances' level, in samples.
+const WATCH_MEMORY: u32 = 1024;
+
+/// Samples in the level before the detector sees exceedances.
+const WATCH_WARMUP: u32 = 64;
 
 /// The weight of a good round's metric in the drift level (a running mean over about 8
 /// rounds).

@@ -124,8 +124,10 @@
 
 mod config;
 mod learner;
+mod slots;
 mod window;
 
 pub use config::{Drift, OnlineConfig, STANDARDIZE_WARMUP, StepReport};
 pub use learner::OnlineLearner;
+pub use slots::{DetectorSlot, Gradient, Solver};
 pub use window::{Sampling, Window};

@@ -7,7 +7,8 @@ use super::codec::{FRAME_LEN, Kind, Reader, Writer, corrupt, finite};
 use super::control::CONTROLLER_RAW_LEN;
 use crate::Error;
 use crate::control::Stop;
-use crate::online::{Drift, OnlineConfig, OnlineLearner, Sampling, Window};
+use crate::optim::RlsConfig;
+use crate::online::{DetectorSlot, Drift, OnlineConfig, OnlineLearner, Sampling, Solver, Window};
 use crate::optim::{Regularization, Rule};
 use crate::scale::Scaler;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -18,7 +19,7 @@ use rand_xoshiro::rand_core::SeedableRng;
 /// standardize (9).
 pub const ONLINE_CONFIG_LEN: usize = 8 + 4 + 4 + 4 + 9 + 17 + 18 + 13 + 9;
 /// The progress counters and the drift state.
-pub const PROGRESS_LEN: usize = 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 4;
+pub const PROGRESS_LEN: usize = 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 4 + 9 + 9 + 4 + 4 + 4;
 
 /// Bytes of a window of `n` samples of `d` features: the rows and targets (`4·n·(d + 1)`),
 /// `len`, `next`, `seen` (24), the reservoir generator (presence and 32 bytes).
@@ -367,7 +368,9 @@ fn stop_of_slot(v: u8) -> Result<Option<Stop>, Error> {
     })
 }
 
-impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, D, N, V> {
+impl<M: Model, const D: usize, const N: usize, const V: usize, W: DetectorSlot, S: Solver<D>>
+    OnlineLearner<M, D, N, V, W, S>
+{
     /// Bytes of [`encode`](Self::encode)'s output: `12 + 2·(M::LEN + 16 + 8·P) + 247 + 86 +
     /// (4·N·(D+1) + 57) + (4·V·(D+1) + 57) + 70 + (32 + 24·D) + 1` for `P` parameters;
     /// 3930 for `OnlineLearner<LinearModel<8>, 8, 64, 16>` (see [`crate::state`]).
@@ -379,7 +382,12 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
         + window_len(V, D)
         + PROGRESS_LEN
         + scaler_len(D)
-        + 1;
+        + 1
+        + 1
+        + W::RAW_LEN
+        + 17
+        + 1
+        + S::RAW_LEN;
 
     /// Writes the whole learner into `out[..ENCODED_LEN]`: a learner decoded from it
     /// continues exactly as this one would.
@@ -432,8 +440,35 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
         w.f32(p.peak);
         w.u32(p.restarts);
         w.f32(p.guard_level);
+        let watch = &p.watch;
+        for v in [watch.since, watch.confirmed] {
+            w.bool(v.is_some());
+            let [a, b] = v.unwrap_or_default();
+            w.u32(a);
+            w.u32(b);
+        }
+        w.f32(watch.last);
+        w.f32(watch.level);
+        w.u32(watch.seen);
         put_scaler(&mut w, &self.scaler);
         w.bool(self.frozen);
+        w.bool(self.detector.is_some());
+        match &self.detector {
+            Some(d) => d.put(&mut w),
+            None => w.zeros(W::RAW_LEN),
+        }
+        w.bool(self.config.rls.is_some());
+        let rls = self.config.rls.unwrap_or(RlsConfig {
+            forgetting: 0.0,
+            delta: 0.0,
+        });
+        w.f64(rls.forgetting);
+        w.f64(rls.delta);
+        w.bool(self.rls.is_some());
+        match &self.rls {
+            Some(r) => r.put(&mut w),
+            None => w.zeros(S::RAW_LEN),
+        }
         w.finish()
     }
 
@@ -455,7 +490,12 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
             return Err(corrupt("the best copy has another loss than the model"));
         }
         let controller = super::control::get(&mut r)?;
-        let config = get_config(&mut r)?;
+        let mut config = get_config(&mut r)?;
+        // The detector and the RLS state sit at the end; their configurations complete the
+        // learner's, so they are read first, from a second reader over the same frame.
+        let (detector, rls_config, rls) = tail::<W, S, D>(bytes, Self::ENCODED_LEN)?;
+        config.detector = detector.as_ref().map(W::detector_config);
+        config.rls = rls_config;
         // The learner does not tag its state with the rule: its configuration names it.
         let (mut state, mut best_state) = (state, best_state);
         let rule = crate::optim::owner_code(config.optimizer);
@@ -469,6 +509,17 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
             Sampling::Reservoir { seed: 1 },
         )?;
         (l.state, l.best, l.controller) = (state, (best, best_state), controller);
+        match (l.rls.is_some(), rls) {
+            (true, Some(s)) => l.rls = Some(s),
+            (false, None) => {}
+            _ => return Err(corrupt("RLS state without its configuration, or the reverse")),
+        }
+        if let (Some(c), Some(mut s)) = (rls_config, l.rls) {
+            if s.rls().is_none_or(|r| r.config() != c) {
+                return Err(corrupt("the RLS state's configuration is not the learner's"));
+            }
+        }
+        l.detector = detector;
         get_window(&mut r, &mut l.train)?;
         get_window(&mut r, &mut l.holdout)?;
         if l.train.rng.is_some() != l.holdout.rng.is_some() {
@@ -490,6 +541,23 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
         p.peak = r.f32();
         p.restarts = r.u32();
         p.guard_level = r.f32();
+        let mut pair = |what| -> Result<Option<[u32; 2]>, Error> {
+            let some = r.bool(what)?;
+            let v = [r.u32(), r.u32()];
+            match (some, v) {
+                (true, v) => Ok(Some(v)),
+                (false, [0, 0]) => Ok(None),
+                _ => Err(corrupt(what)),
+            }
+        };
+        p.watch.since = pair("warning zone presence")?;
+        p.watch.confirmed = pair("confirmed drift presence")?;
+        p.watch.last = r.f32();
+        p.watch.level = r.f32();
+        p.watch.seen = r.u32();
+        if p.watch.last.is_infinite() || p.watch.level.is_infinite() || p.watch.seen > 1024 {
+            return Err(corrupt("prequential loss, its level or its count out of range"));
+        }
         if p.in_round >= config.round_steps {
             return Err(corrupt("steps in the round at or above round_steps"));
         }
@@ -514,6 +582,7 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
         }
         l.scaler = get_scaler(&mut r)?;
         l.frozen = r.bool("frozen flag is not 0 or 1")?;
+        // The tail (detector, RLS) was read and checked above.
         if l.frozen
             && config
                 .standardize
@@ -523,4 +592,47 @@ impl<M: Model, const D: usize, const N: usize, const V: usize> OnlineLearner<M, 
         }
         Ok(l)
     }
+}
+
+/// The tail of an online learner's bytes: the detector (presence and slot), the RLS
+/// configuration (presence, forgetting, delta) and the RLS state (presence and slot), read
+/// from the end of a frame of `len` bytes whose CRC the caller's reader checked.
+#[allow(clippy::type_complexity)]
+fn tail<W: DetectorSlot, S: Solver<D>, const D: usize>(
+    bytes: &[u8],
+    len: usize,
+) -> Result<(Option<W>, Option<RlsConfig>, Option<S>), Error> {
+    let mut r = Reader::frame(bytes, len, Kind::Online)?;
+    let tail = 1 + W::RAW_LEN + 17 + 1 + S::RAW_LEN;
+    let _ = r.slice(
+        len.saturating_sub(4)
+            .saturating_sub(tail)
+            .saturating_sub(super::codec::HEADER_LEN),
+    );
+    let detector = if r.bool("detector presence is not 0 or 1")? {
+        Some(W::get(&mut r)?)
+    } else {
+        r.zeros(W::RAW_LEN, "absent detector is not zero")?;
+        None
+    };
+    let some = r.bool("rls presence is not 0 or 1")?;
+    let c = RlsConfig {
+        forgetting: r.f64(),
+        delta: r.f64(),
+    };
+    let config = if some {
+        c.validate().map_err(|_| corrupt("rls configuration out of range"))?;
+        Some(c)
+    } else if c.forgetting.to_bits() != 0 || c.delta.to_bits() != 0 {
+        return Err(corrupt("absent rls configuration is not zero"));
+    } else {
+        None
+    };
+    let rls = if r.bool("rls state presence is not 0 or 1")? {
+        Some(S::get(&mut r)?)
+    } else {
+        r.zeros(S::RAW_LEN, "absent rls state is not zero")?;
+        None
+    };
+    Ok((detector, config, rls))
 }

@@ -1,0 +1,231 @@
+//! What an [`OnlineLearner`](super::OnlineLearner) stores for its drift detector and its
+//! solver, chosen by type so that a learner pays in memory only for what it uses: a
+//! Page-Hinkley detector is 96 bytes where an ADWIN is about 3,000, and the gradient rules
+//! need none of the 688 bytes of an [`Rls<8>`].
+//!
+//! * `W`: [`DetectorSlot`], the detector [`OnlineConfig::detector`](super::OnlineConfig::detector)
+//!   may name: [`PageHinkley`] (the default), [`Adwin`], [`Ddm`], [`Eddm`], or
+//!   [`AnyDetector`] to choose at run time.
+//! * `S`: [`Solver`], [`Gradient`] (the default, no bytes: the update rule of
+//!   [`OnlineConfig::optimizer`](super::OnlineConfig::optimizer)) or [`Rls<D>`] (recursive
+//!   least squares, [`OnlineConfig::rls`](super::OnlineConfig::rls)).
+//!
+//! A configuration that names another detector or asks for RLS without its storage is refused
+//! by [`OnlineLearner::new`](super::OnlineLearner::new) with [`Error::InvalidParameter`].
+
+// The encoding methods of the sealed supertrait take the crate's private codec types: no one
+// outside the crate can name `sealed::Sealed`, so none can call or implement them.
+#![allow(private_interfaces)]
+
+use crate::Error;
+use crate::control::drift::{Adwin, AnyDetector, Ddm, Detector, DetectorConfig, Eddm, PageHinkley};
+use crate::optim::{Rls, RlsConfig};
+use crate::state::{Reader, Writer};
+
+pub(crate) mod sealed {
+    use super::{Error, Reader, Writer};
+    /// The encoding of a slot inside the learner's bytes (not for implementation outside).
+    pub trait Sealed: Sized {
+        /// Bytes of [`put`](Self::put).
+        const RAW_LEN: usize;
+        fn put(&self, w: &mut Writer<'_>);
+        fn get(r: &mut Reader<'_>) -> Result<Self, Error>;
+    }
+}
+
+/// The storage of an online learner's drift detector (its type parameter `W`).
+pub trait DetectorSlot: Detector + Clone + core::fmt::Debug + PartialEq + sealed::Sealed {
+    /// A detector of this type as `config` sets it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if `config` names another detector, or the detector's own
+    /// error for a setting out of range.
+    fn from_config(config: DetectorConfig) -> Result<Self, Error>;
+    /// It watches a classifier's errors (0 or 1: DDM, EDDM) rather than the loss.
+    fn binary(&self) -> bool;
+    /// ADWIN's window mean (`None` for the others): the learner restarts only when the error
+    /// rose.
+    fn window_mean(&self) -> Option<f64>;
+    /// The configuration it was made with.
+    fn detector_config(&self) -> DetectorConfig;
+}
+
+fn other(reason: &'static str) -> Error {
+    Error::InvalidParameter {
+        name: "detector",
+        reason,
+    }
+}
+
+macro_rules! slot {
+    ($ty:ty, $variant:ident, $put:ident, $get:ident, $raw:expr, $binary:expr, $reason:literal) => {
+        impl sealed::Sealed for $ty {
+            const RAW_LEN: usize = $raw;
+            fn put(&self, w: &mut Writer<'_>) {
+                crate::state::$put(w, self);
+            }
+            fn get(r: &mut Reader<'_>) -> Result<Self, Error> {
+                crate::state::$get(r)
+            }
+        }
+        impl DetectorSlot for $ty {
+            fn from_config(config: DetectorConfig) -> Result<Self, Error> {
+                match config {
+                    DetectorConfig::$variant(c) => <$ty>::new(c),
+                    _ => Err(other($reason)),
+                }
+            }
+            fn binary(&self) -> bool {
+                $binary
+            }
+            fn window_mean(&self) -> Option<f64> {
+                window_mean_of(self)
+            }
+            fn detector_config(&self) -> DetectorConfig {
+                DetectorConfig::$variant(self.config())
+            }
+        }
+    };
+}
+
+trait WindowMean {
+    fn mean_of(&self) -> Option<f64> {
+        None
+    }
+}
+impl WindowMean for PageHinkley {}
+impl WindowMean for Ddm {}
+impl WindowMean for Eddm {}
+impl WindowMean for Adwin {
+    fn mean_of(&self) -> Option<f64> {
+        Some(self.mean())
+    }
+}
+fn window_mean_of<T: WindowMean>(t: &T) -> Option<f64> {
+    t.mean_of()
+}
+
+slot!(
+    PageHinkley,
+    PageHinkley,
+    put_page_hinkley,
+    get_page_hinkley,
+    crate::state::PAGE_HINKLEY_RAW_LEN,
+    false,
+    "this learner stores a Page-Hinkley detector (its type parameter W): for another one, \
+     make W that detector's type or AnyDetector"
+);
+slot!(
+    Adwin,
+    Adwin,
+    put_adwin,
+    get_adwin,
+    crate::state::ADWIN_RAW_LEN,
+    false,
+    "this learner stores an ADWIN detector (its type parameter W): for another one, make W \
+     that detector's type or AnyDetector"
+);
+slot!(
+    Ddm,
+    Ddm,
+    put_ddm,
+    get_ddm,
+    crate::state::DDM_RAW_LEN,
+    true,
+    "this learner stores a DDM detector (its type parameter W): for another one, make W that \
+     detector's type or AnyDetector"
+);
+slot!(
+    Eddm,
+    Eddm,
+    put_eddm,
+    get_eddm,
+    crate::state::EDDM_RAW_LEN,
+    true,
+    "this learner stores an EDDM detector (its type parameter W): for another one, make W \
+     that detector's type or AnyDetector"
+);
+
+impl sealed::Sealed for AnyDetector {
+    const RAW_LEN: usize = crate::state::DETECTOR_RAW_LEN;
+    fn put(&self, w: &mut Writer<'_>) {
+        crate::state::put_detector(w, self);
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self, Error> {
+        crate::state::get_detector(r)
+    }
+}
+impl DetectorSlot for AnyDetector {
+    fn from_config(config: DetectorConfig) -> Result<Self, Error> {
+        AnyDetector::new(config)
+    }
+    fn binary(&self) -> bool {
+        matches!(self, AnyDetector::Ddm(_) | AnyDetector::Eddm(_))
+    }
+    fn window_mean(&self) -> Option<f64> {
+        match self {
+            AnyDetector::Adwin(a) => Some(a.mean()),
+            _ => None,
+        }
+    }
+    fn detector_config(&self) -> DetectorConfig {
+        self.config()
+    }
+}
+
+/// The storage of an online learner's solver (its type parameter `S`).
+pub trait Solver<const D: usize>: Copy + core::fmt::Debug + PartialEq + sealed::Sealed {
+    /// The solver for [`OnlineConfig::rls`](super::OnlineConfig::rls), starting from the
+    /// weights `w` and bias `b`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if this type holds no RLS state, or `config` is out of
+    /// range.
+    fn from_config(config: RlsConfig, w: &[f32; D], b: f32) -> Result<Self, Error>;
+    /// The recursive-least-squares state, if this is one.
+    fn rls(&mut self) -> Option<&mut Rls<D>>;
+}
+
+/// No solver state: the learner trains with its update rule
+/// ([`OnlineConfig::optimizer`](super::OnlineConfig::optimizer)). Zero bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Gradient;
+
+impl sealed::Sealed for Gradient {
+    const RAW_LEN: usize = 0;
+    fn put(&self, _: &mut Writer<'_>) {}
+    fn get(_: &mut Reader<'_>) -> Result<Self, Error> {
+        Ok(Self)
+    }
+}
+
+impl<const D: usize> Solver<D> for Gradient {
+    fn from_config(_: RlsConfig, _: &[f32; D], _: f32) -> Result<Self, Error> {
+        Err(Error::InvalidParameter {
+            name: "rls",
+            reason: "this learner holds no RLS state (its type parameter S is Gradient): make S Rls<D>",
+        })
+    }
+    fn rls(&mut self) -> Option<&mut Rls<D>> {
+        None
+    }
+}
+
+impl<const D: usize> sealed::Sealed for Rls<D> {
+    const RAW_LEN: usize = crate::state::rls_len(D);
+    fn put(&self, w: &mut Writer<'_>) {
+        crate::state::put_rls(w, self);
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self, Error> {
+        crate::state::get_rls(r)
+    }
+}
+
+impl<const D: usize> Solver<D> for Rls<D> {
+    fn from_config(config: RlsConfig, w: &[f32; D], b: f32) -> Result<Self, Error> {
+        Rls::with_params(config, w, b)
+    }
+    fn rls(&mut self) -> Option<&mut Rls<D>> {
+        Some(self)
+    }
+}
