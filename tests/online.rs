@@ -740,10 +740,27 @@ fn state_size() {
         "scaler (standardisation on the device) {} bytes",
         size_of::<npoa::scale::Scaler<8>>()
     );
+    use npoa::control::drift::{Adwin, PageHinkley};
+    use npoa::online::Gradient;
+    use npoa::optim::Rls;
+    type Small = OnlineLearner<LinearModel<8>, 8, 64, 16, PageHinkley, Gradient>;
+    type WithRls = OnlineLearner<LinearModel<8>, 8, 64, 16, Adwin, Rls<8>>;
+    println!(
+        "with a Page-Hinkley detector: {} bytes; ADWIN (the default) {} and Page-Hinkley {} of \
+         them; with ADWIN and RLS: {} bytes (Rls<8> {})",
+        size_of::<Small>(),
+        size_of::<Adwin>(),
+        size_of::<PageHinkley>(),
+        size_of::<WithRls>(),
+        size_of::<Rls<8>>()
+    );
     assert!(windows >= (64 + 16) * 9 * 4);
-    // Beyond the windows: the controller, the model and its state twice, the scaler, the
-    // counters (1040 bytes for D = 8).
-    assert!(bytes < windows + 1280, "{bytes}");
+    // Beyond the windows and the detector: the controller, the model and its state twice,
+    // the scaler, the counters (about 1100 bytes for D = 8).
+    let det = size_of::<Option<Adwin>>();
+    assert!(bytes < windows + det + 1280, "{bytes}");
+    assert!(size_of::<Small>() < windows + size_of::<Option<PageHinkley>>() + 1280);
+    assert!(size_of::<WithRls>() <= bytes + size_of::<Option<Rls<8>>>());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,13 +10,13 @@
 #![allow(dead_code)]
 
 use npoa::LinearModel;
+use npoa::control::drift::Adwin;
+use npoa::control::drift::DetectorConfig;
 use npoa::control::{ControllerConfig, Event, EventKind};
 use npoa::control::{EarlyStop, Plateau};
 use npoa::control::{LrSchedule, Schedule};
-use npoa::control::drift::DetectorConfig;
 use npoa::online::{Drift, Gradient, OnlineConfig, OnlineLearner, Sampling};
 use npoa::optim::{Rls, RlsConfig};
-use npoa::control::drift::Adwin;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 

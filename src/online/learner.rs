@@ -2,10 +2,10 @@
 //! and warm restarts (see the [module docs](super)).
 
 use super::config::{OnlineConfig, StepReport};
+use super::slots::{DetectorSlot, Gradient, Solver};
 use super::window::{Sampling, Window};
 use crate::Error;
 use crate::check;
-use super::slots::{DetectorSlot, Gradient, Solver};
 use crate::control::drift::{Adwin, Signal};
 use crate::control::{Controller, ControllerConfig, Event, Stop};
 use crate::loss::{Loss, Objective};

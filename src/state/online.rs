@@ -7,8 +7,8 @@ use super::codec::{FRAME_LEN, Kind, Reader, Writer, corrupt, finite};
 use super::control::CONTROLLER_RAW_LEN;
 use crate::Error;
 use crate::control::Stop;
-use crate::optim::RlsConfig;
 use crate::online::{DetectorSlot, Drift, OnlineConfig, OnlineLearner, Sampling, Solver, Window};
+use crate::optim::RlsConfig;
 use crate::optim::{Regularization, Rule};
 use crate::scale::Scaler;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -19,7 +19,8 @@ use rand_xoshiro::rand_core::SeedableRng;
 /// standardize (9).
 pub const ONLINE_CONFIG_LEN: usize = 8 + 4 + 4 + 4 + 9 + 17 + 18 + 13 + 9;
 /// The progress counters and the drift state.
-pub const PROGRESS_LEN: usize = 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 4 + 9 + 9 + 4 + 4 + 4;
+pub const PROGRESS_LEN: usize =
+    4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 4 + 9 + 9 + 4 + 4 + 4;
 
 /// Bytes of a window of `n` samples of `d` features: the rows and targets (`4·n·(d + 1)`),
 /// `len`, `next`, `seen` (24), the reservoir generator (presence and 32 bytes).
@@ -512,11 +513,17 @@ impl<M: Model, const D: usize, const N: usize, const V: usize, W: DetectorSlot, 
         match (l.rls.is_some(), rls) {
             (true, Some(s)) => l.rls = Some(s),
             (false, None) => {}
-            _ => return Err(corrupt("RLS state without its configuration, or the reverse")),
+            _ => {
+                return Err(corrupt(
+                    "RLS state without its configuration, or the reverse",
+                ));
+            }
         }
         if let (Some(c), Some(mut s)) = (rls_config, l.rls) {
             if s.rls().is_none_or(|r| r.config() != c) {
-                return Err(corrupt("the RLS state's configuration is not the learner's"));
+                return Err(corrupt(
+                    "the RLS state's configuration is not the learner's",
+                ));
             }
         }
         l.detector = detector;
@@ -556,7 +563,9 @@ impl<M: Model, const D: usize, const N: usize, const V: usize, W: DetectorSlot, 
         p.watch.level = r.f32();
         p.watch.seen = r.u32();
         if p.watch.last.is_infinite() || p.watch.level.is_infinite() || p.watch.seen > 1024 {
-            return Err(corrupt("prequential loss, its level or its count out of range"));
+            return Err(corrupt(
+                "prequential loss, its level or its count out of range",
+            ));
         }
         if p.in_round >= config.round_steps {
             return Err(corrupt("steps in the round at or above round_steps"));
@@ -621,7 +630,8 @@ fn tail<W: DetectorSlot, S: Solver<D>, const D: usize>(
         delta: r.f64(),
     };
     let config = if some {
-        c.validate().map_err(|_| corrupt("rls configuration out of range"))?;
+        c.validate()
+            .map_err(|_| corrupt("rls configuration out of range"))?;
         Some(c)
     } else if c.forgetting.to_bits() != 0 || c.delta.to_bits() != 0 {
         return Err(corrupt("absent rls configuration is not zero"));
