@@ -18,6 +18,10 @@
 //! other's output. Fixed-size arrays are sequences whose length is checked (an error, not a
 //! panic). Without `std` everything here is heap-free.
 
+use crate::control::drift::{
+    Adwin, AdwinConfig, Ddm, DdmConfig, DetectorConfig, Eddm, EddmConfig, PageHinkley,
+    PageHinkleyConfig, PhMode,
+};
 use crate::control::{
     Anneal, Clip, Controller, ControllerConfig, EarlyStop, EarlyStopping, Event, EventKind, Guard,
     LrSchedule, MAX_MILESTONES, Milestones, Mode, Plateau, RateCause, ReduceOnPlateau,
@@ -165,6 +169,70 @@ struct OnlineConfigDef {
     standardize: Option<usize>,
 }
 via_def!(OnlineConfig, OnlineConfigDef, |v| v.validate());
+
+// ---- Drift detectors' settings ----
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "PhMode", rename_all = "snake_case")]
+enum PhModeDef {
+    Both,
+    Up,
+    Down,
+}
+via_def!(PhMode, PhModeDef);
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "AdwinConfig", deny_unknown_fields)]
+struct AdwinConfigDef {
+    delta: f64,
+    clock: u32,
+    max_buckets: u32,
+    min_window_length: u32,
+    grace_period: u32,
+    warning_delta: Option<f64>,
+}
+via_def!(AdwinConfig, AdwinConfigDef, |v| Adwin::new(v).map(drop));
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "PageHinkleyConfig", deny_unknown_fields)]
+struct PageHinkleyConfigDef {
+    min_instances: u32,
+    delta: f64,
+    threshold: f64,
+    alpha: f64,
+    mode: PhMode,
+}
+via_def!(PageHinkleyConfig, PageHinkleyConfigDef, |v| {
+    PageHinkley::new(v).map(drop)
+});
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "DdmConfig", deny_unknown_fields)]
+struct DdmConfigDef {
+    warm_start: u32,
+    warning_threshold: f64,
+    drift_threshold: f64,
+}
+via_def!(DdmConfig, DdmConfigDef, |v| Ddm::new(v).map(drop));
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "EddmConfig", deny_unknown_fields)]
+struct EddmConfigDef {
+    warm_start: u32,
+    alpha: f64,
+    beta: f64,
+}
+via_def!(EddmConfig, EddmConfigDef, |v| Eddm::new(v).map(drop));
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "DetectorConfig", rename_all = "snake_case")]
+enum DetectorConfigDef {
+    Adwin(AdwinConfig),
+    PageHinkley(PageHinkleyConfig),
+    Ddm(DdmConfig),
+    Eddm(EddmConfig),
+}
+via_def!(DetectorConfig, DetectorConfigDef);
 
 #[derive(Serialize, Deserialize)]
 #[serde(remote = "Mode", rename_all = "snake_case")]

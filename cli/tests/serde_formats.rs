@@ -538,3 +538,43 @@ fn events_of_a_real_run_round_trip() {
         "{json}"
     );
 }
+
+#[test]
+fn drift_detector_configurations_round_trip_and_are_validated() {
+    use npoa::control::drift::{
+        AdwinConfig, DdmConfig, DetectorConfig, EddmConfig, PageHinkleyConfig, PhMode,
+    };
+    let configs = [
+        DetectorConfig::Adwin(AdwinConfig::default()),
+        DetectorConfig::Adwin(AdwinConfig {
+            clock: 1,
+            warning_delta: Some(0.01),
+            ..AdwinConfig::default()
+        }),
+        DetectorConfig::PageHinkley(PageHinkleyConfig {
+            mode: PhMode::Down,
+            ..PageHinkleyConfig::default()
+        }),
+        DetectorConfig::Ddm(DdmConfig::default()),
+        DetectorConfig::Eddm(EddmConfig::default()),
+    ];
+    for c in configs {
+        let (_, back) = round_trip(&c);
+        assert_eq!(back, c);
+    }
+    let (json, _) = round_trip(&DetectorConfig::Ddm(DdmConfig::default()));
+    assert_eq!(
+        json,
+        r#"{"ddm":{"warm_start":30,"warning_threshold":2.0,"drift_threshold":3.0}}"#
+    );
+    let (json, _) = round_trip(&PhMode::Both);
+    assert_eq!(json, r#""both""#);
+    let e = refusal::<DetectorConfig>(
+        r#"{"adwin":{"delta":2.0,"clock":32,"max_buckets":5,"min_window_length":5,"grace_period":10,"warning_delta":null}}"#,
+    );
+    assert!(e.contains("delta"), "{e}");
+    let e = refusal::<EddmConfig>(r#"{"warm_start":30,"alpha":0.5,"beta":0.9}"#);
+    assert!(e.contains("alpha"), "{e}");
+    let e = refusal::<DdmConfig>(r#"{"warm_start":30,"warning_threshold":2.0}"#);
+    assert!(e.contains("drift_threshold"), "{e}");
+}
