@@ -65,9 +65,9 @@ fn trained<const D: usize>(samples: &[([f32; D], f32)], w: &[f32; D]) -> (Rls<D>
         r.update(x, *y).expect("finite sample");
         nlms_step(&mut m, &cfg, x, y);
     }
-    for j in 0..D {
-        assert!((r.weights()[j] - w[j]).abs() < 1e-2, "rls d{D}: w[{j}]");
-        assert!((m.weights()[j] - w[j]).abs() < 5e-2, "nlms d{D}: w[{j}]");
+    for (j, ((a, b), t)) in r.weights().iter().zip(m.weights()).zip(w).enumerate() {
+        assert!((a - t).abs() < 1e-2, "rls d{D}: w[{j}] = {a}, teacher {t}");
+        assert!((b - t).abs() < 5e-2, "nlms d{D}: w[{j}] = {b}, teacher {t}");
     }
     (r, m)
 }

@@ -87,7 +87,7 @@ pub(crate) mod lane;
 mod momentum;
 mod nlms;
 mod prox;
-mod rls;
+pub mod rls;
 mod sgd;
 mod step;
 

@@ -14,7 +14,7 @@ use core::fmt::Write;
 use npoa::LinearModel;
 use npoa::control::ControllerConfig;
 use npoa::online::{OnlineConfig, OnlineLearner, Sampling};
-use npoa::optim::Rule;
+use npoa::optim::{Rls, RlsConfig, Rule};
 use npoa::train::{Dataset, TrainConfig, fit};
 
 /// Features of the sensor (and of the model).
@@ -184,6 +184,7 @@ pub fn run(board: &mut impl Board) -> Result<(), RunError> {
         train(board, &data, &x, &y, (name, rule, rate))?;
     }
 
+    rls(board, &x, &y)?;
     measure(board, &x, &y)?;
     writeln!(board.console(), "done")?;
     Ok(())
@@ -253,6 +254,28 @@ fn train(
         online.rounds(),
         error(&model)
     )?;
+    Ok(())
+}
+
+/// Recursive least squares (River's defaults, `λ = 0.99`, `δ = 10⁶`) over the readings: its
+/// bits, and the instructions of one `Rls::update` (the mean over the last 64 samples; `f64`
+/// throughout, software on a single-precision FPU). Not inlined, like [`train`].
+#[inline(never)]
+fn rls(board: &mut impl Board, x: &[f32], y: &[f32]) -> Result<(), RunError> {
+    let mut r = Rls::<D>::new(RlsConfig::default())?;
+    let mut c0 = None;
+    for (i, (row, t)) in rows(x, y).enumerate() {
+        if i == 64 {
+            c0 = board.instructions();
+        }
+        r.update(row.try_into().map_err(|_| RunError::Shape)?, t)?;
+    }
+    let c1 = board.instructions();
+    let model = LinearModel::<D>::new(r.weights(), r.bias())?;
+    bits(board.console(), "rls", &model, ("err", error(&model)))?;
+    if let Some(v) = c0.zip(c1).map(|(a, b)| (b.wrapping_sub(a) + 32) / 64) {
+        writeln!(board.console(), "insns rls-update {v}")?;
+    }
     Ok(())
 }
 
