@@ -30,6 +30,7 @@ use crate::control::{
 use crate::loss::Loss;
 use crate::model::{LinearClassifier, LinearModel};
 use crate::online::{Drift, OnlineConfig};
+use crate::optim::RlsConfig;
 use crate::optim::{Regularization, Rule};
 use crate::train::TrainConfig;
 use core::fmt;
@@ -166,9 +167,19 @@ struct OnlineConfigDef {
     optimizer: Rule,
     regularization: Regularization,
     drift: Option<Drift>,
+    detector: Option<DetectorConfig>,
+    rls: Option<RlsConfig>,
     standardize: Option<usize>,
 }
 via_def!(OnlineConfig, OnlineConfigDef, |v| v.validate());
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "RlsConfig", deny_unknown_fields)]
+struct RlsConfigDef {
+    forgetting: f64,
+    delta: f64,
+}
+via_def!(RlsConfig, RlsConfigDef, |v| v.validate());
 
 // ---- Drift detectors' settings ----
 

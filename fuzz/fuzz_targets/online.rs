@@ -4,7 +4,10 @@
 //! refused sample or batch (`Err`) leaves the model, its update count and its rounds
 //! unchanged; the model and the best copy stay finite; the windows never hold more than their
 //! capacity nor a non-finite value; the rate stays within the controller's bounds; `seen`
-//! counts every accepted sample.
+//! counts every accepted sample (until a detector's restart, which keeps only the newest).
+//! The learner stores any detector and room for RLS, so every detector (on bounded or raw
+//! settings) and the RLS path run: its updates in `push` and `partial_fit`, its rounds, its
+//! rollbacks and restarts that reset `P`.
 #![no_main]
 
 mod input;
@@ -12,9 +15,12 @@ mod input;
 use input::Input;
 use libfuzzer_sys::fuzz_target;
 use npoa::LinearModel;
+use npoa::control::drift::{
+    AdwinConfig, AnyDetector, DdmConfig, DetectorConfig, EddmConfig, PageHinkleyConfig, PhMode,
+};
 use npoa::control::{ControllerConfig, Guard};
 use npoa::online::{Drift, OnlineConfig, OnlineLearner, Sampling};
-use npoa::optim::{Regularization, Rule};
+use npoa::optim::{Regularization, Rls, RlsConfig, Rule};
 
 const D: usize = 3;
 
@@ -41,7 +47,43 @@ fuzz_target!(|data: &[u8]| {
         max_retries: inp.range(0, 4) as u32,
         ..Guard::default()
     });
-    let rule = inp.rule(bounded);
+    let rls = (inp.byte() % 3 == 0).then(|| RlsConfig {
+        forgetting: if bounded {
+            1.0 - f64::from(inp.small().abs()) * 0.1
+        } else {
+            f64::from(inp.raw_f32())
+        },
+        delta: if bounded {
+            10f64.powi(inp.range(0, 7) as i32)
+        } else {
+            f64::from(inp.raw_f32())
+        },
+    });
+    let detector = match inp.byte() % 6 {
+        0 => None,
+        1 => Some(DetectorConfig::Adwin(AdwinConfig {
+            clock: inp.range(0, 8) as u32,
+            warning_delta: (inp.byte() % 2 == 0).then_some(0.05),
+            ..AdwinConfig::default()
+        })),
+        2 => Some(DetectorConfig::PageHinkley(PageHinkleyConfig {
+            threshold: f64::from(val(&mut inp, 10.0).abs()),
+            mode: PhMode::Up,
+            min_instances: inp.range(0, 40) as u32,
+            ..PageHinkleyConfig::default()
+        })),
+        3 => Some(DetectorConfig::Ddm(DdmConfig {
+            warm_start: inp.range(0, 40) as u32,
+            ..DdmConfig::default()
+        })),
+        _ => Some(DetectorConfig::Eddm(EddmConfig::default())),
+    };
+    // RLS takes no other rule.
+    let rule = if rls.is_some() {
+        Rule::Sgd
+    } else {
+        inp.rule(bounded)
+    };
     let config = OnlineConfig {
         batch_size: inp.range(0, 20),
         steps_per_call: inp.range(0, 4) as u32,
@@ -66,6 +108,8 @@ fuzz_target!(|data: &[u8]| {
             floor: 0.0,
             patience: inp.range(0, 3) as u32,
         }),
+        detector,
+        rls,
         standardize: match inp.byte() % 3 {
             0 => None,
             _ => Some(inp.range(0, 40)),
@@ -78,9 +122,12 @@ fuzz_target!(|data: &[u8]| {
             seed: u64::from(inp.u32()),
         }
     };
-    let Ok(mut l) =
-        OnlineLearner::<LinearModel<D>, D, 8, 4>::new(LinearModel::zeros(), cc, config, sampling)
-    else {
+    let Ok(mut l) = OnlineLearner::<LinearModel<D>, D, 8, 4, AnyDetector, Rls<D>>::new(
+        LinearModel::zeros(),
+        cc,
+        config,
+        sampling,
+    ) else {
         return;
     };
     let mut accepted = 0u64;
@@ -121,6 +168,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(len <= cap && xs.len() == len * D && ys.len() == len);
             assert!(xs.iter().chain(ys).all(|v| v.is_finite()));
         }
-        assert_eq!(l.window().seen() + l.holdout().seen(), accepted);
+        if l.restarts() == 0 {
+            assert_eq!(l.window().seen() + l.holdout().seen(), accepted);
+        } else {
+            assert!(l.window().seen() + l.holdout().seen() <= accepted);
+        }
     }
 });

@@ -364,13 +364,13 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
 
     /// One recursive-least-squares update on a training sample, counted in the current
     /// round (with [`OnlineConfig::rls`]; nothing otherwise, or while stopped).
-    fn rls_update(&mut self, row: &[f32; D], y: f32) -> Result<(), Error> {
+    fn rls_update(&mut self, row: &[f32; D], y: f32) -> Result<bool, Error> {
         let p = &mut self.progress;
         let Some(rls) = self.rls.as_mut().and_then(S::rls) else {
-            return Ok(());
+            return Ok(false);
         };
         if p.stopped.is_some() {
-            return Ok(());
+            return Ok(false);
         }
         let e = rls.update(row, y)?;
         sync_model(&mut self.model, rls);
@@ -382,7 +382,12 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
             p.loss_sum += 0.5 * f64::from(e) * f64::from(e);
             p.samples = p.samples.saturating_add(1);
         }
-        Ok(())
+        Ok(true)
+    }
+
+    /// The learner trains by recursive least squares.
+    fn is_rls(&self) -> bool {
+        self.rls.is_some_and(|mut s| s.rls().is_some())
     }
 
     /// A sample standardised by the frozen scaler.
@@ -454,7 +459,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
             report.stopped = self.progress.stopped;
             return Ok(report);
         }
-        if self.rls.is_some_and(|mut s| s.rls().is_some()) {
+        if self.is_rls() {
             self.undo_on_error(|l| l.rls_step(&mut report, on_event))?;
         } else {
             self.undo_on_error(|l| l.step_inner(&mut report, on_event))?;
@@ -708,7 +713,20 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
         on_event: &mut dyn FnMut(&Event),
     ) -> Result<StepReport, Error> {
         let mut report = StepReport::default();
-        if self.progress.stopped.is_some() {
+        if self.is_rls() {
+            // Each row is one RLS update (none while stopped), then the round's end if it
+            // filled (or the stopped learner's watch).
+            self.undo_on_error(|l| {
+                for (row, t) in x.chunks_exact(check::nz(D)).zip(y) {
+                    if let Ok(r) = <&[f32; D]>::try_from(row)
+                        && l.rls_update(r, *t)?
+                    {
+                        report.updates += 1;
+                    }
+                }
+                l.rls_step(&mut report, on_event)
+            })?;
+        } else if self.progress.stopped.is_some() {
             if self.idle_round_ends() {
                 self.watch(&mut report, Some((x, y)), on_event);
             }

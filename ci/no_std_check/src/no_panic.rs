@@ -23,7 +23,7 @@ use npoa::control::{Controller, ControllerConfig};
 use npoa::kernel::{SCALAR, SIMD};
 use npoa::loss::Loss;
 use npoa::model::bytes;
-use npoa::online::{OnlineConfig, OnlineLearner, Sampling, Window};
+use npoa::online::{DetectorSlot, Gradient, OnlineConfig, OnlineLearner, Sampling, Solver, Window};
 use npoa::optim::{self, OptimState, Regularization, Rls, RlsConfig, Rule, StepScalars};
 use npoa::scale::Scaler;
 use npoa::state::Checkpoint;
@@ -224,6 +224,24 @@ fn scale(x: &[f32], y: &[f32], w: &[f32], b: f32) {
 
 /// The stream API: windows (ring and reservoir) and the learner's push, step and partial_fit.
 fn online(x: &[f32], y: &[f32], cfg: OnlineConfig, sampling: Sampling) {
+    online_with::<Adwin, Gradient>(x, y, cfg, sampling);
+    // Any detector and RLS: the restart from the window, the RLS updates in `push` and
+    // `partial_fit`, and the learner's bytes with both slots.
+    let rls = OnlineConfig {
+        rls: black_box(Some(RlsConfig::default())),
+        optimizer: Rule::Sgd,
+        detector: black_box(Some(DetectorConfig::Ddm(DdmConfig::default()))),
+        ..cfg
+    };
+    online_with::<AnyDetector, Rls<8>>(x, y, rls, sampling);
+}
+
+fn online_with<W: DetectorSlot, S: Solver<8>>(
+    x: &[f32],
+    y: &[f32],
+    cfg: OnlineConfig,
+    sampling: Sampling,
+) {
     let mut win = Window::<4, 8>::new(sampling);
     let row: [f32; 8] = core::array::from_fn(|i| x.get(i).copied().unwrap_or(0.0));
     let _ = black_box(win.push(&row, black_box(1.0)));
@@ -232,7 +250,8 @@ fn online(x: &[f32], y: &[f32], cfg: OnlineConfig, sampling: Sampling) {
     let Ok(c) = ControllerConfig::constant(black_box(0.1)) else {
         return;
     };
-    if let Ok(mut l) = OnlineLearner::<LinearModel<8>, 8, 16, 4>::new(model, c, cfg, sampling) {
+    if let Ok(mut l) = OnlineLearner::<LinearModel<8>, 8, 16, 4, W, S>::new(model, c, cfg, sampling)
+    {
         for (i, t) in y.iter().enumerate() {
             let _ = black_box(l.push(&row, *t + i as f32));
             let _ = black_box(l.step(&mut |e| {
@@ -242,6 +261,14 @@ fn online(x: &[f32], y: &[f32], cfg: OnlineConfig, sampling: Sampling) {
         let _ = black_box(l.partial_fit(x, y, &mut |_| {}));
         black_box(l.model());
         black_box(l.best_model());
+        let mut big = [0u8; 16384];
+        let n = black_box(OnlineLearner::<LinearModel<8>, 8, 16, 4, W, S>::ENCODED_LEN).min(16384);
+        if l.encode(&mut big[..n]).is_ok()
+            && let Ok(mut d) = OnlineLearner::<LinearModel<8>, 8, 16, 4, W, S>::decode(&big[..n])
+        {
+            let _ = black_box(d.push(&row, black_box(1.0)));
+            let _ = black_box(d.step(&mut |_| {}));
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use core::fmt::Write;
 
 use npoa::LinearModel;
 use npoa::control::ControllerConfig;
+use npoa::control::drift::{DetectorConfig, PageHinkley, PageHinkleyConfig, PhMode};
 use npoa::online::{OnlineConfig, OnlineLearner, Sampling};
 use npoa::optim::{Rls, RlsConfig, Rule};
 use npoa::train::{Dataset, TrainConfig, fit};
@@ -129,6 +130,12 @@ fn fit_config(optimizer: Rule, learning_rate: f32, batch_size: usize, epochs: u3
 
 fn online_config(optimizer: Rule, batch_size: usize) -> OnlineConfig {
     OnlineConfig {
+        // The 88-byte Page-Hinkley detector (the default ADWIN is about 3 KB: too much for the
+        // 16 KiB of the Cortex-M0 board beside the readings).
+        detector: Some(DetectorConfig::PageHinkley(PageHinkleyConfig {
+            mode: PhMode::Up,
+            ..PageHinkleyConfig::default()
+        })),
         batch_size,
         optimizer,
         ..OnlineConfig::default()
@@ -136,7 +143,7 @@ fn online_config(optimizer: Rule, batch_size: usize) -> OnlineConfig {
 }
 
 /// The streaming learner of the example: a 32-sample window, 8 held out.
-pub type Learner = OnlineLearner<LinearModel<D>, D, 32, 8>;
+pub type Learner = OnlineLearner<LinearModel<D>, D, 32, 8, PageHinkley>;
 
 /// A learner with a constant rate, sliding windows and batches of `batch_size`.
 ///
