@@ -1,8 +1,11 @@
-//! A sensor stream learned on the device: a fixed window of samples, one bounded training
-//! step per sample, and a warm restart when the sensor is swapped halfway.
+//! A sensor stream learned on the device: recursive least squares (no rate to tune) over a
+//! fixed window, a statistical drift detector, and a warm restart when the sensor is swapped
+//! halfway.
 //!
 //! ```sh
-//! cargo run --release --example sensor_stream                 # with drift handling (default)
+//! cargo run --release --example sensor_stream                 # RLS + ADWIN (default)
+//! cargo run --release --example sensor_stream -- --gradient   # SGD + ADWIN instead of RLS
+//! cargo run --release --example sensor_stream -- --heuristic  # SGD + the held-out heuristic
 //! cargo run --release --example sensor_stream -- --no-drift   # without: the model stays stale
 //! cargo run --release --example sensor_stream -- --plot       # the rolling error, in the terminal
 //! cargo run --release --example sensor_stream -- --plot error.svg
@@ -11,15 +14,17 @@
 //! The stream (`examples/shared/sensor.rs`): `y = w·x + b + noise` over 4 channels, with new `w`
 //! and `b` from sample `len/2` on. Each sample is first predicted (its squared error is the
 //! prequential error: the model has not seen it), then pushed into the learner's 64-sample
-//! window (every 5th into the 16-sample held-out window), then one update runs. The controller
-//! halves the rate on plateaus and stops early once the held-out error stops improving; drift
-//! handling restarts it when the held-out error stays above 3× its running level for 3 rounds.
+//! window (every 5th into the 16-sample held-out window): with RLS the push is the update, with
+//! SGD one update runs per sample. ADWIN (`clock` 4, the learner's default detector) watches
+//! whether each sample's loss exceeds 4× its running level; a confirmed rise restarts the
+//! learner (RLS resets `P`). The heuristic instead restarts when the held-out error stays above
+//! 3× its running level for 3 rounds while the controller has frozen the learner.
 
 #[path = "shared/sensor.rs"]
 mod sensor;
 
 use npoa::control::EventKind;
-use npoa::online::Drift;
+use npoa::online::{Drift, OnlineConfig};
 use std::fmt::Write as _;
 
 /// Online learning of a drifting sensor, on a fixed window.
@@ -30,17 +35,23 @@ struct Args {
     seed: u64,
     /// Turn drift handling off: `--no-drift`.
     no_drift: bool,
+    /// SGD instead of RLS: `--gradient`.
+    gradient: bool,
+    /// SGD with the held-out heuristic instead of a detector: `--heuristic`.
+    heuristic: bool,
     /// Draw the rolling error: `--plot` in the terminal, `--plot FILE` as an SVG file.
     plot: Option<String>,
 }
 
 impl Args {
-    /// Reads the four options by hand (this example keeps the crate's dev-dependencies small).
+    /// Reads the options by hand (this example keeps the crate's dev-dependencies small).
     fn parse() -> Result<Self, String> {
         let mut args = Args {
             samples: 4000,
             seed: 7,
             no_drift: false,
+            gradient: false,
+            heuristic: false,
             plot: None,
         };
         let mut it = std::env::args().skip(1).peekable();
@@ -56,12 +67,14 @@ impl Args {
                 }
                 "--seed" => args.seed = number("--seed")?,
                 "--no-drift" => args.no_drift = true,
+                "--gradient" => args.gradient = true,
+                "--heuristic" => args.heuristic = true,
                 "--plot" => {
                     let file = it.next_if(|v| !v.starts_with("--"));
                     args.plot = Some(file.unwrap_or_else(|| "-".into()));
                 }
                 "-h" | "--help" => {
-                    return Err("usage: sensor_stream [--samples N] [--seed N] [--no-drift] [--plot [FILE.svg]]".into());
+                    return Err("usage: sensor_stream [--samples N] [--seed N] [--gradient | --heuristic] [--no-drift] [--plot [FILE.svg]]".into());
                 }
                 other => return Err(format!("unknown option {other} (see --help)")),
             }
@@ -76,14 +89,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("--samples must be at least {}", 2 * sensor::ROLLING).into());
     }
     let samples = sensor::stream(args.samples, args.seed);
-    let drift = (!args.no_drift).then(Drift::default);
-    let trace = sensor::run(&samples, drift);
+    let detector = (!args.no_drift).then(sensor::default_detector).flatten();
+    let (config, what) = if args.heuristic {
+        let drift = (!args.no_drift).then(Drift::default);
+        (sensor::config(drift), "SGD, held-out heuristic")
+    } else if args.gradient {
+        (
+            OnlineConfig {
+                detector,
+                ..sensor::config(None)
+            },
+            "SGD, ADWIN",
+        )
+    } else {
+        (sensor::rls_config(detector), "RLS, ADWIN")
+    };
+    let trace = sensor::run_config(&samples, config);
     let half = args.samples / 2;
 
     println!(
-        "{} samples, sensor swapped at {half}; drift handling {}",
+        "{} samples, sensor swapped at {half}; {what}; drift handling {}",
         args.samples,
-        if drift.is_some() { "on" } else { "off" }
+        if args.no_drift { "off" } else { "on" }
     );
     println!("\nevents (sample: what):");
     for (i, e) in &trace.events {
@@ -96,7 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             EventKind::Restarted {
                 metric,
                 previous_best,
-            } => format!("WARM RESTART: held-out error {metric:.4} vs best {previous_best:.4}"),
+            } => format!("WARM RESTART: error {metric:.4} vs best held-out {previous_best:.4}"),
             EventKind::Improved { metric } => format!("improved {metric:.4}"),
         };
         println!("  {i:>6}: round {:>4}: {what}", e.epoch);
@@ -116,6 +143,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             i - half
         ),
         None => println!("\nafter the swap the rolling error never gets below {bound} again"),
+    }
+    match sensor::recovery(&trace, half, bound) {
+        Some(n) => println!(
+            "the error of the last {} predictions is below {bound} again {n} samples after the swap",
+            sensor::SHORT
+        ),
+        None => println!(
+            "the error of the last {} predictions stays above {bound}",
+            sensor::SHORT
+        ),
     }
     let m = trace.learner.model();
     println!(

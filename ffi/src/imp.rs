@@ -7,7 +7,7 @@ use core::mem::{align_of, size_of};
 use npoa::LinearModel;
 use npoa::control::{ControllerConfig, Stop};
 use npoa::loss::Loss;
-use npoa::online::{Drift, OnlineConfig, OnlineLearner, Sampling, StepReport};
+use npoa::online::{Drift, NoDetector, OnlineConfig, OnlineLearner, Sampling, StepReport};
 use npoa::optim::{Regularization, Rule};
 use npoa::train::{Dataset, Summary, TrainConfig};
 
@@ -342,8 +342,10 @@ pub(crate) unsafe fn from_bytes<const D: usize, C: CModel<D>>(
 }
 
 /// The learner behind an `npoa_learnerD` handle.
+/// It keeps the held-out drift heuristic of `drift_patience` and no statistical detector (no
+/// bytes: the default ADWIN's 3 KB would not fit the handles' reserved sizes).
 pub(crate) type Learner<const D: usize> =
-    OnlineLearner<LinearModel<D>, D, NPOA_WINDOW, NPOA_HOLDOUT>;
+    OnlineLearner<LinearModel<D>, D, NPOA_WINDOW, NPOA_HOLDOUT, NoDetector>;
 
 /// What a handle's memory holds: a tag, the configuration and starting model (for `reset`),
 /// and the learner. `repr(C)`, so the tag is the first word.
@@ -393,6 +395,8 @@ fn learner<const D: usize>(c: &npoa_online_config, initial: LinearModel<D>) -> R
             patience: c.drift_patience,
             ..Drift::default()
         }),
+        detector: None,
+        rls: None,
         standardize: (c.standardize_warmup > 0).then_some(usize_of(c.standardize_warmup)),
     };
     let rate = np(ControllerConfig::constant(c.learning_rate))?;

@@ -129,5 +129,5 @@ mod window;
 
 pub use config::{Drift, OnlineConfig, STANDARDIZE_WARMUP, StepReport};
 pub use learner::OnlineLearner;
-pub use slots::{DetectorSlot, Gradient, Solver};
+pub use slots::{DetectorSlot, Gradient, NoDetector, Solver};
 pub use window::{Sampling, Window};

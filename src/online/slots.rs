@@ -1,11 +1,11 @@
 //! What an [`OnlineLearner`](super::OnlineLearner) stores for its drift detector and its
 //! solver, chosen by type so that a learner pays in memory only for what it uses: a
-//! Page-Hinkley detector is 96 bytes where an ADWIN is about 3,000, and the gradient rules
+//! Page-Hinkley detector is 88 bytes where an ADWIN is about 3,000, and the gradient rules
 //! need none of the 688 bytes of an [`Rls<8>`].
 //!
 //! * `W`: [`DetectorSlot`], the detector [`OnlineConfig::detector`](super::OnlineConfig::detector)
-//!   may name: [`PageHinkley`] (the default), [`Adwin`], [`Ddm`], [`Eddm`], or
-//!   [`AnyDetector`] to choose at run time.
+//!   may name: [`Adwin`] (the default), [`PageHinkley`], [`Ddm`], [`Eddm`],
+//!   [`AnyDetector`] to choose at run time, or [`NoDetector`] (no bytes).
 //! * `S`: [`Solver`], [`Gradient`] (the default, no bytes: the update rule of
 //!   [`OnlineConfig::optimizer`](super::OnlineConfig::optimizer)) or [`Rls<D>`] (recursive
 //!   least squares, [`OnlineConfig::rls`](super::OnlineConfig::rls)).
@@ -18,7 +18,9 @@
 #![allow(private_interfaces)]
 
 use crate::Error;
-use crate::control::drift::{Adwin, AnyDetector, Ddm, Detector, DetectorConfig, Eddm, PageHinkley};
+use crate::control::drift::{
+    Adwin, AnyDetector, Ddm, Detector, DetectorConfig, Eddm, PageHinkley, Signal,
+};
 use crate::optim::{Rls, RlsConfig};
 use crate::state::{Reader, Writer};
 
@@ -145,6 +147,46 @@ slot!(
     "this learner stores an EDDM detector (its type parameter W): for another one, make W \
      that detector's type or AnyDetector"
 );
+
+/// No detector: zero bytes, for a learner that needs none (a stationary stream, or drift
+/// handled by the held-out heuristic [`Drift`](super::Drift) alone). Its
+/// [`OnlineConfig::detector`](super::OnlineConfig::detector) must be `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NoDetector;
+
+impl Detector for NoDetector {
+    fn update(&mut self, _: f32) -> Signal {
+        Signal::Stable
+    }
+    fn reset(&mut self) {}
+}
+
+impl sealed::Sealed for NoDetector {
+    const RAW_LEN: usize = 0;
+    fn put(&self, _: &mut Writer<'_>) {}
+    fn get(_: &mut Reader<'_>) -> Result<Self, Error> {
+        Ok(Self)
+    }
+}
+
+impl DetectorSlot for NoDetector {
+    fn from_config(_: DetectorConfig) -> Result<Self, Error> {
+        Err(other(
+            "this learner stores no detector (its type parameter W is NoDetector): set detector to None, or make W a detector's type",
+        ))
+    }
+    fn binary(&self) -> bool {
+        false
+    }
+    fn window_mean(&self) -> Option<f64> {
+        None
+    }
+    fn detector_config(&self) -> DetectorConfig {
+        // Never called: a `NoDetector` is never made (`from_config` refuses every
+        // configuration), so the learner's `Option<NoDetector>` is always `None`.
+        DetectorConfig::PageHinkley(crate::control::drift::PageHinkleyConfig::default())
+    }
+}
 
 impl sealed::Sealed for AnyDetector {
     const RAW_LEN: usize = crate::state::DETECTOR_RAW_LEN;
