@@ -13,26 +13,16 @@
 //! A configuration that names another detector or asks for RLS without its storage is refused
 //! by [`OnlineLearner::new`](super::OnlineLearner::new) with [`Error::InvalidParameter`].
 
-// The encoding methods of the sealed supertrait take the crate's private codec types: no one
-// outside the crate can name `sealed::Sealed`, so none can call or implement them.
-#![allow(private_interfaces)]
-
 use crate::Error;
 use crate::control::drift::{
     Adwin, AnyDetector, Ddm, Detector, DetectorConfig, Eddm, PageHinkley, Signal,
 };
 use crate::optim::{Rls, RlsConfig};
-use crate::state::{Reader, Writer};
 
 pub(crate) mod sealed {
-    use super::{Error, Reader, Writer};
-    /// The encoding of a slot inside the learner's bytes (not for implementation outside).
-    pub trait Sealed: Sized {
-        /// Bytes of [`put`](Self::put).
-        const RAW_LEN: usize;
-        fn put(&self, w: &mut Writer<'_>);
-        fn get(r: &mut Reader<'_>) -> Result<Self, Error>;
-    }
+    /// The types the crate implements the slots for (no one else can: the learner's bytes
+    /// know only these).
+    pub trait Sealed {}
 }
 
 /// The storage of an online learner's drift detector (its type parameter `W`).
@@ -60,16 +50,8 @@ fn other(reason: &'static str) -> Error {
 }
 
 macro_rules! slot {
-    ($ty:ty, $variant:ident, $put:ident, $get:ident, $raw:expr, $binary:expr, $reason:literal) => {
-        impl sealed::Sealed for $ty {
-            const RAW_LEN: usize = $raw;
-            fn put(&self, w: &mut Writer<'_>) {
-                crate::state::$put(w, self);
-            }
-            fn get(r: &mut Reader<'_>) -> Result<Self, Error> {
-                crate::state::$get(r)
-            }
-        }
+    ($ty:ty, $variant:ident, $binary:expr, $reason:literal) => {
+        impl sealed::Sealed for $ty {}
         impl DetectorSlot for $ty {
             fn from_config(config: DetectorConfig) -> Result<Self, Error> {
                 match config {
@@ -110,9 +92,6 @@ fn window_mean_of<T: WindowMean>(t: &T) -> Option<f64> {
 slot!(
     PageHinkley,
     PageHinkley,
-    put_page_hinkley,
-    get_page_hinkley,
-    crate::state::PAGE_HINKLEY_RAW_LEN,
     false,
     "this learner stores a Page-Hinkley detector (its type parameter W): for another one, \
      make W that detector's type or AnyDetector"
@@ -120,9 +99,6 @@ slot!(
 slot!(
     Adwin,
     Adwin,
-    put_adwin,
-    get_adwin,
-    crate::state::ADWIN_RAW_LEN,
     false,
     "this learner stores an ADWIN detector (its type parameter W): for another one, make W \
      that detector's type or AnyDetector"
@@ -130,9 +106,6 @@ slot!(
 slot!(
     Ddm,
     Ddm,
-    put_ddm,
-    get_ddm,
-    crate::state::DDM_RAW_LEN,
     true,
     "this learner stores a DDM detector (its type parameter W): for another one, make W that \
      detector's type or AnyDetector"
@@ -140,9 +113,6 @@ slot!(
 slot!(
     Eddm,
     Eddm,
-    put_eddm,
-    get_eddm,
-    crate::state::EDDM_RAW_LEN,
     true,
     "this learner stores an EDDM detector (its type parameter W): for another one, make W \
      that detector's type or AnyDetector"
@@ -161,13 +131,7 @@ impl Detector for NoDetector {
     fn reset(&mut self) {}
 }
 
-impl sealed::Sealed for NoDetector {
-    const RAW_LEN: usize = 0;
-    fn put(&self, _: &mut Writer<'_>) {}
-    fn get(_: &mut Reader<'_>) -> Result<Self, Error> {
-        Ok(Self)
-    }
-}
+impl sealed::Sealed for NoDetector {}
 
 impl DetectorSlot for NoDetector {
     fn from_config(_: DetectorConfig) -> Result<Self, Error> {
@@ -188,15 +152,7 @@ impl DetectorSlot for NoDetector {
     }
 }
 
-impl sealed::Sealed for AnyDetector {
-    const RAW_LEN: usize = crate::state::DETECTOR_RAW_LEN;
-    fn put(&self, w: &mut Writer<'_>) {
-        crate::state::put_detector(w, self);
-    }
-    fn get(r: &mut Reader<'_>) -> Result<Self, Error> {
-        crate::state::get_detector(r)
-    }
-}
+impl sealed::Sealed for AnyDetector {}
 impl DetectorSlot for AnyDetector {
     fn from_config(config: DetectorConfig) -> Result<Self, Error> {
         AnyDetector::new(config)
@@ -233,13 +189,7 @@ pub trait Solver<const D: usize>: Copy + core::fmt::Debug + PartialEq + sealed::
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Gradient;
 
-impl sealed::Sealed for Gradient {
-    const RAW_LEN: usize = 0;
-    fn put(&self, _: &mut Writer<'_>) {}
-    fn get(_: &mut Reader<'_>) -> Result<Self, Error> {
-        Ok(Self)
-    }
-}
+impl sealed::Sealed for Gradient {}
 
 impl<const D: usize> Solver<D> for Gradient {
     fn from_config(_: RlsConfig, _: &[f32; D], _: f32) -> Result<Self, Error> {
@@ -253,15 +203,7 @@ impl<const D: usize> Solver<D> for Gradient {
     }
 }
 
-impl<const D: usize> sealed::Sealed for Rls<D> {
-    const RAW_LEN: usize = crate::state::rls_len(D);
-    fn put(&self, w: &mut Writer<'_>) {
-        crate::state::put_rls(w, self);
-    }
-    fn get(r: &mut Reader<'_>) -> Result<Self, Error> {
-        crate::state::get_rls(r)
-    }
-}
+impl<const D: usize> sealed::Sealed for Rls<D> {}
 
 impl<const D: usize> Solver<D> for Rls<D> {
     fn from_config(config: RlsConfig, w: &[f32; D], b: f32) -> Result<Self, Error> {

@@ -119,25 +119,19 @@ mod control;
 mod drift;
 mod online;
 mod rls;
+mod slots;
 
 pub use batch::{Checkpoint, Model, RUN_HEAD_LEN, optim_raw_len, run_raw_len};
 #[cfg(feature = "std")]
 pub(crate) use batch::{MAX_STEPS, get_head, put_head};
 pub use codec::{FRAME_LEN, HEADER_LEN, Kind, MAGIC, VERSION};
-pub(crate) use codec::{Reader, Writer};
 #[cfg(feature = "std")]
-pub(crate) use codec::{corrupt, finite};
+pub(crate) use codec::{Reader, Writer, corrupt, finite};
 pub use control::CONTROLLER_RAW_LEN;
 #[cfg(feature = "std")]
 pub(crate) use control::{get as get_controller, put as put_controller};
 pub use drift::{
     ADWIN_RAW_LEN, DDM_RAW_LEN, DETECTOR_RAW_LEN, DETECTOR_SLOT, EDDM_RAW_LEN, PAGE_HINKLEY_RAW_LEN,
 };
-// A detector inside the online learner's bytes (`online::slots`).
-pub(crate) use drift::{
-    get_adwin, get_ddm, get_detector, get_eddm, get_page_hinkley, put_adwin, put_ddm, put_detector,
-    put_eddm, put_page_hinkley,
-};
 pub use online::{ONLINE_CONFIG_LEN, PROGRESS_LEN, scaler_len, window_len};
 pub use rls::rls_len;
-pub(crate) use rls::{get_rls, put_rls};

@@ -5,6 +5,7 @@
 use super::batch::{MAX_STEPS, Model, check_accumulators, get_optim, optim_raw_len, put_optim};
 use super::codec::{FRAME_LEN, Kind, Reader, Writer, corrupt, finite};
 use super::control::CONTROLLER_RAW_LEN;
+use super::slots::sealed::SlotCodec;
 use crate::Error;
 use crate::control::Stop;
 use crate::online::{DetectorSlot, Drift, OnlineConfig, OnlineLearner, Sampling, Solver, Window};
@@ -369,8 +370,14 @@ fn stop_of_slot(v: u8) -> Result<Option<Stop>, Error> {
     })
 }
 
-impl<M: Model, const D: usize, const N: usize, const V: usize, W: DetectorSlot, S: Solver<D>>
-    OnlineLearner<M, D, N, V, W, S>
+impl<
+    M: Model,
+    const D: usize,
+    const N: usize,
+    const V: usize,
+    W: DetectorSlot + SlotCodec,
+    S: Solver<D> + SlotCodec,
+> OnlineLearner<M, D, N, V, W, S>
 {
     /// Bytes of [`encode`](Self::encode)'s output: `12 + 2·(M::LEN + 16 + 8·P) + 247 + 86 +
     /// (4·N·(D+1) + 57) + (4·V·(D+1) + 57) + 70 + (32 + 24·D) + 1` for `P` parameters;
@@ -607,7 +614,7 @@ impl<M: Model, const D: usize, const N: usize, const V: usize, W: DetectorSlot, 
 /// configuration (presence, forgetting, delta) and the RLS state (presence and slot), read
 /// from the end of a frame of `len` bytes whose CRC the caller's reader checked.
 #[allow(clippy::type_complexity)]
-fn tail<W: DetectorSlot, S: Solver<D>, const D: usize>(
+fn tail<W: DetectorSlot + SlotCodec, S: Solver<D> + SlotCodec, const D: usize>(
     bytes: &[u8],
     len: usize,
 ) -> Result<(Option<W>, Option<RlsConfig>, Option<S>), Error> {
