@@ -1,6 +1,7 @@
 //! `defmt::Format` (the `defmt` feature), for a firmware that logs over defmt: the errors, the
-//! controller's events and verdicts, the online learner's step report and the small enums in
-//! them. Written here rather than derived on the types; the output follows `Debug`'s shape.
+//! controller's events and verdicts, the online learner's step report, a drift detector's
+//! signal and the small enums in them. Written here rather than derived on the types; the
+//! output follows `Debug`'s shape.
 
 use crate::Error;
 use crate::control::{
@@ -186,5 +187,16 @@ impl Format for Loss {
 impl Format for Rule {
     fn format(&self, f: Formatter<'_>) {
         write!(f, "{=str}", self.name());
+    }
+}
+
+impl Format for crate::control::drift::Signal {
+    fn format(&self, f: Formatter<'_>) {
+        use crate::control::drift::Signal;
+        match self {
+            Signal::Stable => write!(f, "Stable"),
+            Signal::Warning => write!(f, "Warning"),
+            Signal::Drift => write!(f, "Drift"),
+        }
     }
 }

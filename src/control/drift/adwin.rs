@@ -61,8 +61,10 @@ impl Default for AdwinConfig {
 ///   forgets its oldest `2^19` samples, without a signal. River would keep growing. Streams
 ///   without such a stationary stretch give identical decisions.
 /// * with `max_buckets = 1` a row can be empty between two full ones; after deleting the
-///   oldest bucket, every empty row at the old end is let go (River drops only one and then
-///   reads an empty row).
+///   oldest bucket, every empty row at the old end is let go. River lets go of one only, and
+///   its next deletion then reads the empty row: it raises a `PanicException` (River 0.26,
+///   `ADWIN(max_buckets=1, clock=…, min_window_length=1, grace_period=0)` on a shifted
+///   Gaussian stream). With `max_buckets ≥ 2` no inner row is ever empty and the two agree.
 ///
 /// After a drift the shrunk window remains visible ([`width`](Self::width),
 /// [`mean`](Self::mean)) until the next value, which, as in River, starts a new, empty window.
