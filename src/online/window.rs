@@ -188,11 +188,11 @@ impl<const N: usize, const D: usize> Window<N, D> {
         rotate(&mut self.y, start);
         let skip = self.len - k;
         for i in 0..k {
-            if let (Some(&r), Some(&t)) = (self.x.get(skip + i), self.y.get(skip + i)) {
-                if let (Some(xr), Some(yt)) = (self.x.get_mut(i), self.y.get_mut(i)) {
-                    *xr = r;
-                    *yt = t;
-                }
+            if let (Some(&r), Some(&t)) = (self.x.get(skip + i), self.y.get(skip + i))
+                && let (Some(xr), Some(yt)) = (self.x.get_mut(i), self.y.get_mut(i))
+            {
+                *xr = r;
+                *yt = t;
             }
         }
         self.len = k;
@@ -220,4 +220,38 @@ fn rotate<T>(v: &mut [T], mid: usize) {
         b.reverse();
     }
     v.reverse();
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::{Sampling, Window};
+    use std::vec::Vec;
+
+    /// `keep_newest` against the chronological order, at every fill and wrap position and
+    /// every `k`.
+    #[test]
+    fn keep_newest_keeps_the_newest_in_order() {
+        for pushed in 0..20u16 {
+            for k in 0..8 {
+                let mut w = Window::<5, 2>::new(Sampling::Sliding);
+                for i in 0..pushed {
+                    w.put(&[f32::from(i), -f32::from(i)], f32::from(i));
+                }
+                let before: Vec<f32> = w.chronological().map(|(_, y)| y).collect();
+                w.keep_newest(k);
+                let after: Vec<f32> = w.chronological().map(|(_, y)| y).collect();
+                let keep = k.min(before.len());
+                assert_eq!(after, before[before.len() - keep..], "pushed {pushed}, k {k}");
+                assert!(w.chronological().all(|(x, y)| x[0] == y && x[1] == -y));
+                // The ring continues where it left off: the next sample is the newest.
+                w.put(&[99.0, -99.0], 99.0);
+                assert_eq!(w.chronological().last().map(|(_, y)| y), Some(99.0));
+            }
+        }
+        let mut r = Window::<5, 2>::new(Sampling::Reservoir { seed: 1 });
+        r.put(&[1.0, 1.0], 1.0);
+        r.keep_newest(3);
+        assert!(r.is_empty());
+    }
 }

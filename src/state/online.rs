@@ -526,12 +526,12 @@ impl<
                 ));
             }
         }
-        if let (Some(c), Some(mut s)) = (rls_config, l.rls) {
-            if s.rls().is_none_or(|r| r.config() != c) {
-                return Err(corrupt(
-                    "the RLS state's configuration is not the learner's",
-                ));
-            }
+        if let (Some(c), Some(mut s)) = (rls_config, l.rls)
+            && s.rls().is_none_or(|r| r.config() != c)
+        {
+            return Err(corrupt(
+                "the RLS state's configuration is not the learner's",
+            ));
         }
         l.detector = detector;
         get_window(&mut r, &mut l.train)?;
