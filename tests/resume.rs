@@ -842,9 +842,32 @@ mod online {
         type L8 = OnlineLearner<LinearModel<8>, 8, 64, 16>;
         let (model, optim) = (24 + 4 * 9, 16 + 8 * 9);
         let window = |n: usize| 4 * n * 9 + 57;
-        let len =
-            12 + 2 * (model + optim) + 247 + 86 + window(64) + window(16) + 70 + (32 + 24 * 8) + 1;
+        // The default detector slot is ADWIN's (2976 bytes), the default solver none.
+        let tail = |det: usize, solver: usize| 1 + det + 17 + 1 + solver;
+        let len = 12
+            + 2 * (model + optim)
+            + 247
+            + 86
+            + window(64)
+            + window(16)
+            + 104
+            + (32 + 24 * 8)
+            + 1
+            + tail(2976, 0);
         assert_eq!(L8::ENCODED_LEN, len);
-        assert_eq!(len, 3930);
+        assert_eq!(len, 6959);
+        use npoa::control::drift::PageHinkley;
+        use npoa::online::{Gradient, NoDetector};
+        use npoa::optim::Rls;
+        type Small = OnlineLearner<LinearModel<8>, 8, 64, 16, PageHinkley, Gradient>;
+        type Bare = OnlineLearner<LinearModel<8>, 8, 64, 16, NoDetector, Gradient>;
+        type WithRls = OnlineLearner<LinearModel<8>, 8, 64, 16, PageHinkley, Rls<8>>;
+        assert_eq!(Small::ENCODED_LEN, len - tail(2976, 0) + tail(78, 0));
+        assert_eq!(Bare::ENCODED_LEN, len - tail(2976, 0) + tail(0, 0));
+        assert_eq!(
+            WithRls::ENCODED_LEN,
+            len - tail(2976, 0) + tail(78, 48 + 16 * 8 + 8 * 64)
+        );
+        assert_eq!(Bare::ENCODED_LEN, 3983);
     }
 }

@@ -320,8 +320,18 @@ fn train_and_online_configurations_round_trip_and_are_validated() {
     bad["holdout_every"] = 1.into();
     assert!(refusal::<OnlineConfig>(&bad.to_string()).contains("`holdout_every`"));
     let mut bad = j.clone();
-    bad["drift"]["factor"] = serde_json::json!(0.5);
+    bad["drift"] = serde_json::json!({"factor": 0.5, "floor": 0.0, "patience": 3});
     assert!(refusal::<OnlineConfig>(&bad.to_string()).contains("`drift.factor`"));
+    // The detector (ADWIN by default) and RLS are part of the format, validated.
+    assert!(j["detector"]["adwin"]["clock"] == 4, "{j}");
+    let rls = OnlineConfig {
+        rls: Some(npoa::optim::RlsConfig::default()),
+        ..OnlineConfig::default()
+    };
+    assert_eq!(round_trip(&rls).1, rls);
+    let mut bad = j.clone();
+    bad["rls"] = serde_json::json!({"forgetting": 1.5, "delta": 1.0});
+    assert!(refusal::<OnlineConfig>(&bad.to_string()).contains("forgetting"));
     assert!(
         refusal::<Drift>(r#"{"factor":3,"floor":0,"patience":0}"#).contains("`drift.patience`")
     );

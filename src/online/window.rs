@@ -242,7 +242,11 @@ mod tests {
                 w.keep_newest(k);
                 let after: Vec<f32> = w.chronological().map(|(_, y)| y).collect();
                 let keep = k.min(before.len());
-                assert_eq!(after, before[before.len() - keep..], "pushed {pushed}, k {k}");
+                assert_eq!(
+                    after,
+                    before[before.len() - keep..],
+                    "pushed {pushed}, k {k}"
+                );
                 assert!(w.chronological().all(|(x, y)| x[0] == y && x[1] == -y));
                 // The ring continues where it left off: the next sample is the newest.
                 w.put(&[99.0, -99.0], 99.0);

@@ -81,7 +81,7 @@
 //! | standardiser ([`Scaler`](crate::scale::Scaler), kept beside a batch checkpoint when the data was standardised) | `32 + 24·D` | count `u64`; shift, mean, `M2` per feature and of the target (`f64`) |
 //! | drift detector ([`crate::control::drift`]; a tag byte, `1` ADWIN, `2` Page-Hinkley, `3` DDM, `4` EDDM, then its raw bytes) | `1 +` 2976, 78, 62, 78 | ADWIN: configuration (33), total, sum of squares, width (`f64`), tick, detections (`u64`), rows, drift and warning flags, 20 row lengths, 20 × 9 buckets (sum and sum of squares, `f64`, unused ones zero); Page-Hinkley: configuration (29), count, mean, the two sums, their min and max (`f64`), drift flag; DDM: configuration (20), count, rate, `p_min`, `s_min`, their sum (`f64`), warning and drift flags; EDDM: configuration (20), values, last error, errors (`u64`), the distances' count, mean, sum of squares, the largest `p′ + 2s′` (`f64`), warning and drift flags. An `AnyDetector`: the tag and a slot of 2976 bytes, zero-padded |
 //! | recursive least squares ([`Rls`](crate::optim::Rls)) | `48 + 16·D + 8·D²` | forgetting, delta (`f64`); weights (`D`), bias; `P`: the weight block row by row (`D²`), the weight–bias column (`D`), the bias entry (`f64`); updates `u64`, resets `u32`, wind-ups `u32` |
-//! | online learner | see below | model, state, best model, best state, controller, configuration (86), training window, held-out window, progress (70), standardiser, frozen flag |
+//! | online learner | see below | model, state, best model, best state, controller, configuration (86), training window, held-out window, progress (104), standardiser, frozen flag; then the tail: the detector (presence and its slot `W`: 2976 bytes for ADWIN, 78 Page-Hinkley, 62 DDM, 78 EDDM, 2977 `AnyDetector`, 0 `NoDetector`), the RLS configuration (presence, forgetting and delta `f64`), the RLS state (presence and its slot `S`: `48 + 16·D + 8·D²` for `Rls<D>`, 0 for `Gradient`) |
 //!
 //! A window of `N` samples is `4·N·(D + 1) + 57` bytes (rows, targets, `len`, `next`, `seen`,
 //! the reservoir generator's presence and state); a standardiser of `D` features `32 + 24·D`.
@@ -91,10 +91,12 @@
 //! * [`Checkpoint::<M, BUFS>::LEN`](Checkpoint::LEN) `= 12 + M + (16 + 4·BUFS·P) + 248 +
 //!   (153 + M + 16 + 4·BUFS·P)` = `445 + 2·M + 8·BUFS·P`. For `LinearModel<8>` with Adam
 //!   (`BUFS = 2`, `P = 9`, `M = 60`) and a controller: **709 bytes**.
-//! * [`OnlineLearner::<M, D, N, V>::ENCODED_LEN`](crate::online::OnlineLearner::ENCODED_LEN) `= 12 + 2·(M +
-//!   16 + 8·P) + 247 + 86 + (4·N·(D+1) + 57) + (4·V·(D+1) + 57) + 70 + (32 + 24·D) + 1`. For
-//!   `OnlineLearner<LinearModel<8>, 8, 64, 16>`: **3930 bytes** (2361 and 633 of them the
-//!   two windows).
+//! * [`OnlineLearner::<M, D, N, V, W, S>::ENCODED_LEN`](crate::online::OnlineLearner::ENCODED_LEN) `= 12 +
+//!   2·(M + 16 + 8·P) + 247 + 86 + (4·N·(D+1) + 57) + (4·V·(D+1) + 57) + 104 + (32 + 24·D) + 1
+//!   + (1 + W + 17 + 1 + S)` with `W`, `S` the slots' bytes. For the default
+//!   `OnlineLearner<LinearModel<8>, 8, 64, 16>` (ADWIN, no RLS): **6959 bytes** (2361 and 633
+//!   of them the two windows, 2976 the detector); 3983 with `NoDetector`, 4061 with
+//!   `PageHinkley`.
 //! * [`Controller::ENCODED_LEN`](crate::control::Controller::ENCODED_LEN) = 259,
 //!   [`OptimState::ENCODED_LEN`] `= 28 + 4·BUFS·P` (100 for `LinearModel<8>`, `BUFS = 2`),
 //!   [`RunState::ENCODED_LEN`] `= 12 + 153 + M + 16 + 4·BUFS·P` (313 for the same).

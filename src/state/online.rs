@@ -380,8 +380,10 @@ impl<
 > OnlineLearner<M, D, N, V, W, S>
 {
     /// Bytes of [`encode`](Self::encode)'s output: `12 + 2·(M::LEN + 16 + 8·P) + 247 + 86 +
-    /// (4·N·(D+1) + 57) + (4·V·(D+1) + 57) + 70 + (32 + 24·D) + 1` for `P` parameters;
-    /// 3930 for `OnlineLearner<LinearModel<8>, 8, 64, 16>` (see [`crate::state`]).
+    /// (4·N·(D+1) + 57) + (4·V·(D+1) + 57) + 104 + (32 + 24·D) + 1 + (1 + W + 17 + 1 + S)` for
+    /// `P` parameters and slots of `W` and `S` bytes; 6959 for the default
+    /// `OnlineLearner<LinearModel<8>, 8, 64, 16>` (ADWIN's slot is 2976 bytes; see
+    /// [`crate::state`]).
     pub const ENCODED_LEN: usize = FRAME_LEN
         + 2 * (M::LEN + optim_raw_len(M::PARAMS, 2))
         + CONTROLLER_RAW_LEN
