@@ -137,3 +137,4 @@ pub use drift::{
 };
 pub use online::{ONLINE_CONFIG_LEN, PROGRESS_LEN, scaler_len, window_len};
 pub use rls::rls_len;
+pub use slots::sealed::SlotCodec;

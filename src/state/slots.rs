@@ -10,8 +10,13 @@ use crate::optim::Rls;
 
 pub(crate) mod sealed {
     use super::{Error, Reader, Writer};
-    /// A slot's body inside the learner's bytes. Public in a private module: a bound of the
-    /// learner's `encode`/`decode` that no one outside the crate can name or implement.
+    /// The bytes of an online learner's detector or solver slot: the bound of
+    /// [`OnlineLearner::encode`](crate::online::OnlineLearner::encode) and
+    /// [`decode`](crate::online::OnlineLearner::decode) on its `W` and `S`, implemented for
+    /// every detector type, [`NoDetector`](crate::online::NoDetector),
+    /// [`Gradient`](crate::online::Gradient) and [`Rls`](crate::optim::Rls). Name it in a
+    /// generic function that encodes a learner (`W: DetectorSlot + SlotCodec`); it cannot be
+    /// implemented outside the crate (its methods take the crate's codec types).
     pub trait SlotCodec: Sized {
         /// Bytes of [`put`](Self::put).
         const RAW_LEN: usize;

@@ -27,6 +27,7 @@ use npoa::online::{DetectorSlot, Gradient, OnlineConfig, OnlineLearner, Sampling
 use npoa::optim::{self, OptimState, Regularization, Rls, RlsConfig, Rule, StepScalars};
 use npoa::scale::Scaler;
 use npoa::state::Checkpoint;
+use npoa::state::SlotCodec;
 use npoa::store::{Store, WritePolicy};
 use npoa::train::{Dataset, RunState, TrainConfig, Training, fit};
 use npoa::{LinearClassifier, LinearModel};
@@ -236,7 +237,7 @@ fn online(x: &[f32], y: &[f32], cfg: OnlineConfig, sampling: Sampling) {
     online_with::<AnyDetector, Rls<8>>(x, y, rls, sampling);
 }
 
-fn online_with<W: DetectorSlot, S: Solver<8>>(
+fn online_with<W: DetectorSlot + SlotCodec, S: Solver<8> + SlotCodec>(
     x: &[f32],
     y: &[f32],
     cfg: OnlineConfig,
