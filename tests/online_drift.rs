@@ -327,3 +327,23 @@ fn configurations_that_do_not_fit_are_refused() {
     };
     assert!(bad.validate().is_err());
 }
+
+/// Found by the `online` fuzz target: with an absurd forgetting factor (6e-19) and scale (4e15),
+/// RLS weights finite in `f64` overflowed `f32` when read into the model. An update that would
+/// leave `f32`'s range is now refused (`P` reset, the sample retried, or an overflow error),
+/// so the model stays finite.
+#[test]
+fn rls_weights_stay_within_f32() {
+    let cfg = RlsConfig {
+        forgetting: 6.030899399868995e-19,
+        delta: 3_894_013_040_001_024.0,
+    };
+    let mut rls = Rls::<3>::new(cfg).unwrap();
+    let mut g = Xoshiro256PlusPlus::seed_from_u64(1);
+    for _ in 0..2000 {
+        let x: [f32; 3] = core::array::from_fn(|_| g.random_range(-1e-3f32..1e-3));
+        let y = g.random_range(-1.0f32..1.0) * 3e38;
+        let _ = rls.update(&x, y);
+        assert!(rls.weights().iter().all(|w| w.is_finite()) && rls.bias().is_finite());
+    }
+}

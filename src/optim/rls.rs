@@ -31,7 +31,8 @@
 //! # Guards
 //!
 //! * **Positive definiteness.** If the gain's denominator `λ + φ·π` is not finite and `> 0`,
-//!   or the update would make a weight, the bias or an entry of `P` non-finite, or a diagonal
+//!   or the update would make a weight or the bias non-finite or beyond `f32`'s range (the model
+//!   they are read into must stay finite), or an entry of `P` non-finite, or a diagonal
 //!   entry of the new `P` `≤ 0`, the update is not applied: `P` is reset to `δ·I`
 //!   ([`resets`](Rls::resets) counts it) and the sample is applied again from there, with the
 //!   weights as they were. If even that step is not finite (an input so large that `δ·‖φ‖²`
@@ -285,12 +286,14 @@ impl<const D: usize> Rls<D> {
         let k_b = pi_b * inv;
         // θ ← θ + k·e.
         let mut ok = true;
+        // Finite, and within `f32`'s range: the weights are read as `f32`
+        // (`weights`, `bias`), and a model must stay finite.
         for (w, k) in self.w.iter_mut().zip(&k_w) {
             *w += *k * e;
-            ok &= w.is_finite();
+            ok &= (*w as f32).is_finite();
         }
         self.b += k_b * e;
-        ok &= self.b.is_finite();
+        ok &= (self.b as f32).is_finite();
         // P ← (P − k·πᵀ)/λ on the upper triangle (i ≤ j), mirrored.
         for i in 0..D {
             let ki = k_w.get(i).copied().unwrap_or(0.0);
