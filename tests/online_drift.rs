@@ -347,3 +347,20 @@ fn rls_weights_stay_within_f32() {
         assert!(rls.weights().iter().all(|w| w.is_finite()) && rls.bias().is_finite());
     }
 }
+
+/// The bytes of state at D = 8 of the rate-free learners and the detectors (issue 19's size
+/// figure), printed and asserted: RLS `8·(D² + 2D + 6)`, NLMS none beyond SGD's 16-byte tag
+/// and step count, ADWIN under 3000, Page-Hinkley 88.
+#[test]
+fn state_bytes_at_d8() {
+    use core::mem::size_of;
+    let rls = size_of::<Rls<8>>();
+    let nlms = Rule::NLMS.state_bytes(9);
+    let (adwin, ph) = (size_of::<Adwin>(), size_of::<PageHinkley>());
+    println!("D = 8: Rls {rls} B, NLMS {nlms} B, ADWIN {adwin} B, Page-Hinkley {ph} B");
+    assert_eq!(rls, 8 * (64 + 16 + 6));
+    assert_eq!(nlms, Rule::Sgd.state_bytes(9));
+    assert_eq!(nlms, 16);
+    assert!(adwin < 3000);
+    assert_eq!(ph, 88);
+}
