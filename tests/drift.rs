@@ -815,24 +815,9 @@ fn adwin_window_is_bounded() {
 
 // ------------------------------------------------------------------------------ state bytes
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in bytes {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                (c >> 1) ^ 0xEDB8_8320
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
 fn reseal(buf: &mut [u8]) {
     let n = buf.len() - 4;
-    let c = crc32(&buf[..n]);
+    let c = npoa::model::bytes::crc32(&buf[..n]);
     buf[n..].copy_from_slice(&c.to_le_bytes());
 }
 

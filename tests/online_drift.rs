@@ -245,28 +245,13 @@ fn hostile_tails_are_refused() {
         let mut bad = good.clone();
         bad[i] ^= 0x40;
         let n = bad.len();
-        let crc = crc32(&bad[..n - 4]);
+        let crc = npoa::model::bytes::crc32(&bad[..n - 4]);
         bad[n - 4..].copy_from_slice(&crc.to_le_bytes());
         if L::decode(&bad).is_err() {
             refused += 1;
         }
     }
     assert!(refused > tail / 4, "{refused} of {tail}");
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in bytes {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                (c >> 1) ^ 0xedb8_8320
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
 }
 
 /// What the types cannot hold, or RLS cannot fit, is refused with the field's name.

@@ -294,24 +294,9 @@ impl<const N: usize> WithResets for Rls<N> {
     }
 }
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in data {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                (c >> 1) ^ 0xEDB8_8320
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
 fn fix_crc(b: &mut [u8]) {
     let n = b.len() - 4;
-    let c = crc32(&b[..n]);
+    let c = npoa::model::bytes::crc32(&b[..n]);
     b[n..].copy_from_slice(&c.to_le_bytes());
 }
 

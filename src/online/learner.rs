@@ -1090,10 +1090,11 @@ fn misclassified<M: Trainable, const D: usize>(mut model: M, x: &[f32; D], y: f3
     let wrong = match obj {
         Objective::Single(Loss::Logistic) => (logit(0) > 0.0) != (y >= 0.5),
         Objective::Softmax => {
-            let mut best = 0;
+            let (mut best, mut top) = (0, logit(0));
             for k in 1..b.len() {
-                if logit(k) > logit(best) {
-                    best = k;
+                let z = logit(k);
+                if z > top {
+                    (best, top) = (k, z);
                 }
             }
             best as f32 != y

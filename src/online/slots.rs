@@ -33,8 +33,6 @@ pub trait DetectorSlot: Detector + Clone + core::fmt::Debug + PartialEq + sealed
     /// [`Error::InvalidParameter`] if `config` names another detector, or the detector's own
     /// error for a setting out of range.
     fn from_config(config: DetectorConfig) -> Result<Self, Error>;
-    /// It watches a classifier's errors (0 or 1: DDM, EDDM) rather than the loss.
-    fn binary(&self) -> bool;
     /// ADWIN's window mean (`None` for the others): the learner restarts only when the error
     /// rose.
     fn window_mean(&self) -> Option<f64>;
@@ -50,7 +48,7 @@ fn other(reason: &'static str) -> Error {
 }
 
 macro_rules! slot {
-    ($ty:ty, $variant:ident, $binary:expr, $reason:literal) => {
+    ($ty:ty, $variant:ident, |$s:ident| $mean:expr, $reason:literal) => {
         impl sealed::Sealed for $ty {}
         impl DetectorSlot for $ty {
             fn from_config(config: DetectorConfig) -> Result<Self, Error> {
@@ -59,11 +57,9 @@ macro_rules! slot {
                     _ => Err(other($reason)),
                 }
             }
-            fn binary(&self) -> bool {
-                $binary
-            }
             fn window_mean(&self) -> Option<f64> {
-                window_mean_of(self)
+                let $s = self;
+                $mean
             }
             fn detector_config(&self) -> DetectorConfig {
                 DetectorConfig::$variant(self.config())
@@ -72,48 +68,31 @@ macro_rules! slot {
     };
 }
 
-trait WindowMean {
-    fn mean_of(&self) -> Option<f64> {
-        None
-    }
-}
-impl WindowMean for PageHinkley {}
-impl WindowMean for Ddm {}
-impl WindowMean for Eddm {}
-impl WindowMean for Adwin {
-    fn mean_of(&self) -> Option<f64> {
-        Some(self.mean())
-    }
-}
-fn window_mean_of<T: WindowMean>(t: &T) -> Option<f64> {
-    t.mean_of()
-}
-
 slot!(
     PageHinkley,
     PageHinkley,
-    false,
+    |_d| None,
     "this learner stores a Page-Hinkley detector (its type parameter W): for another one, \
      make W that detector's type or AnyDetector"
 );
 slot!(
     Adwin,
     Adwin,
-    false,
+    |d| Some(d.mean()),
     "this learner stores an ADWIN detector (its type parameter W): for another one, make W \
      that detector's type or AnyDetector"
 );
 slot!(
     Ddm,
     Ddm,
-    true,
+    |_d| None,
     "this learner stores a DDM detector (its type parameter W): for another one, make W that \
      detector's type or AnyDetector"
 );
 slot!(
     Eddm,
     Eddm,
-    true,
+    |_d| None,
     "this learner stores an EDDM detector (its type parameter W): for another one, make W \
      that detector's type or AnyDetector"
 );
@@ -139,9 +118,6 @@ impl DetectorSlot for NoDetector {
             "this learner stores no detector (its type parameter W is NoDetector): set detector to None, or make W a detector's type",
         ))
     }
-    fn binary(&self) -> bool {
-        false
-    }
     fn window_mean(&self) -> Option<f64> {
         None
     }
@@ -156,9 +132,6 @@ impl sealed::Sealed for AnyDetector {}
 impl DetectorSlot for AnyDetector {
     fn from_config(config: DetectorConfig) -> Result<Self, Error> {
         AnyDetector::new(config)
-    }
-    fn binary(&self) -> bool {
-        matches!(self, AnyDetector::Ddm(_) | AnyDetector::Eddm(_))
     }
     fn window_mean(&self) -> Option<f64> {
         match self {
