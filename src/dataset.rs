@@ -208,14 +208,27 @@ impl<'d, 'a> Pass<'d, 'a> {
         &self,
         first: u64,
     ) -> impl Iterator<Item = (&'a [f32], &'a [f32])> + '_ {
+        let order = self.order();
         (first.min(self.batches)..self.batches).map(move |k| {
-            let bi = match self.key {
-                Some(key) => permute(k, self.batches, key),
-                None => k,
-            };
+            let bi = order.as_ref().map_or(k, |p| p.get(k));
             self.data
                 .rows((bi as usize).saturating_mul(self.batch), self.batch)
         })
+    }
+
+    /// Rows per batch (the last batch may be shorter).
+    pub(crate) fn batch_len(&self) -> usize {
+        self.batch
+    }
+
+    /// Number of batches.
+    pub(crate) fn batch_count(&self) -> u64 {
+        self.batches
+    }
+
+    /// The order of this pass's batches: batch `k` is `order.get(k)` (`None`: in order).
+    pub(crate) fn order(&self) -> Option<Permutation> {
+        self.key.map(|key| Permutation::new(self.batches, key))
     }
 }
 
@@ -223,24 +236,112 @@ impl<'d, 'a> Pass<'d, 'a> {
 /// even number of bits covering `m`, with cycle walking back into range. `i` must be below `m`
 /// (every caller's is); a larger one is taken as `m − 1`, which keeps the 64-bit division
 /// (860 bytes of software on a 32-bit core) out of the firmware.
+#[cfg(test)]
 pub(crate) fn permute(i: u64, m: u64, key: u64) -> u64 {
-    if m <= 1 {
-        return 0;
-    }
-    let bits = (64 - (m - 1).leading_zeros()).max(2);
-    let bits = bits + (bits & 1);
-    let half = bits / 2;
-    let mask = (1u64 << half) - 1;
-    let mut v = i.min(m - 1);
-    loop {
-        let (mut l, mut r) = (v >> half, v & mask);
-        for round in 0..4u32 {
-            let f = mix(r ^ key.rotate_left(round * 16) ^ u64::from(round)) & mask;
-            (l, r) = (r, l ^ f);
+    Permutation::new(m, key).get(i)
+}
+
+/// [`permute`] for one `(m, key)`, with its per-permutation set-up (the width, the round
+/// keys) done once: `get(i)` is `permute(i, m, key)`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Permutation {
+    m: u64,
+    half: u32,
+    mask: u64,
+    /// `key.rotate_left(16·round) ^ round` for the four rounds.
+    keys: [u64; 4],
+}
+
+impl Permutation {
+    /// The permutation of `0..m` for `key`.
+    pub(crate) fn new(m: u64, key: u64) -> Self {
+        let bits = (64 - m.saturating_sub(1).leading_zeros()).max(2);
+        let bits = bits + (bits & 1);
+        let half = bits / 2;
+        Self {
+            m,
+            half,
+            mask: (1u64 << half) - 1,
+            keys: core::array::from_fn(|r| key.rotate_left(r as u32 * 16) ^ r as u64),
         }
-        v = (l << half) | r;
-        if v < m {
-            return v;
+    }
+
+    /// The image of `i` (taken as `m − 1` if larger).
+    #[inline]
+    pub(crate) fn get(&self, i: u64) -> u64 {
+        let m = self.m;
+        if m <= 1 {
+            return 0;
+        }
+        let (half, mask) = (self.half, self.mask);
+        let mut v = i.min(m - 1);
+        loop {
+            let (mut l, mut r) = (v >> half, v & mask);
+            for k in self.keys {
+                let f = mix(r ^ k) & mask;
+                (l, r) = (r, l ^ f);
+            }
+            v = (l << half) | r;
+            if v < m {
+                return v;
+            }
+        }
+    }
+}
+
+/// A [`Permutation`] of at most 2¹⁶ elements with its four round functions tabulated
+/// (`4 × 2^half ≤ 1024` bytes): `get(i)` is the permutation's, at a table look-up per round
+/// instead of a SplitMix64 finaliser (the per-sample order of batches of one row).
+#[derive(Debug, Clone)]
+pub(crate) struct Tabled {
+    m: u64,
+    half: u32,
+    mask: u64,
+    rounds: [[u8; 256]; 4],
+}
+
+impl Permutation {
+    /// The tabulated form, for `half ≤ 8` (at most 2¹⁶ elements); `None` otherwise.
+    pub(crate) fn tabled(&self) -> Option<Tabled> {
+        if self.half > 8 {
+            return None;
+        }
+        let mut rounds = [[0u8; 256]; 4];
+        for (t, k) in rounds.iter_mut().zip(self.keys) {
+            for (r, f) in t.iter_mut().enumerate().take(1 << self.half) {
+                // `mask < 256`: the value fits a byte.
+                *f = (mix(r as u64 ^ k) & self.mask) as u8;
+            }
+        }
+        Some(Tabled {
+            m: self.m,
+            half: self.half,
+            mask: self.mask,
+            rounds,
+        })
+    }
+}
+
+impl Tabled {
+    /// The image of `i` (taken as `m − 1` if larger), as [`Permutation::get`].
+    #[inline]
+    pub(crate) fn get(&self, i: u64) -> u64 {
+        let m = self.m;
+        if m <= 1 {
+            return 0;
+        }
+        let (half, mask) = (self.half, self.mask);
+        let mut v = i.min(m - 1);
+        loop {
+            let (mut l, mut r) = (v >> half, v & mask);
+            for t in &self.rounds {
+                let f = t.get((r & 0xff) as usize).copied().unwrap_or(0);
+                (l, r) = (r, l ^ u64::from(f));
+            }
+            v = (l << half) | r;
+            if v < m {
+                return v;
+            }
         }
     }
 }
@@ -255,6 +356,27 @@ fn mix(mut z: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::permute;
+
+    #[test]
+    fn the_tabled_permutation_is_the_permutation() {
+        use super::Permutation;
+        for m in [
+            0u64, 1, 2, 3, 4, 5, 15, 16, 17, 100, 255, 256, 257, 4096, 4097, 65_535, 65_536,
+        ] {
+            for key in [0u64, 1, 0xdead_beef, u64::MAX] {
+                let p = Permutation::new(m, key);
+                let t = p.tabled().expect("at most 2^16 elements");
+                for i in (0..m)
+                    .step_by(((m / 3000) as usize).max(1))
+                    .chain([m, m + 5])
+                {
+                    assert_eq!(t.get(i), permute(i, m, key), "m={m} key={key} i={i}");
+                    assert_eq!(p.get(i), permute(i, m, key), "m={m} key={key} i={i}");
+                }
+            }
+        }
+        assert!(Permutation::new(65_537, 7).tabled().is_none());
+    }
 
     #[test]
     fn permute_is_a_bijection() {

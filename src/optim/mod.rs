@@ -93,7 +93,9 @@ mod step;
 
 pub use prox::Regularization;
 pub use rls::{Rls, RlsConfig};
-pub(crate) use step::{PART_FIXED, PartFn, part_scalar, part_simd, step_parts};
+pub(crate) use step::{
+    One, OneScalars, PART_FIXED, PartFn, Spare, part_scalar, part_simd, step_one, step_parts,
+};
 pub use step::{StepScalars, scalar, simd};
 
 /// The shape of a model's parameters as the update rules see them: a gradient-shaped scratch

@@ -380,3 +380,200 @@ pub(crate) fn step_parts(
     *st.steps = t;
     Ok(true)
 }
+
+/// The parameters and state of a one-output model of `D` weights as arrays, for the
+/// single-sample path: the weights and bias, each state buffer's weight and bias parts (a
+/// zeroed stand-in when the rule has no such buffer), the step count.
+pub(crate) struct One<'a, const D: usize> {
+    pub(crate) w: &'a mut [f32; D],
+    pub(crate) b: &'a mut f32,
+    pub(crate) first: (&'a mut [f32; D], &'a mut f32),
+    pub(crate) second: (&'a mut [f32; D], &'a mut f32),
+    pub(crate) steps: &'a mut u64,
+}
+
+/// Zeroed stand-ins for the state buffers a rule does not use.
+pub(crate) struct Spare<const D: usize>([[f32; D]; 2], [f32; 2]);
+
+impl<const D: usize> Spare<D> {
+    pub(crate) const fn new() -> Self {
+        Self([[0.0; D]; 2], [0.0; 2])
+    }
+}
+
+impl<'a, const D: usize> One<'a, D> {
+    /// The arrays of a model's parts and its state, or `None` if a length is not `D` (or 1 for
+    /// the bias) — then the caller takes the general path, which reports it.
+    pub(crate) fn new(
+        (w, b): (&'a mut [f32], &'a mut [f32]),
+        st: &'a mut StateParts<'_>,
+        spare: &'a mut Spare<D>,
+    ) -> Option<Self> {
+        let used = st.first.weights.len() == D;
+        let used2 = st.second.weights.len() == D;
+        let [s0, s1] = &mut spare.0;
+        let [t0, t1] = &mut spare.1;
+        let first = match (used, &mut *st.first.biases) {
+            (true, [b0]) => (<&mut [f32; D]>::try_from(&mut *st.first.weights).ok()?, b0),
+            (false, []) if st.first.weights.is_empty() => (s0, t0),
+            _ => return None,
+        };
+        let second = match (used2, &mut *st.second.biases) {
+            (true, [b1]) => (<&mut [f32; D]>::try_from(&mut *st.second.weights).ok()?, b1),
+            (false, []) if st.second.weights.is_empty() => (s1, t1),
+            _ => return None,
+        };
+        let [b] = b else { return None };
+        Some(Self {
+            w: w.try_into().ok()?,
+            b,
+            first,
+            second,
+            steps: &mut *st.steps,
+        })
+    }
+}
+
+/// The step scalars of the single-sample path, computed once per pass when they do not
+/// change from step to step (the step number aside, which is set per step).
+pub(crate) struct OneScalars {
+    sw: StepScalars,
+    sb: StepScalars,
+    /// Recomputed every step: Adam's bias corrections, the average's weight, NLMS's
+    /// per-sample rate, a trust radius's per-step factor.
+    per_step: bool,
+}
+
+impl OneScalars {
+    /// The scalars of `rule` with `reg` at rate `lr` (`varying_rate`: the rate changes
+    /// between steps).
+    pub(crate) fn new(rule: Rule, reg: &Regularization, lr: f32, varying_rate: bool) -> Self {
+        let per_step = varying_rate
+            || matches!(
+                rule,
+                Rule::Adam { .. } | Rule::AdamW { .. } | Rule::Averaged { .. } | Rule::Nlms { .. }
+            );
+        let sw = StepScalars::new(rule, Some(reg), lr, 1);
+        let sb = if reg.bias { sw } else { sw.unpenalised() };
+        Self { sw, sb, per_step }
+    }
+
+    /// The scalars of step `t` at rate `rate`: those of [`step_parts`] for that step.
+    #[inline(always)]
+    pub(crate) fn at(&mut self, reg: &Regularization, rate: f32, t: u64) {
+        if self.per_step {
+            self.sw = StepScalars::new(self.sw.rule, Some(reg), rate, t);
+            self.sb = if reg.bias {
+                self.sw
+            } else {
+                self.sw.unpenalised()
+            };
+        } else {
+            self.sw.t = t;
+            self.sb.t = t;
+        }
+    }
+}
+
+/// One step of a one-output model of `D` weights from the gradient `(gw, gb)`: the bits of
+/// [`step_parts`] (the same per-element formula on the same lane types, eight weights to a
+/// vector on vector targets, the rest one at a time), all or nothing. Returns `false`, with
+/// nothing written (not even the step count), if any new value would not be finite.
+#[inline(always)]
+pub(crate) fn step_one<const D: usize>(
+    s: &OneScalars,
+    one: &mut One<'_, D>,
+    (gw, gb): (&[f32; D], f32),
+    t: u64,
+) -> bool {
+    if !cfg!(feature = "optimizers") {
+        return one_run(super::sgd::Sgd, s, one, (gw, gb), t);
+    }
+    each_rule!(s.sw.rule, r => one_run(r, s, one, (gw, gb), t))
+}
+
+#[inline(always)]
+fn one_run<R: Update, const D: usize>(
+    r: R,
+    s: &OneScalars,
+    one: &mut One<'_, D>,
+    (gw, gb): (&[f32; D], f32),
+    t: u64,
+) -> bool {
+    let (wa, wb) = (R::BUFFERS >= 1, R::BUFFERS >= 2);
+    let (mut nw, mut na, mut nc) = (*one.w, *one.first.0, *one.second.0);
+    let zero = f32x8::ZERO;
+    let mut acc = zero;
+    // As `PART_FIXED`: whole chunks of eight on a vector target, one element at a time on a
+    // small one (and for the last `D mod 8`).
+    let full = if crate::kernel::simd::SMALL {
+        0
+    } else {
+        D - D % 8
+    };
+    {
+        let (wc, _) = nw.as_chunks_mut::<8>();
+        let (gc, _) = gw.as_chunks::<8>();
+        let (ac, _) = na.as_chunks_mut::<8>();
+        let (cc, _) = nc.as_chunks_mut::<8>();
+        for (((w8, g8), a8), c8) in wc.iter_mut().zip(gc).zip(ac).zip(cc).take(full / 8) {
+            let (w1, a1, c1) = r.element::<f32x8>(
+                &s.sw,
+                f32x8::new(*w8),
+                f32x8::new(*g8),
+                f32x8::new(*a8),
+                f32x8::new(*c8),
+            );
+            *w8 = w1.to_array();
+            acc += w1 * zero;
+            if wa {
+                *a8 = a1.to_array();
+                acc += a1 * zero;
+            }
+            if wb {
+                *c8 = c1.to_array();
+                acc += c1 * zero;
+            }
+        }
+    }
+    let mut tail = 0.0f32;
+    for (((w, g), a), c) in nw
+        .iter_mut()
+        .zip(gw)
+        .zip(na.iter_mut())
+        .zip(nc.iter_mut())
+        .skip(full)
+    {
+        let (w1, a1, c1) = r.element::<f32>(&s.sw, *w, *g, *a, *c);
+        *w = w1;
+        tail += w1 * 0.0;
+        if wa {
+            *a = a1;
+            tail += a1 * 0.0;
+        }
+        if wb {
+            *c = c1;
+            tail += c1 * 0.0;
+        }
+    }
+    let (b1, ab, cb) = r.element::<f32>(&s.sb, *one.b, gb, *one.first.1, *one.second.1);
+    tail += b1 * 0.0;
+    if wa {
+        tail += ab * 0.0;
+    }
+    if wb {
+        tail += cb * 0.0;
+    }
+    if !(acc.simd_eq(zero).all() && tail == 0.0) {
+        return false;
+    }
+    (*one.w, *one.b) = (nw, b1);
+    if wa {
+        (*one.first.0, *one.first.1) = (na, ab);
+    }
+    if wb {
+        (*one.second.0, *one.second.1) = (nc, cb);
+    }
+    *one.steps = t;
+    true
+}

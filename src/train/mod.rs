@@ -30,7 +30,7 @@ pub use crate::dataset::Dataset;
 pub use config::TrainConfig;
 pub use fit::{Fit, RunState, Training, fit};
 pub use observe::{Decision, Epoch, Observer, Summary, Watch, observe, watch};
-pub use step::{ObjectiveKernels, ScalarPath, Trainable};
+pub use step::{BlockPath, ObjectiveKernels, ScalarPath, Trainable};
 
 pub(crate) use fit::{Binding, Cursor, Run, Status, TypedRun, end_epoch};
 pub(crate) use step::sealed::Access;

@@ -2,17 +2,35 @@
 
 use crate::Error;
 use crate::check::{check_finite, check_len};
+use crate::check::{check_params, diagnose};
 use crate::control::{Clip, clip};
 use crate::dataset::Pass;
-use crate::kernel;
-use crate::loss::Objective;
-use crate::optim::{self, Params, Regularization, Rule, StateParts};
+use crate::kernel::{self, simd::sample};
+use crate::loss::{Loss, Objective};
+use crate::optim::{self, One, OneScalars, Params, Regularization, Rule, Spare, StateParts};
 
 /// `(x, y, (w, b), grad_w, grad_b) -> L` for one objective.
 type FusedParts =
     fn(Objective, &[f32], &[f32], (&[f32], &[f32]), &mut [f32], &mut [f32]) -> Result<f32, Error>;
 /// `(x, y, (w, b)) -> L` for one objective.
 type LossParts = fn(Objective, &[f32], &[f32], (&[f32], &[f32])) -> Result<f32, Error>;
+/// [`batch_step`] on a batch of one row, compiled for one model size.
+type OneStep = fn(
+    Objective,
+    (&[f32], &[f32]),
+    (&mut [f32], &mut [f32]),
+    &mut Stepping<'_, '_, '_>,
+) -> Result<Option<f32>, Error>;
+/// [`run_pass`] with batches of one row, compiled for one model size.
+type OnePass = fn(
+    &Pass<'_, '_>,
+    Objective,
+    (&mut [f32], &mut [f32]),
+    (&mut [f32], &mut [f32]),
+    Stepping<'_, '_, '_>,
+    &mut u64,
+    &mut PassAt,
+) -> Result<PassEnd, Error>;
 
 /// The kernels a training loop calls for a model type. The fixed-size models return kernels
 /// compiled for their size only, so that a firmware image links one kernel shape; any other
@@ -23,6 +41,9 @@ pub struct ObjectiveKernels {
     pub(crate) loss: LossParts,
     /// The element-wise update of one parameter part.
     pub(crate) part: optim::PartFn,
+    /// The single-sample path (one-output models of a fixed size): one step on one row, and
+    /// a pass of such steps, with the checks hoisted out of the per-sample loop.
+    pub(crate) one: Option<(OneStep, OnePass)>,
 }
 
 impl core::fmt::Debug for ObjectiveKernels {
@@ -37,6 +58,7 @@ impl ObjectiveKernels {
         fused: |o, x, y, p, gw, gb| o.fused_n::<0>(x, y, p, gw, gb),
         loss: |o, x, y, p| o.loss_n::<0>(x, y, p),
         part: optim::part_simd,
+        one: None,
     };
 
     /// The scalar reference path: [`kernel::SCALAR`] and the scalar update rules. Training
@@ -46,6 +68,7 @@ impl ObjectiveKernels {
         fused: |o, x, y, p, gw, gb| o.fused_on(&kernel::SCALAR, x, y, p, gw, gb),
         loss: |o, x, y, (w, b)| o.loss_on(&kernel::SCALAR, x, y, w, b),
         part: optim::part_scalar,
+        one: None,
     };
 
     /// One-output models of `D` features: the kernels compiled for `D` only.
@@ -60,6 +83,7 @@ impl ObjectiveKernels {
                     .unwrap_or(Err(WRONG_OBJECTIVE))
             },
             part: optim::PART_FIXED,
+            one: Some((one_step_entry::<D>, one_pass::<D>)),
         }
     }
 
@@ -75,6 +99,7 @@ impl ObjectiveKernels {
                 Objective::Single(_) => Err(WRONG_OBJECTIVE),
             },
             part: optim::PART_FIXED,
+            one: None,
         }
     }
 }
@@ -163,6 +188,61 @@ impl<M: Trainable> Trainable for ScalarPath<M> {
     }
 }
 
+/// A model trained through the block kernels only: the kernels and update rules of `M`
+/// without the single-sample path (which `fit` with batches of one row, `partial_fit` on one
+/// row and the online learner's updates of one sample take for the fixed-size one-output
+/// models). The same bits, at the per-batch cost: for checking the single-sample path bit
+/// for bit, and as the benchmarks' baseline.
+///
+/// ```
+/// use npoa::LinearModel;
+/// use npoa::train::{fit, BlockPath, Dataset, TrainConfig};
+///
+/// let x = [0.0f32, 1.0, 2.0, 3.0];
+/// let y = [1.0f32, 3.0, 5.0, 7.0];
+/// let data = Dataset::new(&x, &y, 1)?;
+/// let config = TrainConfig { learning_rate: 0.05, epochs: 100, batch_size: 1, ..TrainConfig::default() };
+/// let (mut fast, mut block) = (LinearModel::<1>::zeros(), BlockPath(LinearModel::<1>::zeros()));
+/// fit(&mut fast, &data, &config)?;
+/// fit(&mut block, &data, &config)?;
+/// assert_eq!(fast.weights()[0].to_bits(), block.0.weights()[0].to_bits());
+/// assert_eq!(fast.bias().to_bits(), block.0.bias().to_bits());
+/// # Ok::<(), npoa::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BlockPath<M>(pub M);
+
+impl<M: Params> Params for BlockPath<M> {
+    type Grad = M::Grad;
+    fn zero_grad() -> Self::Grad {
+        M::zero_grad()
+    }
+    fn grad_parts(g: &mut Self::Grad) -> (&mut [f32], &mut [f32]) {
+        M::grad_parts(g)
+    }
+    fn grad_parts_ref(g: &Self::Grad) -> (&[f32], &[f32]) {
+        M::grad_parts_ref(g)
+    }
+}
+
+impl<M: Trainable> sealed::Access for BlockPath<M> {
+    fn params(&mut self) -> (&mut [f32], &mut [f32]) {
+        self.0.params()
+    }
+}
+
+impl<M: Trainable> Trainable for BlockPath<M> {
+    fn objective(&self) -> Objective {
+        self.0.objective()
+    }
+    fn kernels() -> ObjectiveKernels {
+        ObjectiveKernels {
+            one: None,
+            ..M::kernels()
+        }
+    }
+}
+
 /// Shapes and finiteness of a model's parameter slices for `d` features.
 pub(crate) fn check_model(
     obj: Objective,
@@ -209,6 +289,22 @@ pub(crate) fn check_model(
 /// [`PassEnd::Paused`] when the step budget `at.budget` ran out before the epoch's end (then
 /// `at` says where to continue).
 pub(crate) fn run_pass(
+    pass: &Pass<'_, '_>,
+    (obj, kern): (Objective, ObjectiveKernels),
+    (w, b): (&mut [f32], &mut [f32]),
+    (gw, gb): (&mut [f32], &mut [f32]),
+    stepping: Stepping<'_, '_, '_>,
+    steps: &mut u64,
+    at: &mut PassAt,
+) -> Result<PassEnd, Error> {
+    if let (Some((_, one)), 1) = (kern.one, pass.batch_len()) {
+        return one(pass, obj, (w, b), (gw, gb), stepping, steps, at);
+    }
+    run_batches(pass, (obj, kern), (w, b), (gw, gb), stepping, steps, at)
+}
+
+/// [`run_pass`] one batch after the other through [`batch_step`].
+fn run_batches(
     pass: &Pass<'_, '_>,
     (obj, kern): (Objective, ObjectiveKernels),
     (w, b): (&mut [f32], &mut [f32]),
@@ -283,6 +379,16 @@ pub(crate) fn batch_step(
         state,
     }: &mut Stepping<'_, '_, '_>,
 ) -> Result<Option<f32>, Error> {
+    if let (Some((one, _)), [_], [_], true) = (kern.one, yb, &*b, xb.len() == w.len()) {
+        let mut stepping = Stepping {
+            rule: *rule,
+            regularization,
+            lr: *lr,
+            clip: *clip,
+            state,
+        };
+        return one(obj, (xb, yb), (w, b), &mut stepping);
+    }
     let loss = match (kern.fused)(obj, xb, yb, (w, b), gw, gb) {
         Ok(l) => l,
         Err(Error::Overflow { .. }) => return Ok(None),
@@ -320,4 +426,234 @@ pub(crate) struct Stepping<'c, 's, 'p> {
     pub(crate) lr: f32,
     pub(crate) clip: Clip,
     pub(crate) state: &'s mut StateParts<'p>,
+}
+
+/// [`batch_step`] on one row for a one-output model of `D` features: the shapes were checked
+/// by the caller (`xb` and `w` of `D`, one target, one bias).
+fn one_step_entry<const D: usize>(
+    obj: Objective,
+    (xb, yb): (&[f32], &[f32]),
+    (w, b): (&mut [f32], &mut [f32]),
+    stepping: &mut Stepping<'_, '_, '_>,
+) -> Result<Option<f32>, Error> {
+    let (Objective::Single(loss), Ok(x), [y]) = (obj, <&[f32; D]>::try_from(xb), yb) else {
+        return Err(ONE_SHAPE);
+    };
+    if loss != Loss::Squared {
+        // The targets, as the loss's block kernel checks them (the squared error takes any
+        // finite target).
+        loss.check_targets(yb)?;
+    }
+    let Stepping {
+        rule,
+        regularization: reg,
+        lr,
+        clip,
+        state,
+    } = stepping;
+    let mut spare = Spare::<D>::new();
+    let mut one = One::new((w, b), state, &mut spare).ok_or(ONE_SHAPE)?;
+    let mut sc = OneScalars::new(*rule, reg, *lr, clip.trust_radius.is_some());
+    one_step(loss, (x, *y), &mut one, &mut sc, (*rule, reg, *lr, *clip))
+}
+
+/// A shape the single-sample path cannot take (its callers check the shapes first: not
+/// reachable from the public API).
+const ONE_SHAPE: Error = Error::InvalidParameter {
+    name: "single-sample step",
+    reason: "needs one row, one output and the model's size",
+};
+
+/// [`run_pass`] with batches of one row for a one-output model of `D` features: the targets
+/// checked once per pass (the data set's values are finite by construction), the step's
+/// scalars computed once per pass, the parameters and state as arrays, then per sample
+/// only the prediction, the gradient, the finiteness of both, the update and its check.
+/// The same bits as [`run_batches`] (`tests/single_sample.rs`).
+fn one_pass<const D: usize>(
+    pass: &Pass<'_, '_>,
+    obj: Objective,
+    (w, b): (&mut [f32], &mut [f32]),
+    (gw, gb): (&mut [f32], &mut [f32]),
+    stepping: Stepping<'_, '_, '_>,
+    steps: &mut u64,
+    at: &mut PassAt,
+) -> Result<PassEnd, Error> {
+    let Objective::Single(loss) = obj else {
+        let kern = (obj, ObjectiveKernels::linear::<D>());
+        return run_batches(pass, kern, (w, b), (gw, gb), stepping, steps, at);
+    };
+    let data = pass.data();
+    let (x, y) = (data.x(), data.y());
+    if loss != Loss::Squared {
+        loss.check_targets(y)?;
+    }
+    let Stepping {
+        rule,
+        regularization: reg,
+        lr,
+        clip,
+        state,
+    } = stepping;
+    let mut spare = Spare::<D>::new();
+    let mut one = One::new((w, b), state, &mut spare).ok_or(ONE_SHAPE)?;
+    let mut sc = OneScalars::new(rule, reg, lr, clip.trust_radius.is_some());
+    let order = pass.order();
+    // The order tabulated (1 KiB on the stack) where memory is not tight.
+    let tabled = if kernel::simd::SMALL {
+        None
+    } else {
+        order.as_ref().and_then(|p| p.tabled())
+    };
+    let batches = pass.batch_count();
+    for k in at.batch.min(batches)..batches {
+        if let Some(left) = at.budget.as_mut() {
+            if *left == 0 {
+                return Ok(PassEnd::Paused);
+            }
+            *left -= 1;
+        }
+        let i = match (&tabled, &order) {
+            (Some(t), _) => t.get(k),
+            (None, Some(p)) => p.get(k),
+            (None, None) => k,
+        } as usize;
+        let row = x
+            .get(i.saturating_mul(D)..)
+            .and_then(|r| r.first_chunk::<D>());
+        let (Some(row), Some(&yi)) = (row, y.get(i)) else {
+            return Err(Error::EmptyBatch);
+        };
+        let Some(l) = one_step(loss, (row, yi), &mut one, &mut sc, (rule, reg, lr, clip))? else {
+            return Ok(PassEnd::Done(None));
+        };
+        *steps += 1;
+        at.batch += 1;
+        at.total += f64::from(l);
+    }
+    Ok(PassEnd::Done(Some((at.total / data.len() as f64) as f32)))
+}
+
+/// One single-sample step: the fused loss and gradient of the row, the clipping, the update;
+/// the bits of [`batch_step`] on that row. Returns the row's loss before the step, or `None`
+/// if the step would make the loss, the gradient or a parameter non-finite (then nothing was
+/// applied).
+#[inline(always)]
+fn one_step<const D: usize>(
+    loss: Loss,
+    (x, y): (&[f32; D], f32),
+    one: &mut One<'_, D>,
+    sc: &mut OneScalars,
+    (rule, reg, lr, clip): (Rule, &Regularization, f32, Clip),
+) -> Result<Option<f32>, Error> {
+    let mut gw = [0.0f32; D];
+    let (l, mut gb) = match loss {
+        Loss::Squared => sample::squared(x, y, one.w, *one.b, &mut gw),
+        l => sample::pointwise(&l, x, y, one.w, *one.b, &mut gw),
+    };
+    if !(l.is_finite() && gb.is_finite() && sample::all_finite(&gw)) {
+        // As the block kernels decide it: non-finite parameters or data are an error; a
+        // non-finite result from finite inputs is an overflow, a divergent step, refused.
+        check_params(one.w, *one.b)?;
+        return match diagnose(x, Some(&[y]), "loss") {
+            Error::Overflow { .. } => Ok(None),
+            e => Err(e),
+        };
+    }
+    let t = one.steps.wrapping_add(1);
+    // NLMS divides the rate by the row's input energy; every other rule steps at `lr`.
+    let base = if matches!(rule, Rule::Nlms { .. }) {
+        rule.batch_rate(lr, x, 1)
+    } else {
+        lr
+    };
+    let mut rate = base;
+    if clip.value.is_some() || clip.norm.is_some() || clip.trust_radius.is_some() {
+        let gbs = core::slice::from_mut(&mut gb);
+        if let Some(v) = clip.value {
+            clip::clip_value_parts(&mut gw, gbs, v)?;
+        }
+        if let Some(n) = clip.norm {
+            clip::clip_norm_parts(&mut gw, gbs, n)?;
+        }
+        if let Some(r) = clip.trust_radius {
+            rate *= clip::trust_factor_parts(&gw, gbs, base, r)?;
+        }
+    }
+    sc.at(reg, rate, t);
+    Ok(optim::step_one(sc, one, (&gw, gb), t).then_some(l))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kernel::{self, simd::sample};
+    use crate::loss::Loss;
+    use std::vec::Vec;
+
+    /// The single-row kernels give the bits of the block kernels on a batch of that one row,
+    /// the gradient's signed zeros included (which no weight update shows), for every loss
+    /// and the sizes at the lane boundaries.
+    #[test]
+    fn single_row_kernels_are_the_block_kernels_on_one_row() {
+        fn case<const D: usize>() {
+            let vals = [0.0f32, -0.0, 1.5, -2.25, 1e-3, -7.0, 3e-39, 0.5];
+            let losses = [
+                Loss::Squared,
+                Loss::Huber { delta: 0.5 },
+                Loss::Absolute,
+                Loss::Logistic,
+                Loss::Quantile { tau: 0.3 },
+                Loss::Poisson,
+            ];
+            let mut k = 0usize;
+            for loss in losses {
+                for trial in 0..40 {
+                    let mut next = || {
+                        k = k.wrapping_mul(31).wrapping_add(7 + trial);
+                        vals[k % vals.len()]
+                    };
+                    let x: [f32; D] = core::array::from_fn(|_| next());
+                    let w: [f32; D] = core::array::from_fn(|_| next());
+                    let b = next();
+                    let y = match loss {
+                        Loss::Logistic => f32::from(trial % 2 == 0),
+                        Loss::Poisson => (trial % 3) as f32,
+                        _ => next(),
+                    };
+                    let mut g1 = [0.0f32; D];
+                    let mut g2 = [0.5f32; D];
+                    let (l1, gb1) = match loss {
+                        Loss::Squared => sample::squared(&x, y, &w, b, &mut g1),
+                        l => sample::pointwise(&l, &x, y, &w, b, &mut g1),
+                    };
+                    let lg = match loss {
+                        Loss::Squared => kernel::fused(&x, &[y], &w, b, &mut g2),
+                        l => kernel::pointwise_fused(&l, &x, &[y], &w, b, &mut g2),
+                    };
+                    let Ok(lg) = lg else {
+                        // An overflow there (the Poisson loss's exponential): a non-finite
+                        // result here, which the step refuses.
+                        assert!(matches!(lg, Err(crate::Error::Overflow { .. })), "{lg:?}");
+                        assert!(!(l1.is_finite() && gb1.is_finite() && sample::all_finite(&g1)));
+                        continue;
+                    };
+                    let bits = |v: &[f32]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+                    let ctx = (D, loss, x, w, b, y);
+                    assert_eq!(l1.to_bits(), lg.loss.to_bits(), "{ctx:?}");
+                    assert_eq!(gb1.to_bits(), lg.grad_b.to_bits(), "{ctx:?}");
+                    assert_eq!(bits(&g1), bits(&g2), "{ctx:?}");
+                }
+            }
+        }
+        case::<1>();
+        case::<2>();
+        case::<3>();
+        case::<7>();
+        case::<8>();
+        case::<9>();
+        case::<15>();
+        case::<16>();
+        case::<17>();
+        case::<24>();
+        case::<33>();
+    }
 }

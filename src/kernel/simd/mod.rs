@@ -408,6 +408,7 @@ pub fn fused(
 
 // The shapes and the losses' passes, after the macros they use.
 mod pointwise;
+pub(crate) mod sample;
 mod softmax;
 mod tiny;
 mod wide;
