@@ -19,6 +19,7 @@
 //! `cargo bench --bench kernels` takes about 3 minutes
 //! on 2 cores. Filter with a regex, e.g. `cargo bench --bench kernels -- 'fused/d32/'`;
 //! `--quick` gives rough numbers sooner, `--test` runs every benchmark (and its checks) once.
+//! `NPOA_BENCH_D=4,7,16` measures other feature counts than the six above.
 //! `--warm-up-time`, `--measurement-time` and `--sample-size` override the defaults (except the
 //! 64 MiB size's sample size). Plots and the HTML report are off (they cost seconds per
 //! benchmark); `--plotting-backend plotters` turns them on.
@@ -43,6 +44,22 @@ use wide::f32x8;
 
 /// Feature counts: tiny models (samples in lanes) and wide ones (features in lanes).
 const FEATURES: [usize; 6] = [1, 4, 8, 32, 128, 1024];
+
+/// The feature counts measured: [`FEATURES`], or the comma-separated list in the environment
+/// variable `NPOA_BENCH_D` (e.g. `NPOA_BENCH_D=1,4,7,8,16,32` for the tiny kernels' edge sizes).
+fn features() -> Vec<usize> {
+    match std::env::var("NPOA_BENCH_D") {
+        Ok(v) => v
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse()
+                    .expect("NPOA_BENCH_D: comma-separated feature counts")
+            })
+            .collect(),
+        Err(_) => FEATURES.to_vec(),
+    }
+}
 
 /// Bytes of `x`, in increasing order (the last one gets flat sampling).
 const SIZES: [usize; 4] = [16 << 10, 256 << 10, 4 << 20, 64 << 20];
@@ -394,7 +411,7 @@ fn kernels(c: &mut Criterion) {
     // `x` of each size, made on first use (a filtered run makes only what it times).
     let xs: [OnceCell<Aligned>; SIZES.len()] = Default::default();
     for kernel in Kernel::ALL {
-        for d in FEATURES {
+        for d in features() {
             let mut group = c.benchmark_group(format!("{}/d{d}", kernel.name()));
             for (s, &bytes) in SIZES.iter().enumerate() {
                 // The parts of the fused kernel in L2 and from memory only (the suite's time).

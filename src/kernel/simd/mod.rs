@@ -8,8 +8,8 @@
 //!   the samples in lanes, so each prediction is a sequential sum, like the scalar path, and the
 //!   sums over samples live in lanes.
 //! * **other models** (`d ≥ 8`): features in lanes. Eight rows are reduced together: eight
-//!   accumulators, one transpose, one `tree8` of vectors gives eight dot products at once, in
-//!   exactly the order of a single row's `tree8`. The gradient is then accumulated per feature
+//!   accumulators and three levels of in-lane shuffles and adds (`tree8_rows`, no full
+//!   transpose) give eight dot products at once, in exactly the order of a single row's `tree8`. The gradient is then accumulated per feature
 //!   over the block's rows, which are still in L1.
 //!
 //! Files by shape: `tiny.rs` (`d < 8`), `wide.rs` (`d ≥ 8`), `pointwise.rs` (any
@@ -32,11 +32,67 @@ fn tree8(a: [f32; 8]) -> f32 {
     ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
 }
 
-/// `tree8` applied lane-wise to the transpose of eight accumulators: lane `k` is `tree8` of `t[k]`.
+/// `tree8` of each of eight accumulators: lane `k` is `tree8(t[k])`, each lane's adds in the
+/// order of [`tree8`] (the same bits as eight separate trees).
+///
+/// Not a full transpose: the tree's levels are done on pairs of rows with in-lane shuffles.
+/// Level 1 puts rows `m` and `m + 4` in one vector (`[t_m lanes 0..4 | t_m+4 lanes 0..4]` plus
+/// the upper halves: free on SSE2/NEON, where a vector is two halves), so one add gives
+/// `a_k + a_k+4` for both rows; level 2 adds lanes `0, 1` to lanes `2, 3`, level 3 lane `0` to
+/// lane `1` of each half, four rows per vector. 14 shuffles and 7 adds for eight rows (a
+/// transpose alone is 24 shuffles on AVX, and `wide` does not accelerate it without AVX).
 #[inline(always)]
 fn tree8_rows(t: [f32x8; 8]) -> f32x8 {
-    let t = f32x8::transpose(t);
-    ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]))
+    // s_m (m < 4), lanes: [row m: a0+a4, a1+a5, a2+a6, a3+a7 | row m+4: the same].
+    let s: [f32x8; 4] =
+        core::array::from_fn(|m| lo_halves(t[m], t[m + 4]) + hi_halves(t[m], t[m + 4]));
+    // u: [row m: (a0+a4)+(a2+a6), (a1+a5)+(a3+a7), row m+1: both | rows m+4, m+5: the same].
+    let u0 = shuf_0101(s[0], s[1]) + shuf_2323(s[0], s[1]);
+    let u1 = shuf_0101(s[2], s[3]) + shuf_2323(s[2], s[3]);
+    // Lanes [rows 0, 1, 2, 3 | rows 4, 5, 6, 7]: the rows in order.
+    shuf_0202(u0, u1) + shuf_1313(u0, u1)
+}
+
+/// `[a0, a1, a2, a3, b0, b1, b2, b3]`.
+#[inline(always)]
+fn lo_halves(a: f32x8, b: f32x8) -> f32x8 {
+    let (a, b) = (a.to_array(), b.to_array());
+    f32x8::new([a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]])
+}
+
+/// `[a4, a5, a6, a7, b4, b5, b6, b7]`.
+#[inline(always)]
+fn hi_halves(a: f32x8, b: f32x8) -> f32x8 {
+    let (a, b) = (a.to_array(), b.to_array());
+    f32x8::new([a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7]])
+}
+
+/// In each half: `[a0, a1, b0, b1]` (`movelhps`).
+#[inline(always)]
+fn shuf_0101(a: f32x8, b: f32x8) -> f32x8 {
+    let (a, b) = (a.to_array(), b.to_array());
+    f32x8::new([a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]])
+}
+
+/// In each half: `[a2, a3, b2, b3]` (`movehlps`).
+#[inline(always)]
+fn shuf_2323(a: f32x8, b: f32x8) -> f32x8 {
+    let (a, b) = (a.to_array(), b.to_array());
+    f32x8::new([a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7]])
+}
+
+/// In each half: `[a0, a2, b0, b2]` (`shufps`).
+#[inline(always)]
+fn shuf_0202(a: f32x8, b: f32x8) -> f32x8 {
+    let (a, b) = (a.to_array(), b.to_array());
+    f32x8::new([a[0], a[2], b[0], b[2], a[4], a[6], b[4], b[6]])
+}
+
+/// In each half: `[a1, a3, b1, b3]` (`shufps`).
+#[inline(always)]
+fn shuf_1313(a: f32x8, b: f32x8) -> f32x8 {
+    let (a, b) = (a.to_array(), b.to_array());
+    f32x8::new([a[1], a[3], b[1], b[3], a[5], a[7], b[5], b[7]])
 }
 
 #[inline(always)]
@@ -440,6 +496,34 @@ mod tests {
 
     fn bits(v: &[f32]) -> Vec<u32> {
         v.iter().map(|v| v.to_bits()).collect()
+    }
+
+    /// `tree8_rows` is `tree8` of each row, bit for bit, on values whose sums round, cancel to
+    /// ±0 or are subnormal.
+    #[test]
+    fn tree8_rows_is_tree8_of_each_row() {
+        let mut rnd = rnd_source();
+        let special = [0.0f32, -0.0, 1e-45, -1e-45, 1.0, -1.0, 3.0e38, -3.0e38];
+        for case in 0..200 {
+            let t: [f32x8; 8] = core::array::from_fn(|m| {
+                f32x8::new(core::array::from_fn(|k| {
+                    let v = rnd();
+                    if case % 2 == 0 {
+                        special[((v.to_bits() as usize) ^ (m * 8 + k)) % 8]
+                    } else {
+                        v * 1e3
+                    }
+                }))
+            });
+            let got = super::tree8_rows(t).to_array();
+            for (m, row) in t.iter().enumerate() {
+                assert_eq!(
+                    got[m].to_bits(),
+                    super::tree8(row.to_array()).to_bits(),
+                    "case {case} row {m}"
+                );
+            }
+        }
     }
 
     /// The three loop shapes of `wide_residuals`, on either lane type, give the same bits (the kernels switch between
