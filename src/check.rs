@@ -41,7 +41,7 @@ pub(crate) fn check_len(what: &'static str, len: usize, expected: usize) -> Resu
     }
 }
 
-/// Whether every element is finite, 32 at a time: `v·0` is `0` for a finite `v` and NaN
+/// Whether every element is finite, 32 at a time (then 8, then one): `v·0` is `0` for a finite `v` and NaN
 /// otherwise, and a NaN survives the sums. On small targets (`target_os = "none"`, no vector
 /// unit) one element at a time: the same answer without four vectors on the stack.
 pub(crate) fn all_finite(v: &[f32]) -> bool {
@@ -57,8 +57,14 @@ pub(crate) fn all_finite(v: &[f32]) -> bool {
             *a += f32x8::new(*e) * f32x8::ZERO;
         }
     }
+    // The rest: whole vectors of eight, then one at a time (a row of a tiny model is all
+    // rest: one vector for eight features instead of eight scalar tests).
+    let (t8, t1) = t.as_chunks::<8>();
+    for e in t8 {
+        acc[0] += f32x8::new(*e) * f32x8::ZERO;
+    }
     let s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    s.to_array().iter().all(|e| *e == 0.0) && t.iter().all(|e| e.is_finite())
+    s.simd_eq(f32x8::ZERO).all() && t1.iter().all(|e| e.is_finite())
 }
 
 /// `Err(NonFinite)` with the index of the first NaN or infinity in `v`.

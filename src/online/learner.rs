@@ -459,8 +459,21 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
             report.stopped = self.progress.stopped;
             return Ok(report);
         }
+        let p = &self.progress;
         if self.is_rls() {
             self.undo_on_error(|l| l.rls_step(&mut report, on_event))?;
+        } else if p.started && p.stopped.is_none() && self.config.steps_per_call == 1 {
+            // One update of a started run: before its step (which is all or nothing) it moves
+            // only the cursor and, at a round's first update, the round's rate and the peak
+            // rate; after its step nothing can fail. So an error puts back just those, instead
+            // of a copy of the whole learner taken on every call.
+            let saved = (p.cursor, p.lr, p.peak);
+            let out = self.step_inner(&mut report, on_event);
+            if out.is_err() {
+                let p = &mut self.progress;
+                (p.cursor, p.lr, p.peak) = saved;
+            }
+            out?;
         } else {
             self.undo_on_error(|l| l.step_inner(&mut report, on_event))?;
         }

@@ -458,6 +458,16 @@ impl OneScalars {
         Self { sw, sb, per_step }
     }
 
+    /// For a single step: the scalars are computed once, by [`at`](Self::at).
+    pub(crate) fn once(rule: Rule) -> Self {
+        let sw = StepScalars::new(Rule::Sgd, None, 0.0, 1);
+        Self {
+            sw: StepScalars { rule, ..sw },
+            sb: sw,
+            per_step: true,
+        }
+    }
+
     /// The scalars of step `t` at rate `rate`: those of [`step_parts`] for that step.
     #[inline(always)]
     pub(crate) fn at(&mut self, reg: &Regularization, rate: f32, t: u64) {

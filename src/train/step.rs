@@ -453,7 +453,7 @@ fn one_step_entry<const D: usize>(
     } = stepping;
     let mut spare = Spare::<D>::new();
     let mut one = One::new((w, b), state, &mut spare).ok_or(ONE_SHAPE)?;
-    let mut sc = OneScalars::new(*rule, reg, *lr, clip.trust_radius.is_some());
+    let mut sc = OneScalars::once(*rule);
     one_step(loss, (x, *y), &mut one, &mut sc, (*rule, reg, *lr, *clip))
 }
 

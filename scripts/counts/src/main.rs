@@ -49,14 +49,56 @@ fn main() {
                 black_box(npoa::kernel::fused(black_box(x), &y[..400], w, 0.1, &mut g).unwrap());
             }
         }
-        "fit8" | "fit8b1" => {
+        "learner8" | "learner8adwin" => {
+            use npoa::control::ControllerConfig;
+            use npoa::online::{NoDetector, OnlineConfig, OnlineLearner, Sampling};
+            let cfg = OnlineConfig {
+                batch_size: 1,
+                detector: None,
+                ..OnlineConfig::default()
+            };
+            let ctl = ControllerConfig::constant(0.01).unwrap();
+            let rows = x[..n * 8].chunks_exact(8).zip(&y);
+            if which == "learner8" {
+                let mut l = OnlineLearner::<npoa::LinearModel<8>, 8, 64, 16, NoDetector>::new(
+                    npoa::LinearModel::zeros(),
+                    ctl,
+                    cfg,
+                    Sampling::Sliding,
+                )
+                .unwrap();
+                for (r, t) in rows {
+                    l.push(black_box(r.try_into().unwrap()), *t).unwrap();
+                    black_box(l.step(&mut |_| {}).unwrap());
+                }
+            } else {
+                let cfg = OnlineConfig {
+                    detector: OnlineConfig::default().detector,
+                    ..cfg
+                };
+                let mut l = OnlineLearner::<npoa::LinearModel<8>, 8, 64, 16>::new(
+                    npoa::LinearModel::zeros(),
+                    ctl,
+                    cfg,
+                    Sampling::Sliding,
+                )
+                .unwrap();
+                for (r, t) in rows {
+                    l.push(black_box(r.try_into().unwrap()), *t).unwrap();
+                    black_box(l.step(&mut |_| {}).unwrap());
+                }
+            }
+        }
+        "fit8" | "fit8b1" | "fit8b1ns" => {
             use npoa::train::{Dataset, TrainConfig, fit};
             let data = Dataset::new(&x[..n * 8], &y, 8).unwrap();
             let (batch_size, epochs) = if which == "fit8" { (32, 5) } else { (1, 1) };
+            let shuffle = which != "fit8b1ns";
             let config = TrainConfig {
                 learning_rate: 0.01,
                 epochs,
                 batch_size,
+                shuffle,
                 ..TrainConfig::default()
             };
             let mut model = npoa::LinearModel::<8>::zeros();
