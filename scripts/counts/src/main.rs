@@ -49,17 +49,24 @@ fn main() {
                 black_box(npoa::kernel::fused(black_box(x), &y[..400], w, 0.1, &mut g).unwrap());
             }
         }
-        "learner8" | "learner8adwin" => {
+        "learner8" | "learner8adwin" | "learner8raw" => {
             use npoa::control::ControllerConfig;
             use npoa::online::{NoDetector, OnlineConfig, OnlineLearner, Sampling};
             let cfg = OnlineConfig {
                 batch_size: 1,
                 detector: None,
+                // `learner8raw`: no standardisation, rounds of 64 updates.
+                standardize: if which == "learner8raw" {
+                    None
+                } else {
+                    OnlineConfig::default().standardize
+                },
+                round_steps: if which == "learner8raw" { 64 } else { 8 },
                 ..OnlineConfig::default()
             };
             let ctl = ControllerConfig::constant(0.01).unwrap();
             let rows = x[..n * 8].chunks_exact(8).zip(&y);
-            if which == "learner8" {
+            if which != "learner8adwin" {
                 let mut l = OnlineLearner::<npoa::LinearModel<8>, 8, 64, 16, NoDetector>::new(
                     npoa::LinearModel::zeros(),
                     ctl,
