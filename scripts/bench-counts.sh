@@ -12,6 +12,7 @@
 #   --save NAME        save the counts as gungraun baseline NAME (--save-baseline)
 #   --compare NAME     compare with baseline NAME (--baseline); exit 1 if any count regressed
 #   --threshold PCT    growth of a count that is a regression (default 1)
+#   --check            only check that valgrind and the right gungraun-runner are installed
 #   -- ARGS            passed to the bench (a filter such as '*adwin*', gungraun options)
 #
 # Needs valgrind (`apt-get install valgrind`) and gungraun-runner of the version that
@@ -22,15 +23,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-save="" compare="" threshold=1
+save="" compare="" threshold=1 check=0
 extra=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --save) save="${2:-}"; shift 2 ;;
         --compare) compare="${2:-}"; shift 2 ;;
         --threshold) threshold="${2:-}"; shift 2 ;;
+        --check) check=1; shift ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "bench-counts.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -63,6 +65,10 @@ if [[ "$have" != "$version" ]]; then
     echo "bench-counts.sh: gungraun-runner $version is needed (found: ${have:-none});" >&2
     echo "    cargo install --locked --version $version gungraun-runner" >&2
     exit 2
+fi
+if [[ $check == 1 ]]; then
+    echo "bench-counts.sh: valgrind $(valgrind --version | sed 's/valgrind-//') and gungraun-runner $have found"
+    exit 0
 fi
 
 export RUSTFLAGS="${BASE_RUSTFLAGS:-}"
