@@ -13,6 +13,7 @@
 #   --compare NAME     compare with baseline NAME (--baseline); exit 1 if any count regressed
 #   --threshold PCT    growth of a count that is a regression (default 1)
 #   --check            only check that valgrind and the right gungraun-runner are installed
+#   --write-doc        also write the table into BENCHMARKS.md (between its counts-table markers)
 #   -- ARGS            passed to the bench (a filter such as '*adwin*', gungraun options)
 #
 # Needs valgrind (`apt-get install valgrind`) and gungraun-runner of the version that
@@ -23,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-save="" compare="" threshold=1 check=0
+save="" compare="" threshold=1 check=0 doc=0
 extra=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -31,8 +32,9 @@ while [[ $# -gt 0 ]]; do
         --compare) compare="${2:-}"; shift 2 ;;
         --threshold) threshold="${2:-}"; shift 2 ;;
         --check) check=1; shift ;;
+        --write-doc) doc=1; shift ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "bench-counts.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -110,4 +112,20 @@ elif [[ $judged != 0 ]]; then
 elif [[ $rc != 0 ]]; then
     echo "bench-counts.sh: the bench failed (exit $rc)" >&2
     exit 2
+fi
+if [[ $doc == 1 ]]; then
+    start='<!-- counts-table:start -->'
+    end='<!-- counts-table:end -->'
+    if ! grep -qF "$start" BENCHMARKS.md || ! grep -qF "$end" BENCHMARKS.md; then
+        echo "bench-counts.sh: BENCHMARKS.md has no '$start' … '$end' markers" >&2
+        exit 2
+    fi
+    "$report_tool" counts --dir "$out" --plain > "$target/counts-table.md"
+    awk -v start="$start" -v end="$end" -v file="$target/counts-table.md" '
+        $0 == start { print; print ""; while ((getline line < file) > 0) print line; print ""; skip = 1; next }
+        $0 == end { skip = 0 }
+        !skip { print }
+    ' BENCHMARKS.md > "$target/BENCHMARKS.new"
+    mv "$target/BENCHMARKS.new" BENCHMARKS.md
+    echo "bench-counts.sh: wrote the table into BENCHMARKS.md"
 fi

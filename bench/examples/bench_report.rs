@@ -117,6 +117,9 @@ enum Command {
         /// Growth in per cent of the instruction count beyond which a benchmark regresses.
         #[arg(long, default_value_t = 1.0)]
         threshold: f64,
+        /// Only the counts, no comparison column (the table of BENCHMARKS.md).
+        #[arg(long, conflicts_with = "baseline")]
+        plain: bool,
     },
 }
 
@@ -203,7 +206,8 @@ fn main() -> ExitCode {
             dir,
             baseline,
             threshold,
-        } => counts(&dir, baseline.as_deref(), threshold).map(|(text, ok)| {
+            plain,
+        } => counts(&dir, baseline.as_deref(), threshold, plain).map(|(text, ok)| {
             print!("{text}");
             ok
         }),
@@ -363,7 +367,12 @@ fn read_count(path: &Path) -> Result<Count, String> {
 }
 
 /// The table of instructions per update, and whether nothing regressed against `baseline`.
-fn counts(dir: &Path, baseline: Option<&str>, threshold: f64) -> Result<(String, bool), String> {
+fn counts(
+    dir: &Path,
+    baseline: Option<&str>,
+    threshold: f64,
+    plain: bool,
+) -> Result<(String, bool), String> {
     let mut paths = Vec::new();
     summaries(dir, &mut paths)?;
     let mut found = paths
@@ -379,6 +388,19 @@ fn counts(dir: &Path, baseline: Option<&str>, threshold: f64) -> Result<(String,
     found.sort_by(|a, b| a.name.cmp(&b.name));
     let against = baseline.map_or("previous run".to_string(), |b| format!("baseline `{b}`"));
     let mut out = String::new();
+    if plain {
+        let _ = writeln!(out, "| benchmark | N | instructions | per update | unit |");
+        let _ = writeln!(out, "|---|---:|---:|---:|---|");
+        for c in &found {
+            let per = c.ir as f64 / c.n as f64;
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {per:.1} | {} |",
+                c.name, c.n, c.ir, c.unit
+            );
+        }
+        return Ok((out, true));
+    }
     let _ = writeln!(
         out,
         "| benchmark | N | instructions | per update | unit | {against} | change |"
