@@ -33,7 +33,17 @@ machine="Machine: ${cpu:-unknown CPU}, $cores cores; $(rustc -V); $(date -u +%Y-
 Flags: \`default\` = the target's baseline (x86-64: SSE2, \`f32x8\` as two 128-bit halves); \
 \`native\` = \`RUSTFLAGS=\"-C target-cpu=native\"\` (here AVX2/AVX-512)."
 
+# The instruction counts' section (between its markers, written by hand and by
+# scripts/bench-counts.sh --write-doc) is carried over to the new report.
+counts_start='<!-- counts:start -->'
+counts_end='<!-- counts:end -->'
+awk -v start="$counts_start" -v end="$counts_end" '
+    $0 == start { keep = 1 } keep { print } $0 == end { keep = 0 }
+' BENCHMARKS.md > target/bench-counts-section.md
 "$tool" report --baseline "$baseline" --machine "$machine" "${dirs[@]}" > BENCHMARKS.md
+if [[ -s target/bench-counts-section.md ]]; then
+    { echo; cat target/bench-counts-section.md; } >> BENCHMARKS.md
+fi
 "$tool" report --baseline "$baseline" --machine "$machine" --summary "${dirs[@]}" > target/bench-summary.md
 
 # Replace the README's generated section (between the markers, which stay).

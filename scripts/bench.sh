@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs the benchmark suite, saves it as a named criterion baseline, or compares it with one.
+# Runs the benchmark suite, saves it as a named criterion baseline, or compares it with one;
+# then the same for the instruction counts of the per-update paths (see below).
 #
 #   scripts/bench.sh --save base                 # run everything, save as baseline `base`
 #   scripts/bench.sh --compare base              # run again, fail if slower than `base`
 #   scripts/bench.sh --compare base --threshold 10 --flags native -- 'fused/d32/'
 #   scripts/bench.sh --save base --benches 'kernels training'   # a subset of the benches
+#   scripts/bench.sh --compare base --no-counts  # criterion only
 #
 # Options:
 #   --save NAME        save the results as criterion baseline NAME
@@ -17,10 +19,18 @@
 #   --benches "A B"    benches to run (default: kernels losses optim controller training online)
 #   --peers            also run the peers crate (faer, ndarray) into the same target dirs
 #   --quick            shorter measurements (0.2 s warm-up, 0.5 s measurement, 10 samples)
-#   -- ARGS            passed to every bench binary (a filter regex, criterion options)
+#   --no-counts        skip the instruction counts (see below)
+#   --count-threshold PCT  growth of an instruction count that is a regression (default 1)
+#   -- ARGS            passed to every criterion bench binary (a filter regex, criterion options)
+#
+# Instruction counts: after the timings, scripts/bench-counts.sh runs bench/benches/per_sample.rs
+# under Callgrind (gungraun; default flags, in target/) with the same baseline name (gungraun's
+# own --save-baseline / --baseline) and prints instructions per update; --compare fails if a
+# count grew by more than --count-threshold. Counts repeat exactly, so no factor or re-run is
+# needed. Needs valgrind and gungraun-runner (BENCHMARKS.md); --no-counts skips them.
 #
 # RUSTFLAGS is replaced (each flag set has its own); put flags for both in BASE_RUSTFLAGS.
-# Exit status: 0, 1 if a benchmark regressed, 2 for a usage or tool error.
+# Exit status: 0, 1 if a benchmark (or a count) regressed, 2 for a usage or tool error.
 #
 # A benchmark regresses when its median time, divided by the machine factor (the median of all
 # the run's time ratios: how much slower the machine is overall than when the baseline was
@@ -31,7 +41,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-save="" compare="" threshold=20 flags=both quick=0 peers=0 confirm=2
+save="" compare="" threshold=20 flags=both quick=0 peers=0 confirm=2 counts=1 count_threshold=1
 benches="kernels losses optim controller training online"
 extra=()
 while [[ $# -gt 0 ]]; do
@@ -43,9 +53,11 @@ while [[ $# -gt 0 ]]; do
         --benches) benches="$2"; shift 2 ;;
         --peers) peers=1; shift ;;
         --quick) quick=1; shift ;;
+        --no-counts) counts=0; shift ;;
+        --count-threshold) count_threshold="$2"; shift 2 ;;
         --) shift; extra=("$@"); break ;;
         --confirm) confirm="$2"; shift 2 ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -63,6 +75,14 @@ if ! [[ "$threshold" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
     echo "bench.sh: --threshold takes a number of per cent, not '$threshold'" >&2
     exit 2
 fi
+if ! [[ "$count_threshold" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+    echo "bench.sh: --count-threshold takes a number of per cent, not '$count_threshold'" >&2
+    exit 2
+fi
+if [[ $counts == 1 && ! "$name" =~ ^[A-Za-z0-9_-]+$ ]]; then
+    echo "bench.sh: with the counts a baseline name is letters, digits, '_' and '-' (or --no-counts)" >&2
+    exit 2
+fi
 if ! [[ "$confirm" =~ ^[0-9]+$ ]]; then
     echo "bench.sh: --confirm takes a count, not '$confirm'" >&2
     exit 2
@@ -76,7 +96,9 @@ esac
 # Only benches that exist in this checkout (a baseline can predate a new bench).
 wanted=()
 for b in $benches; do
-    if [[ -f "bench/benches/$b.rs" ]]; then wanted+=("$b"); else echo "bench.sh: no bench/benches/$b.rs, skipped" >&2; fi
+    if [[ $b == per_sample ]]; then
+        echo "bench.sh: per_sample counts instructions: it runs in the counts step, not as a criterion bench" >&2
+    elif [[ -f "bench/benches/$b.rs" ]]; then wanted+=("$b"); else echo "bench.sh: no bench/benches/$b.rs, skipped" >&2; fi
 done
 
 crit=()
@@ -89,6 +111,12 @@ else
 fi
 if [[ $quick == 1 ]]; then
     crit+=(--warm-up-time 0.2 --measurement-time 0.5 --sample-size 10)
+fi
+
+# The counts' tools are checked before the timings, not after minutes of them.
+if [[ $counts == 1 ]] && ! scripts/bench-counts.sh --check; then
+    echo "bench.sh: the instruction counts cannot run (see above); --no-counts skips them" >&2
+    exit 2
 fi
 
 # The comparison tool is built once, with default flags, outside the timed runs.
@@ -154,6 +182,18 @@ for set in "${sets[@]}"; do
         fi
     fi
 done
+if [[ $counts == 1 ]]; then
+    echo "== instruction counts (scripts/bench-counts.sh)"
+    crc=0
+    CARGO_TARGET_DIR="$PWD/target" scripts/bench-counts.sh ${save:+--save "$save"} \
+        ${compare:+--compare "$compare"} --threshold "$count_threshold" || crc=$?
+    if [[ $crc == 1 ]]; then
+        status=1
+    elif [[ $crc != 0 ]]; then
+        echo "bench.sh: the instruction counts failed (exit $crc; --no-counts skips them)" >&2
+        exit 2
+    fi
+fi
 echo "bench.sh: done in $((SECONDS - start)) s"
 if [[ $status != 0 ]]; then
     echo "bench.sh: REGRESSION against baseline $compare (see the tables above)" >&2

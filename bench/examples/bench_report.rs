@@ -34,6 +34,14 @@
 //! benchmarks twice).
 //! Benchmarks present in only one of the two baselines are listed (new ones by name, missing
 //! ones counted), not judged.
+//!
+//! **Counts.** The instruction counts of `benches/per_sample.rs` (gungraun's `summary.json`
+//! files, `--save-summary=json`): a markdown table of instructions per update (the total over
+//! the N updates of the id's `_n<N>` suffix, divided by N; the unit is the function name's
+//! `_per_<unit>` suffix), with the change against the baseline the run was compared with.
+//! With `--baseline NAME` a benchmark regresses when its count grew by more than the threshold
+//! (default 1 %: counts repeat exactly, run after run) or gungraun reported a regression of its
+//! own limits; exit code 1 then. `scripts/bench-counts.sh` runs the bench and calls this.
 
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -44,7 +52,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(about = "Criterion results: markdown report, baseline comparison")]
+#[command(about = "Criterion results: markdown report, baseline comparison; instruction counts")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -95,6 +103,23 @@ enum Command {
         /// Write the machine factor used to this file.
         #[arg(long)]
         factor_out: Option<PathBuf>,
+    },
+    /// Instructions per update from gungraun's summaries; with `--baseline`, exits with code 1
+    /// if a count regressed.
+    Counts {
+        /// The directory searched for `summary.json` files (gungraun's output directory).
+        #[arg(long, default_value = "target/gungraun")]
+        dir: PathBuf,
+        /// The saved baseline the run was compared with (`--baseline NAME` of the bench);
+        /// without it, the change is against the previous run and nothing is judged.
+        #[arg(long)]
+        baseline: Option<String>,
+        /// Growth in per cent of the instruction count beyond which a benchmark regresses.
+        #[arg(long, default_value_t = 1.0)]
+        threshold: f64,
+        /// Only the counts, no comparison column (the table of BENCHMARKS.md).
+        #[arg(long, conflicts_with = "baseline")]
+        plain: bool,
     },
 }
 
@@ -177,6 +202,15 @@ fn main() -> ExitCode {
                     factor_out: factor_out.as_deref(),
                 })
             }),
+        Command::Counts {
+            dir,
+            baseline,
+            threshold,
+            plain,
+        } => counts(&dir, baseline.as_deref(), threshold, plain).map(|(text, ok)| {
+            print!("{text}");
+            ok
+        }),
     };
     match out {
         Ok(true) => ExitCode::SUCCESS,
@@ -253,6 +287,181 @@ fn read_bench(path: &Path) -> Result<Bench, String> {
         lower: num(&m["confidence_interval"]["lower_bound"], "lower bound")?,
         upper: num(&m["confidence_interval"]["upper_bound"], "upper bound")?,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instruction counts (gungraun)
+// ---------------------------------------------------------------------------------------------
+
+/// One benchmark's count from a gungraun `summary.json`.
+#[derive(Debug)]
+struct Count {
+    /// `function/id`.
+    name: String,
+    /// Updates in the benchmark's loop (the id's `_n<N>` suffix).
+    n: u64,
+    /// What one update is (the function name's `_per_<unit>` suffix).
+    unit: String,
+    /// Instructions of the whole loop.
+    ir: u64,
+    /// The same in the run compared with (a baseline or the previous run), if any.
+    old: Option<u64>,
+    /// The baseline compared with (`None`: the previous run).
+    against: Option<String>,
+    /// Regressions gungraun reported against its own limits.
+    flagged: bool,
+}
+
+fn summaries(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.is_dir() {
+            summaries(&path, found)?;
+        } else if path.file_name().is_some_and(|n| n == "summary.json") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn read_count(path: &Path) -> Result<Count, String> {
+    let v = read_json(path)?;
+    let bad = |what: &str| format!("{}: {what}", path.display());
+    let function = v["function_name"]
+        .as_str()
+        .ok_or_else(|| bad("no function_name"))?;
+    let id = v["id"].as_str().ok_or_else(|| bad("no id"))?;
+    let n = id
+        .rsplit_once("_n")
+        .and_then(|(_, n)| n.parse::<u64>().ok())
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            bad(&format!(
+                "the id `{id}` does not end in _n<N>, the loop's count"
+            ))
+        })?;
+    let unit = function
+        .rsplit_once("_per_")
+        .map(|(_, u)| u.to_string())
+        .ok_or_else(|| bad(&format!("`{function}` does not end in _per_<unit>")))?;
+    let profile = v["profiles"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["tool"] == "Callgrind"))
+        .ok_or_else(|| bad("no Callgrind profile"))?;
+    let total = &profile["data"]["total"];
+    let ir = &total["metrics"]["Ir"]["values"];
+    Ok(Count {
+        name: format!("{function}/{id}"),
+        n,
+        unit,
+        ir: ir["new"]
+            .as_u64()
+            .ok_or_else(|| bad("no instruction count"))?,
+        old: ir["old"].as_u64(),
+        against: v["baselines"][1].as_str().map(str::to_string),
+        flagged: total["regressions"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+    })
+}
+
+/// The table of instructions per update, and whether nothing regressed against `baseline`.
+fn counts(
+    dir: &Path,
+    baseline: Option<&str>,
+    threshold: f64,
+    plain: bool,
+) -> Result<(String, bool), String> {
+    let mut paths = Vec::new();
+    summaries(dir, &mut paths)?;
+    let mut found = paths
+        .iter()
+        .map(|p| read_count(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    if found.is_empty() {
+        return Err(format!(
+            "no summary.json under {} (run the bench with --save-summary=json)",
+            dir.display()
+        ));
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    let against = baseline.map_or("previous run".to_string(), |b| format!("baseline `{b}`"));
+    let mut out = String::new();
+    if plain {
+        let _ = writeln!(out, "| benchmark | N | instructions | per update | unit |");
+        let _ = writeln!(out, "|---|---:|---:|---:|---|");
+        for c in &found {
+            let per = c.ir as f64 / c.n as f64;
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {per:.1} | {} |",
+                c.name, c.n, c.ir, c.unit
+            );
+        }
+        return Ok((out, true));
+    }
+    let _ = writeln!(
+        out,
+        "| benchmark | N | instructions | per update | unit | {against} | change |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---|---:|---:|");
+    let mut regressed = Vec::new();
+    let mut missing = Vec::new();
+    for c in &found {
+        let per = c.ir as f64 / c.n as f64;
+        // Judged only against the baseline named (a run compared with another, or with none,
+        // says nothing about it).
+        let old = c
+            .old
+            .filter(|_| baseline.is_none() || c.against.as_deref() == baseline);
+        let (base, change) = match old {
+            Some(o) if o > 0 => {
+                let pct = (c.ir as f64 / o as f64 - 1.0) * 100.0;
+                let worse = baseline.is_some() && (pct > threshold || c.flagged);
+                if worse {
+                    regressed.push(c.name.clone());
+                }
+                (
+                    format!("{:.1}", o as f64 / c.n as f64),
+                    format!("{pct:+.2} %{}", if worse { " REGRESSED" } else { "" }),
+                )
+            }
+            _ => {
+                if baseline.is_some() {
+                    missing.push(c.name.clone());
+                }
+                ("—".to_string(), "—".to_string())
+            }
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {per:.1} | {} | {base} | {change} |",
+            c.name, c.n, c.ir, c.unit
+        );
+    }
+    if let Some(b) = baseline {
+        if !missing.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nNot in baseline `{b}` (not judged): {}",
+                missing.join(", ")
+            );
+        }
+        if regressed.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nNo instruction count grew by more than {threshold} % against `{b}`."
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "\nREGRESSED (instructions up by more than {threshold} % against `{b}`): {}",
+                regressed.join(" ")
+            );
+        }
+    }
+    Ok((out, regressed.is_empty()))
 }
 
 // ---------------------------------------------------------------------------------------------
