@@ -289,9 +289,32 @@ impl Permutation {
     }
 }
 
+/// On small targets the order is never tabulated (1 KiB of stack): an uninhabited stand-in,
+/// so that an `Option<Tabled>` takes no stack either.
+#[cfg(target_os = "none")]
+#[derive(Debug, Clone)]
+pub(crate) enum Tabled {}
+
+#[cfg(target_os = "none")]
+impl Permutation {
+    /// Never tabulated on a small target.
+    pub(crate) fn tabled(&self) -> Option<Tabled> {
+        None
+    }
+}
+
+#[cfg(target_os = "none")]
+impl Tabled {
+    /// Not reachable (no value exists).
+    pub(crate) fn get(&self, _i: u64) -> u64 {
+        match *self {}
+    }
+}
+
 /// A [`Permutation`] of at most 2¹⁶ elements with its four round functions tabulated
 /// (`4 × 2^half ≤ 1024` bytes): `get(i)` is the permutation's, at a table look-up per round
 /// instead of a SplitMix64 finaliser (the per-sample order of batches of one row).
+#[cfg(not(target_os = "none"))]
 #[derive(Debug, Clone)]
 pub(crate) struct Tabled {
     m: u64,
@@ -300,6 +323,7 @@ pub(crate) struct Tabled {
     rounds: [[u8; 256]; 4],
 }
 
+#[cfg(not(target_os = "none"))]
 impl Permutation {
     /// The tabulated form, for `half ≤ 8` (at most 2¹⁶ elements); `None` otherwise.
     pub(crate) fn tabled(&self) -> Option<Tabled> {
@@ -322,6 +346,7 @@ impl Permutation {
     }
 }
 
+#[cfg(not(target_os = "none"))]
 impl Tabled {
     /// The image of `i` (taken as `m − 1` if larger), as [`Permutation::get`].
     #[inline]

@@ -498,12 +498,9 @@ fn one_pass<const D: usize>(
     let mut one = One::new((w, b), state, &mut spare).ok_or(ONE_SHAPE)?;
     let mut sc = OneScalars::new(rule, reg, lr, clip.trust_radius.is_some());
     let order = pass.order();
-    // The order tabulated (1 KiB on the stack) where memory is not tight.
-    let tabled = if kernel::simd::SMALL {
-        None
-    } else {
-        order.as_ref().and_then(|p| p.tabled())
-    };
+    // The order tabulated (1 KiB on the stack; not on small targets, where `Tabled` is
+    // uninhabited and takes no stack).
+    let tabled = order.as_ref().and_then(|p| p.tabled());
     let batches = pass.batch_count();
     for k in at.batch.min(batches)..batches {
         if let Some(left) = at.budget.as_mut() {
