@@ -121,6 +121,7 @@
 use crate::Error;
 
 mod entry;
+pub(crate) use entry::NEEDS_LOSSES;
 pub mod scalar;
 pub mod simd;
 pub mod vmath;

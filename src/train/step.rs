@@ -83,7 +83,12 @@ impl ObjectiveKernels {
                     .unwrap_or(Err(WRONG_OBJECTIVE))
             },
             part: optim::PART_FIXED,
-            one: Some((one_step_entry::<D>, one_pass::<D>)),
+            // A constant: without the feature the single-sample path is never compiled in.
+            one: if cfg!(feature = "single-sample") {
+                Some((one_step_entry::<D>, one_pass::<D>))
+            } else {
+                None
+            },
         }
     }
 
@@ -297,7 +302,11 @@ pub(crate) fn run_pass(
     steps: &mut u64,
     at: &mut PassAt,
 ) -> Result<PassEnd, Error> {
-    if let (Some((_, one)), 1) = (kern.one, pass.batch_len()) {
+    // `cfg!` first: a constant, so that without the feature the branch folds away (with only
+    // `one` being `None`, LLVM keeps the clipping and the rules of the block path that a
+    // constant configuration would have dropped).
+    if let (true, Some((_, one)), 1) = (cfg!(feature = "single-sample"), kern.one, pass.batch_len())
+    {
         return one(pass, obj, (w, b), (gw, gb), stepping, steps, at);
     }
     run_batches(pass, (obj, kern), (w, b), (gw, gb), stepping, steps, at)
@@ -379,7 +388,9 @@ pub(crate) fn batch_step(
         state,
     }: &mut Stepping<'_, '_, '_>,
 ) -> Result<Option<f32>, Error> {
-    if let (Some((one, _)), [_], [_], true) = (kern.one, yb, &*b, xb.len() == w.len()) {
+    // `cfg!` first, as in `run_pass`.
+    let one = kern.one.filter(|_| cfg!(feature = "single-sample"));
+    if let (Some((one, _)), [_], [_], true) = (one, yb, &*b, xb.len() == w.len()) {
         let mut stepping = Stepping {
             rule: *rule,
             regularization,
@@ -439,7 +450,7 @@ fn one_step_entry<const D: usize>(
     let (Objective::Single(loss), Ok(x), [y]) = (obj, <&[f32; D]>::try_from(xb), yb) else {
         return Err(ONE_SHAPE);
     };
-    if loss != Loss::Squared {
+    if cfg!(feature = "losses") && loss != Loss::Squared {
         // The targets, as the loss's block kernel checks them (the squared error takes any
         // finite target).
         loss.check_targets(yb)?;
@@ -484,7 +495,7 @@ fn one_pass<const D: usize>(
     };
     let data = pass.data();
     let (x, y) = (data.x(), data.y());
-    if loss != Loss::Squared {
+    if cfg!(feature = "losses") && loss != Loss::Squared {
         loss.check_targets(y)?;
     }
     let Stepping {
@@ -534,7 +545,10 @@ fn one_pass<const D: usize>(
 /// the bits of [`batch_step`] on that row. Returns the row's loss before the step, or `None`
 /// if the step would make the loss, the gradient or a parameter non-finite (then nothing was
 /// applied).
-#[inline(always)]
+// Inlined into its two callers where code size is cheap; one copy on small targets, where
+// every update rule inlined twice would cost kilobytes of flash.
+#[cfg_attr(not(target_os = "none"), inline(always))]
+#[cfg_attr(target_os = "none", inline(never))]
 fn one_step<const D: usize>(
     loss: Loss,
     (x, y): (&[f32; D], f32),
@@ -545,6 +559,8 @@ fn one_step<const D: usize>(
     let mut gw = [0.0f32; D];
     let (l, mut gb) = match loss {
         Loss::Squared => sample::squared(x, y, one.w, *one.b, &mut gw),
+        // A constant: without the feature the point-wise kernels are never compiled in.
+        _ if !cfg!(feature = "losses") => return Err(crate::kernel::NEEDS_LOSSES),
         l => sample::pointwise(&l, x, y, one.w, *one.b, &mut gw),
     };
     if !(l.is_finite() && gb.is_finite() && sample::all_finite(&gw)) {
@@ -558,7 +574,7 @@ fn one_step<const D: usize>(
     }
     let t = one.steps.wrapping_add(1);
     // NLMS divides the rate by the row's input energy; every other rule steps at `lr`.
-    let base = if matches!(rule, Rule::Nlms { .. }) {
+    let base = if cfg!(feature = "optimizers") && matches!(rule, Rule::Nlms { .. }) {
         rule.batch_rate(lr, x, 1)
     } else {
         lr
