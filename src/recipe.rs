@@ -381,7 +381,9 @@ impl Recipe {
 
     /// The rate of a mini-batch run on (possibly standardised) training data: the one given,
     /// else the stable rate of the data for the loss ([`crate::control::autolr`]) scaled down
-    /// for the batch size (see [`batch_factor`]) for SGD and
+    /// for the batch size `B` (half the mean-square stability limit of mini-batch SGD on least
+    /// squares, `B / (R² + (B − 1)·λ)` with `λ = λ_max(E[x̃ x̃ᵀ])` and `R² = E‖x̃‖²`, over the
+    /// full-batch `1/λ`; Jain et al., JMLR 2018) for SGD and
     /// averaged SGD, ×0.1 for momentum and Nesterov (their steps settle at `1/(1 − μ)` times
     /// SGD's), at most 0.01 for Adam and AdamW (their steps are about the rate in every
     /// coordinate: on standardised data the weights are of order 1), 0.1 for AdaGrad, and
