@@ -44,8 +44,16 @@ impl DataDigest {
     /// The digest of a table: `x` (rows × `d`), `y`, the column names and the labels' map.
     pub fn of(x: &[f32], y: &[f32], d: usize, names: &[String], labels: Option<&[String]>) -> Self {
         let mut h = crc32fast::Hasher::new();
-        for v in x.iter().chain(y) {
-            h.update(&v.to_bits().to_le_bytes());
+        // The values' little-endian bytes, a block at a time (the same bytes as one value at a
+        // time, so the same digest, but the CRC's SIMD path instead of 4-byte updates).
+        let mut block = [0u8; 4096];
+        for part in [x, y] {
+            for c in part.chunks(block.len() / 4) {
+                for (b, v) in block.chunks_exact_mut(4).zip(c) {
+                    b.copy_from_slice(&v.to_bits().to_le_bytes());
+                }
+                h.update(&block[..4 * c.len()]);
+            }
         }
         let mut strings = |s: &[String]| {
             h.update(&(s.len() as u64).to_le_bytes());
@@ -263,6 +271,23 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digest_is_the_crc_of_the_values_bytes() {
+        // Across block boundaries: the digest is that of every value's bytes in turn.
+        let x: Vec<f32> = (0..5_003).map(|i| i as f32 * 0.37 - 11.0).collect();
+        let y: Vec<f32> = (0..1_207).map(|i| -(i as f32)).collect();
+        let mut h = crc32fast::Hasher::new();
+        for v in x.iter().chain(&y) {
+            h.update(&v.to_bits().to_le_bytes());
+        }
+        h.update(&1u64.to_le_bytes());
+        h.update(&1u64.to_le_bytes());
+        h.update(b"a");
+        h.update(&u64::MAX.to_le_bytes());
+        let d = DataDigest::of(&x, &y, 1, &["a".into()], None);
+        assert_eq!(d.crc, h.finalize());
+    }
 
     fn sample() -> Checkpoint {
         let mut options = Map::new();
