@@ -324,13 +324,13 @@ pub(crate) fn solve_parts(
 /// * above the tolerance, `10·(p + 1)` iterations (at least 100; `p` parameters: ten
 ///   conjugate-gradient cycles);
 /// * within it, a window from the problem's conditioning, at most twice the first: for
-///   conjugate gradients `4·√κ` (at least 20), `κ` estimated from the curvatures along the
+///   conjugate gradients `4·√κ` (at least 10), `κ` estimated from the curvatures along the
 ///   directions (the Rayleigh quotients `pᵀHp / pᵀp`; CG's error halves about every
 ///   `0.35·√κ` iterations in exact arithmetic); for FISTA eight times the run's mean pace (its
 ///   iterations per halving so far), at least `2·(p + 1)` (and 20).
 ///
 /// A well-conditioned problem that reached its floor in a few iterations then stops a few
-/// cycles later, not hundreds (200,000 × 32 standardised Gaussian rows, `κ ≈ 1`: 24
+/// cycles later, not hundreds (200,000 × 32 standardised Gaussian rows, `κ ≈ 1`: 14
 /// iterations instead of 680); an ill-conditioned one that still halves every hundred
 /// iterations (NIST Longley, `κ ≈ 9·10³`) polishes on.
 struct Progress {
@@ -391,7 +391,7 @@ impl Progress {
         let window = if self.mark <= self.tol {
             let most = self.window.saturating_mul(2);
             let (w, least) = match self.curvature {
-                Some([lo, hi]) => (4.0 * (hi / lo).sqrt(), 20),
+                Some([lo, hi]) => (4.0 * (hi / lo).sqrt(), 10),
                 None => (
                     8.0 * f64::from(self.last) / f64::from(self.halvings.max(1)),
                     self.least,
