@@ -391,7 +391,7 @@ impl Progress {
         let window = if self.mark <= self.tol {
             let most = self.window.saturating_mul(2);
             let (w, least) = match self.curvature {
-                Some([lo, hi]) => (4.0 * (hi / lo).sqrt(), 10),
+                Some([lo, hi]) => (4.0 * libm::sqrt(hi / lo), 10),
                 None => (
                     8.0 * f64::from(self.last) / f64::from(self.halvings.max(1)),
                     self.least,
