@@ -2,6 +2,10 @@
 //! updates, `partial_fit` of one row) gives the bits of the block kernels and the general step
 //! ([`BlockPath`]): for every model size at the lane boundaries, every one-output loss, every
 //! update rule, penalties, bounds, clipping, the controller's rollbacks, refused steps.
+//!
+//! Built with the `single-sample` feature only: without it the single-sample calls take the
+//! block path, and the comparison would hold by construction.
+#![cfg(feature = "single-sample")]
 
 use npoa::control::{Clip, Controller, ControllerConfig, Event};
 use npoa::loss::Loss;

@@ -387,6 +387,14 @@ fn hint(delim: u8, cell: &[u8]) -> String {
 }
 
 impl Ctx<'_> {
+    /// The message of a line over the cap, at `line`.
+    fn long_line(&self, line: u64) -> String {
+        format!(
+            "{}:{line}: a line of more than {} bytes (--max-line-bytes)",
+            self.source, self.limits.max_line
+        )
+    }
+
     /// The message of an I/O error at `line` (a cap hit, or the reader's own error).
     fn over(&self, e: &std::io::Error, line: u64) -> String {
         let (source, limits) = (self.source, self.limits);
@@ -395,10 +403,7 @@ impl Ctx<'_> {
                 "{source}: more than {} bytes (--max-bytes)",
                 limits.max_bytes
             ),
-            Some(Over::Line) => format!(
-                "{source}:{line}: a line of more than {} bytes (--max-line-bytes)",
-                limits.max_line
-            ),
+            Some(Over::Line) => self.long_line(line),
             None => format!("{source}: cannot read: {e}"),
         }
     }
@@ -421,11 +426,7 @@ impl Ctx<'_> {
                 self.record_start.set(end);
                 let at = more.then(|| self.lines.borrow_mut().line_at(end.saturating_sub(1)));
                 if long && let Some(l) = at {
-                    return Err(format!(
-                        "{}:{l}: a line of more than {} bytes (--max-line-bytes)",
-                        self.source, self.limits.max_line
-                    )
-                    .into());
+                    return Err(self.long_line(l).into());
                 }
                 Ok(at)
             }
@@ -530,13 +531,6 @@ impl Ctx<'_> {
         // Where the current record's bytes are counted from for the line cap: the end of the
         // last record taken (blank lines count, as they do for the `csv` path).
         let mut from = self.record_start.get();
-        let long = |line: u64| -> Res<Option<Rest>> {
-            Err(format!(
-                "{}:{line}: a line of more than {} bytes (--max-line-bytes)",
-                self.source, self.limits.max_line
-            )
-            .into())
-        };
         loop {
             // Refill: keep the unfinished line, read up to a chunk more (4 KiB at first,
             // doubling to 256 KiB, so a small file costs little).
@@ -552,12 +546,7 @@ impl Ctx<'_> {
                         // `\r`, a record end for it) and meets the error again (the caps'
                         // errors are sticky): its message and line are then the same.
                         buf.truncate(have);
-                        return Ok(Some(Rest {
-                            bytes: buf,
-                            start,
-                            from,
-                            line,
-                        }));
+                        return Ok(Some(Rest::split(&mut buf, 0, start, from, line)));
                     }
                 }
             };
@@ -574,17 +563,11 @@ impl Ctx<'_> {
                 let text = text.strip_suffix(b"\r").unwrap_or(text);
                 let plain = memchr::memchr2(b'"', b'\r', text).is_none();
                 if plain && start + (next - pos) as u64 - from > max_line {
-                    return long(line);
+                    return Err(self.long_line(line).into());
                 }
                 let taken = text.is_empty() || (plain && self.fast_row(text, rows, line)?);
                 if !taken {
-                    let bytes = buf.split_off(pos);
-                    return Ok(Some(Rest {
-                        bytes,
-                        start,
-                        from,
-                        line,
-                    }));
+                    return Ok(Some(Rest::split(&mut buf, pos, start, from, line)));
                 }
                 start += (next - pos) as u64;
                 line += 1;
@@ -598,15 +581,9 @@ impl Ctx<'_> {
             }
             if start + (buf.len() - pos) as u64 - from > max_line {
                 if memchr::memchr2(b'"', b'\r', &buf[pos..]).is_some() {
-                    let bytes = buf.split_off(pos);
-                    return Ok(Some(Rest {
-                        bytes,
-                        start,
-                        from,
-                        line,
-                    }));
+                    return Ok(Some(Rest::split(&mut buf, pos, start, from, line)));
                 }
-                return long(line);
+                return Err(self.long_line(line).into());
             }
             buf.drain(..pos);
             // The reader's own caps count from the current record; the line index drops the
@@ -688,6 +665,18 @@ struct Rest {
     start: u64,
     from: u64,
     line: u64,
+}
+
+impl Rest {
+    /// The rest from `buf[pos..]` (split off `buf`).
+    fn split(buf: &mut Vec<u8>, pos: usize, start: u64, from: u64, line: u64) -> Self {
+        Self {
+            bytes: buf.split_off(pos),
+            start,
+            from,
+            line,
+        }
+    }
 }
 
 /// One cell as a finite `f32`, or the located error of the module docs.
@@ -919,11 +908,7 @@ fn read_with(
         .read_until(b'\n', &mut first)
         .map_err(|e| ctx.over(&e, 1))?;
     if first.len() as u64 > limits.max_line {
-        return Err(format!(
-            "{source}:1: a line of more than {} bytes (--max-line-bytes)",
-            limits.max_line
-        )
-        .into());
+        return Err(ctx.long_line(1).into());
     }
     // Offsets in what the parser sees (the BOM dropped) are this much below the file's.
     let mut offset = 0u64;
