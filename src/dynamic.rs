@@ -699,9 +699,9 @@ fn solve_dyn<M: Access + Clone>(
     let out = {
         let (w, b) = model.params();
         let (n, nb) = (w.len(), b.len());
-        let mut s: [(Vec<f32>, Vec<f32>); 4] =
+        let mut s: [(Vec<f32>, Vec<f32>); 6] =
             core::array::from_fn(|_| (vec![0.0f32; n], vec![0.0f32; nb]));
-        let [a, c, d, e] = &mut s;
+        let [a, c, d, e, f, g] = &mut s;
         solve_parts(
             (obj, ObjectiveKernels::RUNTIME),
             (w, b),
@@ -710,6 +710,8 @@ fn solve_dyn<M: Access + Clone>(
                 (&mut c.0[..], &mut c.1[..]),
                 (&mut d.0[..], &mut d.1[..]),
                 (&mut e.0[..], &mut e.1[..]),
+                (&mut f.0[..], &mut f.1[..]),
+                (&mut g.0[..], &mut g.1[..]),
             ],
             (data, validation),
             config,

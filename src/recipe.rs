@@ -11,8 +11,8 @@
 //!    weights of the standardised features (glmnet's and scikit-learn's pipelines'
 //!    convention); the losses reported (epoch records, summary) are in the target's unit;
 //! 2. picks the **strategy** from the problem: with no update rule named, a full-batch solver
-//!    ([`crate::train::solve`]: conjugate gradients for the squared error, FISTA with restart
-//!    for the other smooth losses and for L1 or bounds), which stops `converged` on the
+//!    ([`crate::train::solve`]: conjugate gradients for the squared error, truncated Newton
+//!    for the other smooth losses, FISTA with restart for L1 or bounds), which stops `converged` on the
 //!    optimality certificate; the absolute and quantile losses (not smooth), or a rule named
 //!    in [`Recipe::optimizer`], train by mini-batches under the strategy controller (the
 //!    schedule, a plateau rule that halves the rate when the validation loss stalls, the

@@ -197,3 +197,171 @@ fn scalar_path_agrees() {
         assert!((simd.bias() - scalar.0.bias()).abs() <= 1e-4);
     }
 }
+
+/// `n` rows of three features at different scales (a xorshift generator) and a linear
+/// predictor `z = x·w + b` for the targets.
+fn glm_data(n: usize, seed: u64) -> (Vec<f32>, Vec<f64>) {
+    let mut s = seed | 1;
+    let mut u = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut x, mut z) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let r = [2.0 * u() - 1.0, 4.0 * u() - 2.0, 0.5 * u()];
+        x.extend(r.iter().map(|&v| v as f32));
+        z.push(0.8 * r[0] - 0.5 * r[1] + 1.5 * r[2] + 0.3 + 0.2 * (u() - 0.5));
+    }
+    (x, z)
+}
+
+/// The f64 minimiser of `mean(loss) + (λ2/2)‖w‖²` for three features and a bias by Newton's
+/// method with the exact Hessian; `d1(z, y)` and `d2(z)` are the loss's first two derivatives.
+// Gaussian elimination reads as the textbook's index loops (rows `i` and `k` of `h` at once).
+#[allow(clippy::needless_range_loop)]
+fn glm_oracle(
+    x: &[f32],
+    y: &[f32],
+    l2: f64,
+    d1: impl Fn(f64, f64) -> f64,
+    d2: impl Fn(f64) -> f64,
+) -> [f64; 4] {
+    let n = y.len() as f64;
+    let mut th = [0.0f64; 4];
+    for _ in 0..100 {
+        let (mut g, mut h) = ([0.0f64; 4], [[0.0f64; 4]; 4]);
+        for (r, &t) in x.chunks(3).zip(y) {
+            let v = [f64::from(r[0]), f64::from(r[1]), f64::from(r[2]), 1.0];
+            let z: f64 = v.iter().zip(th).map(|(a, b)| a * b).sum();
+            let (a, c) = (d1(z, f64::from(t)), d2(z));
+            for i in 0..4 {
+                g[i] += a * v[i] / n;
+                for j in 0..4 {
+                    h[i][j] += c * v[i] * v[j] / n;
+                }
+            }
+        }
+        for i in 0..3 {
+            g[i] += l2 * th[i];
+            h[i][i] += l2;
+        }
+        // Solve h·s = g by Gaussian elimination (h is positive definite: no pivoting needed).
+        for k in 0..4 {
+            for i in k + 1..4 {
+                let f = h[i][k] / h[k][k];
+                for j in k..4 {
+                    h[i][j] -= f * h[k][j];
+                }
+                g[i] -= f * g[k];
+            }
+        }
+        let mut s = [0.0f64; 4];
+        for i in (0..4).rev() {
+            let t: f64 = (i + 1..4).map(|j| h[i][j] * s[j]).sum();
+            s[i] = (g[i] - t) / h[i][i];
+        }
+        for i in 0..4 {
+            th[i] -= s[i];
+        }
+        if s.iter().map(|v| v.abs()).fold(0.0, f64::max) < 1e-14 {
+            break;
+        }
+    }
+    th
+}
+
+/// Truncated Newton (the default method for a smooth loss without L1 or a box) reaches the
+/// f64 minimiser of the logistic and Poisson objectives, with and without L2, and FISTA
+/// agrees with it.
+#[test]
+fn newton_reaches_the_f64_answer() {
+    let (x, z) = glm_data(400, 7);
+    // Labels from a deterministic threshold of the noisy predictor's probability, counts
+    // rounded from its mean: both fixed by the data.
+    let labels: Vec<f32> = z
+        .iter()
+        .enumerate()
+        .map(|(i, &z)| {
+            let p = 1.0 / (1.0 + (-2.0 * z).exp());
+            f32::from(u8::from(((i * 7919) % 1000) as f64 / 1000.0 < p))
+        })
+        .collect();
+    let counts: Vec<f32> = z.iter().map(|&z| z.exp().round() as f32).collect();
+    for l2 in [0.0f32, 0.05] {
+        let cases: [(Loss, &[f32], [f64; 4]); 2] = [
+            (
+                Loss::Logistic,
+                &labels,
+                glm_oracle(
+                    &x,
+                    &labels,
+                    f64::from(l2),
+                    |z, y| 1.0 / (1.0 + (-z).exp()) - y,
+                    |z| {
+                        let p = 1.0 / (1.0 + (-z).exp());
+                        p * (1.0 - p)
+                    },
+                ),
+            ),
+            (
+                Loss::Poisson,
+                &counts,
+                glm_oracle(&x, &counts, f64::from(l2), |z, y| z.exp() - y, f64::exp),
+            ),
+        ];
+        for (loss, y, want) in cases {
+            let data = Dataset::new(&x, y, 3).unwrap();
+            for method in [Method::Auto, Method::Newton, Method::Fista] {
+                let mut m = LinearModel::<3>::zeros().with_loss(loss).unwrap();
+                let cfg = SolveConfig {
+                    method,
+                    regularization: Regularization::l2(l2),
+                    ..SolveConfig::default()
+                };
+                let s = solve(&mut m, &data, &cfg).unwrap();
+                assert_eq!(s.stop, Stop::Converged, "{loss:?} {l2} {method:?}: {s:?}");
+                assert!(s.certificate <= 1e-4, "{s:?}");
+                if method != Method::Fista {
+                    // A Newton iteration gains digits fast: a few, not hundreds.
+                    assert!(s.epochs <= 20, "{loss:?} {l2} {method:?}: {s:?}");
+                }
+                let got = [m.weights()[0], m.weights()[1], m.weights()[2], m.bias()];
+                for (g, w) in got.iter().zip(want) {
+                    assert!(
+                        (f64::from(*g) - w).abs() <= 2e-4 * w.abs().max(1.0),
+                        "{loss:?} {l2} {method:?}: {got:?} vs {want:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Newton refuses what it cannot solve, and leaves the model unchanged.
+#[test]
+fn newton_refuses_l1_boxes_and_rough_losses() {
+    let data = Dataset::new(&X, &[0.0, 1.0, 0.0, 1.0, 1.0, 0.0], 2).unwrap();
+    let start = LinearModel::<2>::zeros().with_loss(Loss::Logistic).unwrap();
+    let boxed = Regularization {
+        bounds: Some((-1.0, 1.0)),
+        ..Regularization::NONE
+    };
+    for reg in [Regularization::l1(0.1), boxed] {
+        let mut m = start;
+        let cfg = SolveConfig {
+            method: Method::Newton,
+            regularization: reg,
+            ..SolveConfig::default()
+        };
+        assert!(solve(&mut m, &data, &cfg).is_err(), "{reg:?}");
+        assert_eq!(m, start);
+    }
+    let mut m = start.with_loss(Loss::Absolute).unwrap();
+    let cfg = SolveConfig {
+        method: Method::Newton,
+        ..SolveConfig::default()
+    };
+    assert!(solve(&mut m, &data, &cfg).is_err());
+}

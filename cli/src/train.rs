@@ -498,10 +498,13 @@ pub fn run(args: &Args) -> Res<()> {
                 (Objective::Single(Loss::Squared), true) => {
                     "full-batch FISTA with restart, stop on the duality gap".to_string()
                 }
-                (_, l1) => format!(
-                    "full-batch FISTA with restart, stop on the {} certificate",
-                    if l1 { "proximal-mapping" } else { "gradient" }
-                ),
+                (_, false) => {
+                    "full-batch truncated Newton, stop on the gradient certificate".to_string()
+                }
+                (_, true) => {
+                    "full-batch FISTA with restart, stop on the proximal-mapping certificate"
+                        .to_string()
+                }
             }
         } else {
             format!("mini-batches of {} with {}", args.batch, plan.rule.name())

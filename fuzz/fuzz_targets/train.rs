@@ -417,7 +417,12 @@ fn with_data<const D: usize>(inp: &mut Input, bounded: bool) {
             Some(val(inp))
         },
         regularization: reg,
-        method: [Method::Auto, Method::ConjugateGradient, Method::Fista][inp.range(0, 2)],
+        method: [
+            Method::Auto,
+            Method::ConjugateGradient,
+            Method::Fista,
+            Method::Newton,
+        ][inp.range(0, 3)],
         target_var: None,
     };
     let p = Plan {

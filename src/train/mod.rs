@@ -15,8 +15,8 @@
 //!   model type brings ([`ObjectiveKernels`], [`ScalarPath`]);
 //! * `fit.rs`: the loop and [`Training`];
 //! * [`search`]: the learning-rate search that trains candidates;
-//! * [`solve`]: full-batch solvers (conjugate gradients, FISTA) that stop on the optimality
-//!   certificate.
+//! * [`solve`]: full-batch solvers (conjugate gradients, truncated Newton, FISTA) that stop on
+//!   the optimality certificate.
 
 mod config;
 mod fit;

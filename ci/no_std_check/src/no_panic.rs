@@ -133,7 +133,7 @@ fn training(x: &[f32], y: &[f32], cfg: &TrainConfig) {
     }
 }
 
-/// The full-batch solvers (conjugate gradients, FISTA for L1 and for softmax), the
+/// The full-batch solvers (conjugate gradients, FISTA for L1, truncated Newton for softmax), the
 /// certificate's measures, and a controller that stops on the certificate.
 fn solver(x: &[f32], y: &[f32], reg: Regularization) {
     use npoa::control::certificate;
