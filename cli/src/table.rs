@@ -29,6 +29,14 @@
 //! (the test `fast_path_equals_the_csv_path`, on 8,000 generated files with every awkward cell,
 //! line end and cap). On 20 MB of `%.7g` numbers (60,000 rows of 33), `npoa train --epochs 1`
 //! runs 496 M instructions instead of 1,294 M through the `csv` crate alone (callgrind).
+//!
+//! **Two threads.** On a machine with two, the fast path parses the second half of each
+//! buffer's complete lines (1 MiB buffers) on a second thread while it takes the first half
+//! itself. The second thread's rows are kept only when this thread took its whole half, the
+//! line before the middle was not blank (the line cap counts the same) and the cell cap holds
+//! for both halves together; otherwise this thread parses the second half again by itself, to
+//! the same rows or the same error at the same line. The test `fast_path_equals_the_csv_path`
+//! runs every file through one and two threads (split points from one byte on).
 
 use crate::Res;
 use std::cell::{Cell, RefCell};
@@ -339,8 +347,13 @@ pub fn read_from(
         limits,
         (delimiter, has_header),
         choose_target,
-        true,
+        (true, two_threads().then_some(SPLIT_BYTES)),
     )
+}
+
+/// Whether the machine runs two threads at once (the fast path then parses on two).
+fn two_threads() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
 }
 
 /// What one read needs to know to parse and to report: the source's name, the caps, the
@@ -354,7 +367,40 @@ struct Ctx<'a> {
     target: Option<usize>,
     record_start: &'a Cell<u64>,
     lines: &'a RefCell<LineIndex>,
+    /// The fast path shares a buffer's complete lines with a second thread once they are this
+    /// many bytes (`None`: one thread).
+    split: Option<usize>,
 }
+
+/// Where the fast path is in the file: the next line's first byte, its number, the end of the
+/// last record taken (where the line cap counts from), and whether that record ended with
+/// `\r\n` (the `csv` crate's record then ends before the `\n`: see [`Rest::record_start`]).
+#[derive(Clone, Copy)]
+struct At {
+    start: u64,
+    line: u64,
+    from: u64,
+    crlf: bool,
+}
+
+/// How a run of the fast path's lines ended: every line taken, up to this index of the buffer
+/// (the start of an unfinished line, or the end), or at a line it does not take (its start).
+enum Ended {
+    Taken(usize),
+    Left(usize),
+}
+
+/// What a second thread made of the second half of a buffer's complete lines, all taken: the
+/// rows, and how far the position went (relative to the half's start).
+struct Half {
+    rows: Rows,
+    at: At,
+}
+
+/// The size of the complete lines in a buffer from which the fast path parses them on two
+/// threads (when the machine has two): a thread costs tens of microseconds, these bytes about
+/// 150.
+const SPLIT_BYTES: usize = 64 * 1024;
 
 /// Where the rows go.
 #[derive(Default)]
@@ -520,20 +566,25 @@ impl Ctx<'_> {
     fn fast_rows(
         &self,
         mut input: impl Read,
-        (mut start, mut line): (u64, u64),
+        (start, line, crlf): (u64, u64, bool),
         rows: &mut Rows,
     ) -> Res<Option<Rest>> {
-        const CHUNK: usize = 1 << 18;
+        const CHUNK: usize = 1 << 20;
         let max_line = self.limits.max_line;
         let mut chunk = 1 << 12;
         let mut buf: Vec<u8> = Vec::new();
         let mut eof = false;
-        // Where the current record's bytes are counted from for the line cap: the end of the
-        // last record taken (blank lines count, as they do for the `csv` path).
-        let mut from = self.record_start.get();
+        // `from`: the end of the last record taken (blank lines count, as they do for the
+        // `csv` path).
+        let mut at = At {
+            start,
+            line,
+            from: self.record_start.get(),
+            crlf,
+        };
         loop {
             // Refill: keep the unfinished line, read up to a chunk more (4 KiB at first,
-            // doubling to 256 KiB, so a small file costs little).
+            // doubling to 1 MiB, so a small file costs little).
             let have = buf.len();
             buf.resize(have + chunk, 0);
             chunk = (chunk * 2).min(CHUNK);
@@ -546,51 +597,173 @@ impl Ctx<'_> {
                         // `\r`, a record end for it) and meets the error again (the caps'
                         // errors are sticky): its message and line are then the same.
                         buf.truncate(have);
-                        return Ok(Some(Rest::split(&mut buf, 0, start, from, line)));
+                        return Ok(Some(Rest::split(&mut buf, 0, at)));
                     }
                 }
             };
             buf.truncate(have + n);
             eof |= n == 0;
             let mut pos = 0;
-            while pos < buf.len() {
-                let (end, next) = match memchr::memchr(b'\n', &buf[pos..]) {
-                    Some(i) => (pos + i, pos + i + 1),
-                    None if eof => (buf.len(), buf.len()),
-                    None => break,
-                };
-                let text = &buf[pos..end];
-                let text = text.strip_suffix(b"\r").unwrap_or(text);
-                let plain = memchr::memchr2(b'"', b'\r', text).is_none();
-                if plain && start + (next - pos) as u64 - from > max_line {
-                    return Err(self.long_line(line).into());
+            if let Some(end) = self.split_end(&buf) {
+                match self.two_halves(&buf, end, &mut at, rows)? {
+                    Ended::Taken(p) => pos = p,
+                    Ended::Left(p) => return Ok(Some(Rest::split(&mut buf, p, at))),
                 }
-                let taken = text.is_empty() || (plain && self.fast_row(text, rows, line)?);
-                if !taken {
-                    return Ok(Some(Rest::split(&mut buf, pos, start, from, line)));
-                }
-                start += (next - pos) as u64;
-                line += 1;
-                pos = next;
-                if !text.is_empty() {
-                    from = start;
-                }
+            }
+            match self.lines(&buf, pos, eof, &mut at, rows)? {
+                Ended::Taken(p) => pos = p,
+                Ended::Left(p) => return Ok(Some(Rest::split(&mut buf, p, at))),
             }
             if pos == buf.len() && eof {
                 return Ok(None);
             }
-            if start + (buf.len() - pos) as u64 - from > max_line {
+            if at.start + (buf.len() - pos) as u64 - at.from > max_line {
                 if memchr::memchr2(b'"', b'\r', &buf[pos..]).is_some() {
-                    return Ok(Some(Rest::split(&mut buf, pos, start, from, line)));
+                    return Ok(Some(Rest::split(&mut buf, pos, at)));
                 }
-                return Err(self.long_line(line).into());
+                return Err(self.long_line(at.line).into());
             }
             buf.drain(..pos);
             // The reader's own caps count from the current record; the line index drops the
             // breaks already passed (it stays bounded by the bytes in flight).
-            self.record_start.set(from);
-            self.lines.borrow_mut().line_at(start);
+            self.record_start.set(at.from);
+            self.lines.borrow_mut().line_at(at.start);
         }
+    }
+
+    /// The end of `buf`'s complete lines (after its last line break) if they are enough to
+    /// share with a second thread.
+    fn split_end(&self, buf: &[u8]) -> Option<usize> {
+        let split = self.split?;
+        let end = memchr::memrchr(b'\n', buf)? + 1;
+        (end >= split.max(2)).then_some(end)
+    }
+
+    /// The fast path's lines of `buf[..end]` (`end` after a line break) on two threads: this
+    /// one takes the lines up to the first break after the middle while a second one parses
+    /// the rest into rows of its own. The second half's rows count only if this one took every
+    /// line of its half and the joined table is what one thread would have made: the half's
+    /// first line counted for the line cap from its own start (the line before it not
+    /// blank), and the cell cap not passed by the two together. Otherwise (or without a
+    /// thread) this thread goes on from the middle by itself, to the same rows or the same
+    /// error at the same line: the second thread's rows are a guess that is only ever kept
+    /// when it is exactly what this thread would have made.
+    fn two_halves(&self, buf: &[u8], end: usize, at: &mut At, rows: &mut Rows) -> Res<Ended> {
+        let half = end / 2;
+        let mid = memchr::memchr(b'\n', &buf[half..end]).map_or(end, |i| half + i + 1);
+        if mid >= end {
+            return Ok(Ended::Taken(0));
+        }
+        let (source, limits, delim, has_header, cols, target) = (
+            self.source,
+            self.limits,
+            self.delim,
+            self.has_header,
+            self.cols,
+            self.target,
+        );
+        let second = &buf[mid..end];
+        let (first, guess) = std::thread::scope(|s| {
+            let worker = std::thread::Builder::new().spawn_scoped(s, move || {
+                let (record_start, lines) = (Cell::new(0), RefCell::new(LineIndex::default()));
+                let ctx = Ctx {
+                    source,
+                    limits,
+                    delim,
+                    has_header,
+                    cols,
+                    target,
+                    record_start: &record_start,
+                    lines: &lines,
+                    split: None,
+                };
+                let mut rows = Rows::default();
+                let mut at = At {
+                    start: 0,
+                    line: 0,
+                    from: 0,
+                    crlf: false,
+                };
+                match ctx.lines(second, 0, false, &mut at, &mut rows) {
+                    Ok(Ended::Taken(p)) if p == second.len() => Some(Half { rows, at }),
+                    _ => None,
+                }
+            });
+            let first = self.lines(&buf[..mid], 0, false, at, rows);
+            (first, worker.ok().and_then(|w| w.join().ok()).flatten())
+        });
+        match first? {
+            Ended::Taken(p) if p == mid => {}
+            other => return Ok(other),
+        }
+        let Some(Half {
+            rows: part,
+            at: moved,
+        }) = guess
+        else {
+            return Ok(Ended::Taken(mid));
+        };
+        let cells = (rows.n as u64 + part.n as u64).saturating_mul(self.cols as u64);
+        if at.from != at.start
+            || cells > self.limits.max_cells
+            || rows.x.try_reserve(part.x.len()).is_err()
+            || rows.y.try_reserve(part.y.len()).is_err()
+        {
+            return Ok(Ended::Taken(mid));
+        }
+        #[cfg(test)]
+        tests::KEPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        rows.x.extend_from_slice(&part.x);
+        rows.y.extend_from_slice(&part.y);
+        rows.n += part.n;
+        let base = at.start;
+        *at = At {
+            start: base + moved.start,
+            line: at.line + moved.line,
+            from: base + moved.from,
+            // A half of blank lines leaves the last record where it was.
+            crlf: if moved.from > 0 { moved.crlf } else { at.crlf },
+        };
+        Ok(Ended::Taken(end))
+    }
+
+    /// The fast path over the lines of `buf[pos..]`, `at` the position of `buf[pos]`: each
+    /// line taken whole, or the first one it does not take (see [`Ctx::fast_rows`]). A last
+    /// line without a line break is taken only at `eof`.
+    fn lines(
+        &self,
+        buf: &[u8],
+        mut pos: usize,
+        eof: bool,
+        at: &mut At,
+        rows: &mut Rows,
+    ) -> Res<Ended> {
+        let max_line = self.limits.max_line;
+        while pos < buf.len() {
+            let (end, next) = match memchr::memchr(b'\n', &buf[pos..]) {
+                Some(i) => (pos + i, pos + i + 1),
+                None if eof => (buf.len(), buf.len()),
+                None => break,
+            };
+            let text = &buf[pos..end];
+            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            let plain = memchr::memchr2(b'"', b'\r', text).is_none();
+            if plain && at.start + (next - pos) as u64 - at.from > max_line {
+                return Err(self.long_line(at.line).into());
+            }
+            let taken = text.is_empty() || (plain && self.fast_row(text, rows, at.line)?);
+            if !taken {
+                return Ok(Ended::Left(pos));
+            }
+            at.start += (next - pos) as u64;
+            at.line += 1;
+            pos = next;
+            if !text.is_empty() {
+                at.from = at.start;
+                at.crlf = end > pos + text.len();
+            }
+        }
+        Ok(Ended::Taken(pos))
     }
 
     /// One line of the fast path: `Ok(true)` if it was taken whole (its row stored), `Ok(false)`
@@ -665,17 +838,27 @@ struct Rest {
     start: u64,
     from: u64,
     line: u64,
+    crlf: bool,
 }
 
 impl Rest {
-    /// The rest from `buf[pos..]` (split off `buf`).
-    fn split(buf: &mut Vec<u8>, pos: usize, start: u64, from: u64, line: u64) -> Self {
+    /// The rest from `buf[pos..]` (split off `buf`), `at` the position of `buf[pos]`.
+    fn split(buf: &mut Vec<u8>, pos: usize, at: At) -> Self {
         Self {
             bytes: buf.split_off(pos),
-            start,
-            from,
-            line,
+            start: at.start,
+            from: at.from,
+            line: at.line,
+            crlf: at.crlf,
         }
+    }
+
+    /// Where the `csv` path would count the next record's bytes from: the end of the last
+    /// record as the `csv` crate reports it, which is before the `\n` of a `\r\n` (the `\r`
+    /// ends its record; the `\n` is skipped with the next), so that the same line is measured
+    /// against the cap with the same bytes on both paths.
+    fn record_start(&self) -> u64 {
+        self.from - u64::from(self.crlf)
     }
 }
 
@@ -870,14 +1053,16 @@ fn decimal_prefix(s: &[u8], i: usize) -> Option<(f32, usize)> {
     Some((if neg { -v } else { v }, i))
 }
 
-/// [`read_from`], with the fast path on or off (off: every row through the `csv` crate).
+/// [`read_from`], with the fast path on or off (off: every row through the `csv` crate), and
+/// the size of a buffer's complete lines from which it parses them on two threads (`None`:
+/// one thread).
 fn read_with(
     input: impl Read,
     source: &str,
     limits: &Limits,
     (delimiter, has_header): (Option<u8>, bool),
     choose_target: impl FnOnce(&[String]) -> Res<Option<usize>>,
-    fast: bool,
+    (fast, split): (bool, Option<usize>),
 ) -> Res<Table> {
     let delivered = Rc::new(Cell::new(0u64));
     let record_start = Rc::new(Cell::new(0u64));
@@ -900,6 +1085,7 @@ fn read_with(
         target: None,
         record_start: &record_start,
         lines: &lines,
+        split,
     };
     // The first line, bounded, for the BOM and the sniffing; then fed back to the parser.
     let mut first = Vec::new();
@@ -1009,8 +1195,9 @@ fn read_with(
         ctx.record_start.set(from);
         let input = std::io::Cursor::new(&first[skip..]).chain(&mut buffered);
         let first_line = if has_header { 2 } else { 1 };
-        if let Some(rest) = ctx.fast_rows(input, (from, first_line), &mut rows)? {
-            ctx.record_start.set(rest.from);
+        let crlf = has_header && first.ends_with(b"\r\n");
+        if let Some(rest) = ctx.fast_rows(input, (from, first_line, crlf), &mut rows)? {
+            ctx.record_start.set(rest.record_start());
             // The `csv` crate drops a byte-order mark at the start of what it reads: past the
             // file's start, a blank line before the rest keeps one in the cell, as the `csv`
             // path reading on would.
@@ -1156,6 +1343,9 @@ pub fn classes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How often a second thread's rows were kept (`Ctx::two_halves`).
+    pub(super) static KEPT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
     fn parse(text: &str, delim: Option<u8>, header: bool) -> Res<Table> {
         read_from(
@@ -1319,34 +1509,69 @@ mod tests {
                 },
                 _ => Limits::default(),
             };
-            let run = |fast| {
+            let run = |path| {
                 outcome(read_with(
                     &data[..],
                     "t.csv",
                     &limits,
                     (given, header),
                     |h| Ok(Some(h.len() - 1)),
-                    fast,
+                    path,
                 ))
             };
-            let (a, b) = (run(true), run(false));
-            assert_eq!(
-                a,
-                b,
-                "file {:?}, header {header}",
-                String::from_utf8_lossy(&data)
-            );
+            let b = run((false, None));
+            // The fast path on one thread, and on two from a few bytes of complete lines on
+            // (every split point, guess kept or thrown away, is met on these small files).
+            for split in [None, Some(1 + g.below(48) as usize)] {
+                assert_eq!(
+                    run((true, split)),
+                    b,
+                    "file {:?}, header {header}, split {split:?}",
+                    String::from_utf8_lossy(&data)
+                );
+            }
+            let a = b;
             match a {
                 Ok(_) => ok += 1,
                 Err(_) => err += 1,
             }
             fallbacks += usize::from(data.contains(&b'"'));
         }
-        // Both outcomes are exercised, and so is the hand-over to the csv path.
+        // Both outcomes are exercised, and so is the hand-over to the csv path, and the second
+        // thread's rows are kept often (and thrown away often: the files with errors).
+        let kept = KEPT.load(std::sync::atomic::Ordering::Relaxed);
         assert!(
-            ok > 500 && err > 2_000 && fallbacks > 1_000,
-            "{ok} {err} {fallbacks}"
+            ok > 500 && err > 2_000 && fallbacks > 1_000 && kept > 500,
+            "{ok} {err} {fallbacks} {kept}"
         );
+    }
+
+    /// A line handed to the `csv` path after a `\r\n` line is measured against the line cap
+    /// with the same bytes as on the `csv` path alone (the `csv` crate's record ends before
+    /// the `\n`; the fast path once counted from after it, one byte short).
+    #[test]
+    fn crlf_handover_measures_the_line_as_the_csv_path() {
+        // Line 2 holds a quote (the fast path hands it over) and is 12 bytes with its `\r\n`.
+        let data = b"a,b\r\n\"1\",234567\r\n";
+        for (cap, long) in [(10, true), (11, true), (12, false)] {
+            let limits = Limits {
+                max_line: cap,
+                ..Limits::default()
+            };
+            let run = |path| {
+                outcome(read_with(
+                    &data[..],
+                    "t.csv",
+                    &limits,
+                    (Some(b','), true),
+                    |h| Ok(Some(h.len() - 1)),
+                    path,
+                ))
+            };
+            let csv = run((false, None));
+            assert_eq!(csv.is_err(), long, "{cap}: {csv:?}");
+            assert_eq!(run((true, None)), csv, "{cap}");
+        }
     }
 
     #[test]
