@@ -372,15 +372,15 @@ struct Ctx<'a> {
     split: Option<usize>,
 }
 
-/// Where the fast path is in the file: the next line's first byte, its number, the end of the
-/// last record taken (where the line cap counts from), and whether that record ended with
-/// `\r\n` (the `csv` crate's record then ends before the `\n`: see [`Rest::record_start`]).
+/// Where the fast path is in the file: the next line's first byte, its number, and the end of
+/// the last record taken as the `csv` crate puts it (where the line cap counts from): after
+/// its line break, or after the `\r` of a `\r\n` (the crate ends the record at the `\r` and
+/// skips the `\n` with the next one).
 #[derive(Clone, Copy)]
 struct At {
     start: u64,
     line: u64,
     from: u64,
-    crlf: bool,
 }
 
 /// How a run of the fast path's lines ended: every line taken, up to this index of the buffer
@@ -566,7 +566,7 @@ impl Ctx<'_> {
     fn fast_rows(
         &self,
         mut input: impl Read,
-        (start, line, crlf): (u64, u64, bool),
+        (start, line): (u64, u64),
         rows: &mut Rows,
     ) -> Res<Option<Rest>> {
         const CHUNK: usize = 1 << 20;
@@ -580,7 +580,6 @@ impl Ctx<'_> {
             start,
             line,
             from: self.record_start.get(),
-            crlf,
         };
         loop {
             // Refill: keep the unfinished line, read up to a chunk more (4 KiB at first,
@@ -663,6 +662,9 @@ impl Ctx<'_> {
             self.target,
         );
         let second = &buf[mid..end];
+        // The gap between the start of the half's first line and the end of the record before
+        // it, as one thread would have it if that line was not blank: the `\n` of a `\r\n`.
+        let gap = u64::from(buf[..mid].ends_with(b"\r\n"));
         let (first, guess) = std::thread::scope(|s| {
             let worker = std::thread::Builder::new().spawn_scoped(s, move || {
                 let (record_start, lines) = (Cell::new(0), RefCell::new(LineIndex::default()));
@@ -679,10 +681,9 @@ impl Ctx<'_> {
                 };
                 let mut rows = Rows::default();
                 let mut at = At {
-                    start: 0,
+                    start: 1,
                     line: 0,
-                    from: 0,
-                    crlf: false,
+                    from: 1 - gap,
                 };
                 match ctx.lines(second, 0, false, &mut at, &mut rows) {
                     Ok(Ended::Taken(p)) if p == second.len() => Some(Half { rows, at }),
@@ -704,7 +705,7 @@ impl Ctx<'_> {
             return Ok(Ended::Taken(mid));
         };
         let cells = (rows.n as u64 + part.n as u64).saturating_mul(self.cols as u64);
-        if at.from != at.start
+        if at.start - at.from != gap
             || cells > self.limits.max_cells
             || rows.x.try_reserve(part.x.len()).is_err()
             || rows.y.try_reserve(part.y.len()).is_err()
@@ -716,13 +717,13 @@ impl Ctx<'_> {
         rows.x.extend_from_slice(&part.x);
         rows.y.extend_from_slice(&part.y);
         rows.n += part.n;
-        let base = at.start;
+        // The half's offsets count from 1 at `mid` (a half of blank lines leaves `from` where
+        // it was: `base + 1 - gap`).
+        let base = at.start - 1;
         *at = At {
             start: base + moved.start,
             line: at.line + moved.line,
             from: base + moved.from,
-            // A half of blank lines leaves the last record where it was.
-            crlf: if moved.from > 0 { moved.crlf } else { at.crlf },
         };
         Ok(Ended::Taken(end))
     }
@@ -745,10 +746,14 @@ impl Ctx<'_> {
                 None if eof => (buf.len(), buf.len()),
                 None => break,
             };
-            let text = &buf[pos..end];
-            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            let raw = &buf[pos..end];
+            let text = raw.strip_suffix(b"\r").unwrap_or(raw);
             let plain = memchr::memchr2(b'"', b'\r', text).is_none();
-            if plain && at.start + (next - pos) as u64 - at.from > max_line {
+            // Where the `csv` crate ends this record (see [`At`]): the cap measures from the
+            // last record's end to this one's, on both paths.
+            let crlf = next > end && text.len() < raw.len();
+            let csv_end = at.start + (if crlf { end } else { next } - pos) as u64;
+            if plain && csv_end - at.from > max_line {
                 return Err(self.long_line(at.line).into());
             }
             let taken = text.is_empty() || (plain && self.fast_row(text, rows, at.line)?);
@@ -759,8 +764,7 @@ impl Ctx<'_> {
             at.line += 1;
             pos = next;
             if !text.is_empty() {
-                at.from = at.start;
-                at.crlf = end > pos + text.len();
+                at.from = csv_end;
             }
         }
         Ok(Ended::Taken(pos))
@@ -838,7 +842,6 @@ struct Rest {
     start: u64,
     from: u64,
     line: u64,
-    crlf: bool,
 }
 
 impl Rest {
@@ -849,16 +852,7 @@ impl Rest {
             start: at.start,
             from: at.from,
             line: at.line,
-            crlf: at.crlf,
         }
-    }
-
-    /// Where the `csv` path would count the next record's bytes from: the end of the last
-    /// record as the `csv` crate reports it, which is before the `\n` of a `\r\n` (the `\r`
-    /// ends its record; the `\n` is skipped with the next), so that the same line is measured
-    /// against the cap with the same bytes on both paths.
-    fn record_start(&self) -> u64 {
-        self.from - u64::from(self.crlf)
     }
 }
 
@@ -1192,12 +1186,13 @@ fn read_with(
         } else {
             (offset, 0)
         };
-        ctx.record_start.set(from);
+        // The header's record ends at the `\r` of a `\r\n` (see `At`).
+        let crlf = has_header && first.ends_with(b"\r\n");
+        ctx.record_start.set(from - u64::from(crlf));
         let input = std::io::Cursor::new(&first[skip..]).chain(&mut buffered);
         let first_line = if has_header { 2 } else { 1 };
-        let crlf = has_header && first.ends_with(b"\r\n");
-        if let Some(rest) = ctx.fast_rows(input, (from, first_line, crlf), &mut rows)? {
-            ctx.record_start.set(rest.record_start());
+        if let Some(rest) = ctx.fast_rows(input, (from, first_line), &mut rows)? {
+            ctx.record_start.set(rest.from);
             // The `csv` crate drops a byte-order mark at the start of what it reads: past the
             // file's start, a blank line before the rest keeps one in the cell, as the `csv`
             // path reading on would.
@@ -1434,9 +1429,10 @@ mod tests {
         if g.below(10) == 0 {
             out.extend_from_slice(b"\xEF\xBB\xBF");
         }
-        let crlf = g.below(3) == 0;
-        let end = |out: &mut Vec<u8>| {
-            if crlf {
+        // LF, CRLF, or either at random on each line (files edited on two systems).
+        let endings = g.below(4);
+        let end = |out: &mut Vec<u8>, g: &mut Gen| {
+            if endings == 1 || (endings == 2 && g.below(2) == 0) {
                 out.push(b'\r');
             }
             out.push(b'\n');
@@ -1444,12 +1440,12 @@ mod tests {
         if g.below(2) == 0 {
             let names: Vec<String> = (0..cols).map(|j| format!("c{j}")).collect();
             out.extend_from_slice(names.join(&char::from(delim).to_string()).as_bytes());
-            end(&mut out);
+            end(&mut out, g);
         }
         let clean = g.below(3) == 0;
         for _ in 0..g.below(40) {
             if g.below(15) == 0 {
-                end(&mut out);
+                end(&mut out, g);
                 continue;
             }
             let n = if g.below(30) == 0 {
@@ -1468,7 +1464,7 @@ mod tests {
                 };
                 out.extend_from_slice(&c);
             }
-            end(&mut out);
+            end(&mut out, g);
         }
         if g.below(4) == 0 {
             out.pop();
@@ -1546,32 +1542,53 @@ mod tests {
         );
     }
 
-    /// A line handed to the `csv` path after a `\r\n` line is measured against the line cap
-    /// with the same bytes as on the `csv` path alone (the `csv` crate's record ends before
-    /// the `\n`; the fast path once counted from after it, one byte short).
+    /// Lines are measured against the line cap with the `csv` crate's bytes on every path: a
+    /// record ends at the `\r` of a `\r\n` (its `\n` counts with the next), so files with
+    /// CRLF, mixed endings, a last line without a break, or a line handed over to the `csv`
+    /// path after a CRLF line are refused at the same caps and lines. (The fast path once
+    /// counted from after the `\n`: one byte short at a hand-over after a CRLF line, one byte
+    /// off on a line whose ending differed from the one before.)
     #[test]
-    fn crlf_handover_measures_the_line_as_the_csv_path() {
-        // Line 2 holds a quote (the fast path hands it over) and is 12 bytes with its `\r\n`.
-        let data = b"a,b\r\n\"1\",234567\r\n";
-        for (cap, long) in [(10, true), (11, true), (12, false)] {
-            let limits = Limits {
-                max_line: cap,
-                ..Limits::default()
-            };
-            let run = |path| {
-                outcome(read_with(
-                    &data[..],
-                    "t.csv",
-                    &limits,
-                    (Some(b','), true),
-                    |h| Ok(Some(h.len() - 1)),
-                    path,
-                ))
-            };
-            let csv = run((false, None));
-            assert_eq!(csv.is_err(), long, "{cap}: {csv:?}");
-            assert_eq!(run((true, None)), csv, "{cap}");
+    fn line_cap_counts_the_csv_crates_bytes() {
+        let files: [&[u8]; 6] = [
+            b"a,b\r\n\"1\",234567\r\n",
+            b"a,b\r\n1,2\r\n\"1\",234567\r\n",
+            b"a,b\r\n1,2345",
+            b"a,b\r\n1,2345\r",
+            b"a,b\n1,234\r\n5,6\n7,8\r\n\r\n9,10\n",
+            b"1,2\r\n\r\n3,45\n6,7\r\n\"8\",9\r\n",
+        ];
+        let mut refused = 0;
+        for data in files {
+            for cap in 1..16 {
+                let limits = Limits {
+                    max_line: cap,
+                    ..Limits::default()
+                };
+                let header = data.starts_with(b"a");
+                let run = |path| {
+                    outcome(read_with(
+                        data,
+                        "t.csv",
+                        &limits,
+                        (Some(b','), header),
+                        |h| Ok(Some(h.len() - 1)),
+                        path,
+                    ))
+                };
+                let csv = run((false, None));
+                refused += usize::from(csv.is_err());
+                for path in [(true, None), (true, Some(1)), (true, Some(8))] {
+                    assert_eq!(
+                        run(path),
+                        csv,
+                        "{:?} cap {cap} {path:?}",
+                        String::from_utf8_lossy(data)
+                    );
+                }
+            }
         }
+        assert!(refused > 20 && refused < 80, "{refused}");
     }
 
     #[test]
