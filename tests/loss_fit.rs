@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::SplitMix64;
+use common::{SplitMix64, solve_spd};
 use npoa::control::autolr::stable_rate_for_objective;
 use npoa::data::DynDataset;
 use npoa::loss::{Loss, Objective};
@@ -130,7 +130,7 @@ fn newton_oracle(x: &[f32], y: &[f32]) -> [f64; 3] {
                 }
             }
         }
-        let step = solve3(h, gr);
+        let step = solve_spd(h, gr);
         for i in 0..3 {
             th[i] -= step[i];
         }
@@ -139,26 +139,6 @@ fn newton_oracle(x: &[f32], y: &[f32]) -> [f64; 3] {
         }
     }
     th
-}
-
-/// `A⁻¹b` for a symmetric positive definite 3×3 `A` (Gaussian elimination, no pivoting).
-#[allow(clippy::needless_range_loop)]
-fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> [f64; 3] {
-    for k in 0..3 {
-        for i in k + 1..3 {
-            let f = a[i][k] / a[k][k];
-            for j in k..3 {
-                a[i][j] -= f * a[k][j];
-            }
-            b[i] -= f * b[k];
-        }
-    }
-    let mut s = [0.0f64; 3];
-    for i in (0..3).rev() {
-        let t: f64 = (i + 1..3).map(|j| a[i][j] * s[j]).sum();
-        s[i] = (b[i] - t) / a[i][i];
-    }
-    s
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! the model unchanged, the methods agree with an f64 answer, and the certificate's measures
 //! are exact on small cases.
 
+mod common;
+
+use common::solve_spd;
 use npoa::control::certificate::{self, Measure};
 use npoa::loss::Loss;
 use npoa::optim::Regularization;
@@ -219,8 +222,6 @@ fn glm_data(n: usize, seed: u64) -> (Vec<f32>, Vec<f64>) {
 
 /// The f64 minimiser of `mean(loss) + (λ2/2)‖w‖²` for three features and a bias by Newton's
 /// method with the exact Hessian; `d1(z, y)` and `d2(z)` are the loss's first two derivatives.
-// Gaussian elimination reads as the textbook's index loops (rows `i` and `k` of `h` at once).
-#[allow(clippy::needless_range_loop)]
 fn glm_oracle(
     x: &[f32],
     y: &[f32],
@@ -247,21 +248,7 @@ fn glm_oracle(
             g[i] += l2 * th[i];
             h[i][i] += l2;
         }
-        // Solve h·s = g by Gaussian elimination (h is positive definite: no pivoting needed).
-        for k in 0..4 {
-            for i in k + 1..4 {
-                let f = h[i][k] / h[k][k];
-                for j in k..4 {
-                    h[i][j] -= f * h[k][j];
-                }
-                g[i] -= f * g[k];
-            }
-        }
-        let mut s = [0.0f64; 4];
-        for i in (0..4).rev() {
-            let t: f64 = (i + 1..4).map(|j| h[i][j] * s[j]).sum();
-            s[i] = (g[i] - t) / h[i][i];
-        }
+        let s = solve_spd(h, g);
         for i in 0..4 {
             th[i] -= s[i];
         }

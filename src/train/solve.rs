@@ -51,6 +51,8 @@
 //! # Ok::<(), npoa::Error>(())
 //! ```
 
+use core::ops::ControlFlow;
+
 use super::observe::{Decision, Epoch, Observer, Summary};
 use super::step::{ObjectiveKernels, Trainable, check_model, sealed::Access};
 use crate::Error;
@@ -251,6 +253,20 @@ fn report(
     }) == Decision::Stop
 }
 
+/// A record's metric at `θ`: the loss on the validation set if there is one (`NaN` where its
+/// kernels refuse it), else the training loss `loss`.
+fn metric(
+    (obj, kern): (Objective, ObjectiveKernels),
+    validation: Option<&Dataset<'_>>,
+    theta: &Part<'_>,
+    loss: f32,
+) -> f32 {
+    match validation {
+        Some(v) => (kern.loss)(obj, v.x(), v.y(), ro(theta)).unwrap_or(f32::NAN),
+        None => loss,
+    }
+}
+
 /// The solver on parameter slices and six scratch vectors of their shape.
 pub(crate) fn solve_parts(
     (obj, kern): (Objective, ObjectiveKernels),
@@ -317,35 +333,41 @@ pub(crate) fn solve_parts(
         m => m,
     };
     let theta: Part<'_> = (w, b);
-    if method == Method::Newton {
-        return newton(
+    let [mut g, b0, c, d, e, f] = scratch;
+    if method == Method::Fista {
+        return fista(
             (obj, kern),
             theta,
-            scratch,
+            [g, b0, c, d],
             (data, validation),
             config,
             observer,
         );
     }
-    let [a, b0, c, d, _, _] = scratch;
-    let four = [a, b0, c, d];
-    match method {
-        Method::ConjugateGradient => cg(
+    let opened = match opening((obj, kern), &theta, &mut g, data, config)? {
+        ControlFlow::Continue(o) => o,
+        ControlFlow::Break(done) => return Ok(done),
+    };
+    if method == Method::Newton {
+        newton(
             (obj, kern),
             theta,
-            four,
+            opened,
+            [g, b0, c, d, e, f],
             (data, validation),
             config,
             observer,
-        ),
-        _ => fista(
+        )
+    } else {
+        cg(
             (obj, kern),
             theta,
-            four,
+            opened,
+            [g, b0, c, d],
             (data, validation),
             config,
             observer,
-        ),
+        )
     }
 }
 
@@ -482,9 +504,77 @@ fn summary(epochs: u32, loss: f32, stop: Stop, cert: f32) -> Summary {
     }
 }
 
+/// What [`opening`] hands [`cg`] and [`newton`]: `(tol, loss, ‖∇F(θ)‖, certificate)` at the
+/// start.
+type Opened = (f32, f32, f64, f32);
+
+/// The opening of [`cg`] and [`newton`]: the smooth part's gradient `∇F(θ)` into `g` (one
+/// fused pass and the L2 term), then what they go on with, or the summary of a run that is
+/// over (a zero gradient: converged); an error is the kernel's.
+fn opening(
+    (obj, kern): (Objective, ObjectiveKernels),
+    theta: &Part<'_>,
+    g: &mut Part<'_>,
+    data: &Dataset<'_>,
+    config: &SolveConfig,
+) -> Result<ControlFlow<Summary, Opened>, Error> {
+    let tol = config
+        .tol
+        .unwrap_or(certificate::default_tol(Measure::Gradient));
+    let loss = (kern.fused)(obj, data.x(), data.y(), ro(theta), g.0, g.1)?;
+    add_l2(&config.regularization, g, theta);
+    let start = norm(g);
+    if start == 0.0 {
+        return Ok(ControlFlow::Break(summary(0, loss, Stop::Converged, 0.0)));
+    }
+    let cert = certificate::relative(start, start);
+    Ok(ControlFlow::Continue((tol, loss, start, cert)))
+}
+
+/// Why [`curvature_product`] gave no product.
+enum NoProduct {
+    /// `s = size/‖p‖` is zero or not finite.
+    Scale,
+    /// The probe point is not finite or its pass failed.
+    Refused,
+}
+
+/// `h ← H·p = (∇F(θ + s·p) − ∇F(θ))/s`, `s = size/‖p‖`, from one fused pass at the probe
+/// `t = θ + s·p` and the L2 term (`g` holds `∇F(θ)`); returns `(‖p‖, pᵀHp)`.
+fn curvature_product(
+    (obj, kern): (Objective, ObjectiveKernels),
+    data: &Dataset<'_>,
+    reg: &Regularization,
+    size: f64,
+    (theta, g, p): (&Part<'_>, &Part<'_>, &Part<'_>),
+    (t, h): (&mut Part<'_>, &mut Part<'_>),
+) -> Result<(f64, f64), NoProduct> {
+    let pn = norm(p);
+    let scale = size / pn;
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(NoProduct::Scale);
+    }
+    for ((e, a), s) in elems(t).zip(vals(theta)).zip(vals(p)) {
+        *e = (f64::from(a) + scale * f64::from(s)) as f32;
+    }
+    if !(vals(t).all(f32::is_finite)
+        && (kern.fused)(obj, data.x(), data.y(), ro(t), h.0, h.1).is_ok())
+    {
+        return Err(NoProduct::Refused);
+    }
+    add_l2(reg, h, t);
+    for (e, b0) in elems(h).zip(vals(g)) {
+        *e = ((f64::from(*e) - f64::from(b0)) / scale) as f32;
+    }
+    Ok((pn, dot(p, h)))
+}
+
+/// Conjugate gradients (see the [module docs](self)) from the [`opening`] (`g` holds `∇F(θ)`).
+/// Scratch: four vectors of the parameters' shape.
 fn cg(
     (obj, kern): (Objective, ObjectiveKernels),
     mut theta: Part<'_>,
+    (tol, mut loss, start, mut cert): Opened,
     [mut g, mut p, mut t, mut h]: [Part<'_>; 4],
     (data, validation): (&Dataset<'_>, Option<&Dataset<'_>>),
     config: &SolveConfig,
@@ -492,42 +582,26 @@ fn cg(
 ) -> Result<Summary, Error> {
     let reg = config.regularization;
     let (x, y) = (data.x(), data.y());
-    let tol = config
-        .tol
-        .unwrap_or(certificate::default_tol(Measure::Gradient));
     let params = theta.0.len() + theta.1.len();
-    let mut loss = (kern.fused)(obj, x, y, ro(&theta), g.0, g.1)?;
-    add_l2(&reg, &mut g, &theta);
-    let start = norm(&g);
-    let mut cert = certificate::relative(start, start);
-    if start == 0.0 {
-        return Ok(summary(0, loss, Stop::Converged, 0.0));
-    }
     for (d, s) in elems(&mut p).zip(vals(&g)) {
         *d = -s;
     }
     let mut since_restart = 0usize;
     let mut progress = Progress::new(params, tol);
     for it in 1..=config.max_iter {
-        // The curvature along p, from a probe of the weights' size.
-        let pn = norm(&p);
-        let scale = norm(&theta).max(1.0) / pn;
-        if !(scale.is_finite() && scale > 0.0) {
-            return Ok(summary(it - 1, loss, settled(cert, tol), cert));
-        }
-        for ((d, a), s) in elems(&mut t).zip(vals(&theta)).zip(vals(&p)) {
-            *d = (f64::from(a) + scale * f64::from(s)) as f32;
-        }
-        let probe = (kern.fused)(obj, x, y, ro(&t), h.0, h.1);
-        if probe.is_err() {
-            return Ok(summary(it - 1, loss, Stop::MaxEpochs, cert));
-        }
-        add_l2(&reg, &mut h, &t);
-        // t ← H·p.
-        for ((d, a), b0) in elems(&mut t).zip(vals(&h)).zip(vals(&g)) {
-            *d = ((f64::from(a) - f64::from(b0)) / scale) as f32;
-        }
-        let php = dot(&p, &t);
+        // h ← H·p, the curvature along p, from a probe of the weights' size.
+        let (pn, php) = match curvature_product(
+            (obj, kern),
+            data,
+            &reg,
+            norm(&theta).max(1.0),
+            (&theta, &g, &p),
+            (&mut t, &mut h),
+        ) {
+            Ok(c) => c,
+            Err(NoProduct::Scale) => return Ok(summary(it - 1, loss, settled(cert, tol), cert)),
+            Err(NoProduct::Refused) => return Ok(summary(it - 1, loss, Stop::MaxEpochs, cert)),
+        };
         let gp = dot(&g, &p);
         if !(php > 0.0 && gp < 0.0) {
             // No curvature left to use along p (rounding): the gradient is at its floor.
@@ -542,8 +616,8 @@ fn cg(
         }
         progress.curvature(php / (pn * pn));
         let alpha = -gp / php;
-        // The step into t (H·p is no longer needed), taken only if t is finite and its pass
-        // succeeds: the model never holds a point the kernels refused.
+        // The step into t, taken only if t is finite and its pass (into h: H·p is no longer
+        // needed) succeeds: the model never holds a point the kernels refused.
         for ((d, a), s) in elems(&mut t).zip(vals(&theta)).zip(vals(&p)) {
             *d = (f64::from(a) + alpha * f64::from(s)) as f32;
         }
@@ -559,10 +633,7 @@ fn cg(
         copy(&mut theta, &t);
         add_l2(&reg, &mut h, &theta);
         cert = certificate::relative(norm(&h), start);
-        let metric = match validation {
-            Some(v) => (kern.loss)(obj, v.x(), v.y(), ro(&theta)).unwrap_or(f32::NAN),
-            None => loss,
-        };
+        let metric = metric((obj, kern), validation, &theta, loss);
         if report(observer, (it, loss, metric, alpha as f32), theta.0, cert) {
             return Ok(summary(it, loss, Stop::Observer, cert));
         }
@@ -729,10 +800,7 @@ fn fista(
         }
         copy(&mut theta, &t);
         tk = tn;
-        let metric = match validation {
-            Some(v) => (kern.loss)(obj, v.x(), v.y(), ro(&theta)).unwrap_or(f32::NAN),
-            None => loss,
-        };
+        let metric = metric((obj, kern), validation, &theta, loss);
         if report(
             observer,
             (it, loss, metric, (1.0 / lip) as f32),
@@ -793,10 +861,12 @@ const NEWTON_PROBE: f64 = 1e-3;
 /// product `H·p = (∇F(θ + s·p) − ∇F(θ))/s` one fused pass, then takes the largest of `1, ½, ¼, …`
 /// times `d` that satisfies Armijo's condition on `F` — or, where a difference of two `f32`
 /// losses is lost in rounding, that does not raise `F` beyond that rounding and lowers the
-/// gradient's norm. Scratch: six vectors of the parameters' shape.
+/// gradient's norm. It starts from the [`opening`] (`g` holds `∇F(θ)`). Scratch: six vectors
+/// of the parameters' shape.
 fn newton(
     (obj, kern): (Objective, ObjectiveKernels),
     mut theta: Part<'_>,
+    (tol, mut loss, start, mut cert): Opened,
     [mut g, mut d, mut r, mut p, mut t, mut h]: [Part<'_>; 6],
     (data, validation): (&Dataset<'_>, Option<&Dataset<'_>>),
     config: &SolveConfig,
@@ -804,19 +874,9 @@ fn newton(
 ) -> Result<Summary, Error> {
     let reg = config.regularization;
     let (x, y) = (data.x(), data.y());
-    let tol = config
-        .tol
-        .unwrap_or(certificate::default_tol(Measure::Gradient));
     let params = theta.0.len() + theta.1.len();
-    let mut loss = (kern.fused)(obj, x, y, ro(&theta), g.0, g.1)?;
-    add_l2(&reg, &mut g, &theta);
     let mut value = f64::from(loss) + l2_value(&reg, &theta);
-    let start = norm(&g);
     let mut gn = start;
-    let mut cert = certificate::relative(start, start);
-    if start == 0.0 {
-        return Ok(summary(0, loss, Stop::Converged, 0.0));
-    }
     let mut progress = Progress::newton(params, tol);
     for it in 1..=config.max_iter {
         // d ≈ −H⁻¹·g by conjugate gradients from d = 0 (r = −g − H·d, p the direction).
@@ -832,24 +892,17 @@ fn newton(
         let mut inner = 0usize;
         let probe = NEWTON_PROBE * norm(&theta).max(1.0);
         while inner < params.max(1) {
-            let pn = norm(&p);
-            let scale = probe / pn;
-            if !(scale.is_finite() && scale > 0.0) {
-                break;
-            }
-            for ((e, a), s) in elems(&mut t).zip(vals(&theta)).zip(vals(&p)) {
-                *e = (f64::from(a) + scale * f64::from(s)) as f32;
-            }
-            if !(vals(&t).all(f32::is_finite) && (kern.fused)(obj, x, y, ro(&t), h.0, h.1).is_ok())
-            {
-                break;
-            }
-            add_l2(&reg, &mut h, &t);
             // h ← H·p.
-            for (e, b0) in elems(&mut h).zip(vals(&g)) {
-                *e = ((f64::from(*e) - f64::from(b0)) / scale) as f32;
-            }
-            let php = dot(&p, &h);
+            let Ok((_, php)) = curvature_product(
+                (obj, kern),
+                data,
+                &reg,
+                probe,
+                (&theta, &g, &p),
+                (&mut t, &mut h),
+            ) else {
+                break;
+            };
             if !(php > 0.0 && php.is_finite()) {
                 // No positive curvature along p (rounding, or a flat direction): stop with
                 // what d holds (the steepest descent below if nothing).
@@ -909,10 +962,7 @@ fn newton(
         copy(&mut g, &h);
         (loss, value, gn) = (l, v, hn);
         cert = certificate::relative(gn, start);
-        let metric = match validation {
-            Some(v) => (kern.loss)(obj, v.x(), v.y(), ro(&theta)).unwrap_or(f32::NAN),
-            None => loss,
-        };
+        let metric = metric((obj, kern), validation, &theta, loss);
         if report(observer, (it, loss, metric, alpha as f32), theta.0, cert) {
             return Ok(summary(it, loss, Stop::Observer, cert));
         }

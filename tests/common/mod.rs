@@ -7,7 +7,8 @@
 //! * [`check_fused_bound`] / [`check_loss_bound`] / [`check_forward_bound`]: the error bounds of
 //!   the "Accuracy against exact arithmetic" section of `src/kernel/mod.rs`, verbatim;
 //! * [`emu`], a scalar re-implementation of the SIMD path's summation-order contract, written
-//!   from the documentation of `src/kernel/mod.rs` (no `wide`, no code shared with `simd.rs`).
+//!   from the documentation of `src/kernel/mod.rs` (no `wide`, no code shared with `simd.rs`);
+//! * [`solve_spd`], the Gaussian elimination of the `f64` Newton oracles.
 //!
 //! Each integration test binary uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -593,6 +594,27 @@ pub fn ols_f64(x: &[f32], y: &[f32], d: usize) -> (Vec<f64>, f64) {
     let w: Vec<f64> = (0..d).map(|j| v[j] / sd[j]).collect();
     let b = ym - (0..d).map(|j| w[j] * mean[j]).sum::<f64>();
     (w, b)
+}
+
+/// `A⁻¹b` for a small symmetric positive definite `A` by Gaussian elimination (no pivoting
+/// needed), as the textbook's index loops (rows `i` and `k` of `a` at once).
+#[allow(clippy::needless_range_loop)]
+pub fn solve_spd<const N: usize>(mut a: [[f64; N]; N], mut b: [f64; N]) -> [f64; N] {
+    for k in 0..N {
+        for i in k + 1..N {
+            let f = a[i][k] / a[k][k];
+            for j in k..N {
+                a[i][j] -= f * a[k][j];
+            }
+            b[i] -= f * b[k];
+        }
+    }
+    let mut s = [0.0f64; N];
+    for i in (0..N).rev() {
+        let t: f64 = (i + 1..N).map(|j| a[i][j] * s[j]).sum();
+        s[i] = (b[i] - t) / a[i][i];
+    }
+    s
 }
 
 /// The mean squared error of `(w, b)` on raw rows, in `f64`.
