@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The Python package (issue 21): `pip install ./python` in a fresh virtual environment (pip
+# fetches maturin, maturin builds the PyO3 extension with cargo), then the pytest suite of
+# python/tests with scikit-learn and pandas, run from outside the source tree so that `import
+# npoa` is the installed package. The suite compares the model bytes with `npoa train --save`:
+# put the command on PATH or name it in NPOA_CLI (NPOA_REQUIRE_CLI=1 here: a missing command
+# fails rather than skips). Also lints the bindings (fmt, clippy -D warnings). Prints a
+# `test result:` line with pytest's counts for the CI summary.
+set -Eeuo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+if ! python3 -m venv "$TMP/venv" 2>/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+    python3 -m venv "$TMP/venv"
+fi
+PY=$TMP/venv/bin/python
+"$PY" -m pip install -q --upgrade pip
+echo "+ pip install ./python"
+"$PY" -m pip install -q ./python
+"$PY" -m pip install -q pytest scikit-learn pandas
+"$PY" -m pip list 2>/dev/null | grep -Ei '^(npoa|numpy|scikit-learn|pandas|pytest|maturin) '
+
+echo "+ the bindings: cargo fmt --check, cargo clippy -D warnings"
+(cd python && cargo fmt -- --check && cargo clippy --all-targets -- -D warnings)
+
+echo "+ pytest python/tests"
+cd "$TMP"
+NPOA_REQUIRE_CLI=1 "$PY" -m pytest -q -p no:cacheprovider --junitxml="$TMP/junit.xml" \
+    "$ROOT/python/tests" --doctest-modules --pyargs npoa
+"$PY" - "$TMP/junit.xml" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+root = ET.parse(sys.argv[1]).getroot()
+suite = root if root.tag == "testsuite" else root.find("testsuite")
+n, fail, err, skip = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+print(f"test result: {'ok' if fail + err == 0 else 'FAILED'}. {n - fail - err - skip} passed; "
+      f"{fail + err} failed; {skip} ignored (pytest python/tests)")
+PY
