@@ -644,9 +644,16 @@ fn reset_gives_a_fresh_detector() {
 
 #[test]
 fn constructors_refuse_bad_parameters() {
-    let bad = |e: Result<AnyDetector, Error>, want: &str| match e {
-        Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, want),
-        other => panic!("{want}: {other:?}"),
+    // The constructor and `DetectorConfig::validate` (which builds no detector) agree.
+    let bad = |c: DetectorConfig, want: &str| {
+        match AnyDetector::new(c) {
+            Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, want),
+            other => panic!("{want}: {other:?}"),
+        }
+        match c.validate() {
+            Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, want),
+            other => panic!("validate, {want}: {other:?}"),
+        }
     };
     let a = AdwinConfig::default();
     for (c, name) in [
@@ -696,7 +703,7 @@ fn constructors_refuse_bad_parameters() {
             "warning_delta",
         ),
     ] {
-        bad(AnyDetector::new(DetectorConfig::Adwin(c)), name);
+        bad(DetectorConfig::Adwin(c), name);
     }
     let p = PageHinkleyConfig::default();
     for (c, name) in [
@@ -725,7 +732,7 @@ fn constructors_refuse_bad_parameters() {
             "alpha",
         ),
     ] {
-        bad(AnyDetector::new(DetectorConfig::PageHinkley(c)), name);
+        bad(DetectorConfig::PageHinkley(c), name);
     }
     let d = DdmConfig::default();
     for (c, name) in [
@@ -751,7 +758,7 @@ fn constructors_refuse_bad_parameters() {
             "drift_threshold",
         ),
     ] {
-        bad(AnyDetector::new(DetectorConfig::Ddm(c)), name);
+        bad(DetectorConfig::Ddm(c), name);
     }
     let e = EddmConfig::default();
     for (c, name) in [
@@ -766,7 +773,7 @@ fn constructors_refuse_bad_parameters() {
             "beta",
         ),
     ] {
-        bad(AnyDetector::new(DetectorConfig::Eddm(c)), name);
+        bad(DetectorConfig::Eddm(c), name);
     }
     assert!(Adwin::with_warning(0.01).is_ok());
     assert!(Adwin::with_warning(0.001).is_err());

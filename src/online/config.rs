@@ -4,7 +4,7 @@
 use super::OnlineLearner;
 use crate::Error;
 use crate::control::Stop;
-use crate::control::drift::{AdwinConfig, AnyDetector, DetectorConfig};
+use crate::control::drift::{AdwinConfig, DetectorConfig};
 use crate::optim::{Regularization, RlsConfig, Rule};
 use crate::train::TrainConfig;
 
@@ -149,7 +149,7 @@ impl OnlineConfig {
             }
         }
         if let Some(d) = self.detector {
-            AnyDetector::new(d)?;
+            d.validate()?;
         }
         if let Some(r) = self.rls {
             r.validate()?;

@@ -113,6 +113,22 @@ pub enum AnyDetector {
     Eddm(Eddm),
 }
 
+impl DetectorConfig {
+    /// Checks the configuration as the detector's `new` would, without building the detector
+    /// (an ADWIN is about 3 KB: a check that built one took that much stack on a device).
+    ///
+    /// # Errors
+    /// The [`Error::InvalidParameter`] of that detector's `new`.
+    pub fn validate(&self) -> Result<(), Error> {
+        match self {
+            Self::Adwin(c) => adwin::check_config(c),
+            Self::PageHinkley(c) => page_hinkley::check_config(c),
+            Self::Ddm(c) => ddm::check_config(c),
+            Self::Eddm(c) => eddm::check_config(c),
+        }
+    }
+}
+
 impl AnyDetector {
     /// A fresh detector of the configured kind.
     ///
