@@ -9,7 +9,18 @@ estimator interfaces, on the same Rust code and the same bits as the firmware.
 True
 """
 
-from ._core import HOLDOUT, SIZES, WINDOW, Learner, Model, NpoaError, __version__, fit
+from ._core import (
+    HOLDOUT,
+    SIZES,
+    WINDOW,
+    Learner,
+    Model,
+    NpoaError,
+    __version__,
+    fit,
+    frame,
+    unframe,
+)
 from ._estimators import HAVE_SKLEARN, LinearRegressor, LogisticClassifier, SoftmaxClassifier
 
 __all__ = [
@@ -20,6 +31,8 @@ __all__ = [
     "Learner",
     "NpoaError",
     "fit",
+    "frame",
+    "unframe",
     "WINDOW",
     "HOLDOUT",
     "SIZES",

@@ -4,6 +4,7 @@
 //! * [`Model`]: a trained model (npoa's `DynModel`), its predictions and its model bytes;
 //! * [`fit`]: the crate's [`Recipe`] (the `train` command's pipeline: standardisation, the
 //!   full-batch solver or a controlled mini-batch run) on numpy arrays;
+//! * [`frame`]/[`unframe`]: round frames, the model bytes of a federation's rounds;
 //! * [`Learner`]: npoa's streaming [`OnlineLearner`] for a one-output linear model, sized at
 //!   run time (see [`SIZES`]).
 //!
@@ -14,6 +15,7 @@
 use npoa::control::ControllerConfig;
 use npoa::data::DynDataset;
 use npoa::loss::{Loss, Objective};
+use npoa::model::round::{self, Frame, Role};
 use npoa::online::{OnlineConfig, OnlineLearner, Sampling};
 use npoa::optim::{Regularization, Rule};
 use npoa::recipe::Recipe;
@@ -614,12 +616,61 @@ impl Learner {
     }
 }
 
+/// A round frame (npoa's `model::round`): `model` (model bytes) as the global model of
+/// `round` (`role="global"`, `samples=0`) or a device's update trained on `samples` samples
+/// (`role="update"`), with the frame's CRC-32.
+#[pyfunction]
+#[pyo3(signature = (role, round, samples, model))]
+fn frame<'py>(
+    py: Python<'py>,
+    role: &str,
+    round: u32,
+    samples: u32,
+    model: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
+    let role = match role {
+        "global" => Role::Global,
+        "update" => Role::Update,
+        _ => {
+            return Err(bad(format!(
+                "unknown role {role:?}: \"global\" or \"update\""
+            )));
+        }
+    };
+    let mut buf = vec![0u8; round::frame_len(model.len())];
+    let f = Frame {
+        role,
+        round,
+        samples,
+        model,
+    };
+    let n = round::encode(&f, &mut buf).map_err(err)?;
+    Ok(PyBytes::new(py, &buf[..n]))
+}
+
+/// Reads a round frame: `(role, round, samples, model bytes)`, every check of npoa's
+/// `model::round::decode` made (magic, version, role, length, both CRCs).
+#[pyfunction]
+fn unframe<'py>(
+    py: Python<'py>,
+    data: &[u8],
+) -> PyResult<(&'static str, u32, u32, Bound<'py, PyBytes>)> {
+    let f = round::decode(data).map_err(err)?;
+    let role = match f.role {
+        Role::Global => "global",
+        Role::Update => "update",
+    };
+    Ok((role, f.round, f.samples, PyBytes::new(py, f.model)))
+}
+
 /// The `npoa._core` module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Model>()?;
     m.add_class::<Learner>()?;
     m.add_function(wrap_pyfunction!(fit, m)?)?;
+    m.add_function(wrap_pyfunction!(frame, m)?)?;
+    m.add_function(wrap_pyfunction!(unframe, m)?)?;
     m.add("NpoaError", m.py().get_type::<NpoaError>())?;
     m.add("WINDOW", WINDOW)?;
     m.add("HOLDOUT", HOLDOUT)?;

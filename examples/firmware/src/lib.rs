@@ -14,7 +14,9 @@ use core::fmt::Write;
 use npoa::LinearModel;
 use npoa::control::ControllerConfig;
 use npoa::control::drift::{DetectorConfig, PageHinkley, PageHinkleyConfig, PhMode};
-use npoa::online::{OnlineConfig, OnlineLearner, Sampling};
+use npoa::model::bytes::encoded_len;
+use npoa::model::round::{self, Device, Frame, Role, frame_len};
+use npoa::online::{NoDetector, OnlineConfig, OnlineLearner, Sampling};
 use npoa::optim::{Rls, RlsConfig, Rule};
 use npoa::train::{Dataset, TrainConfig, fit};
 
@@ -173,9 +175,22 @@ fn rules() -> &'static [(&'static str, Rule, f32)] {
 /// # Errors
 /// A training error, or a console that does not write.
 pub fn run(board: &mut impl Board) -> Result<(), RunError> {
+    train_and_measure(board)?;
+    fleet_round(board)?;
+    writeln!(board.console(), "done")?;
+    Ok(())
+}
+
+/// The readings' seed.
+pub const SEED: u32 = 0x5eed_0001;
+
+/// The training runs and the figures, on the readings this frame holds (4.5 KiB, released
+/// before [`fleet_round`], which reads the sensor again, a block at a time).
+#[inline(never)]
+fn train_and_measure(board: &mut impl Board) -> Result<(), RunError> {
     let mut x = [0.0f32; SAMPLES * D];
     let mut y = [0.0f32; SAMPLES];
-    readings(0x5eed_0001, &mut x, &mut y);
+    readings(SEED, &mut x, &mut y);
     let data = Dataset::new(&x, &y, D)?;
     writeln!(
         board.console(),
@@ -192,9 +207,7 @@ pub fn run(board: &mut impl Board) -> Result<(), RunError> {
     }
 
     rls(board, &x, &y)?;
-    measure(board, &x, &y)?;
-    writeln!(board.console(), "done")?;
-    Ok(())
+    measure(board, &x, &y)
 }
 
 /// One rule's training runs: `fit`, then the streaming learner; prints their bits.
@@ -284,6 +297,120 @@ fn rls(board: &mut impl Board, x: &[f32], y: &[f32]) -> Result<(), RunError> {
         writeln!(board.console(), "insns rls-update {v}")?;
     }
     Ok(())
+}
+
+/// Bytes of this example's model.
+const MODEL_LEN: usize = encoded_len(D, 1);
+/// Bytes of one of its round frames.
+const FRAME_LEN: usize = frame_len(MODEL_LEN);
+/// Local passes over the readings in a federated round.
+pub const FLEET_EPOCHS: usize = 5;
+/// Readings per update in a federated round.
+pub const FLEET_BLOCK: usize = 8;
+
+/// The learner of a federated round: `partial_fit` only, so its windows stay empty and no
+/// detector is fed (the Python package's learner, with larger windows and ADWIN, makes the
+/// same updates); windows of one sample keep it to about 1.3 KiB of stack, where
+/// the micro:bit's 16 KiB are tight.
+type FleetLearner = OnlineLearner<LinearModel<D>, D, 1, 1, NoDetector>;
+
+/// One round of a federation, as a device of `npoa.fleet` takes part in it: the server's
+/// global frame of round 1 (built here, as the server sends it: QEMU gives the board no
+/// radio) is accepted with its CRCs and round counter, the model trains from it with the
+/// learner's `partial_fit` ([`FLEET_BLOCK`] readings a block, [`FLEET_EPOCHS`] passes, rate 0.1, no
+/// standardisation: a fleet agrees on its preprocessing), and the update goes back as an
+/// update frame of round 1 carrying the 128 samples. Prints the frame's bytes (a `bits` line:
+/// the same on every board and on the host) and checks that the device refuses the same global
+/// frame a second time (a replay) and a frame with a flipped bit. Not inlined, like [`train`].
+#[inline(never)]
+fn fleet_round(board: &mut impl Board) -> Result<(), RunError> {
+    let mut model = [0u8; MODEL_LEN];
+    LinearModel::<D>::zeros().to_bytes(&mut model)?;
+    let mut wire = [0u8; FRAME_LEN];
+    let global = Frame {
+        role: Role::Global,
+        round: 1,
+        samples: 0,
+        model: &model,
+    };
+    let n = round::encode(&global, &mut wire)?;
+
+    let mut device = Device::new();
+    let start = LinearModel::<D>::from_bytes(device.accept(&wire[..n])?.model)?;
+    // The same frame again (a replay), then one with a flipped bit: both refused.
+    let replay = device.accept(&wire[..n]).is_err();
+    wire[12] ^= 0x10;
+    let flipped = Device::new().accept(&wire[..n]).is_err();
+    let (trained, updates) = fleet_train(board, start)?;
+    trained.to_bytes(&mut model)?;
+    // The answer goes out in the buffer the global frame came in.
+    let samples = u32::try_from(SAMPLES).map_err(|_| RunError::Shape)?;
+    let m = device.update(&model, samples, &mut wire)?;
+    let out = board.console();
+    write!(out, "bits fleet-update ")?;
+    for b in wire.get(..m).unwrap_or(&[]) {
+        write!(out, "{b:02x}")?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "fleet: round {} update, {m} bytes, {} updates, max |error| {:.4}; replay refused: {replay}, flipped bit refused: {flipped}",
+        device.last_round(),
+        updates,
+        error(&trained)
+    )?;
+    if replay && flipped {
+        Ok(())
+    } else {
+        Err(RunError::Fleet)
+    }
+}
+
+/// The local training of [`fleet_round`], in a frame of its own (released before the round's
+/// answer is written): the learner from `start`, [`FLEET_EPOCHS`] passes of `partial_fit` over
+/// blocks of [`FLEET_BLOCK`] readings; prints the stack the passes used. Returns the model and its updates.
+#[inline(never)]
+fn fleet_train(
+    board: &mut impl Board,
+    start: LinearModel<D>,
+) -> Result<(LinearModel<D>, u64), RunError> {
+    let config = OnlineConfig {
+        standardize: None,
+        detector: None,
+        ..online_config(Rule::Sgd, 8)
+    };
+    let mut slot = FleetLearner::new(
+        start,
+        ControllerConfig::constant(0.1)?,
+        config,
+        Sampling::Sliding,
+    );
+    let online = slot.as_mut().map_err(|e| *e)?;
+    let mut result = Ok(());
+    let used = board.stack_used(&mut || {
+        for _ in 0..FLEET_EPOCHS {
+            // Each pass reads the sensor again, a block at a time: the readings of `run`
+            // ([`readings`] with [`SEED`]), without holding all of them.
+            let mut sensor = Sensor::new(SEED);
+            for _ in 0..SAMPLES / FLEET_BLOCK {
+                let mut xb = [0.0f32; FLEET_BLOCK * D];
+                let mut yb = [0.0f32; FLEET_BLOCK];
+                for (row, t) in xb.chunks_exact_mut(D).zip(&mut yb) {
+                    let (r, v) = sensor.read();
+                    row.copy_from_slice(&r);
+                    *t = v;
+                }
+                if let Err(e) = online.partial_fit(&xb, &yb, &mut |_| {}) {
+                    result = Err(e);
+                }
+            }
+        }
+    });
+    result?;
+    if let Some(v) = used {
+        writeln!(board.console(), "stack fleet-partial-fit {v}")?;
+    }
+    Ok((online.model(), online.updates()))
 }
 
 /// The stack and instruction figures (printed only by boards that measure them).
@@ -454,6 +581,8 @@ pub enum RunError {
     Console,
     /// A row was not `D` long (cannot happen with `chunks_exact`).
     Shape,
+    /// The device took a replayed or corrupted round frame.
+    Fleet,
 }
 
 impl From<npoa::Error> for RunError {
@@ -474,6 +603,7 @@ impl core::fmt::Display for RunError {
             Self::Npoa(e) => write!(f, "npoa: {e}"),
             Self::Console => f.write_str("console write failed"),
             Self::Shape => f.write_str("row length"),
+            Self::Fleet => f.write_str("a replayed or corrupted round frame was taken"),
         }
     }
 }
