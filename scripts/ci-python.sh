@@ -4,7 +4,11 @@
 # python/tests with scikit-learn and pandas, run from outside the source tree so that `import
 # npoa` is the installed package. The suite compares the model bytes with `npoa train --save`:
 # put the command on PATH or name it in NPOA_CLI (NPOA_REQUIRE_CLI=1 here: a missing command
-# fails rather than skips). Also lints the bindings (fmt, clippy -D warnings). Prints a
+# fails rather than skips), and the firmware's federated round with the host transcript of
+# scripts/firmware.sh (target/firmware/host-min.txt; NPOA_REQUIRE_FIRMWARE=1: run that first).
+# Also lints the bindings (fmt, clippy -D warnings), and runs the
+# Flower federation's small version (10 devices, 3 rounds, `--check`: the npoa federation twice,
+# identical aggregates, one device's update recomputed in another process). Prints a
 # `test result:` line with pytest's counts for the CI summary.
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,15 +25,16 @@ PY=$TMP/venv/bin/python
 "$PY" -m pip install -q --upgrade pip
 echo "+ pip install ./python"
 "$PY" -m pip install -q ./python
-"$PY" -m pip install -q pytest scikit-learn pandas
-"$PY" -m pip list 2>/dev/null | grep -Ei '^(npoa|numpy|scikit-learn|pandas|pytest|maturin) '
+"$PY" -m pip install -q pytest scikit-learn pandas "flwr[simulation]"
+"$PY" -m pip list 2>/dev/null | grep -Ei '^(npoa|numpy|scikit-learn|pandas|pytest|maturin|flwr|ray) '
 
 echo "+ the bindings: cargo fmt --check, cargo clippy -D warnings"
 (cd python && cargo fmt -- --check && cargo clippy --all-targets -- -D warnings)
 
 echo "+ pytest python/tests"
 cd "$TMP"
-NPOA_REQUIRE_CLI=1 "$PY" -m pytest -q -p no:cacheprovider --junitxml="$TMP/junit.xml" \
+NPOA_REQUIRE_CLI=1 NPOA_REQUIRE_FIRMWARE=1 "$PY" -m pytest -q -p no:cacheprovider \
+    --junitxml="$TMP/junit.xml" \
     "$ROOT/python/tests" --doctest-modules --pyargs npoa
 "$PY" - "$TMP/junit.xml" <<'PY'
 import sys
@@ -41,3 +46,13 @@ n, fail, err, skip = (int(suite.get(k, 0)) for k in ("tests", "failures", "error
 print(f"test result: {'ok' if fail + err == 0 else 'FAILED'}. {n - fail - err - skip} passed; "
       f"{fail + err} failed; {skip} ignored (pytest python/tests)")
 PY
+
+echo "+ python -m npoa.fleet --devices 10 --rounds 3 --check (Flower simulation)"
+# Ray and Flower log much; the whole log is shown only if the run fails.
+if ! "$PY" -m npoa.fleet --devices 10 --rounds 3 --check --out "$TMP/fleet" >"$TMP/fleet.log" 2>&1; then
+    cat "$TMP/fleet.log"
+    echo "the Flower federation failed"
+    exit 1
+fi
+grep -Ev '^\s|WARNING|ClientAppActor|FutureWarning|^$' "$TMP/fleet.log" || true
+"$PY" -m npoa.fleet --recompute "$TMP/fleet/npoa-1" --round 2 --device 4
