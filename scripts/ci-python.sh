@@ -7,7 +7,7 @@
 # fails rather than skips), and the firmware's federated round with the host transcript of
 # scripts/firmware.sh (target/firmware/host-min.txt; NPOA_REQUIRE_FIRMWARE=1: run that first).
 # Also lints the bindings (fmt, clippy -D warnings), and runs the
-# Flower federation's small version (10 devices, 3 rounds, `--check`: the npoa federation twice,
+# Flower federations' small version (both tasks, 10 devices, 3 rounds, `--check`: npoa's twice,
 # identical aggregates, one device's update recomputed in another process). Prints a
 # `test result:` line with pytest's counts for the CI summary.
 set -Eeuo pipefail
@@ -55,4 +55,4 @@ if ! "$PY" -m npoa.fleet --devices 10 --rounds 3 --check --out "$TMP/fleet" >"$T
     exit 1
 fi
 grep -Ev '^\s|WARNING|ClientAppActor|FutureWarning|^$' "$TMP/fleet.log" || true
-"$PY" -m npoa.fleet --recompute "$TMP/fleet/npoa-1" --round 2 --device 4
+"$PY" -m npoa.fleet --recompute "$TMP/fleet/diabetes-npoa-1" --round 2 --device 4

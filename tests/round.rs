@@ -143,3 +143,41 @@ fn a_device_takes_each_round_once_and_answers_it() {
     assert!(resumed.accept(&frame(Role::Global, 2, 0)).is_err());
     resumed.accept(&frame(Role::Global, 5, 0)).unwrap();
 }
+
+/// A frame whose own fields and CRC are valid around the given model bytes.
+fn wrap(model: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(b"NPFR");
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(&5u32.to_le_bytes());
+    out.extend_from_slice(&(model.len() as u32).to_le_bytes());
+    out.extend_from_slice(model);
+    let crc = npoa::model::bytes::crc32(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+#[test]
+fn broken_model_bytes_inside_a_valid_frame_are_refused() {
+    let model = model_bytes();
+    assert!(round::decode(&wrap(&model)).is_ok()); // the wrapper itself is right
+    let mut bad_crc = model;
+    bad_crc[24] ^= 1; // a weight: the model's own CRC-32 no longer matches
+    assert!(matches!(
+        round::decode(&wrap(&bad_crc)),
+        Err(Error::InvalidBytes { reason }) if reason.contains("checksum")
+    ));
+    let mut bad_magic = model;
+    bad_magic[0] = b'X';
+    assert!(matches!(
+        round::decode(&wrap(&bad_magic)),
+        Err(Error::InvalidBytes { .. })
+    ));
+    // Model bytes one byte short of their header's length (the frame's length agrees).
+    assert!(matches!(
+        round::decode(&wrap(&model[..model.len() - 1])),
+        Err(Error::LengthMismatch { .. })
+    ));
+}

@@ -7,7 +7,9 @@ smooth losses, or a controlled mini-batch run when an ``optimizer`` is named). `
 and ``learn_one`` feed npoa's streaming learner (``OnlineLearner``: a window, the strategy
 controller over rounds, the divergence guard, ADWIN drift restarts, running standardisation),
 which starts from the fitted model if there is one. ``to_bytes``/``from_bytes`` are npoa's
-model bytes, the ones the Rust crate, the C API and the firmware read and write.
+model bytes, the ones the Rust crate, the C API and the firmware read and write. A pickled
+estimator keeps its model (through the model bytes); its streaming learner (window, controller,
+the standardiser's 64-sample warm-up) starts afresh after unpickling.
 """
 
 from __future__ import annotations
@@ -124,6 +126,16 @@ __all__ = [
 ]
 
 
+def _check_classes(classes, count=None):
+    """Labels as an array: distinct, and ``count`` of them if given."""
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
+        raise ValueError(f"classes must be distinct labels, got {classes.tolist()}")
+    if count is not None and len(classes) != count:
+        raise ValueError(f"the model has {count} classes, got {len(classes)} labels")
+    return classes
+
+
 def _f32(y):
     """A C-contiguous float32 vector (no copy if it is one already)."""
     return np.ascontiguousarray(y, dtype=np.float32)
@@ -215,18 +227,10 @@ class _Npoa(BaseEstimator):
         """The streaming learner, made at the first call from the fitted model or zeros."""
         learner = getattr(self, "_learner", None)
         if learner is not None:
-            if learner.features != d:
-                raise ValueError(
-                    f"X has {d} features, but {type(self).__name__} is expecting "
-                    f"{learner.features} features as input"
-                )
+            self._expect(d, learner.features)
             return learner
         if hasattr(self, "model_"):
-            if self.model_.features != d:
-                raise ValueError(
-                    f"X has {d} features, but {type(self).__name__} is expecting "
-                    f"{self.model_.features} features as input"
-                )
+            self._expect(d, self.model_.features)
             start = self.model_
         else:
             start = _core.Model.linear([0.0] * d, 0.0, self._objective_name(), self._param())
@@ -244,6 +248,18 @@ class _Npoa(BaseEstimator):
             self._set_model(start)
         return self._learner
 
+    def _expect(self, got, want):
+        if got != want:
+            raise ValueError(
+                f"X has {got} features, but {type(self).__name__} is expecting "
+                f"{want} features as input"
+            )
+
+    def _checked(self, X):
+        """The fitted model and ``X`` validated against it (C-contiguous float32)."""
+        model = self._current()
+        return model, validate_data(self, X, dtype=np.float32, order="C", reset=False)
+
     def _partial(self, X, y):
         """Feeds the rows of ``(X, y)`` to the streaming learner, one update per block of
         ``partial_batch`` rows (npoa's ``OnlineLearner.partial_fit``)."""
@@ -256,33 +272,39 @@ class _Npoa(BaseEstimator):
         self.n_iter_ = getattr(self, "n_iter_", 0) + 1
         return self
 
-    def _row(self, x):
-        """A River sample (a dict of feature values) as a float32 row, in the order fixed by
-        the first sample (or by ``feature_names_in_``); a missing feature is 0."""
+    def _names(self, x):
+        """The feature order of River samples: fixed by the first sample learnt (or by
+        ``feature_names_in_`` after a fit on a DataFrame)."""
         names = getattr(self, "_stream_names", None)
         if names is None:
             fitted = getattr(self, "feature_names_in_", None)
             names = list(fitted) if fitted is not None else list(x)
-            if not names:
-                raise ValueError("learn_one needs at least one feature")
-            self._stream_names = names
-        unknown = [k for k in x if k not in self._index()]
-        if unknown:
-            raise ValueError(
-                f"feature {unknown[0]!r} was not in the first sample (known: {names})"
-            )
+        return names
+
+    def _row(self, x, names, strict):
+        """A River sample (a dict of feature values) as a float32 row in the order ``names``;
+        a missing feature is 0; an unknown one is an error when learning (``strict``) and
+        ignored when predicting, as River's linear models do."""
+        if not names:
+            raise ValueError("a sample needs at least one feature")
+        if strict:
+            known = set(names)
+            unknown = [k for k in x if k not in known]
+            if unknown:
+                raise ValueError(
+                    f"feature {unknown[0]!r} was not in the first sample (known: {names})"
+                )
         return np.array([x.get(k, 0.0) for k in names], dtype=np.float32)
 
-    def _index(self):
-        idx = getattr(self, "_names_idx", None)
-        if idx is None or len(idx) != len(self._stream_names):
-            idx = self._names_idx = {k: i for i, k in enumerate(self._stream_names)}
-        return idx
+    def _predict_row(self, x):
+        return self._row(x, self._names(x), strict=False)[None, :]
 
     def _learn(self, x, target):
-        row = self._row(x)
+        names = self._names(x)
+        row = self._row(x, names, strict=True)
         learner = self._stream(len(row))
         learner.push(row, float(target))
+        self._stream_names = names  # fixed once a sample was taken
         learner.step()
         self._stale = True
 
@@ -302,7 +324,8 @@ class _Npoa(BaseEstimator):
         return est
 
     def __getstate__(self):
-        state = self.__dict__.copy()
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__
+        state = dict(state)
         if "model_" in state:
             state["model_"] = self._current().to_bytes()
         # The streaming learner's window and controller are not model bytes: a pickled
@@ -312,9 +335,14 @@ class _Npoa(BaseEstimator):
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
         if "model_" in state:
             state["model_"] = _core.Model.from_bytes(state["model_"])
-        self.__dict__.update(state)
+        parent = getattr(super(), "__setstate__", None)
+        if parent is not None:
+            parent(state)
+        else:
+            self.__dict__.update(state)
 
 
 _COMMON_DOC = """
@@ -425,22 +453,29 @@ class LinearRegressor(RegressorMixin, _Npoa):
         tags.target_tags.single_output = True
         return tags
 
+    def _check_loss(self):
+        if self.loss in ("logistic", "softmax"):
+            raise ValueError(
+                f"loss={self.loss!r} is a classifier's: use LogisticClassifier or SoftmaxClassifier"
+            )
+
     def fit(self, X, y):
         """Trains a fresh model on ``X`` (n_samples × n_features) and ``y``."""
+        self._check_loss()
         X, y = validate_data(self, X, y, dtype=np.float32, order="C", y_numeric=True)
         return self._fit_recipe(X, y)
 
     def partial_fit(self, X, y):
         """Updates the model on a batch with npoa's streaming learner (it starts from the
         fitted model, or from zeros)."""
+        self._check_loss()
         first = not hasattr(self, "n_features_in_")
         X, y = validate_data(self, X, y, dtype=np.float32, order="C", y_numeric=True, reset=first)
         return self._partial(X, y)
 
     def predict(self, X):
         """The predictions (for the Poisson loss, the mean ``exp(X·w + b)``)."""
-        model = self._current()
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        model, X = self._checked(X)
         z = model.decision(X)[:, 0]
         return np.exp(z) if self.loss == "poisson" else z
 
@@ -461,8 +496,7 @@ class LinearRegressor(RegressorMixin, _Npoa):
         """River: the prediction for one sample (a dict); 0 before anything is learnt."""
         if not hasattr(self, "model_"):
             return 0.0
-        row = self._row(x)[None, :]
-        z = float(self._current().decision(row)[0, 0])
+        z = float(self._current().decision(self._predict_row(x))[0, 0])
         return math.exp(z) if self.loss == "poisson" else z
 
     @classmethod
@@ -483,17 +517,29 @@ class _Classifier(ClassifierMixin, _Npoa):
     """Labels to class indices and back."""
 
     def _labels(self, y, classes=None):
+        """``classes`` (sorted labels of ``y`` if None; else as given, in their order: the
+        model's outputs) and ``y`` as class indices."""
         check_classification_targets(y)
-        classes = np.unique(np.asarray(y if classes is None else classes))
+        y = np.asarray(y)
+        classes = np.unique(y) if classes is None else _check_classes(classes)
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes; got 1 class"
             )
-        idx = np.searchsorted(classes, y)
-        idx = np.clip(idx, 0, len(classes) - 1)
+        order = np.argsort(classes, kind="stable")
+        pos = np.clip(np.searchsorted(classes[order], y), 0, len(classes) - 1)
+        idx = order[pos]
         if not np.all(classes[idx] == y):
             raise ValueError(f"y holds labels not in classes {classes.tolist()}")
         return classes, idx.astype(np.float32)
+
+    @property
+    def coef_(self):
+        return self._current().coef
+
+    @property
+    def intercept_(self):
+        return self._current().intercept
 
     def _prepare(self, X, y, classes, partial):
         first = not hasattr(self, "n_features_in_") or not partial
@@ -568,14 +614,12 @@ class LogisticClassifier(_Classifier):
 
     def decision_function(self, X):
         """The logit of the positive class (``classes_[1]``)."""
-        model = self._current()
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        model, X = self._checked(X)
         return model.decision(X)[:, 0]
 
     def predict_proba(self, X):
         """Probabilities of ``classes_[0]`` and ``classes_[1]``."""
-        model = self._current()
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        model, X = self._checked(X)
         p = model.proba(X)[:, 0].astype(np.float64)
         return np.column_stack([1.0 - p, p])
 
@@ -583,14 +627,6 @@ class LogisticClassifier(_Classifier):
         """The label of each row: ``classes_[1]`` where the logit is positive."""
         positive = self.decision_function(X) > 0
         return self.classes_[positive.astype(int)]
-
-    @property
-    def coef_(self):
-        return self._current().coef
-
-    @property
-    def intercept_(self):
-        return self._current().intercept
 
     def learn_one(self, x, y):
         """River: one labelled sample (a dict; ``y`` a label, by default False/True) into the
@@ -605,8 +641,7 @@ class LogisticClassifier(_Classifier):
         if not hasattr(self, "model_"):
             classes = getattr(self, "classes_", np.array([False, True]))
             return {c.item(): 0.5 for c in classes}
-        row = self._row(x)[None, :]
-        p = float(self._current().proba(row)[0, 0])
+        p = float(self._current().proba(self._predict_row(x))[0, 0])
         return {self.classes_[0].item(): 1.0 - p, self.classes_[1].item(): p}
 
     def predict_one(self, x):
@@ -621,7 +656,7 @@ class LogisticClassifier(_Classifier):
         if model.loss != "logistic":
             raise NpoaError(f"these bytes hold a {model.loss} model, not a logistic one")
         est = cls._from_model(model, **params)
-        est.classes_ = np.asarray(classes)
+        est.classes_ = _check_classes(classes, 2)
         return est
 
 
@@ -664,24 +699,14 @@ class SoftmaxClassifier(_Classifier):
     def decision_function(self, X):
         """The class logits (n_samples × n_classes); for two classes, scikit-learn's
         convention: the score of ``classes_[1]``, its logit minus the other's."""
-        model = self._current()
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        model, X = self._checked(X)
         z = model.decision(X)
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
     def predict_proba(self, X):
         """The softmax probabilities of the classes."""
-        model = self._current()
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        model, X = self._checked(X)
         return model.proba(X).astype(np.float64)
-
-    @property
-    def coef_(self):
-        return self._current().coef
-
-    @property
-    def intercept_(self):
-        return self._current().intercept
 
     @classmethod
     def from_bytes(cls, data, classes=None, **params):
@@ -691,5 +716,7 @@ class SoftmaxClassifier(_Classifier):
         if model.loss != "softmax":
             raise NpoaError(f"these bytes hold a {model.loss} model, not a softmax classifier")
         est = cls._from_model(model, **params)
-        est.classes_ = np.arange(model.outputs) if classes is None else np.asarray(classes)
+        est.classes_ = (
+            np.arange(model.outputs) if classes is None else _check_classes(classes, model.outputs)
+        )
         return est

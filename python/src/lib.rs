@@ -1,6 +1,6 @@
 //! `npoa._core`: the Rust half of the Python package `npoa` (PyO3).
 //!
-//! Three things cross the boundary, and nothing else:
+//! Four things cross the boundary, and nothing else:
 //! * [`Model`]: a trained model (npoa's `DynModel`), its predictions and its model bytes;
 //! * [`fit`]: the crate's [`Recipe`] (the `train` command's pipeline: standardisation, the
 //!   full-batch solver or a controlled mini-batch run) on numpy arrays;
@@ -10,7 +10,8 @@
 //!
 //! The estimator classes with scikit-learn's and River's interfaces are Python
 //! (`npoa/_estimators.py`), on top of these. Every npoa error becomes a `npoa.NpoaError`
-//! (a `ValueError`) carrying npoa's message. The GIL is released while a model trains.
+//! (a `ValueError`) carrying npoa's message. The GIL is released while `fit` trains and while
+//! a model predicts (the streaming learner's calls, a few updates each, keep it).
 
 use npoa::control::ControllerConfig;
 use npoa::data::DynDataset;
@@ -20,7 +21,7 @@ use npoa::online::{OnlineConfig, OnlineLearner, Sampling};
 use npoa::optim::{Regularization, Rule};
 use npoa::recipe::Recipe;
 use npoa::train::Summary;
-use npoa::{DynLinearModel, DynModel, Error, LinearModel};
+use npoa::{DynClassifier, DynLinearModel, DynModel, Error, LinearModel};
 use numpy::{
     PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
 };
@@ -52,6 +53,12 @@ fn rows<'a>(x: &'a PyReadonlyArray2<'_, f32>) -> PyResult<(&'a [f32], usize, usi
         .as_slice()
         .map_err(|_| bad("X must be a C-contiguous float32 array"))?;
     Ok((s, n, d))
+}
+
+/// A contiguous vector (no copy).
+fn vector<'a>(y: &'a PyReadonlyArray1<'_, f32>, what: &str) -> PyResult<&'a [f32]> {
+    y.as_slice()
+        .map_err(|_| bad(format!("{what} must be a contiguous float32 array")))
 }
 
 /// The loss named `name` with its parameter, or softmax.
@@ -207,14 +214,7 @@ impl Model {
                 name: "model",
                 reason: "probabilities need the logistic loss or a softmax classifier",
             }),
-            DynModel::Classifier(c) => {
-                let (k, d) = (c.classes(), c.features());
-                let mut out = vec![0.0f32; n * k];
-                for (row, o) in s.chunks_exact(d).zip(out.chunks_exact_mut(k)) {
-                    c.predict_proba(row, o)?;
-                }
-                Ok(out)
-            }
+            DynModel::Classifier(c) => per_class(c, s, n, DynClassifier::predict_proba),
         })
     }
 
@@ -226,12 +226,21 @@ impl Model {
     ) -> PyResult<f32> {
         let (s, _, d) = rows(&x)?;
         check_features(d, self.inner.features())?;
-        let y = y.as_slice().map_err(|_| bad("y must be contiguous"))?;
+        let y = vector(&y, "y")?;
         match &self.inner {
             DynModel::Linear(m) => m.loss(s, y),
             DynModel::Classifier(c) => c.loss(s, y),
         }
         .map_err(err)
+    }
+
+    /// Pickling and copying go through the model bytes.
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let from_bytes = py.get_type::<Model>().getattr("from_bytes")?;
+        Ok((from_bytes, (self.to_bytes(py),)))
     }
 
     fn __eq__(&self, other: &Self) -> bool {
@@ -271,16 +280,22 @@ impl Model {
                 m.predict_batch(x, &mut out)?;
                 Ok(out)
             }
-            DynModel::Classifier(c) => {
-                let (k, d) = (c.classes(), c.features());
-                let mut out = vec![0.0f32; n * k];
-                for (row, o) in x.chunks_exact(d).zip(out.chunks_exact_mut(k)) {
-                    c.logits(row, o)?;
-                }
-                Ok(out)
-            }
+            DynModel::Classifier(c) => per_class(c, x, n, DynClassifier::logits),
         }
     }
+}
+
+/// What a classifier computes for one row into its `k` outputs (logits, probabilities).
+type PerRow = fn(&DynClassifier, &[f32], &mut [f32]) -> Result<(), Error>;
+
+/// `f(row, out)` for each of the `n` rows of `x`: `n × classes` values.
+fn per_class(c: &DynClassifier, x: &[f32], n: usize, f: PerRow) -> Result<Vec<f32>, Error> {
+    let (k, d) = (c.classes(), c.features());
+    let mut out = vec![0.0f32; n * k];
+    for (row, o) in x.chunks_exact(d).zip(out.chunks_exact_mut(k)) {
+        f(c, row, o)?;
+    }
+    Ok(out)
 }
 
 fn check_features(got: usize, want: usize) -> PyResult<()> {
@@ -364,7 +379,7 @@ fn fit<'py>(
     };
     let dataset = |x: &PyReadonlyArray2<'_, f32>, y: &PyReadonlyArray1<'_, f32>| {
         let (s, _, d) = rows(x)?;
-        let y = y.as_slice().map_err(|_| bad("y must be contiguous"))?;
+        let y = vector(y, "y")?;
         DynDataset::new(s.to_vec(), y.to_vec(), d).map_err(err)
     };
     let train = dataset(&x, &y)?;
@@ -422,12 +437,13 @@ impl<const D: usize> Stream for Fixed<D> {
     }
 
     fn partial_fit(&mut self, x: &[f32], y: &[f32]) -> Result<npoa::online::StepReport, Error> {
+        // The caller checked `x.len() == y.len() · d` with `1 ≤ d ≤ D`.
         let d = x.len().checked_div(y.len()).unwrap_or(0);
-        if d == D {
+        if d == D || d == 0 {
             return OnlineLearner::partial_fit(self, x, y, &mut |_| {});
         }
         let mut wide = vec![0.0f32; y.len() * D];
-        for (src, dst) in x.chunks_exact(d.max(1)).zip(wide.chunks_exact_mut(D)) {
+        for (src, dst) in x.chunks_exact(d).zip(wide.chunks_exact_mut(D)) {
             dst[..d].copy_from_slice(src);
         }
         OnlineLearner::partial_fit(self, &wide, y, &mut |_| {})
@@ -570,7 +586,7 @@ impl Learner {
 
     /// Offers one sample (npoa's `push`: no training).
     fn push(&mut self, x: PyReadonlyArray1<'_, f32>, y: f32) -> PyResult<()> {
-        let x = x.as_slice().map_err(|_| bad("x must be contiguous"))?;
+        let x = vector(&x, "x")?;
         check_features(x.len(), self.d)?;
         self.inner.push(x, y).map_err(err)
     }
@@ -588,9 +604,12 @@ impl Learner {
         x: PyReadonlyArray2<'py, f32>,
         y: PyReadonlyArray1<'py, f32>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let (s, _, d) = rows(&x)?;
+        let (s, n, d) = rows(&x)?;
         check_features(d, self.d)?;
-        let y = y.as_slice().map_err(|_| bad("y must be contiguous"))?;
+        let y = vector(&y, "y")?;
+        if y.len() != n {
+            return Err(bad(format!("X has {n} rows but y has {} values", y.len())));
+        }
         let r = self.inner.partial_fit(s, y).map_err(err)?;
         report(py, &r)
     }

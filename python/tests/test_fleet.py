@@ -12,19 +12,21 @@ from npoa import fleet  # noqa: E402
 CFG = {"learner": "npoa", "epochs": 3, "lr": 0.1, "batch": 1, "l2": 1e-3, "seed": 0}
 
 
-def test_shards_cover_the_training_rows_once_and_are_not_iid():
-    X, y, Xt, yt = fleet.dataset(0)
-    assert X.shape[1] == 30 and len(X) + len(Xt) == 569
-    parts = fleet.shards(100, 0.5, 0)
+@pytest.mark.parametrize("task, d, n", [("cancer", 30, 569), ("diabetes", 10, 442)])
+def test_shards_cover_the_training_rows_once_and_are_not_iid(task, d, n):
+    X, y, Xt, yt = fleet.dataset(task, 0)
+    assert X.shape[1] == d and len(X) + len(Xt) == n
+    parts = fleet.shards(task, 100, 0.5, 0)
     rows = sorted(r for p in parts for r in p)
     assert rows == list(range(len(X)))
     assert min(len(p) for p in parts) >= 1
-    share = [np.mean(y[list(p)]) for p in parts if len(p) >= 4]
-    assert max(share) - min(share) > 0.5  # label skew: some devices nearly one class
+    groups = fleet.strata(task, y)
+    share = [np.mean(groups[list(p)]) for p in parts if len(p) >= 4]
+    assert max(share) - min(share) > 0.5  # skew: some devices hold nearly one class/quartile
 
 
 def test_a_device_update_is_a_function_of_its_inputs():
-    X, y = fleet.shard(3, 10, 0.5, 0)
+    X, y = fleet.shard("cancer", 3, 10, 0.5, 0)
     start = npoa.Model.linear([0.0] * 30, 0.0, "logistic").to_bytes()
     a = fleet.local_update(CFG, start, X, y)
     assert a == fleet.local_update(CFG, start, X, y) and a != start
@@ -54,7 +56,7 @@ def test_fedavg_is_the_sample_weighted_mean():
 
 
 def test_a_device_round_checks_the_frame_and_answers_with_one():
-    X, y = fleet.shard(2, 10, 0.5, 0)
+    X, y = fleet.shard("cancer", 2, 10, 0.5, 0)
     zero = npoa.Model.linear([0.0] * 30, 0.0, "logistic").to_bytes()
     wire = npoa.frame("global", 4, 0, zero)
     cfg = dict(CFG, **{"server-round": 4})
@@ -70,3 +72,20 @@ def test_a_device_round_checks_the_frame_and_answers_with_one():
     bad[30] ^= 1
     with pytest.raises(npoa.NpoaError, match="checksum"):
         fleet.device_round(cfg, bytes(bad), X, y)
+
+
+def test_the_stable_rate_keeps_a_one_row_device_from_diverging():
+    # Diabetes has devices with one unusual row: at the fleet's rate of 0.5 (or even 0.05) its
+    # weights would grow several-fold a step; capped at its stable rate they stay bounded.
+    task = "diabetes"
+    sizes = [len(p) for p in fleet.shards(task, 100, 0.5, 0)]
+    zero = npoa.Model.linear([0.0] * 10, 0.0, "squared").to_bytes()
+    cfg = dict(CFG, task=task, lr=0.5, batch=64)
+    worst = 0.0
+    for k, n in enumerate(sizes):
+        X, y = fleet.shard(task, k, 100, 0.5, 0)
+        rate = fleet.stable_rate("squared", X)
+        assert rate > 0
+        m = npoa.Model.from_bytes(fleet.local_update(cfg, zero, X, y))
+        worst = max(worst, float(np.abs(m.coef).max()))
+    assert worst < 5.0, worst

@@ -132,6 +132,26 @@ def test_model_bytes_round_trip(make):
     assert np.array_equal(again.predict(X), est.predict(X))
     copy = pickle.loads(pickle.dumps(est))
     assert copy.to_bytes() == data and copy.get_params() == est.get_params()
+    import copy as copying
+
+    assert pickle.loads(pickle.dumps(est.model_)) == est.model_  # through the model bytes
+    assert copying.deepcopy(est.model_) == est.model_
+
+
+def test_labels_keep_the_order_they_are_given_in():
+    X, y = line_data(200)
+    labels = np.where(y > 0, "yes", "no")
+    clf = npoa.LogisticClassifier().fit(X, labels)
+    assert clf.classes_.tolist() == ["no", "yes"]  # fit sorts, as scikit-learn does
+    # The same model read with its labels named the other way round: "no" is now positive.
+    flipped = npoa.LogisticClassifier.from_bytes(clf.to_bytes(), classes=["yes", "no"])
+    assert (flipped.predict(X) == np.where(clf.predict(X) == "yes", "no", "yes")).all()
+    flipped.partial_fit(X[:8], labels[:8])
+    assert flipped.classes_.tolist() == ["yes", "no"]  # partial_fit keeps the order
+    with pytest.raises(ValueError, match="distinct"):
+        npoa.LogisticClassifier.from_bytes(clf.to_bytes(), classes=["a", "a"])
+    with pytest.raises(ValueError, match="2 classes"):
+        npoa.LogisticClassifier.from_bytes(clf.to_bytes(), classes=[0, 1, 2])
 
 
 def _cli():
@@ -285,6 +305,20 @@ def test_bad_input_raises_npoa_messages():
         npoa.LogisticClassifier().fit(X, np.digitize(y, [-1, 1]))
     with pytest.raises(npoa.NpoaError, match="NaN or infinite"):
         npoa.LogisticClassifier().learn_one({"a": float("nan")}, True)
+    for d in (3, 17):  # 17 runs padded in the learner of 20
+        Xd = np.ascontiguousarray(np.tile(X[:9], (1, 6))[:, :d])
+        learner = npoa.Learner(npoa.Model.linear([0.0] * d, 0.0), 0.1, standardize=None)
+        for short in (1, 7, 9):
+            with pytest.raises(npoa.NpoaError, match="rows"):
+                learner.partial_fit(Xd[:8], y[:short])
+        assert learner.partial_fit(Xd[:8], y[:8])["updates"] == 1
+    learner = npoa.Learner(npoa.Model.linear([0.0] * 3, 0.0), 0.1, standardize=None)
+    with pytest.raises(npoa.NpoaError, match="features"):
+        learner.partial_fit(np.ascontiguousarray(X[:8, :2]), y[:8])
+    with pytest.raises(npoa.NpoaError, match="at most 64|1 to 64"):
+        npoa.Learner(npoa.Model.linear([0.0] * 65, 0.0), 0.1)
+    with pytest.raises(npoa.NpoaError, match="role"):
+        npoa.frame("gossip", 1, 0, npoa.Model.linear([1.0], 0.0).to_bytes())
     assert issubclass(npoa.NpoaError, ValueError)
 
 

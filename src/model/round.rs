@@ -108,25 +108,16 @@ fn check(frame: &Frame<'_>) -> Result<(), Error> {
         (Role::Update, 0) => return Err(corrupt("an update frame trained on no sample")),
         (Role::Update, _) => {}
     }
-    let h = bytes::decode_header(frame.model)?;
-    let len = frame.model.len();
-    if len != bytes::encoded_len(h.d, h.k) {
-        return Err(corrupt(
-            "the model bytes' length does not match their header",
-        ));
-    }
-    let body = frame.model.get(..len.saturating_sub(4)).unwrap_or(&[]);
-    if len < 4 || u32_at(frame.model, len - 4)? != bytes::crc32(body) {
-        return Err(corrupt("the model bytes' checksum does not match"));
-    }
-    Ok(())
+    // The header check covers the model bytes' exact length and their own CRC-32.
+    bytes::decode_header(frame.model).map(drop)
 }
 
 /// Writes `frame` into `buf`; returns the bytes written, [`frame_len`]`(frame.model.len())`.
 ///
 /// # Errors
 /// [`Error::InvalidBytes`] for a round of 0, a sample count that does not fit the role, or
-/// model bytes that do not decode; [`Error::LengthMismatch`] if `buf` is too short.
+/// model bytes that do not decode ([`Error::LengthMismatch`] for model bytes of the wrong
+/// length for their own header); [`Error::LengthMismatch`] if `buf` is too short.
 pub fn encode(frame: &Frame<'_>, buf: &mut [u8]) -> Result<usize, Error> {
     check(frame)?;
     let len = frame_len(frame.model.len());
@@ -165,7 +156,8 @@ pub fn encode(frame: &Frame<'_>, buf: &mut [u8]) -> Result<usize, Error> {
 ///
 /// # Errors
 /// [`Error::InvalidBytes`] naming the first check that fails (see the [module docs](self)),
-/// including those of the model bytes.
+/// including those of the model bytes; [`Error::LengthMismatch`] for model bytes whose length
+/// does not match their own header (inside a frame whose own checks passed).
 pub fn decode(buf: &[u8]) -> Result<Frame<'_>, Error> {
     if buf.len() < frame_len(0) {
         return Err(corrupt("frame too short"));

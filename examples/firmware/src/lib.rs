@@ -310,8 +310,8 @@ pub const FLEET_BLOCK: usize = 8;
 
 /// The learner of a federated round: `partial_fit` only, so its windows stay empty and no
 /// detector is fed (the Python package's learner, with larger windows and ADWIN, makes the
-/// same updates); windows of one sample keep it to about 1.3 KiB of stack, where
-/// the micro:bit's 16 KiB are tight.
+/// same updates); windows of one sample keep it to 1.3 KiB (the default detector and
+/// windows would take 2.8 KiB of the micro:bit's 16).
 type FleetLearner = OnlineLearner<LinearModel<D>, D, 1, 1, NoDetector>;
 
 /// One round of a federation, as a device of `npoa.fleet` takes part in it: the server's
