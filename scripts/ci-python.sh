@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Python package (issue 21): `pip install ./python` in a fresh virtual environment (pip
-# fetches maturin, maturin builds the PyO3 extension with cargo), then the pytest suite of
+# fetches maturin, maturin builds the PyO3 extension with cargo), the README's Python example
+# with nothing else installed, then the pytest suite of
 # python/tests with scikit-learn and pandas, run from outside the source tree so that `import
 # npoa` is the installed package. The suite compares the model bytes with `npoa train --save`:
 # put the command on PATH or name it in NPOA_CLI (NPOA_REQUIRE_CLI=1 here: a missing command
@@ -25,6 +26,18 @@ PY=$TMP/venv/bin/python
 "$PY" -m pip install -q --upgrade pip
 echo "+ pip install ./python"
 "$PY" -m pip install -q ./python
+# The README's Python example in the fresh environment, before anything else is installed
+# (numpy alone: the estimators' scikit-learn-free path).
+echo "+ the README's Python example, with npoa and numpy only"
+"$PY" - "$ROOT/README.md" <<'PY'
+import re
+import sys
+
+blocks = re.findall(r"```python\n(.*?)```", open(sys.argv[1]).read(), flags=re.S)
+assert blocks, "the README has a Python example"
+for block in blocks:
+    exec(compile(block, "README.md", "exec"), {})
+PY
 "$PY" -m pip install -q pytest scikit-learn pandas "flwr[simulation]"
 "$PY" -m pip list 2>/dev/null | grep -Ei '^(npoa|numpy|scikit-learn|pandas|pytest|maturin|flwr|ray) '
 
