@@ -398,8 +398,12 @@ impl<const D: usize> Scaler<D> {
     /// [`standardize_in_place`](Self::standardize_in_place) to have it refused.
     pub fn standardize_row(&self, x: &[f32; D]) -> [f32; D] {
         let mut z = [0.0f32; D];
-        for (j, (zj, v)) in z.iter_mut().zip(x).enumerate() {
-            let (m, s) = self.stats(j);
+        // `stats(j)` for every `j < D`, without its per-feature lookups (a learner calls this
+        // on every sample).
+        let stats = self.shift.iter().zip(&self.mean).zip(&self.m2);
+        for ((zj, v), ((shift, mean), m2)) in z.iter_mut().zip(x).zip(stats) {
+            let m = mean_of(*shift, *mean);
+            let s = scale_of(m, std_of(*m2, self.count));
             *zj = ((f64::from(*v) - m) / s) as f32;
         }
         z

@@ -697,10 +697,11 @@ mod online {
     type Lin = OnlineLearner<LinearModel<D>, D, 12, 5>;
     type Cls = OnlineLearner<LinearClassifier<D, 3>, D, 12, 5>;
 
-    fn cfg(rule: Rule) -> OnlineConfig {
+    /// `one`: one update of one row per `step` (the learner's single-sample path).
+    fn cfg(rule: Rule, one: bool) -> OnlineConfig {
         OnlineConfig {
-            batch_size: 4,
-            steps_per_call: 2,
+            batch_size: if one { 1 } else { 4 },
+            steps_per_call: if one { 1 } else { 2 },
             round_steps: 3,
             holdout_every: 3,
             optimizer: rule,
@@ -732,15 +733,15 @@ mod online {
     }
 
     macro_rules! check_online {
-        ($ty:ty, $model:expr, $rule:expr, $seed:expr, $k:expr, $loss:expr, $sampling:expr) => {{
+        ($ty:ty, $model:expr, $rule:expr, $seed:expr, $k:expr, $loss:expr, $sampling:expr, $one:expr) => {{
             let (x, y) = data(40, $seed, $loss);
             let ops = 2 * y.len();
             let k = ($k as usize) % (ops + 1);
             let ctl = *controller().config();
-            let mut whole = <$ty>::new($model, ctl, cfg($rule), $sampling).unwrap();
+            let mut whole = <$ty>::new($model, ctl, cfg($rule, $one), $sampling).unwrap();
             let mut rw = Record::default();
             drive!(whole, x, y, 0..ops, rw);
-            let mut a = <$ty>::new($model, ctl, cfg($rule), $sampling).unwrap();
+            let mut a = <$ty>::new($model, ctl, cfg($rule, $one), $sampling).unwrap();
             let mut rp = Record::default();
             drive!(a, x, y, 0..k, rp);
             let mut buf = vec![0u8; <$ty>::ENCODED_LEN];
@@ -760,17 +761,17 @@ mod online {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 10, ..ProptestConfig::default() })]
 
         #[test]
-        fn online_resume_is_bit_exact(seed in any::<u64>(), k in any::<u16>(), reservoir in any::<bool>()) {
+        fn online_resume_is_bit_exact(seed in any::<u64>(), k in any::<u16>(), reservoir in any::<bool>(), one in any::<bool>()) {
             let sampling = if reservoir { Sampling::Reservoir { seed } } else { Sampling::Sliding };
             for rule in Rule::EXAMPLES {
                 for loss in LOSSES {
                     let m = LinearModel::<D>::zeros().with_loss(loss).unwrap();
-                    check_online!(Lin, m, rule, seed, k, Some(loss), sampling);
+                    check_online!(Lin, m, rule, seed, k, Some(loss), sampling, one);
                 }
-                check_online!(Cls, LinearClassifier::<D, 3>::zeros(), rule, seed, k, None, sampling);
+                check_online!(Cls, LinearClassifier::<D, 3>::zeros(), rule, seed, k, None, sampling, one);
             }
         }
     }
@@ -791,7 +792,8 @@ mod online {
                     seed,
                     58_145u16,
                     Some(Loss::Poisson),
-                    Sampling::Sliding
+                    Sampling::Sliding,
+                    false
                 );
             }
             Ok(())
@@ -805,7 +807,7 @@ mod online {
         let mut l = Lin::new(
             LinearModel::zeros(),
             *controller().config(),
-            cfg(Rule::ADAM),
+            cfg(Rule::ADAM, false),
             Sampling::Reservoir { seed: 9 },
         )
         .unwrap();

@@ -10,7 +10,7 @@ use crate::control::drift::{Adwin, Signal};
 use crate::control::{Controller, ControllerConfig, Event, Stop};
 use crate::kernel::simd::sample;
 use crate::loss::{Loss, Objective};
-use crate::optim::{OptimState, Rls, Rule};
+use crate::optim::{OneScalars, OptimState, Rls, Rule};
 use crate::scale::Scaler;
 use crate::train::{self, Run, Stepping, Trainable, TypedRun};
 
@@ -476,7 +476,10 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
             // rate; after its step nothing can fail. So an error puts back just those, instead
             // of a copy of the whole learner taken on every call.
             let saved = (p.cursor, p.lr, p.peak);
-            let out = self.step_inner(&mut report, on_event);
+            let out = match self.one_update(&mut report, on_event) {
+                Some(out) => out,
+                None => self.step_inner(&mut report, on_event),
+            };
             if out.is_err() {
                 let p = &mut self.progress;
                 (p.cursor, p.lr, p.peak) = saved;
@@ -613,6 +616,85 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
         p.samples = 0;
         p.restarts = p.restarts.saturating_add(1);
         report.restarted = true;
+    }
+
+    /// [`step_inner`](Self::step_inner) of a started, running learner with one update of one
+    /// row per call, on the single-sample path, without `update`'s general set-up (the round
+    /// start's rate, the row's target, which was checked when it was pushed, the step's
+    /// scalars made once). The bits of `step_inner`. `None`, with nothing changed, where that
+    /// path does not apply (batches of more than one row, a softmax model, a model without
+    /// the fixed-size single-sample kernels).
+    #[inline]
+    fn one_update(
+        &mut self,
+        report: &mut StepReport,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Option<Result<(), Error>> {
+        if self.config.batch_size != 1 || M::kernels().one.is_none() {
+            return None;
+        }
+        let Objective::Single(loss) = self.model.objective() else {
+            return None;
+        };
+        let Self {
+            model,
+            state,
+            controller,
+            config,
+            train,
+            progress: p,
+            ..
+        } = self;
+        let len = train.len();
+        let start = if p.cursor < len { p.cursor } else { 0 };
+        let (xb, yb) = train.rows(start, 1);
+        let (Ok(x), &[y]) = (<&[f32; D]>::try_from(xb), yb) else {
+            return None;
+        };
+        // A round's first update takes the round's rate (and the run's peak rate).
+        let lr = if p.in_round == 0 {
+            controller.rate(u64::from(p.round))
+        } else {
+            p.lr
+        };
+        let clip = controller.clip();
+        let (rule, reg) = (config.optimizer, &config.regularization);
+        let sc = &mut OneScalars::new(rule, reg, lr, clip.trust_radius.is_some());
+        let (w, b) = model.params();
+        let mut st = state.parts();
+        let ran = match train::learner_step::<D>(
+            loss,
+            (x, y),
+            (w, b),
+            &mut st,
+            sc,
+            (rule, reg, lr, clip),
+        )? {
+            Ok(ran) => ran,
+            Err(e) => return Some(Err(e)),
+        };
+        // As `step_inner` and `update` leave them.
+        p.cursor = if start + 1 >= len { 0 } else { start + 1 };
+        if p.in_round == 0 {
+            p.lr = lr;
+            p.peak = p.peak.max(lr);
+        }
+        let round_mean = match ran {
+            Some(loss) => {
+                p.updates += 1;
+                report.updates += 1;
+                p.in_round += 1;
+                p.loss_sum += f64::from(loss);
+                p.samples += 1;
+                if p.in_round < config.round_steps {
+                    return Some(Ok(()));
+                }
+                Some((p.loss_sum / p.samples as f64) as f32)
+            }
+            None => None,
+        };
+        self.end_round(round_mean, report, on_event);
+        Some(Ok(()))
     }
 
     fn step_inner(

@@ -468,6 +468,23 @@ fn one_step_entry<const D: usize>(
     one_step(loss, (x, *y), &mut one, &mut sc, (*rule, reg, *lr, *clip))
 }
 
+/// [`batch_step`] on one row for a learner that steps one row per call: the step's scalars
+/// `sc` made by [`OneScalars::new`] for this rate, rule, penalty and clipping, the row's
+/// target checked when it was stored. The bits of `batch_step`, without its set-up. `None`, with nothing done, when the model is not a
+/// one-output model of `D` weights with `D`-sized state (the caller takes `batch_step`).
+pub(crate) fn learner_step<const D: usize>(
+    loss: Loss,
+    (x, y): (&[f32; D], f32),
+    (w, b): (&mut [f32], &mut [f32]),
+    state: &mut StateParts<'_>,
+    sc: &mut OneScalars,
+    (rule, reg, lr, clip): (Rule, &Regularization, f32, Clip),
+) -> Option<Result<Option<f32>, Error>> {
+    let mut spare = Spare::<D>::new();
+    let mut one = One::new((w, b), state, &mut spare)?;
+    Some(one_step(loss, (x, y), &mut one, sc, (rule, reg, lr, clip)))
+}
+
 /// A shape the single-sample path cannot take (its callers check the shapes first: not
 /// reachable from the public API).
 const ONE_SHAPE: Error = Error::InvalidParameter {
