@@ -274,6 +274,60 @@ fn an_overflowing_step_is_refused_on_both_paths() {
     );
 }
 
+/// A weight gradient that overflows while the loss and the bias gradient stay finite
+/// (`r = −1e18`, `x = 3e38`: `r²` and `2r` are finite, `2r·x` is not): the single-sample path
+/// tests no weight gradient unless clipping or bounds could make it finite, and refuses the
+/// step by its non-finite new weight (or state) instead — the block path's outcome, for every
+/// rule and penalty, on batches of one row that come after finite steps and lead to the
+/// overflowing one, without a controller and under one's guard, with and without clipping.
+#[test]
+fn an_overflowing_weight_gradient_is_refused_on_both_paths() {
+    fn case<const D: usize>() {
+        // Finite steps that leave w_0 at 0 (feature 0 is 0 until row 3), then the overflow at
+        // row 3, where feature 0 is 3e38 (the prediction stays finite: 0·3e38 = 0).
+        let mut x = vec![0.5f32; 5 * D];
+        for r in 0..5 {
+            x[r * D] = 0.0;
+        }
+        x[3 * D] = 3e38;
+        let y = [0.25f32, -0.5, 1.0, 1e18, 0.0];
+        let ds = Dataset::new(&x, &y, D).unwrap();
+        let clipped = Clip {
+            value: Some(1.0),
+            ..Clip::NONE
+        };
+        for rule in rules() {
+            for regularization in regs() {
+                let cfg = TrainConfig {
+                    learning_rate: 0.01,
+                    epochs: 2,
+                    batch_size: 1,
+                    shuffle: false,
+                    optimizer: rule,
+                    regularization,
+                    ..TrainConfig::default()
+                };
+                let (a, b) = both::<D>(Loss::Squared, &cfg, &ds, None);
+                assert_eq!(a, b, "d={D} {rule:?} {regularization:?}");
+                for clip in [Clip::NONE, clipped] {
+                    let guarded = || {
+                        Controller::new(ControllerConfig {
+                            clip,
+                            ..ControllerConfig::constant(0.01).unwrap()
+                        })
+                        .unwrap()
+                    };
+                    let (a, b) = both::<D>(Loss::Squared, &cfg, &ds, Some(&guarded));
+                    assert_eq!(a, b, "d={D} {rule:?} {regularization:?} {clip:?} guarded");
+                }
+            }
+        }
+    }
+    case::<1>();
+    case::<8>();
+    case::<9>();
+}
+
 /// An online learner at batch 1 on a stream with a sensor swap half-way, every 50th sample by
 /// `partial_fit` of one row: its model's bits (read by `bits`), rounds, events and updates.
 fn learner_run<M: npoa::train::Trainable, const D: usize>(

@@ -94,7 +94,8 @@ mod step;
 pub use prox::Regularization;
 pub use rls::{Rls, RlsConfig};
 pub(crate) use step::{
-    One, OneScalars, PART_FIXED, PartFn, Spare, part_scalar, part_simd, step_one, step_parts,
+    AnyRule, One, OneRule, OneScalars, PART_FIXED, PartFn, RuleVisitor, Spare, part_scalar,
+    part_simd, step_parts, visit_rule,
 };
 pub use step::{StepScalars, scalar, simd};
 

@@ -106,6 +106,9 @@ impl Regularization {
 /// The proximal operator and the projection: `clamp(soft(u, thresh)/shrink, lo, hi)`.
 #[inline(always)]
 pub(super) fn prox<L: Lane>(u: L, s: &StepScalars) -> L {
+    if s.plain {
+        return u;
+    }
     let z = L::splat(0.0);
     let mut u = u;
     if s.thresh > 0.0 {

@@ -30,6 +30,9 @@ pub struct StepScalars {
     /// Averaged: `t − t0 + 1` (0 before `t0`).
     pub(super) avg_k: f32,
     pub(super) bounds: Option<(f32, f32)>,
+    /// The proximal step is the identity (no soft threshold, no shrinkage, no bounds): what
+    /// [`prox`](super::prox::prox) tests once instead of three times per element.
+    pub(super) plain: bool,
 }
 
 impl StepScalars {
@@ -74,8 +77,10 @@ impl StepScalars {
             bc2_sqrt: 1.0,
             avg_k: 0.0,
             bounds,
+            plain: false,
         };
         r.scalars(&mut s);
+        s.plain = (s.thresh <= 0.0 || s.thresh.is_nan()) && s.shrink == 1.0 && s.bounds.is_none();
         s
     }
 
@@ -89,6 +94,7 @@ impl StepScalars {
             l2: 0.0,
             decay: 1.0,
             bounds: None,
+            plain: true,
             ..*self
         }
     }
@@ -501,6 +507,68 @@ pub(crate) fn step_one<const D: usize>(
         return one_run(super::sgd::Sgd, s, one, (gw, gb), t);
     }
     each_rule!(s.sw.rule, r => one_run(r, s, one, (gw, gb), t))
+}
+
+/// How a single-sample step applies its rule: [`AnyRule`] dispatches on the rule at every
+/// step, [`Fixed`] is one rule's update (a loop compiled for it).
+pub(crate) trait OneRule: Copy {
+    /// [`step_one`] for this rule.
+    fn apply<const D: usize>(
+        self,
+        s: &OneScalars,
+        one: &mut One<'_, D>,
+        g: (&[f32; D], f32),
+        t: u64,
+    ) -> bool;
+}
+
+/// Any rule: [`step_one`], which dispatches on the scalars' rule.
+#[derive(Clone, Copy)]
+pub(crate) struct AnyRule;
+
+impl OneRule for AnyRule {
+    #[inline(always)]
+    fn apply<const D: usize>(
+        self,
+        s: &OneScalars,
+        one: &mut One<'_, D>,
+        g: (&[f32; D], f32),
+        t: u64,
+    ) -> bool {
+        step_one(s, one, g, t)
+    }
+}
+
+/// The rule `R` (the scalars' rule, which the caller matched): its update, without a dispatch.
+#[derive(Clone, Copy)]
+pub(crate) struct Fixed<R>(R);
+
+impl<R: Update> OneRule for Fixed<R> {
+    #[inline(always)]
+    fn apply<const D: usize>(
+        self,
+        s: &OneScalars,
+        one: &mut One<'_, D>,
+        g: (&[f32; D], f32),
+        t: u64,
+    ) -> bool {
+        one_run(self.0, s, one, g, t)
+    }
+}
+
+/// Code generic over a rule's single-sample update: [`visit_rule`] calls it with the rule's
+/// [`Fixed`] update.
+pub(crate) trait RuleVisitor {
+    /// What the code returns.
+    type Out;
+    /// The code, for the update `u`.
+    fn visit<U: OneRule>(self, u: U) -> Self::Out;
+}
+
+/// `v` with `rule`'s update fixed (one copy of `v`'s code per rule).
+#[inline(always)]
+pub(crate) fn visit_rule<V: RuleVisitor>(rule: Rule, v: V) -> V::Out {
+    each_rule!(rule, r => v.visit(Fixed(r)))
 }
 
 #[inline(always)]

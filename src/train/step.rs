@@ -1,13 +1,16 @@
 //! One mini-batch step and one epoch of them, and what a model gives the loops.
 
 use crate::Error;
-use crate::check::{check_finite, check_len};
+use crate::check::{self, check_finite, check_len};
 use crate::check::{check_params, diagnose};
 use crate::control::{Clip, clip};
 use crate::dataset::Pass;
 use crate::kernel::{self, simd::sample};
 use crate::loss::{Loss, Objective};
-use crate::optim::{self, One, OneScalars, Params, Regularization, Rule, Spare, StateParts};
+use crate::optim::{
+    self, AnyRule, One, OneRule, OneScalars, Params, Regularization, Rule, RuleVisitor, Spare,
+    StateParts,
+};
 
 /// `(x, y, (w, b), grad_w, grad_b) -> L` for one objective.
 type FusedParts =
@@ -465,7 +468,14 @@ fn one_step_entry<const D: usize>(
     let mut spare = Spare::<D>::new();
     let mut one = One::new((w, b), state, &mut spare).ok_or(ONE_SHAPE)?;
     let mut sc = OneScalars::once(*rule);
-    one_step(loss, (x, *y), &mut one, &mut sc, (*rule, reg, *lr, *clip))
+    one_step(
+        AnyRule,
+        loss,
+        (x, *y),
+        &mut one,
+        &mut sc,
+        (*rule, reg, *lr, *clip),
+    )
 }
 
 /// [`batch_step`] on one row for a learner that steps one row per call: the step's scalars
@@ -482,7 +492,14 @@ pub(crate) fn learner_step<const D: usize>(
 ) -> Option<Result<Option<f32>, Error>> {
     let mut spare = Spare::<D>::new();
     let mut one = One::new((w, b), state, &mut spare)?;
-    Some(one_step(loss, (x, y), &mut one, sc, (rule, reg, lr, clip)))
+    Some(one_step(
+        AnyRule,
+        loss,
+        (x, y),
+        &mut one,
+        sc,
+        (rule, reg, lr, clip),
+    ))
 }
 
 /// A shape the single-sample path cannot take (its callers check the shapes first: not
@@ -525,11 +542,115 @@ fn one_pass<const D: usize>(
     let mut spare = Spare::<D>::new();
     let mut one = One::new((w, b), state, &mut spare).ok_or(ONE_SHAPE)?;
     let mut sc = OneScalars::new(rule, reg, lr, clip.trust_radius.is_some());
-    let order = pass.order();
+    let step = (rule, reg, lr, clip);
+    let rows = OneRows {
+        pass,
+        loss,
+        x,
+        y,
+        len: data.len(),
+    };
+    // On a host, the loop compiled for the pass's rule (no dispatch on the rule per row);
+    // on a small target one loop for every rule, where a loop per rule would cost flash.
+    let run = RunRows {
+        rows: &rows,
+        one: &mut one,
+        sc: &mut sc,
+        step,
+        steps,
+        at,
+    };
+    if !cfg!(target_os = "none") && cfg!(feature = "optimizers") {
+        return optim::visit_rule(rule, run);
+    }
+    run.visit(AnyRule)
+}
+
+/// [`one_rows`]'s arguments, for [`optim::visit_rule`].
+struct RunRows<'a, 'o, 'r, 'p, 'd, const D: usize> {
+    rows: &'a OneRows<'r, 'p, 'd>,
+    one: &'a mut One<'o, D>,
+    sc: &'a mut OneScalars,
+    step: (Rule, &'a Regularization, f32, Clip),
+    steps: &'a mut u64,
+    at: &'a mut PassAt,
+}
+
+impl<const D: usize> RuleVisitor for RunRows<'_, '_, '_, '_, '_, D> {
+    type Out = Result<PassEnd, Error>;
+    #[inline(always)]
+    fn visit<U: OneRule>(self, u: U) -> Self::Out {
+        one_rows(
+            u, self.rows, self.one, self.sc, self.step, self.steps, self.at,
+        )
+    }
+}
+
+/// What [`one_rows`] reads: the pass, its loss and its data.
+struct OneRows<'r, 'p, 'd> {
+    pass: &'r Pass<'p, 'd>,
+    loss: Loss,
+    x: &'r [f32],
+    y: &'r [f32],
+    len: usize,
+}
+
+/// The rows of [`one_pass`] from `at.batch` on, one [`one_step`] each, with the rule's update
+/// `u` (fixed, or dispatched per step): in the pass's order, or in the data's without an
+/// index per row.
+#[inline(always)]
+fn one_rows<U: OneRule, const D: usize>(
+    u: U,
+    r: &OneRows<'_, '_, '_>,
+    one: &mut One<'_, D>,
+    sc: &mut OneScalars,
+    step: (Rule, &Regularization, f32, Clip),
+    steps: &mut u64,
+    at: &mut PassAt,
+) -> Result<PassEnd, Error> {
+    let order = r.pass.order();
     // The order tabulated (1 KiB on the stack; not on small targets, where `Tabled` is
     // uninhabited and takes no stack).
     let tabled = order.as_ref().and_then(|p| p.tabled());
-    let batches = pass.batch_count();
+    let batches = r.pass.batch_count();
+    let from = at.batch.min(batches);
+    let row_at = |i: usize| {
+        let row =
+            r.x.get(i.saturating_mul(D)..)
+                .and_then(|r| r.first_chunk::<D>());
+        row.zip(r.y.get(i).copied())
+    };
+    let run = (u, r, one, sc, step, steps);
+    match (&tabled, &order) {
+        (Some(t), _) => rows_from(run, at, batches, |k| row_at(t.get(k) as usize)),
+        (None, Some(p)) => rows_from(run, at, batches, |k| row_at(p.get(k) as usize)),
+        (None, None) => {
+            let skip = usize::try_from(from).unwrap_or(usize::MAX);
+            let mut it = r.x.chunks_exact(check::nz(D)).zip(r.y).skip(skip);
+            rows_from(run, at, batches, |_| {
+                let (row, y) = it.next()?;
+                Some((row.first_chunk::<D>()?, *y))
+            })
+        }
+    }
+}
+
+/// The loop of [`one_rows`]: row `k` from `row(k)`, for `k` from `at.batch` to `batches`.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn rows_from<'x, U: OneRule, const D: usize>(
+    (u, r, one, sc, step, steps): (
+        U,
+        &OneRows<'_, '_, '_>,
+        &mut One<'_, D>,
+        &mut OneScalars,
+        (Rule, &Regularization, f32, Clip),
+        &mut u64,
+    ),
+    at: &mut PassAt,
+    batches: u64,
+    mut row: impl FnMut(u64) -> Option<(&'x [f32; D], f32)>,
+) -> Result<PassEnd, Error> {
     for k in at.batch.min(batches)..batches {
         if let Some(left) = at.budget.as_mut() {
             if *left == 0 {
@@ -537,25 +658,17 @@ fn one_pass<const D: usize>(
             }
             *left -= 1;
         }
-        let i = match (&tabled, &order) {
-            (Some(t), _) => t.get(k),
-            (None, Some(p)) => p.get(k),
-            (None, None) => k,
-        } as usize;
-        let row = x
-            .get(i.saturating_mul(D)..)
-            .and_then(|r| r.first_chunk::<D>());
-        let (Some(row), Some(&yi)) = (row, y.get(i)) else {
+        let Some((row, yi)) = row(k) else {
             return Err(Error::EmptyBatch);
         };
-        let Some(l) = one_step(loss, (row, yi), &mut one, &mut sc, (rule, reg, lr, clip))? else {
+        let Some(l) = one_step(u, r.loss, (row, yi), one, sc, step)? else {
             return Ok(PassEnd::Done(None));
         };
         *steps += 1;
         at.batch += 1;
         at.total += f64::from(l);
     }
-    Ok(PassEnd::Done(Some((at.total / data.len() as f64) as f32)))
+    Ok(PassEnd::Done(Some((at.total / r.len as f64) as f32)))
 }
 
 /// One single-sample step: the fused loss and gradient of the row, the clipping, the update;
@@ -566,7 +679,8 @@ fn one_pass<const D: usize>(
 // every update rule inlined twice would cost kilobytes of flash.
 #[cfg_attr(not(target_os = "none"), inline(always))]
 #[cfg_attr(target_os = "none", inline(never))]
-fn one_step<const D: usize>(
+fn one_step<U: OneRule, const D: usize>(
+    u: U,
     loss: Loss,
     (x, y): (&[f32; D], f32),
     one: &mut One<'_, D>,
@@ -580,7 +694,15 @@ fn one_step<const D: usize>(
         _ if !cfg!(feature = "losses") => return Err(crate::kernel::NEEDS_LOSSES),
         l => sample::pointwise(&l, x, y, one.w, *one.b, &mut gw),
     };
-    if !(l.is_finite() && gb.is_finite() && sample::all_finite(&gw)) {
+    // A non-finite weight gradient needs no test of its own unless clipping or bounds could
+    // make it finite: the step would make a new weight or state value non-finite (`w − η·∞`,
+    // `∞/∞`), which `step_one` refuses, the outcome of the block path's refused step (the
+    // data and the parameters are finite here, checked where they came in).
+    let guarded = clip.value.is_some()
+        || clip.norm.is_some()
+        || clip.trust_radius.is_some()
+        || reg.bounds.is_some();
+    if !(l.is_finite() && gb.is_finite() && (!guarded || sample::all_finite(&gw))) {
         // As the block kernels decide it: non-finite parameters or data are an error; a
         // non-finite result from finite inputs is an overflow, a divergent step, refused.
         check_params(one.w, *one.b)?;
@@ -610,7 +732,7 @@ fn one_step<const D: usize>(
         }
     }
     sc.at(reg, rate, t);
-    Ok(optim::step_one(sc, one, (&gw, gb), t).then_some(l))
+    Ok(u.apply(sc, one, (&gw, gb), t).then_some(l))
 }
 
 #[cfg(test)]
