@@ -861,6 +861,53 @@ mod online {
         assert!(Lin::decode(&c).is_err());
     }
 
+    /// A learner decoded from bytes whose training window holds a target its loss does not
+    /// take (a logistic label of 5, with a valid checksum: the decoder checks that targets are
+    /// finite, not the loss's range) refuses the step that reaches it, on the one-row path as
+    /// on the general one, and the refused step changes nothing.
+    #[test]
+    fn a_stored_target_the_loss_refuses_is_an_error_on_the_one_row_path() {
+        let (x, y) = data(40, 5, Some(Loss::Logistic));
+        let model = LinearModel::<D>::zeros().with_loss(Loss::Logistic).unwrap();
+        let mut l = Lin::new(
+            model,
+            *controller().config(),
+            cfg(Rule::Sgd, true),
+            Sampling::Sliding,
+        )
+        .unwrap();
+        let mut rec = Record::default();
+        drive!(l, x, y, 0..60, rec);
+        let mut b = vec![0u8; Lin::ENCODED_LEN];
+        l.encode(&mut b).unwrap();
+        let (one, five) = (1.0f32.to_le_bytes(), 5.0f32.to_le_bytes());
+        let mut refused = 0;
+        for at in 8..b.len() - 8 {
+            if b[at..at + 4] != one {
+                continue;
+            }
+            let mut c = b.clone();
+            c[at..at + 4].copy_from_slice(&five);
+            super::recrc(&mut c);
+            let Ok(mut d) = Lin::decode(&c) else { continue };
+            for _ in 0..16 {
+                let mut before = vec![0u8; Lin::ENCODED_LEN];
+                d.encode(&mut before).unwrap();
+                if d.step(&mut |_| {}).is_err() {
+                    let mut after = vec![0u8; Lin::ENCODED_LEN];
+                    d.encode(&mut after).unwrap();
+                    assert_eq!(
+                        before, after,
+                        "a refused step changed the learner (byte {at})"
+                    );
+                    refused += 1;
+                    break;
+                }
+            }
+        }
+        assert!(refused > 0, "no decoded window target reached a step");
+    }
+
     #[test]
     fn online_size_is_the_documented_formula() {
         type L8 = OnlineLearner<LinearModel<8>, 8, 64, 16>;

@@ -619,11 +619,11 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
     }
 
     /// [`step_inner`](Self::step_inner) of a started, running learner with one update of one
-    /// row per call, on the single-sample path, without `update`'s general set-up (the round
-    /// start's rate, the row's target, which was checked when it was pushed, the step's
-    /// scalars made once). The bits of `step_inner`. `None`, with nothing changed, where that
-    /// path does not apply (batches of more than one row, a softmax model, a model without
-    /// the fixed-size single-sample kernels).
+    /// row per call, on the single-sample path, without `update`'s general set-up (the metric
+    /// rows, a zeroed gradient, `batch_step`'s shape dispatch). The bits and the errors of
+    /// `step_inner`. `None`, with nothing changed, where that path does not apply (batches of
+    /// more than one row, a softmax model, a model without the fixed-size single-sample
+    /// kernels).
     #[inline]
     fn one_update(
         &mut self,
@@ -651,6 +651,14 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
         let (Ok(x), &[y]) = (<&[f32; D]>::try_from(xb), yb) else {
             return None;
         };
+        // As the general step: a stored target the loss does not take (a window decoded from
+        // bytes holds finite targets, not necessarily the loss's) is refused, nothing changed.
+        if cfg!(feature = "losses")
+            && loss != Loss::Squared
+            && let Err(e) = loss.check_targets(yb)
+        {
+            return Some(Err(e));
+        }
         // A round's first update takes the round's rate (and the run's peak rate).
         let lr = if p.in_round == 0 {
             controller.rate(u64::from(p.round))

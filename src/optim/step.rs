@@ -442,7 +442,6 @@ impl<'a, const D: usize> One<'a, D> {
 
 /// The step scalars of the single-sample path, computed once per pass when they do not
 /// change from step to step (the step number aside, which is set per step).
-#[derive(Debug, Clone, Copy)]
 pub(crate) struct OneScalars {
     sw: StepScalars,
     sb: StepScalars,

@@ -480,8 +480,9 @@ fn one_step_entry<const D: usize>(
 
 /// [`batch_step`] on one row for a learner that steps one row per call: the step's scalars
 /// `sc` made by [`OneScalars::new`] for this rate, rule, penalty and clipping, the row's
-/// target checked when it was stored. The bits of `batch_step`, without its set-up. `None`, with nothing done, when the model is not a
-/// one-output model of `D` weights with `D`-sized state (the caller takes `batch_step`).
+/// target checked by the caller. The bits of `batch_step`, without its set-up. `None`, with
+/// nothing done, when the model is not a one-output model of `D` weights with `D`-sized
+/// state (the caller takes `batch_step`).
 pub(crate) fn learner_step<const D: usize>(
     loss: Loss,
     (x, y): (&[f32; D], f32),
