@@ -651,14 +651,6 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
         let (Ok(x), &[y]) = (<&[f32; D]>::try_from(xb), yb) else {
             return None;
         };
-        // As the general step: a stored target the loss does not take (a window decoded from
-        // bytes holds finite targets, not necessarily the loss's) is refused, nothing changed.
-        if cfg!(feature = "losses")
-            && loss != Loss::Squared
-            && let Err(e) = loss.check_targets(yb)
-        {
-            return Some(Err(e));
-        }
         // A round's first update takes the round's rate (and the run's peak rate).
         let lr = if p.in_round == 0 {
             controller.rate(u64::from(p.round))
@@ -670,38 +662,22 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
         let sc = &mut OneScalars::new(rule, reg, lr, clip.trust_radius.is_some());
         let (w, b) = model.params();
         let mut st = state.parts();
-        let ran = match train::learner_step::<D>(
-            loss,
-            (x, y),
-            (w, b),
-            &mut st,
-            sc,
-            (rule, reg, lr, clip),
-        )? {
-            Ok(ran) => ran,
-            Err(e) => return Some(Err(e)),
-        };
+        // The stored target is checked against the loss as the general step checks it (a
+        // window decoded from bytes holds finite targets, not necessarily the loss's).
+        let ran =
+            match train::row_step::<D>(loss, (x, y), (w, b), &mut st, sc, (rule, reg, lr, clip))? {
+                Ok(ran) => ran,
+                Err(e) => return Some(Err(e)),
+            };
         // As `step_inner` and `update` leave them.
-        p.cursor = if start + 1 >= len { 0 } else { start + 1 };
+        p.cursor = next_cursor(start, 1, len);
         if p.in_round == 0 {
             p.lr = lr;
             p.peak = p.peak.max(lr);
         }
-        let round_mean = match ran {
-            Some(loss) => {
-                p.updates += 1;
-                report.updates += 1;
-                p.in_round += 1;
-                p.loss_sum += f64::from(loss);
-                p.samples += 1;
-                if p.in_round < config.round_steps {
-                    return Some(Ok(()));
-                }
-                Some((p.loss_sum / p.samples as f64) as f32)
-            }
-            None => None,
-        };
-        self.end_round(round_mean, report, on_event);
+        if let Some(round_mean) = p.count(ran, 1, config.round_steps, report) {
+            self.end_round(round_mean, report, on_event);
+        }
         Some(Ok(()))
     }
 
@@ -724,8 +700,7 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
             } else {
                 0
             };
-            let end = start.saturating_add(self.config.batch_size);
-            self.progress.cursor = if end >= self.train.len() { 0 } else { end };
+            self.progress.cursor = next_cursor(start, self.config.batch_size, self.train.len());
             self.update(Batch::Window(start), report, on_event)?;
             if self.progress.stopped.is_some() {
                 break;
@@ -912,21 +887,9 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
             }
             return Ok(());
         }
-        let round_mean = match ran {
-            Some(loss) => {
-                p.updates += 1;
-                report.updates += 1;
-                p.in_round += 1;
-                p.loss_sum += f64::from(loss) * yb.len() as f64;
-                p.samples += yb.len() as u64;
-                if p.in_round < config.round_steps {
-                    return Ok(());
-                }
-                Some((p.loss_sum / p.samples as f64) as f32)
-            }
-            None => None,
-        };
-        self.end_round(round_mean, report, on_event);
+        if let Some(round_mean) = p.count(ran, yb.len(), config.round_steps, report) {
+            self.end_round(round_mean, report, on_event);
+        }
         Ok(())
     }
 
@@ -1165,6 +1128,37 @@ impl<M: Trainable, const D: usize, const N: usize, const V: usize, W: DetectorSl
 }
 
 /// The loss of the run's current weights on `rows` (NaN if the kernel refuses them).
+/// Where the window's next batch starts after the batch of `batch` rows at `start` (wrapping
+/// to 0 at the end of a window of `len` samples).
+fn next_cursor(start: usize, batch: usize, len: usize) -> usize {
+    let end = start.saturating_add(batch);
+    if end >= len { 0 } else { end }
+}
+
+impl Progress {
+    /// Counts a round's update of `rows` rows whose step `ran` (its batch loss before the
+    /// step, `None` if it was refused). `Some(round_mean)` when the round ends: after
+    /// `round_steps` updates (the round's mean training loss) or at a refused step (`None`).
+    #[inline(always)]
+    fn count(
+        &mut self,
+        ran: Option<f32>,
+        rows: usize,
+        round_steps: u32,
+        report: &mut StepReport,
+    ) -> Option<Option<f32>> {
+        let Some(loss) = ran else {
+            return Some(None);
+        };
+        self.updates += 1;
+        report.updates += 1;
+        self.in_round += 1;
+        self.loss_sum += f64::from(loss) * rows as f64;
+        self.samples += rows as u64;
+        (self.in_round >= round_steps).then(|| Some((self.loss_sum / self.samples as f64) as f32))
+    }
+}
+
 fn loss_on<M: Trainable>(run: &mut TypedRun<'_, M, 2>, (x, y): Rows<'_>) -> f32 {
     let obj = run.model.objective();
     let ((w, b), _, _) = run.split();

@@ -34,4 +34,4 @@ pub use step::{BlockPath, ObjectiveKernels, ScalarPath, Trainable};
 
 pub(crate) use fit::{Binding, Cursor, Run, Status, TypedRun, end_epoch};
 pub(crate) use step::sealed::Access;
-pub(crate) use step::{Stepping, batch_step, check_model, finish_average, learner_step};
+pub(crate) use step::{Stepping, batch_step, check_model, finish_average, row_step};

@@ -453,11 +453,6 @@ fn one_step_entry<const D: usize>(
     let (Objective::Single(loss), Ok(x), [y]) = (obj, <&[f32; D]>::try_from(xb), yb) else {
         return Err(ONE_SHAPE);
     };
-    if cfg!(feature = "losses") && loss != Loss::Squared {
-        // The targets, as the loss's block kernel checks them (the squared error takes any
-        // finite target).
-        loss.check_targets(yb)?;
-    }
     let Stepping {
         rule,
         regularization: reg,
@@ -465,25 +460,25 @@ fn one_step_entry<const D: usize>(
         clip,
         state,
     } = stepping;
-    let mut spare = Spare::<D>::new();
-    let mut one = One::new((w, b), state, &mut spare).ok_or(ONE_SHAPE)?;
     let mut sc = OneScalars::once(*rule);
-    one_step(
-        AnyRule,
+    row_step::<D>(
         loss,
         (x, *y),
-        &mut one,
+        (w, b),
+        state,
         &mut sc,
         (*rule, reg, *lr, *clip),
     )
+    .unwrap_or(Err(ONE_SHAPE))
 }
 
-/// [`batch_step`] on one row for a learner that steps one row per call: the step's scalars
-/// `sc` made by [`OneScalars::new`] for this rate, rule, penalty and clipping, the row's
-/// target checked by the caller. The bits of `batch_step`, without its set-up. `None`, with
-/// nothing done, when the model is not a one-output model of `D` weights with `D`-sized
-/// state (the caller takes `batch_step`).
-pub(crate) fn learner_step<const D: usize>(
+/// [`batch_step`] on one row (`y` not yet checked against the loss) of a one-output model of
+/// `D` weights, with the step's scalars `sc` ([`OneScalars::once`] for a single step, or
+/// [`OneScalars::new`] for this rate, rule, penalty and clipping): the bits and the errors of
+/// `batch_step`, without its set-up. `None`, with nothing done, when the parameters or the
+/// state are not of that shape (the caller takes `batch_step`, or reports it).
+#[inline(always)]
+pub(crate) fn row_step<const D: usize>(
     loss: Loss,
     (x, y): (&[f32; D], f32),
     (w, b): (&mut [f32], &mut [f32]),
@@ -491,6 +486,14 @@ pub(crate) fn learner_step<const D: usize>(
     sc: &mut OneScalars,
     (rule, reg, lr, clip): (Rule, &Regularization, f32, Clip),
 ) -> Option<Result<Option<f32>, Error>> {
+    if cfg!(feature = "losses")
+        && loss != Loss::Squared
+        && let Err(e) = loss.check_targets(core::slice::from_ref(&y))
+    {
+        // The target, as the loss's block kernel checks it (the squared error takes any
+        // finite target).
+        return Some(Err(e));
+    }
     let mut spare = Spare::<D>::new();
     let mut one = One::new((w, b), state, &mut spare)?;
     Some(one_step(
@@ -543,33 +546,74 @@ fn one_pass<const D: usize>(
     let mut spare = Spare::<D>::new();
     let mut one = One::new((w, b), state, &mut spare).ok_or(ONE_SHAPE)?;
     let mut sc = OneScalars::new(rule, reg, lr, clip.trust_radius.is_some());
-    let step = (rule, reg, lr, clip);
-    let rows = OneRows {
+    let run = PassRows {
         pass,
-        loss,
         x,
         y,
-        len: data.len(),
+        steps: PassSteps {
+            loss,
+            len: data.len(),
+            one: &mut one,
+            sc: &mut sc,
+            step: (rule, reg, lr, clip),
+            steps,
+            at,
+        },
     };
     // On a host, the loop compiled for the pass's rule (no dispatch on the rule per row);
     // on a small target one loop for every rule, where a loop per rule would cost flash.
-    let run = RunRows {
-        rows: &rows,
-        one: &mut one,
-        sc: &mut sc,
-        step,
-        steps,
-        at,
-    };
     if !cfg!(target_os = "none") && cfg!(feature = "optimizers") {
         return optim::visit_rule(rule, run);
     }
     run.visit(AnyRule)
 }
 
-/// [`one_rows`]'s arguments, for [`optim::visit_rule`].
-struct RunRows<'a, 'o, 'r, 'p, 'd, const D: usize> {
-    rows: &'a OneRows<'r, 'p, 'd>,
+/// [`one_pass`]'s data and its steps, for [`optim::visit_rule`]: the rows in the pass's
+/// order, or in the data's without an index per row.
+struct PassRows<'a, 'o, 'p, 'd, const D: usize> {
+    pass: &'a Pass<'p, 'd>,
+    x: &'a [f32],
+    y: &'a [f32],
+    steps: PassSteps<'a, 'o, D>,
+}
+
+impl<const D: usize> RuleVisitor for PassRows<'_, '_, '_, '_, D> {
+    type Out = Result<PassEnd, Error>;
+    #[inline(always)]
+    fn visit<U: OneRule>(self, u: U) -> Self::Out {
+        let Self { pass, x, y, steps } = self;
+        let order = pass.order();
+        // The order tabulated (1 KiB on the stack; not on small targets, where `Tabled` is
+        // uninhabited and takes no stack).
+        let tabled = order.as_ref().and_then(|p| p.tabled());
+        let batches = pass.batch_count();
+        let row_at = |i: usize| {
+            let row = x
+                .get(i.saturating_mul(D)..)
+                .and_then(|r| r.first_chunk::<D>());
+            row.zip(y.get(i).copied())
+        };
+        match (&tabled, &order) {
+            (Some(t), _) => steps.run(u, batches, |k| row_at(t.get(k) as usize)),
+            (None, Some(p)) => steps.run(u, batches, |k| row_at(p.get(k) as usize)),
+            (None, None) => {
+                let from = steps.at.batch.min(batches);
+                let skip = usize::try_from(from).unwrap_or(usize::MAX);
+                let mut it = x.chunks_exact(check::nz(D)).zip(y).skip(skip);
+                steps.run(u, batches, |_| {
+                    let (row, y) = it.next()?;
+                    Some((row.first_chunk::<D>()?, *y))
+                })
+            }
+        }
+    }
+}
+
+/// What steps on [`one_pass`]'s rows: the loss, the data's length (for the mean), the
+/// parameters and state as arrays, the step's scalars and settings, the counters.
+struct PassSteps<'a, 'o, const D: usize> {
+    loss: Loss,
+    len: usize,
     one: &'a mut One<'o, D>,
     sc: &'a mut OneScalars,
     step: (Rule, &'a Regularization, f32, Clip),
@@ -577,99 +621,44 @@ struct RunRows<'a, 'o, 'r, 'p, 'd, const D: usize> {
     at: &'a mut PassAt,
 }
 
-impl<const D: usize> RuleVisitor for RunRows<'_, '_, '_, '_, '_, D> {
-    type Out = Result<PassEnd, Error>;
+impl<const D: usize> PassSteps<'_, '_, D> {
+    /// Row `k` from `row(k)`, one [`one_step`] each with the rule's update `u`, for `k` from
+    /// `at.batch` to `batches`.
     #[inline(always)]
-    fn visit<U: OneRule>(self, u: U) -> Self::Out {
-        one_rows(
-            u, self.rows, self.one, self.sc, self.step, self.steps, self.at,
-        )
-    }
-}
-
-/// What [`one_rows`] reads: the pass, its loss and its data.
-struct OneRows<'r, 'p, 'd> {
-    pass: &'r Pass<'p, 'd>,
-    loss: Loss,
-    x: &'r [f32],
-    y: &'r [f32],
-    len: usize,
-}
-
-/// The rows of [`one_pass`] from `at.batch` on, one [`one_step`] each, with the rule's update
-/// `u` (fixed, or dispatched per step): in the pass's order, or in the data's without an
-/// index per row.
-#[inline(always)]
-fn one_rows<U: OneRule, const D: usize>(
-    u: U,
-    r: &OneRows<'_, '_, '_>,
-    one: &mut One<'_, D>,
-    sc: &mut OneScalars,
-    step: (Rule, &Regularization, f32, Clip),
-    steps: &mut u64,
-    at: &mut PassAt,
-) -> Result<PassEnd, Error> {
-    let order = r.pass.order();
-    // The order tabulated (1 KiB on the stack; not on small targets, where `Tabled` is
-    // uninhabited and takes no stack).
-    let tabled = order.as_ref().and_then(|p| p.tabled());
-    let batches = r.pass.batch_count();
-    let from = at.batch.min(batches);
-    let row_at = |i: usize| {
-        let row =
-            r.x.get(i.saturating_mul(D)..)
-                .and_then(|r| r.first_chunk::<D>());
-        row.zip(r.y.get(i).copied())
-    };
-    let run = (u, r, one, sc, step, steps);
-    match (&tabled, &order) {
-        (Some(t), _) => rows_from(run, at, batches, |k| row_at(t.get(k) as usize)),
-        (None, Some(p)) => rows_from(run, at, batches, |k| row_at(p.get(k) as usize)),
-        (None, None) => {
-            let skip = usize::try_from(from).unwrap_or(usize::MAX);
-            let mut it = r.x.chunks_exact(check::nz(D)).zip(r.y).skip(skip);
-            rows_from(run, at, batches, |_| {
-                let (row, y) = it.next()?;
-                Some((row.first_chunk::<D>()?, *y))
-            })
-        }
-    }
-}
-
-/// The loop of [`one_rows`]: row `k` from `row(k)`, for `k` from `at.batch` to `batches`.
-#[inline(always)]
-#[allow(clippy::type_complexity)]
-fn rows_from<'x, U: OneRule, const D: usize>(
-    (u, r, one, sc, step, steps): (
-        U,
-        &OneRows<'_, '_, '_>,
-        &mut One<'_, D>,
-        &mut OneScalars,
-        (Rule, &Regularization, f32, Clip),
-        &mut u64,
-    ),
-    at: &mut PassAt,
-    batches: u64,
-    mut row: impl FnMut(u64) -> Option<(&'x [f32; D], f32)>,
-) -> Result<PassEnd, Error> {
-    for k in at.batch.min(batches)..batches {
-        if let Some(left) = at.budget.as_mut() {
-            if *left == 0 {
-                return Ok(PassEnd::Paused);
+    fn run<'x, U: OneRule>(
+        self,
+        u: U,
+        batches: u64,
+        mut row: impl FnMut(u64) -> Option<(&'x [f32; D], f32)>,
+    ) -> Result<PassEnd, Error> {
+        let Self {
+            loss,
+            len,
+            one,
+            sc,
+            step,
+            steps,
+            at,
+        } = self;
+        for k in at.batch.min(batches)..batches {
+            if let Some(left) = at.budget.as_mut() {
+                if *left == 0 {
+                    return Ok(PassEnd::Paused);
+                }
+                *left -= 1;
             }
-            *left -= 1;
+            let Some((row, yi)) = row(k) else {
+                return Err(Error::EmptyBatch);
+            };
+            let Some(l) = one_step(u, loss, (row, yi), one, sc, step)? else {
+                return Ok(PassEnd::Done(None));
+            };
+            *steps += 1;
+            at.batch += 1;
+            at.total += f64::from(l);
         }
-        let Some((row, yi)) = row(k) else {
-            return Err(Error::EmptyBatch);
-        };
-        let Some(l) = one_step(u, r.loss, (row, yi), one, sc, step)? else {
-            return Ok(PassEnd::Done(None));
-        };
-        *steps += 1;
-        at.batch += 1;
-        at.total += f64::from(l);
+        Ok(PassEnd::Done(Some((at.total / len as f64) as f32)))
     }
-    Ok(PassEnd::Done(Some((at.total / r.len as f64) as f32)))
 }
 
 /// One single-sample step: the fused loss and gradient of the row, the clipping, the update;
@@ -699,10 +688,8 @@ fn one_step<U: OneRule, const D: usize>(
     // make it finite: the step would make a new weight or state value non-finite (`w − η·∞`,
     // `∞/∞`), which `step_one` refuses, the outcome of the block path's refused step (the
     // data and the parameters are finite here, checked where they came in).
-    let guarded = clip.value.is_some()
-        || clip.norm.is_some()
-        || clip.trust_radius.is_some()
-        || reg.bounds.is_some();
+    let clipped = clip.value.is_some() || clip.norm.is_some() || clip.trust_radius.is_some();
+    let guarded = clipped || reg.bounds.is_some();
     if !(l.is_finite() && gb.is_finite() && (!guarded || sample::all_finite(&gw))) {
         // As the block kernels decide it: non-finite parameters or data are an error; a
         // non-finite result from finite inputs is an overflow, a divergent step, refused.
@@ -720,7 +707,7 @@ fn one_step<U: OneRule, const D: usize>(
         lr
     };
     let mut rate = base;
-    if clip.value.is_some() || clip.norm.is_some() || clip.trust_radius.is_some() {
+    if clipped {
         let gbs = core::slice::from_mut(&mut gb);
         if let Some(v) = clip.value {
             clip::clip_value_parts(&mut gw, gbs, v)?;
